@@ -1,0 +1,194 @@
+"""Events of the case log: their vocabulary, their canonical bytes and the hash chain per writer.
+
+A case is an append-only list of events; its state is a fold of them (see ``sync.fold``). Every event
+names its writer (a device or the central server), that writer's sequence number and the hash of that
+writer's previous event, so a writer's events form a chain that nobody can rewrite unnoticed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from sync.errors import N_, InvalidInput
+
+# Event types, as stored in the log. Append only: a released name never changes its meaning.
+REGISTERED = "registered"  # 登记: the window (or a village agent) takes the application
+SUPPLEMENT_REQUESTED = "supplement_requested"  # 一次性告知: every missing material at once
+SUPPLEMENT_RECEIVED = "supplement_received"  # 补正: the applicant brought the materials
+REFUSED = "refused"  # 不予受理, with reasons
+ACCEPTED = "accepted"  # 受理: the clock starts
+FORWARDED = "forwarded"  # 初审 opinion recorded and the case forwarded (上报) to the parent unit
+COMPLETED = "completed"  # 办结, with the result
+WITHDRAWN = "withdrawn"  # 撤回 by the applicant
+
+EVENT_TYPES = (
+    REGISTERED,
+    SUPPLEMENT_REQUESTED,
+    SUPPLEMENT_RECEIVED,
+    REFUSED,
+    ACCEPTED,
+    FORWARDED,
+    COMPLETED,
+    WITHDRAWN,
+)
+
+EVENT_LABELS = {
+    REGISTERED: N_("登记"),
+    SUPPLEMENT_REQUESTED: N_("一次性告知补正"),
+    SUPPLEMENT_RECEIVED: N_("收到补正材料"),
+    REFUSED: N_("不予受理"),
+    ACCEPTED: N_("受理"),
+    FORWARDED: N_("初审并上报"),
+    COMPLETED: N_("办结"),
+    WITHDRAWN: N_("撤回申请"),
+}
+
+GENESIS_HASH = "0" * 64  # the "previous hash" of a writer's first event
+
+# China has kept UTC+8 without daylight saving since 1991: a fixed offset needs no tz database.
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
+def format_time(moment: datetime) -> str:
+    """Format a moment as the UTC ISO-8601 text stored in the log (millisecond precision)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: the log stores aware UTC times only")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> datetime:
+    """Parse a stored UTC time back into an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def business_date(at: str) -> date:
+    """Return the calendar day in China on which a stored UTC moment falls."""
+    return parse_time(at).astimezone(CHINA_TZ).date()
+
+
+def _check_no_floats(value: object, path: str = "payload") -> None:
+    # The schema has no floats: money is integer fen, limits are integer days. A float would
+    # also make the canonical bytes depend on the JSON library's number formatting.
+    if isinstance(value, float):
+        raise InvalidInput(N_("数据中不允许出现小数：%(path)s"), field=path, path=path)
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if abs(value) > 2**53:
+            raise InvalidInput(N_("数值超出允许范围：%(path)s"), field=path, path=path)
+        return
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            if not isinstance(key, str):
+                raise InvalidInput(N_("数据的键必须是文字：%(path)s"), field=path, path=path)
+            _check_no_floats(inner, f"{path}.{key}")
+        return
+    if isinstance(value, list | tuple):
+        for index, inner in enumerate(value):
+            _check_no_floats(inner, f"{path}[{index}]")
+        return
+    raise InvalidInput(N_("不支持的数据类型：%(path)s"), field=path, path=path)
+
+
+def canonical_bytes(value: object) -> bytes:
+    """Serialize a JSON value to its one canonical form (sorted keys, no spaces, UTF-8)."""
+    _check_no_floats(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the case log, as written by one writer."""
+
+    event_id: str
+    case_id: str
+    writer: str
+    writer_seq: int
+    prev_hash: str
+    actor: str
+    at: str
+    type: str
+    payload: Mapping[str, object] = field(default_factory=dict)
+
+    def body(self) -> dict[str, object]:
+        """Return the fields that the event hash covers."""
+        return asdict(self)
+
+    @property
+    def hash(self) -> str:
+        """Return the SHA-256 (hex) of the event's canonical bytes: the next event's prev_hash."""
+        return hashlib.sha256(canonical_bytes(self.body())).hexdigest()
+
+    @property
+    def day(self) -> date:
+        """Return the business day (China time) on which the event was written."""
+        return business_date(self.at)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, object]) -> Event:
+        """Build an event from its stored or transmitted fields, refusing unknown or missing ones."""
+        names = set(cls.__dataclass_fields__)
+        if set(raw) != names:
+            raise InvalidInput(N_("事件字段不完整或有多余字段。"), field="event")
+        return cls(**raw)  # type: ignore[arg-type]
+
+
+def new_event(
+    *,
+    case_id: str,
+    writer: str,
+    writer_seq: int,
+    prev_hash: str,
+    actor: str,
+    type: str,
+    payload: Mapping[str, object],
+    at: datetime,
+) -> Event:
+    """Make the next event of a writer's chain (the caller supplies its sequence and last hash)."""
+    if type not in EVENT_TYPES:
+        raise InvalidInput(N_("未知的事件类型：%(type)s"), field="type", type=type)
+    event = Event(
+        event_id=str(uuid.uuid4()),
+        case_id=case_id,
+        writer=writer,
+        writer_seq=writer_seq,
+        prev_hash=prev_hash,
+        actor=actor,
+        at=format_time(at),
+        type=type,
+        payload=dict(payload),
+    )
+    canonical_bytes(event.body())  # refuse floats and odd types before anything is stored
+    return event
+
+
+def verify_chain(events: list[Event], start_hash: str = GENESIS_HASH) -> None:
+    """Check that one writer's events follow each other by sequence and by hash, or raise."""
+    expected_hash = start_hash
+    expected_seq = events[0].writer_seq if events else 1
+    for event in events:
+        if event.writer_seq != expected_seq:
+            raise InvalidInput(
+                N_("事件序号不连续：应为 %(expected)s，实为 %(got)s。"),
+                field="writer_seq",
+                expected=expected_seq,
+                got=event.writer_seq,
+            )
+        if event.prev_hash != expected_hash:
+            raise InvalidInput(
+                N_("事件链断裂：第 %(seq)s 号事件的前序哈希不符。"),
+                field="prev_hash",
+                seq=event.writer_seq,
+            )
+        expected_hash = event.hash
+        expected_seq += 1

@@ -1,0 +1,88 @@
+"""Administration for IT staff: accounts, this PC's identity, the outbox and the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, request, url_for
+from flask_babel import gettext
+
+from sync.errors import InvalidInput
+from township_app import accounts, roles
+from township_app.auth import login_required
+from township_app.db import get_store, now
+from township_app.web import render_page, translate_error
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _page(error: str = "", status: int = 200) -> Any:
+    store = get_store()
+    device = store.device()
+    return render_page(
+        "township/admin/index.html",
+        "township/admin/index.html",
+        status=status,
+        users=store.users(),
+        roles=roles.ROLES,
+        units=[store.org_unit(device["org_code"])] + store.child_units(device["org_code"])
+        if device
+        else [],
+        outbox=store.outbox_rows(),
+        audit=store.audit_entries(),
+        catalogue=store.catalogue_version(),
+        calendar_years=store.calendar_years(),
+        event_count=store.event_count(),
+        error=error,
+        form=request.form,
+    )
+
+
+@bp.route("/")
+@login_required("admin")
+def index() -> Any:
+    """Show accounts, device, outbox, calendar and audit trail."""
+    return _page()
+
+
+@bp.route("/users", methods=("POST",))
+@login_required("admin")
+def create_user() -> Any:
+    """Create a staff account."""
+    form = request.form
+    try:
+        accounts.create_user(
+            get_store(),
+            username=form.get("username", ""),
+            display_name=form.get("display_name", ""),
+            role=form.get("role", ""),
+            org_code=form.get("org_code", ""),
+            password=form.get("password", ""),
+            now=now(),
+        )
+    except InvalidInput as invalid:
+        return _page(translate_error(invalid), 422)
+    flash(gettext("账号已创建。"), "success")
+    return redirect(url_for("admin.index"), code=303)
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=("POST",))
+@login_required("admin")
+def unlock(user_id: int) -> Any:
+    """Unlock an account locked by failed log-ins."""
+    accounts.unlock_user(get_store(), user_id, g.user["username"], now())
+    flash(gettext("账号已解锁。"), "success")
+    return redirect(url_for("admin.index"), code=303)
+
+
+@bp.route("/users/<int:user_id>/active", methods=("POST",))
+@login_required("admin")
+def set_active(user_id: int) -> Any:
+    """Disable or re-enable an account (its open sessions end at once)."""
+    active = request.form.get("active") == "1"
+    try:
+        accounts.set_active(get_store(), user_id, active, g.user["username"], now())
+    except InvalidInput as invalid:
+        return _page(translate_error(invalid), 422)
+    flash(gettext("账号状态已更新。"), "success")
+    return redirect(url_for("admin.index"), code=303)

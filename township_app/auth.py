@@ -1,0 +1,128 @@
+"""Log-in, log-out and password change; the `login_required` guard for every other page."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext
+
+from sync.errors import NotAllowed
+from sync.events import format_time
+from township_app import accounts, roles
+from township_app.casework import Actor
+from township_app.db import get_store, now
+from township_app.web import render_page, translate_error
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def login_required(permission: str = "view_cases") -> Callable[..., Any]:
+    """Send anonymous visitors to the log-in page and refuse roles without the permission."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if g.get("user") is None:
+                return redirect(url_for("auth.login", next=request.full_path))
+            roles.require_permission(g.user["role"], permission)
+            session.modified = True  # slide the idle timeout
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def current_actor() -> Actor:
+    """Return the logged-in user as the actor of domain functions."""
+    return Actor(username=g.user["username"], role=g.user["role"], org_code=g.user["org_code"])
+
+
+@bp.route("/login", methods=("GET", "POST"))
+def login() -> Any:
+    """Log a member of staff in, locking the account after repeated failures."""
+    error = ""
+    if request.args.get("expired"):
+        error = gettext("登录已超时，请重新登录。")
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        try:
+            user = accounts.check_login(
+                get_store(),
+                username,
+                password,
+                now=now(),
+                attempts=current_app.config["LOCKOUT_ATTEMPTS"],
+                lock_minutes=current_app.config["LOCKOUT_MINUTES"],
+            )
+        except NotAllowed as refusal:
+            error = translate_error(refusal)
+        else:
+            session.clear()
+            session.permanent = True
+            session["user_id"] = user["id"]
+            session["login_at"] = datetime.now(UTC).timestamp()
+            target = request.args.get("next", "")
+            # Only local paths: never bounce a fresh log-in to another site.
+            if not target.startswith("/") or target.startswith("//"):
+                target = url_for("index")
+            return redirect(target, code=303)
+    return render_page(
+        "township/auth/login.html",
+        "township/auth/login.html",
+        error=error,
+        status=401 if error and request.method == "POST" else 200,
+    )
+
+
+@bp.route("/logout", methods=("POST",))
+def logout() -> Any:
+    """End the session."""
+    if g.get("user"):
+        get_store().audit(format_time(now()), g.user["username"], "logout")
+    session.clear()
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/password", methods=("GET", "POST"))
+@login_required()
+def change_password() -> Any:
+    """Let the logged-in user change their own password."""
+    error = ""
+    if request.method == "POST":
+        try:
+            accounts.change_password(
+                get_store(),
+                g.user,
+                request.form.get("current", ""),
+                request.form.get("new", ""),
+                request.form.get("repeat", ""),
+                now=now(),
+            )
+        except NotAllowed as refusal:
+            error = translate_error(refusal)
+        else:
+            flash(gettext("密码已修改。"), "success")
+            return redirect(url_for("index"), code=303)
+    return render_page(
+        "township/auth/password.html",
+        "township/auth/password.html",
+        error=error,
+        status=422 if error else 200,
+    )
+
+
+@bp.route("/language/<lang>", methods=("POST",))
+def set_language(lang: str) -> Any:
+    """Switch the page language between Chinese and English."""
+    if lang in ("zh", "en"):
+        session["lang"] = lang
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("index")
+    return redirect(target, code=303)

@@ -1,0 +1,166 @@
+"""`bianmin-township ...`: set up this PC, load demo data, add users, serve the app."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from pathlib import Path
+
+import click
+
+from sync.case_numbers import device_code_from_id
+from sync.errors import DomainError
+from sync.events import format_time, utc_now
+from township_app import accounts, demo
+from township_app.settings import from_environment
+from township_app.store import Store
+
+
+def _home(home: str | None) -> Path:
+    path = Path(home or str(from_environment()["HOME"]))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _store(home: str | None) -> Store:
+    return Store.open(_home(home) / "township.db")
+
+
+@click.group()
+@click.option(
+    "--home", envvar="BIANMIN_HOME", help="Data folder (default: BIANMIN_HOME or the platform's)."
+)
+@click.pass_context
+def main(ctx: click.Context, home: str | None) -> None:
+    """Bianmin township app (便民 乡镇便民服务中心)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    ctx.obj = home
+
+
+@main.command()
+@click.option("--org", "org_code", required=True, help="Division code of this PC's unit.")
+@click.option(
+    "--device-code", default="", help="2-4 letters/digits; default: derived from the device id."
+)
+@click.pass_obj
+def init(home: str | None, org_code: str, device_code: str) -> None:
+    """Give this PC its identity (device id and code, org unit)."""
+    store = _store(home)
+    try:
+        if store.device():
+            raise click.ClickException("本机已经初始化过了 (this PC is already initialised).")
+        if store.org_unit(org_code) is None:
+            raise click.ClickException(f"组织机构中没有 {org_code}：请先导入组织机构 (load-demo)。")
+        device_id = str(uuid.uuid4())
+        store.create_device(
+            device_id,
+            device_code.upper() or device_code_from_id(device_id),
+            org_code,
+            format_time(utc_now()),
+        )
+        click.echo(f"本机已初始化：设备 {device_id}，单位 {org_code}")
+    finally:
+        store.close()
+
+
+@main.command("load-demo")
+@click.option("--cases", default=40, show_default=True, help="How many demo cases to create.")
+@click.pass_obj
+def load_demo(home: str | None, cases: int) -> None:
+    """Load the demo org tree, catalogue, users and cases (marked as demo)."""
+    store = _store(home)
+    try:
+        summary = demo.load(store, now=utc_now(), cases=cases)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.close()
+    click.echo(summary)
+
+
+@main.command("create-user")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True, help="Name shown on pages and receipts.")
+@click.option("--role", type=click.Choice(["clerk", "reviewer", "agent", "admin"]), required=True)
+@click.option("--org", "org_code", required=True, help="Division code of the user's unit.")
+@click.password_option()
+@click.pass_obj
+def create_user(
+    home: str | None, username: str, display_name: str, role: str, org_code: str, password: str
+) -> None:
+    """Create a staff account."""
+    store = _store(home)
+    try:
+        accounts.create_user(
+            store,
+            username=username,
+            display_name=display_name,
+            role=role,
+            org_code=org_code,
+            password=password,
+            now=utc_now(),
+        )
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.close()
+    click.echo(f"已创建账号 {username}")
+
+
+@main.command()
+@click.option("--host", default=None, help="Listen address (default: BIANMIN_HOST, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: BIANMIN_PORT; 0 = any free).")
+@click.option("--port-file", type=click.Path(), default=None, help="Write the real port here.")
+@click.pass_obj
+def serve(home: str | None, host: str | None, port: int | None, port_file: str | None) -> None:
+    """Serve the township app with waitress (loopback only unless told otherwise)."""
+    from waitress.server import create_server
+
+    from township_app import create_app
+
+    config: dict[str, object] = {}
+    if home:
+        config["HOME"] = home
+    app = create_app(config)
+    host = host or str(app.config["HOST"])
+    port = app.config["PORT"] if port is None else port
+    server = create_server(app, host=host, port=port, threads=4)
+    # waitress reports the port it really bound (a string for port 0).
+    real_port = int(server.effective_port)  # type: ignore[union-attr]
+    if port_file:
+        Path(port_file).write_text(str(real_port))
+    click.echo(f"便民 township app: http://{host}:{real_port}/", err=True)
+    if app.config["READ_ONLY"]:
+        click.echo("数据库检查未通过：只读模式 (database failed its check: read-only)", err=True)
+    server.run()
+
+
+@main.command()
+@click.pass_obj
+def check(home: str | None) -> None:
+    """Check the database's integrity and the case log's hash chain."""
+    store = _store(home)
+    try:
+        verdict = store.quick_check()
+        click.echo(f"quick_check: {verdict}")
+        device = store.device()
+        if device:
+            from sync.events import verify_chain
+
+            try:
+                verify_chain(store.writer_events(device["device_id"]))
+                click.echo(f"case log: {store.event_count()} events, hash chain intact")
+            except DomainError as error:
+                click.echo(f"case log: BROKEN: {error}")
+                sys.exit(1)
+        if verdict != "ok":
+            sys.exit(1)
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Roles of township staff and what each may do."""
+
+from __future__ import annotations
+
+from sync.errors import N_, NotAllowed
+
+CLERK = "clerk"  # 窗口人员
+REVIEWER = "reviewer"  # 乡镇审核人员（初审）
+AGENT = "agent"  # 村代办员
+ADMIN = "admin"  # 管理员（信息化人员）
+
+ROLES = (CLERK, REVIEWER, AGENT, ADMIN)
+
+ROLE_LABELS = {
+    CLERK: N_("窗口人员"),
+    REVIEWER: N_("乡镇审核人员"),
+    AGENT: N_("村代办员"),
+    ADMIN: N_("管理员"),
+}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "register": frozenset({CLERK, AGENT}),
+    "decide_intake": frozenset({CLERK}),  # accept or refuse at the window
+    "request_supplement": frozenset({CLERK, REVIEWER}),
+    "forward": frozenset({REVIEWER}),
+    "complete": frozenset({CLERK, REVIEWER}),
+    "withdraw": frozenset({CLERK}),
+    "view_cases": frozenset({CLERK, REVIEWER, AGENT, ADMIN}),
+    "view_full_id": frozenset({CLERK, REVIEWER}),
+    "admin": frozenset({ADMIN}),
+}
+
+
+def may(role: str, permission: str) -> bool:
+    """Tell whether a role has a permission."""
+    return role in PERMISSIONS[permission]
+
+
+def require_permission(role: str, permission: str) -> None:
+    """Refuse with a clear message unless the role has the permission."""
+    if not may(role, permission):
+        raise NotAllowed(
+            N_("您的岗位（%(role)s）无权进行此项操作。"), role=ROLE_LABELS.get(role, role)
+        )

@@ -1,0 +1,76 @@
+"""Every setting of the township app: its name, default and a one-line help.
+
+Each can be given in the environment as ``BIANMIN_<NAME>`` or in ``<home>/config.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting with its default and what it is for."""
+
+    name: str
+    default: object
+    help: str
+
+
+SETTINGS = (
+    Setting(
+        "HOME",
+        "",
+        "Data folder (database, attachments, keys, logs); default: the platform's data dir.",
+    ),
+    Setting(
+        "HOST", "127.0.0.1", "Address the local server listens on; loopback only unless changed."
+    ),
+    Setting("PORT", 5080, "Port of the local server (0 picks a free one)."),
+    Setting("MAX_UPLOAD_MB", 10, "Largest scan accepted per file, in MB."),
+    Setting(
+        "SESSION_IDLE_MINUTES", 30, "A session ends after this many minutes without a request."
+    ),
+    Setting(
+        "SESSION_MAX_HOURS", 10, "A session ends this many hours after log-in, whatever happens."
+    ),
+    Setting("LOCKOUT_ATTEMPTS", 5, "Failed log-ins in a row that lock an account."),
+    Setting("LOCKOUT_MINUTES", 15, "How long a locked account stays locked."),
+    Setting(
+        "PUBLIC_PROGRESS_URL",
+        "http://127.0.0.1:5090/progress",
+        "Public progress page the receipt's QR code opens.",
+    ),
+    Setting(
+        "CENTER_NAME",
+        "",
+        "Name printed on receipts; default: the device's org unit + 便民服务中心.",
+    ),
+    Setting("CENTER_PHONE", "", "Phone number printed on receipts for progress questions."),
+    Setting("TODAY", "", "Pretend today is this date (YYYY-MM-DD); for demos and tests only."),
+)
+
+
+def default_home() -> Path:
+    """Return where the data folder lives when BIANMIN_HOME does not say."""
+    return Path(platformdirs.user_data_dir("bianmin", appauthor=False)) / "township"
+
+
+def from_environment() -> dict[str, object]:
+    """Read every setting from BIANMIN_* environment variables, falling back to its default."""
+    values: dict[str, object] = {}
+    for setting in SETTINGS:
+        raw = os.environ.get(f"BIANMIN_{setting.name}")
+        if raw is None:
+            values[setting.name] = setting.default
+        elif isinstance(setting.default, int):
+            values[setting.name] = int(raw)
+        else:
+            values[setting.name] = raw
+    if not values["HOME"]:
+        values["HOME"] = str(default_home())
+    return values

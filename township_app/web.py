@@ -1,0 +1,224 @@
+"""What every page shares: CSRF, languages, sessions that end, security headers, template helpers,
+and the one place where domain errors become page messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import Babel, gettext
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from sync import events as ev
+from sync import fold
+from sync.case_clock import case_deadline
+from sync.errors import N_, CalendarUnknown, Conflict, DomainError, InvalidInput, NotAllowed
+from sync.events import CHINA_TZ, parse_time
+from sync.ids import mask_resident_id
+from township_app import roles
+from township_app.db import get_calendar, get_store, today
+
+log = logging.getLogger(__name__)
+
+csrf = CSRFProtect()
+babel = Babel()
+
+LANGUAGES = {"zh": "zh_Hans_CN", "en": "en"}
+ITEM_KIND_LABELS = {"immediate": N_("即办件"), "promised": N_("承诺件"), "forwarded": N_("上报件")}
+LIGHT_LABELS = {
+    "green": N_("正常"),
+    "yellow": N_("临近到期"),
+    "red": N_("已超期"),
+    "paused": N_("暂停计时"),
+    "unknown": N_("日历未发布"),
+}
+
+
+def translate_error(error: DomainError) -> str:
+    """Return a domain error's message in the page's language."""
+    template = gettext(error.template) if error.template else ""
+    if error.params:
+        params = {k: gettext(v) if isinstance(v, str) else v for k, v in error.params.items()}
+        return template % params
+    return template
+
+
+def is_htmx() -> bool:
+    """Tell whether htmx asked for a partial (not a boosted full-page navigation)."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+
+
+def render_page(full: str, partial: str, status: int = 200, **context: Any) -> Response:
+    """Render the full page, or only its partial when htmx asks; both come from one template."""
+    template = partial if is_htmx() else full
+    response = current_app.make_response((render_template(template, **context), status))
+    response.vary.add("HX-Request")
+    return response
+
+
+def select_locale() -> str:
+    """Pick the page language: the user's choice, else Chinese."""
+    return LANGUAGES.get(session.get("lang", "zh"), LANGUAGES["zh"])
+
+
+def _error_page(message: str, status: int) -> tuple[str, int]:
+    return render_template("error.html", message=message, status=status), status
+
+
+def _domain_error(error: DomainError) -> Any:
+    status = {NotAllowed: 403, Conflict: 409, CalendarUnknown: 422, InvalidInput: 422}.get(
+        type(error), 422
+    )
+    if isinstance(error, NotAllowed) and error.template == "没有找到该办件。":
+        status = 404
+    return _error_page(translate_error(error), status)
+
+
+def _csrf_error(error: CSRFError) -> Any:
+    return _error_page(gettext("页面已过期或表单来源不明，请刷新页面后重新提交。"), 400)
+
+
+def _too_large(error: RequestEntityTooLarge) -> Any:
+    limit = current_app.config["MAX_UPLOAD_MB"]
+    return _error_page(
+        gettext("上传的文件太大：每个文件不超过 %(limit)s MB。请压缩或分页扫描后再上传。")
+        % {"limit": limit},
+        413,
+    )
+
+
+def _http_error(error: HTTPException) -> Any:
+    messages = {
+        404: gettext("没有找到这个页面。"),
+        405: gettext("不支持这种操作方式。"),
+        400: gettext("请求不完整或格式不正确。"),
+    }
+    return _error_page(
+        messages.get(error.code or 500, gettext("请求无法处理。")), error.code or 500
+    )
+
+
+def _server_error(error: Exception) -> Any:
+    # The clerk sees a plain message; the details go to the log (which holds no personal data).
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return _error_page(
+        gettext("系统出现意外错误，本次操作没有保存。请稍后重试或联系信息化人员。"), 500
+    )
+
+
+def _enforce_session() -> Any:
+    """End sessions that are too old, or whose user was disabled."""
+    if request.endpoint in (None, "static") or not session.get("user_id"):
+        return None
+    started = session.get("login_at", 0)
+    max_age = timedelta(hours=current_app.config["SESSION_MAX_HOURS"]).total_seconds()
+    if datetime.now(UTC).timestamp() - started > max_age:
+        session.clear()
+        return redirect(url_for("auth.login", expired=1))
+    user = get_store().user_by_id(session["user_id"])
+    if user is None or not user["active"]:
+        session.clear()
+        return redirect(url_for("auth.login"))
+    g.user = user
+    return None
+
+
+def _refuse_writes_when_read_only() -> Any:
+    if current_app.config["READ_ONLY"] and request.method == "POST":
+        if request.endpoint not in ("auth.login", "auth.logout"):
+            return _error_page(
+                gettext("数据库检查未通过，系统处于只读状态，不能保存任何更改。"), 503
+            )
+    return None
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
+        " frame-ancestors 'none'; form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if session.get("user_id"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def local_time(text: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Show a stored UTC time in China time."""
+    if not text:
+        return ""
+    return parse_time(text).astimezone(CHINA_TZ).strftime(fmt)
+
+
+def fen_to_yuan(fen: int) -> str:
+    """Show integer fen as yuan with two decimals (no float arithmetic)."""
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def _template_helpers() -> dict[str, Any]:
+    store = get_store()
+    user = g.get("user")
+    device = store.device()
+    return {
+        "current_user": user,
+        "may": (lambda permission: bool(user) and roles.may(user["role"], permission)),
+        "role_label": lambda role: gettext(roles.ROLE_LABELS.get(role, role)),
+        "state_label": lambda state: gettext(fold.STATE_LABELS.get(state, state)),
+        "event_label": lambda t: gettext(ev.EVENT_LABELS.get(t, t)),
+        "kind_label": lambda kind: gettext(ITEM_KIND_LABELS.get(kind, kind)),
+        "light_label": lambda light: gettext(LIGHT_LABELS.get(light, light)),
+        "deadline": lambda state: case_deadline(state, today(), get_calendar()),
+        "sync_status": {
+            "online": False,
+            "waiting": store.outbox_waiting(),
+            "last_sync": None,
+        },
+        "device": device,
+        "center_name": current_app.config["CENTER_NAME"] or _center_name(store, device),
+        "store_problem": current_app.config["STORE_PROBLEM"],
+        "lang": session.get("lang", "zh"),
+        "today": today(),
+    }
+
+
+def _center_name(store: Any, device: dict[str, Any] | None) -> str:
+    unit = store.org_unit(device["org_code"]) if device else None
+    if unit is None:
+        return gettext("便民服务中心")
+    suffix = gettext("便民服务站") if unit["level"] == "village" else gettext("便民服务中心")
+    return unit["name"] + suffix
+
+
+def init_app(app: Flask) -> None:
+    """Wire CSRF, Babel, sessions, headers, error pages and template helpers into the app."""
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
+    app.before_request(_refuse_writes_when_read_only)
+    app.before_request(_enforce_session)
+    app.after_request(_security_headers)
+    app.context_processor(_template_helpers)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _server_error)
+    app.jinja_env.filters["mask_id"] = mask_resident_id
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["yuan"] = fen_to_yuan
