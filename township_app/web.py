@@ -5,6 +5,7 @@ and the one place where domain errors become page messages.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -120,6 +121,13 @@ def _server_error(error: Exception) -> Any:
     )
 
 
+def _damaged_database(error: sqlite3.DatabaseError) -> Any:
+    log.error("database error on %s %s: %s", request.method, request.path, error)
+    return _error_page(
+        gettext("数据库文件已损坏，无法读取。请不要关机或重装，立即联系信息化人员从备份恢复。"), 503
+    )
+
+
 def _enforce_session() -> Any:
     """End sessions that are too old, or whose user was disabled."""
     if request.endpoint in (None, "static") or not session.get("user_id"):
@@ -172,9 +180,15 @@ def fen_to_yuan(fen: int) -> str:
 
 
 def _template_helpers() -> dict[str, Any]:
-    store = get_store()
     user = g.get("user")
-    device = store.device()
+    try:
+        store = get_store()
+        device = store.device()
+        waiting = store.outbox_waiting()
+        center = current_app.config["CENTER_NAME"] or _center_name(store, device)
+    except sqlite3.DatabaseError:
+        # A damaged file must still let the error page and the read-only banner render.
+        device, waiting, center = None, 0, gettext("便民服务中心")
     return {
         "current_user": user,
         "may": (lambda permission: bool(user) and roles.may(user["role"], permission)),
@@ -186,11 +200,11 @@ def _template_helpers() -> dict[str, Any]:
         "deadline": lambda state: case_deadline(state, today(), get_calendar()),
         "sync_status": {
             "online": False,
-            "waiting": store.outbox_waiting(),
+            "waiting": waiting,
             "last_sync": None,
         },
         "device": device,
-        "center_name": current_app.config["CENTER_NAME"] or _center_name(store, device),
+        "center_name": center,
         "store_problem": current_app.config["STORE_PROBLEM"],
         "lang": session.get("lang", "zh"),
         "today": today(),
@@ -218,6 +232,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(sqlite3.DatabaseError, _damaged_database)
     app.register_error_handler(Exception, _server_error)
     app.jinja_env.filters["mask_id"] = mask_resident_id
     app.jinja_env.filters["local_time"] = local_time

@@ -63,8 +63,16 @@ class TownshipProcess:
         port_file.unlink(missing_ok=True)
         env = {**os.environ, "BIANMIN_HOME": str(self.home), **self.env}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "township_app.cli", "serve", "--port", "0",
-             "--port-file", str(port_file)],
+            [
+                sys.executable,
+                "-m",
+                "township_app.cli",
+                "serve",
+                "--port",
+                "0",
+                "--port-file",
+                str(port_file),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=open(self.home / "serve.log", "ab"),  # noqa: SIM115
@@ -111,7 +119,9 @@ class Browserless:
         self._remember_token(response)
         return response
 
-    def post(self, path: str, data: dict | list | None = None, **kwargs: object) -> requests.Response:
+    def post(
+        self, path: str, data: dict | list | None = None, **kwargs: object
+    ) -> requests.Response:
         if not self.last_token:
             self.get("/auth/login")
         if isinstance(data, list):
@@ -130,6 +140,10 @@ class Browserless:
         )
 
     def _remember_token(self, response: requests.Response) -> None:
-        match = _CSRF.search(response.text) if "text/html" in response.headers.get("Content-Type", "") else None
+        match = (
+            _CSRF.search(response.text)
+            if "text/html" in response.headers.get("Content-Type", "")
+            else None
+        )
         if match:
             self.last_token = match.group(1)

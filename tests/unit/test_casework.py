@@ -1,0 +1,151 @@
+"""Casework rules at the township: one write path, roles, double submission, agents' villages."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from sync import fold
+from sync.errors import InvalidForm, NotAllowed
+from sync.events import utc_now
+from township_app import casework
+from township_app.store import CaseFilter, Store
+
+CLERK = casework.Actor("chuangkou", "clerk", "370613004")
+REVIEWER = casework.Actor("shenhe", "reviewer", "370613004")
+AGENT = casework.Actor("daiban", "agent", "370613004201")
+FORWARDED_ITEM = "370613-MZ-001"
+PROMISED_ITEM = "370613-MZ-003"
+
+
+def register(
+    store: Store,
+    *,
+    item_code: str = PROMISED_ITEM,
+    case_id: str | None = None,
+    name: str = "张三",
+    actor: casework.Actor = CLERK,
+    village: str = "370613004201",
+    complete: bool = True,
+) -> fold.CaseState:
+    """Register a case for tests, with every material received unless told otherwise."""
+    item = store.item(item_code)
+    materials = casework.materials_checklist(
+        item, [m["code"] for m in item["materials"] if complete or not m["mandatory"]], {}
+    )
+    state, _ = casework.register_case(
+        store,
+        case_id=case_id or str(uuid.uuid4()),
+        item_code=item_code,
+        applicant={
+            "name": name,
+            "id_number": "11010519491231002X",
+            "phone": "13800138000",
+            "address": "1号",
+            "village_code": village,
+        },
+        proxy=None,
+        materials=materials,
+        green_channel=False,
+        actor=actor,
+        now=utc_now(),
+    )
+    return state
+
+
+@pytest.fixture
+def store(demo_home: Path):
+    opened = Store.open(demo_home / "township.db")
+    yield opened
+    opened.close()
+
+
+def test_the_same_form_submitted_twice_makes_one_case(store: Store):
+    case_id = str(uuid.uuid4())
+    first = register(store, case_id=case_id)
+    second = register(store, case_id=case_id)
+    assert first == second
+    assert store.count_cases(CaseFilter()) == 1
+    assert store.event_count() == 1
+
+
+def test_case_numbers_of_one_day_count_up_on_this_device(store: Store):
+    numbers = [register(store).case_number for _ in range(3)]
+    assert [n[-4:] for n in numbers] == ["0001", "0002", "0003"]
+    assert len({n[:8] for n in numbers}) == 1
+
+
+def test_forwarding_queues_the_case_in_the_outbox_in_the_same_transaction(store: Store):
+    case = register(store, item_code=FORWARDED_ITEM)
+    casework.accept_case(store, case.case_id, CLERK, utc_now())
+    state = casework.forward_case(
+        store, case.case_id, opinion="属实", conclusion="agree", actor=REVIEWER, now=utc_now()
+    )
+    assert state.state == fold.FORWARDED and state.holder_code == "370613"
+    assert [r["case_id"] for r in store.outbox_rows()] == [case.case_id]
+
+
+@pytest.mark.parametrize(
+    ("actor", "action"),
+    [
+        (AGENT, lambda s, c: casework.accept_case(s, c, AGENT, utc_now())),
+        (
+            CLERK,
+            lambda s, c: casework.forward_case(
+                s, c, opinion="x", conclusion="agree", actor=CLERK, now=utc_now()
+            ),
+        ),
+        (REVIEWER, lambda s, c: casework.refuse_case(s, c, "理由", REVIEWER, utc_now())),
+    ],
+)
+def test_roles_may_do_only_their_own_part(store: Store, actor, action):
+    case = register(store, item_code=FORWARDED_ITEM)
+    with pytest.raises(NotAllowed, match="无权"):
+        action(store, case.case_id)
+    assert store.event_count() == 1
+
+
+def test_village_agent_sees_only_its_own_villages_cases(store: Store):
+    own = register(store, actor=AGENT, village="370613004201")
+    other = register(store, village="370613004202")
+    assert casework.visible_case(store, own.case_id, AGENT) == own
+    with pytest.raises(NotAllowed, match="没有找到该办件"):
+        casework.visible_case(store, other.case_id, AGENT)
+
+
+def test_agent_registrations_are_marked_as_village_applications(store: Store):
+    assert register(store, actor=AGENT).channel == "village"
+
+
+def test_agent_cannot_register_items_not_open_at_village_points(store: Store):
+    closed = next(i for i in store.items() if not i.get("village_available"))
+    with pytest.raises(NotAllowed, match="不能在村代办点申请"):
+        register(store, actor=AGENT, item_code=closed["code"])
+
+
+def test_applicant_form_reports_every_wrong_field_at_once():
+    form = casework.ApplicantForm(
+        name="",
+        id_number="110105194912310021",
+        phone="12345",
+        address="",
+        village_code="999",
+        proxy_name="",
+        proxy_id_number="123",
+        proxy_phone="",
+        proxy_relation="",
+    )
+    with pytest.raises(InvalidForm) as refusal:
+        casework.clean_applicant(form, villages=["370613004201"], today=date(2026, 11, 25))
+    assert set(refusal.value.errors) == {
+        "name",
+        "id_number",
+        "phone",
+        "village_code",
+        "proxy_name",
+        "proxy_id_number",
+    }
+    assert "校验位" in refusal.value.errors["id_number"]
