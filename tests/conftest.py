@@ -23,6 +23,16 @@ def demo_home(demo_home_template: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def store(demo_home: Path):
+    """The demo data folder's store, opened in this process."""
+    from township_app.store import Store
+
+    opened = Store.open(demo_home / "township.db")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
 def app(demo_home: Path):
     """The township Flask app on the demo data folder (in-process, for page-level checks)."""
     from township_app import create_app

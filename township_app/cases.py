@@ -19,6 +19,8 @@ from township_app.web import render_page, translate_error
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
+HOME_QUEUE_SIZE = 15  # the oldest first: those are the ones about to run late
+
 
 @login_required()
 def home() -> Any:
@@ -26,10 +28,8 @@ def home() -> Any:
     store = get_store()
     village = g.user["org_code"] if g.user["role"] == "agent" else ""
     queues = {
-        "draft": store.cases_in_state("draft", village_code=village),
-        "supplement_requested": store.cases_in_state("supplement_requested", village_code=village),
-        "accepted": store.cases_in_state("accepted", village_code=village),
-        "in_review": store.cases_in_state("in_review", village_code=village),
+        state: store.cases_in_state(state, village_code=village, limit=HOME_QUEUE_SIZE)
+        for state in ("draft", "supplement_requested", "accepted", "in_review")
     }
     return render_page(
         "township/home.html",

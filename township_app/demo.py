@@ -184,7 +184,8 @@ def _advance(
         return
     casework.accept_case(store, case_id, clerk, moment)
     later = min(moment + timedelta(minutes=20), now)
-    if item["kind"] == "immediate":
+    done_now = item["kind"] == "immediate" or (item["kind"] == "promised" and roll < 0.5)
+    if done_now:
         casework.complete_case(
             store,
             case_id,
@@ -202,16 +203,5 @@ def _advance(
             opinion="经入户调查，情况属实，材料齐全，同意上报。",
             conclusion="agree",
             actor=reviewer,
-            now=later,
-        )
-    elif item["kind"] == "promised" and roll < 0.5:
-        casework.complete_case(
-            store,
-            case_id,
-            outcome="approved",
-            document_number="",
-            reasons="",
-            note="",
-            actor=clerk,
             now=later,
         )

@@ -395,14 +395,16 @@ class Store:
         clause, params = _filter_clause(where)
         return self.db.execute(f"SELECT COUNT(*) FROM cases {clause}", params).fetchone()[0]
 
-    def cases_in_state(self, state: str, *, village_code: str = "") -> list[CaseState]:
-        """Return every case in one state, oldest first (work queues)."""
+    def cases_in_state(
+        self, state: str, *, village_code: str = "", limit: int = 1000
+    ) -> list[CaseState]:
+        """Return the oldest cases in one state (work queues), at most ``limit``."""
         sql = "SELECT state_json FROM cases WHERE state = ?"
         params: list[Any] = [state]
         if village_code:
             sql += " AND village_code = ?"
             params.append(village_code)
-        rows = self.db.execute(sql + " ORDER BY registered_at", params).fetchall()
+        rows = self.db.execute(sql + " ORDER BY registered_at LIMIT ?", [*params, limit]).fetchall()
         return [CaseState.from_dict(json.loads(r[0])) for r in rows]
 
     def state_counts(self, *, village_code: str = "") -> dict[str, int]:

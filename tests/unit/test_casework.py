@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -54,13 +53,6 @@ def register(
         now=utc_now(),
     )
     return state
-
-
-@pytest.fixture
-def store(demo_home: Path):
-    opened = Store.open(demo_home / "township.db")
-    yield opened
-    opened.close()
 
 
 def test_the_same_form_submitted_twice_makes_one_case(store: Store):

@@ -16,13 +16,6 @@ from township_app.migrations import migrations
 from township_app.store import CaseFilter, Store
 
 
-@pytest.fixture
-def store(demo_home: Path):
-    opened = Store.open(demo_home / "township.db")
-    yield opened
-    opened.close()
-
-
 def test_every_connection_uses_wal_with_full_synchronous_commits(store: Store):
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
