@@ -12,7 +12,7 @@ TRANSLATIONS := township_app/translations
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,central]'
 	touch $(STAMP)
 
 install: $(STAMP)

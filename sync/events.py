@@ -25,6 +25,10 @@ ACCEPTED = "accepted"  # 受理: the clock starts
 FORWARDED = "forwarded"  # 初审 opinion recorded and the case forwarded (上报) to the parent unit
 COMPLETED = "completed"  # 办结, with the result
 WITHDRAWN = "withdrawn"  # 撤回 by the applicant
+DECIDED = "decided"  # 审批: the deciding unit above approves or refuses (written at central)
+RETURNED = "returned"  # 退回补正: the unit above returns the case for a supplement (central)
+
+CENTRAL_WRITER = "central"  # the writer id of events written at the central server
 
 EVENT_TYPES = (
     REGISTERED,
@@ -35,6 +39,8 @@ EVENT_TYPES = (
     FORWARDED,
     COMPLETED,
     WITHDRAWN,
+    DECIDED,
+    RETURNED,
 )
 
 EVENT_LABELS = {
@@ -46,6 +52,8 @@ EVENT_LABELS = {
     FORWARDED: N_("初审并上报"),
     COMPLETED: N_("办结"),
     WITHDRAWN: N_("撤回申请"),
+    DECIDED: N_("上级审批"),
+    RETURNED: N_("上级退回补正"),
 }
 
 GENESIS_HASH = "0" * 64  # the "previous hash" of a writer's first event

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
+from datetime import date
 from typing import Any
 
 from sync import events as ev
@@ -21,6 +22,7 @@ NOT_ACCEPTED = "not_accepted"  # 不予受理
 ACCEPTED = "accepted"  # 已受理，办理中
 IN_REVIEW = "in_review"  # 初审中
 FORWARDED = "forwarded"  # 已上报
+DECIDED = "decided"  # 已审批，待送达
 COMPLETED = "completed"  # 已办结
 WITHDRAWN = "withdrawn"  # 已撤回
 
@@ -43,6 +45,7 @@ STATE_LABELS = {
     ACCEPTED: N_("办理中"),
     IN_REVIEW: N_("初审中"),
     FORWARDED: N_("已上报"),
+    DECIDED: N_("已审批待送达"),
     COMPLETED: N_("已办结"),
     WITHDRAWN: N_("已撤回"),
 }
@@ -56,7 +59,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     SUPPLEMENT_REQUESTED: (ev.SUPPLEMENT_RECEIVED, ev.REFUSED, ev.WITHDRAWN),
     ACCEPTED: (ev.SUPPLEMENT_REQUESTED, ev.COMPLETED, ev.WITHDRAWN),
     IN_REVIEW: (ev.SUPPLEMENT_REQUESTED, ev.FORWARDED, ev.WITHDRAWN),
-    FORWARDED: (),
+    FORWARDED: (ev.DECIDED, ev.RETURNED),
+    DECIDED: (ev.COMPLETED,),
     NOT_ACCEPTED: (),
     COMPLETED: (),
     WITHDRAWN: (),
@@ -210,7 +214,9 @@ def _item(raw: Any) -> dict[str, Any]:
     route = raw.get("route")
     if not isinstance(route, list) or any(level not in ROUTE_LEVELS for level in route):
         raise InvalidInput(N_("事项的审批层级不正确。"), field="route")
-    if (kind == "forwarded") != bool(route):
+    if kind == "forwarded" and not route:
+        raise InvalidInput(N_("上报件必须写明上级审批层级。"), field="route")
+    if kind != "forwarded" and route:
         raise InvalidInput(N_("只有上报件才有上级审批层级。"), field="route")
     statutory = _int(raw, "statutory_days", N_("法定时限不正确。"))
     promised = _int(raw, "promised_days", N_("承诺时限不正确。"))
@@ -232,12 +238,12 @@ def _item(raw: Any) -> dict[str, Any]:
     }
 
 
-def _person(raw: Any, *, with_address: bool) -> dict[str, Any]:
+def _person(raw: Any, *, with_address: bool, day: date) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         raise InvalidInput(N_("缺少申请人信息。"), field="applicant")
     person = {
         "name": _text(raw, "name", N_("请填写姓名。")),
-        "id_number": check_resident_id(str(raw.get("id_number", ""))),
+        "id_number": check_resident_id(str(raw.get("id_number", "")), today=day),
         "phone": _text(raw, "phone", "", required=False),
     }
     if with_address:
@@ -296,8 +302,8 @@ def _registered(event: ev.Event) -> CaseState:
         green_channel=green,
         state=DRAFT,
         item=_item(p.get("item")),
-        applicant=_person(p.get("applicant"), with_address=True),
-        proxy=None if proxy_raw is None else _person(proxy_raw, with_address=False),
+        applicant=_person(p.get("applicant"), with_address=True, day=event.day),
+        proxy=None if proxy_raw is None else _person(proxy_raw, with_address=False, day=event.day),
         materials=_materials(p.get("materials")),
         registered_at=event.at,
         last_event_id=event.event_id,
@@ -403,7 +409,7 @@ def _forwarded(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseS
 
 
 def _completed(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
-    if state.item["kind"] == "forwarded":
+    if state.item["kind"] == "forwarded" and state.state != DECIDED:
         raise NotAllowed(N_("上报件须经上级审批，乡镇不能直接办结。"))
     outcome = p.get("outcome")
     if outcome not in ("approved", "refused"):
@@ -426,6 +432,35 @@ def _withdrawn(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseS
     return replace(state, state=WITHDRAWN, withdrawal_reason=reason, pauses=pauses, missing=())
 
 
+def _from_above(event: ev.Event) -> None:
+    if event.writer != ev.CENTRAL_WRITER:
+        raise NotAllowed(N_("只有上级审批单位才能作出审批或退回决定。"))
+
+
+def _decided(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
+    _from_above(event)
+    outcome = p.get("outcome")
+    if outcome not in ("approved", "refused"):
+        raise InvalidInput(N_("请选择审批结果（批准或不予批准）。"), field="outcome")
+    reasons = _text(p, "reasons", N_("不予批准必须说明理由。"), required=outcome == "refused")
+    decision = {
+        "outcome": outcome,
+        "document_number": _text(p, "document_number", "", required=False),
+        "reasons": reasons,
+        "by_org": _text(p, "by_org", N_("缺少审批单位。")),
+        "note": "",
+    }
+    return replace(state, state=DECIDED, holder_code=state.org_code, result=decision)
+
+
+def _returned(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
+    _from_above(event)
+    # A return is a supplement request from above: the case comes back to the township's review,
+    # and the promised limit pauses until the materials come.
+    following = _supplement_requested(replace(state, state=IN_REVIEW), event, p)
+    return replace(following, holder_code=state.org_code)
+
+
 _STEPS = {
     ev.SUPPLEMENT_REQUESTED: _supplement_requested,
     ev.SUPPLEMENT_RECEIVED: _supplement_received,
@@ -434,4 +469,6 @@ _STEPS = {
     ev.FORWARDED: _forwarded,
     ev.COMPLETED: _completed,
     ev.WITHDRAWN: _withdrawn,
+    ev.DECIDED: _decided,
+    ev.RETURNED: _returned,
 }

@@ -78,22 +78,41 @@ def create_user(
 
 
 def check_login(
-    store: Store, username: str, password: str, *, now: datetime, attempts: int, lock_minutes: int
+    store: Store,
+    username: str,
+    password: str,
+    *,
+    now: datetime,
+    attempts: int,
+    lock_minutes: int,
+    read_only: bool = False,
 ) -> dict[str, Any]:
-    """Return the user if the password is right; count failures and lock after too many."""
+    """Return the user if the password is right; count failures and lock after too many.
+
+    On a read-only (damaged) database nothing is recorded, so staff can still log in and read.
+    """
     refusal = NotAllowed(N_("用户名或密码不正确。"))
     user = store.user_by_username(username.strip().lower())
     if user is None or not user["active"]:
         _verify(_DUMMY_HASH, password)
-        store.audit(format_time(now), username[:32] or "-", "login_failed", "unknown user")
+        if not read_only:
+            store.audit(format_time(now), username[:32] or "-", "login_failed", "unknown user")
         raise refusal
-    if user["locked_until"] and parse_time(user["locked_until"]) > now:
-        store.audit(format_time(now), user["username"], "login_refused", "locked")
+    locked_now = bool(user["locked_until"]) and parse_time(user["locked_until"]) > now
+    if locked_now:
+        if not read_only:
+            store.audit(format_time(now), user["username"], "login_refused", "locked")
         raise NotAllowed(
             N_("连续登录失败次数过多，账号已锁定至 %(until)s，请稍后再试或联系管理员解锁。"),
             until=_china_clock(user["locked_until"]),
         )
+    if user["locked_until"] and not locked_now and not read_only:
+        # The lock ran out: the count starts again, so one slip does not lock at once.
+        store.clear_login_failures(user["id"])
+        user = {**user, "failed_logins": 0, "locked_until": None}
     if not _verify(user["password_hash"], password):
+        if read_only:
+            raise refusal
         with store.write():
             failures = user["failed_logins"] + 1
             locked = (
@@ -108,6 +127,8 @@ def check_login(
             )
         left = attempts - failures
         raise NotAllowed(N_("用户名或密码不正确。再失败 %(left)s 次账号将被锁定。"), left=left)
+    if read_only:
+        return user
     with store.write():
         store.clear_login_failures(user["id"])
         store.audit(format_time(now), user["username"], "login")

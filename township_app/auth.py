@@ -59,6 +59,7 @@ def login() -> Any:
                 now=now(),
                 attempts=current_app.config["LOCKOUT_ATTEMPTS"],
                 lock_minutes=current_app.config["LOCKOUT_MINUTES"],
+                read_only=current_app.config["READ_ONLY"],
             )
         except NotAllowed as refusal:
             error = translate_error(refusal)

@@ -1,0 +1,192 @@
+"""Tables of the central server (SQLAlchemy Core): one schema for SQLite and PostgreSQL.
+
+Every table that grows with the number of cases carries the division code of the unit it belongs to
+(``org_code``), so a provincial deployment can partition it by county.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+org_units = Table(
+    "org_units",
+    metadata,
+    Column("code", String(12), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("parent_code", String(12), index=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(32), nullable=False, unique=True),
+    Column("display_name", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("org_code", String(12), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", String(32)),
+    Column("active", Integer, nullable=False, default=1),
+    Column("created_at", String(32), nullable=False),
+)
+
+enrollment_codes = Table(
+    "enrollment_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("org_code", String(12), nullable=False),
+    Column("created_by", String(32), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("used_at", String(32)),
+    Column("device_id", String(36)),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("device_id", String(36), primary_key=True),
+    Column("device_code", String(4), nullable=False),
+    Column("org_code", String(12), nullable=False, index=True),
+    Column("label", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False),  # active | revoked | quarantined
+    Column("enrolled_at", String(32), nullable=False),
+    Column("last_sequence", Integer, nullable=False, default=0),
+    Column("last_bundle_hash", String(64), nullable=False),
+    Column("last_writer_seq", Integer, nullable=False, default=0),
+    Column("last_event_hash", String(64), nullable=False),
+    Column("revoked_at", String(32)),
+    Column("revoked_after_sequence", Integer),  # the last valid sequence at revocation
+    Column("status_reason", Text, nullable=False, default=""),
+    Column("last_seen_at", String(32)),
+    Column("last_skew_seconds", Integer),
+    UniqueConstraint("org_code", "device_code", name="devices_org_code_device_code"),
+)
+
+device_keys = Table(
+    "device_keys",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("device_id", String(36), nullable=False, index=True),
+    Column("public_key", LargeBinary(32), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("retired_at", String(32)),  # replaced by rotation: no longer valid for new bundles
+)
+
+bundles = Table(
+    "bundles",
+    metadata,
+    Column("bundle_hash", String(64), primary_key=True),
+    Column("bundle_id", String(36), nullable=False, unique=True),
+    Column("device_id", String(36), nullable=False),
+    Column("org_code", String(12), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("envelope", LargeBinary, nullable=False),  # the exact bytes received, verbatim
+    Column("receipt", LargeBinary, nullable=False),  # the signed receipt, answered on a repeat
+    Column("received_at", String(32), nullable=False),
+    Column("device_created_at", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # stored | quarantined
+    UniqueConstraint("device_id", "sequence", name="bundles_device_sequence"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("case_id", String(36), nullable=False),
+    Column("org_code", String(12), nullable=False),
+    Column("writer", String(36), nullable=False),
+    Column("writer_seq", Integer, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("bundle_hash", String(64)),
+    Column("status", String(16), nullable=False),  # applied | rejected
+    Column("reason", Text, nullable=False, default=""),
+    Column("received_at", String(32), nullable=False),
+    UniqueConstraint("writer", "writer_seq", name="events_writer_seq"),
+    Index("events_case", "case_id", "seq"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("case_number", String(40), nullable=False, unique=True),
+    Column("org_code", String(12), nullable=False, index=True),
+    Column("holder_code", String(12), nullable=False, index=True),
+    Column("state", String(24), nullable=False),
+    Column("state_json", Text, nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+feed = Table(
+    "feed",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("scope", String(12), nullable=False),  # an org code, or "*" for every device
+    Column("kind", String(24), nullable=False),
+    Column("envelope", LargeBinary, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Index("feed_scope_seq", "scope", "seq"),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(64), nullable=False),
+    Column("received", BigInteger, nullable=False, default=0),
+    Column("complete", Integer, nullable=False, default=0),
+    Column("created_at", String(32), nullable=False),
+)
+
+nonces = Table(
+    "nonces",
+    metadata,
+    Column("device_id", String(36), primary_key=True),
+    Column("nonce", String(64), primary_key=True),
+    Column("seen_at", BigInteger, nullable=False, index=True),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("device_id", String(36)),
+    Column("message", Text, nullable=False),
+)
+
+catalogue_versions = Table(
+    "catalogue_versions",
+    metadata,
+    Column("version", String(40), primary_key=True),
+    Column("published_at", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+)

@@ -1,0 +1,57 @@
+"""Every setting of the central server: name, default and a one-line help (env prefix BIANMIN_)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting with its default and what it is for."""
+
+    name: str
+    default: object
+    help: str
+
+
+SETTINGS = (
+    Setting(
+        "CENTRAL_HOME", "data/central", "Data folder of the central server (key, blobs, SQLite)."
+    ),
+    Setting(
+        "DATABASE_URL", "", "SQLAlchemy URL; default: SQLite in the data folder. postgresql://..."
+    ),
+    Setting("HOST", "127.0.0.1", "Address to listen on."),
+    Setting("CENTRAL_PORT", 5090, "Port to listen on (0 picks a free one)."),
+    Setting(
+        "REQUEST_WINDOW_SECONDS",
+        300,
+        "A signed device request older or newer than this is refused.",
+    ),
+    Setting("SKEW_ALERT_SECONDS", 120, "A device clock further off than this is flagged."),
+    Setting("ENROLLMENT_CODE_HOURS", 72, "How long a one-time enrollment code stays valid."),
+    Setting("FEED_PAGE_SIZE", 200, "Feed entries per page."),
+    Setting("MAX_BATCH", 500, "Most bundles accepted in one request."),
+    Setting("MAX_REQUEST_MB", 64, "Largest request body, in MB."),
+)
+
+
+def from_environment() -> dict[str, object]:
+    """Read every setting from BIANMIN_* environment variables, falling back to its default."""
+    values: dict[str, object] = {}
+    for setting in SETTINGS:
+        raw = os.environ.get(f"BIANMIN_{setting.name}")
+        if raw is None and setting.name == "DATABASE_URL":
+            raw = os.environ.get("DATABASE_URL")
+        if raw is None:
+            values[setting.name] = setting.default
+        elif isinstance(setting.default, int):
+            values[setting.name] = int(raw)
+        else:
+            values[setting.name] = raw
+    if not values["DATABASE_URL"]:
+        home = Path(str(values["CENTRAL_HOME"])).resolve()
+        values["DATABASE_URL"] = f"sqlite:///{home / 'central.db'}"
+    return values

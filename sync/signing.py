@@ -1,0 +1,253 @@
+"""Ed25519 keys and DSSE envelopes: what a device or the central server signs, and how it is checked.
+
+The signature covers the payload type and the exact payload bytes through DSSE's pre-authentication
+encoding (PAE). A verifier checks the signature first and then parses exactly the signed bytes with a
+strict parser: duplicate keys, NaN/Infinity, floats and integers beyond ±2^53 are refused, so no two
+parsers can read the same bytes differently.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from sync.errors import N_, DomainError, InvalidInput
+
+BUNDLE_TYPE = "application/vnd.bianmin.case-bundle+json"
+RECEIPT_TYPE = "application/vnd.bianmin.receipt+json"
+FEED_ENTRY_TYPE = "application/vnd.bianmin.feed-entry+json"
+ENROLLMENT_TYPE = "application/vnd.bianmin.enrollment+json"
+ROTATION_TYPE = "application/vnd.bianmin.key-rotation+json"
+
+MAX_SAFE_INTEGER = 2**53
+
+
+class BadSignature(DomainError):
+    """A signature does not verify, or is made by a key that is unknown or not allowed here."""
+
+    code = "bad_signature"
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    """Return DSSE v1's pre-authentication encoding of a payload type and payload."""
+    kind = payload_type.encode()
+    return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(payload), payload)
+
+
+def key_id(public_key: bytes) -> str:
+    """Return the id of an Ed25519 public key: the hex SHA-256 of its 32 raw bytes."""
+    return hashlib.sha256(public_key).hexdigest()
+
+
+def b64encode(data: bytes) -> str:
+    """Encode bytes as standard base64 text."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64decode(text: Any, what: str) -> bytes:
+    """Decode standard base64 strictly, or refuse with a message naming the field."""
+    if not isinstance(text, str):
+        raise InvalidInput(N_("%(what)s 不是 base64 文本。"), field=what, what=what)
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise InvalidInput(N_("%(what)s 不是有效的 base64。"), field=what, what=what) from None
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """An Ed25519 private key with its public half and id."""
+
+    private: Ed25519PrivateKey
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        """Make a new key pair (on the machine that will keep it)."""
+        return cls(Ed25519PrivateKey.generate())
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> SigningKey:
+        """Load a key from its 32 raw private bytes."""
+        return cls(Ed25519PrivateKey.from_private_bytes(raw))
+
+    def private_bytes(self) -> bytes:
+        """Return the 32 raw private bytes (store them protected)."""
+        return self.private.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+
+    @property
+    def public_bytes(self) -> bytes:
+        """Return the 32 raw public bytes."""
+        return self.private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+
+    @property
+    def key_id(self) -> str:
+        """Return this key's id."""
+        return key_id(self.public_bytes)
+
+    def sign(self, payload_type: str, payload: bytes) -> Envelope:
+        """Sign exactly these payload bytes and return the envelope."""
+        signature = self.private.sign(pae(payload_type, payload))
+        return Envelope(payload_type, payload, ((self.key_id, signature),))
+
+    def cosign(self, envelope: Envelope) -> Envelope:
+        """Add this key's signature to an envelope (key rotation: old and new key sign)."""
+        signature = self.private.sign(pae(envelope.payload_type, envelope.payload))
+        return Envelope(
+            envelope.payload_type,
+            envelope.payload,
+            (*envelope.signatures, (self.key_id, signature)),
+        )
+
+
+def public_key(raw: bytes) -> Ed25519PublicKey:
+    """Load an Ed25519 public key from its 32 raw bytes, or refuse."""
+    if len(raw) != 32:
+        raise InvalidInput(N_("公钥长度不正确。"), field="public_key")
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A DSSE envelope: a payload type, the exact payload bytes and their signatures."""
+
+    payload_type: str
+    payload: bytes
+    signatures: tuple[tuple[str, bytes], ...]
+
+    def to_json(self) -> bytes:
+        """Serialize the envelope as the JSON that travels and is stored verbatim."""
+        return json.dumps(
+            {
+                "payloadType": self.payload_type,
+                "payload": b64encode(self.payload),
+                "signatures": [{"keyid": k, "sig": b64encode(s)} for k, s in self.signatures],
+            },
+            separators=(",", ":"),
+            sort_keys=True,
+        ).encode()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the envelope as a JSON-able dict (inside a larger request)."""
+        return json.loads(self.to_json())
+
+    @property
+    def digest(self) -> str:
+        """Return the SHA-256 (hex) of the signed payload bytes: the bundle hash."""
+        return hashlib.sha256(self.payload).hexdigest()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Envelope:
+        """Parse an envelope strictly from its JSON bytes."""
+        return cls.from_dict(strict_loads(raw))
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> Envelope:
+        """Build an envelope from its parsed JSON, refusing anything malformed."""
+        if not isinstance(raw, Mapping) or set(raw) != {"payloadType", "payload", "signatures"}:
+            raise InvalidInput(N_("签名信封格式不正确。"), field="envelope")
+        payload_type = raw["payloadType"]
+        signatures = raw["signatures"]
+        if not isinstance(payload_type, str) or not isinstance(signatures, list) or not signatures:
+            raise InvalidInput(N_("签名信封格式不正确。"), field="envelope")
+        parsed = []
+        for entry in signatures:
+            if not isinstance(entry, Mapping) or set(entry) != {"keyid", "sig"}:
+                raise InvalidInput(N_("签名信封格式不正确。"), field="signatures")
+            if not isinstance(entry["keyid"], str):
+                raise InvalidInput(N_("签名信封格式不正确。"), field="keyid")
+            parsed.append((entry["keyid"], b64decode(entry["sig"], "sig")))
+        return cls(payload_type, b64decode(raw["payload"], "payload"), tuple(parsed))
+
+
+def verify_envelope(
+    envelope: Envelope,
+    expected_type: str,
+    keys: Mapping[str, bytes],
+    *,
+    require: tuple[str, ...] = (),
+) -> Any:
+    """Verify an envelope against trusted public keys and return its strictly parsed payload.
+
+    ``keys`` maps key ids to raw public keys; at least one signature must verify with one of them,
+    and every key id in ``require`` must have a verifying signature (rotation: old and new key).
+    """
+    if envelope.payload_type != expected_type:
+        raise BadSignature(N_("签名内容类型不符。"))
+    message = pae(envelope.payload_type, envelope.payload)
+    verified = set()
+    for kid, signature in envelope.signatures:
+        raw = keys.get(kid)
+        if raw is None:
+            continue
+        try:
+            public_key(raw).verify(signature, message)
+        except InvalidSignature:
+            raise BadSignature(
+                N_("签名校验失败：数据在传输或存储中被改动，或签名密钥不符。")
+            ) from None
+        verified.add(kid)
+    if not verified:
+        raise BadSignature(N_("签名密钥未登记或已吊销。"))
+    missing = [kid for kid in require if kid not in verified]
+    if missing:
+        raise BadSignature(N_("缺少必需的签名。"))
+    return strict_loads(envelope.payload)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise InvalidInput(N_("数据中不允许出现 %(name)s。"), field="payload", name=name)
+
+
+def _refuse_float(text: str) -> Any:
+    raise InvalidInput(N_("数据中不允许出现小数：%(text)s"), field="payload", text=text[:20])
+
+
+def _bounded_int(text: str) -> int:
+    value = int(text)
+    if abs(value) > MAX_SAFE_INTEGER:
+        raise InvalidInput(N_("数值超出允许范围：%(text)s"), field="payload", text=text[:20])
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise InvalidInput(N_("数据中有重复的键：%(key)s"), field="payload", key=key[:40])
+        result[key] = value
+    return result
+
+
+def strict_loads(raw: bytes) -> Any:
+    """Parse JSON bytes strictly: UTF-8, no duplicate keys, no NaN/Infinity, no floats, no huge ints."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(N_("数据不是 UTF-8 编码。"), field="payload") from None
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_constant=_refuse_constant,
+            parse_float=_refuse_float,
+            parse_int=_bounded_int,
+        )
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            N_("数据不是有效的 JSON（第 %(line)s 行）。"), field="payload", line=error.lineno
+        ) from None

@@ -1,0 +1,64 @@
+"""`make bench` keeps working: the benchmark runs at a small size and prints its figures as JSON.
+
+Timings are not checked here (a test machine is no benchmark machine); only that every figure is
+there, in the agreed shape.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+EXPECTED = {
+    "seed_seconds",
+    "case_count",
+    "cold_start_s",
+    "case_list_p95_ms",
+    "case_list_partial_p95_ms",
+    "search_name_p95_ms",
+    "search_id_tail_p95_ms",
+    "search_case_number_p95_ms",
+    "filter_state_p95_ms",
+    "deep_page_p95_ms",
+    "deep_page_partial_p95_ms",
+    "intake_post_p95_ms",
+    "rss_mb",
+}
+
+
+def test_bench_prints_every_figure_as_one_json_object_per_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.bench.bench_township",
+            "--cases",
+            "300",
+            "--requests",
+            "5",
+            "--starts",
+            "1",
+            "--home",
+            str(tmp_path / "home"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    # Progress goes to stderr: a single stray line on stdout would fail to parse here.
+    figures = [json.loads(line) for line in result.stdout.splitlines()]
+    for figure in figures:
+        assert list(figure) == ["name", "value", "unit", "target"], figure
+        assert isinstance(figure["value"], int | float), figure
+        assert isinstance(figure["unit"], str) and figure["unit"], figure
+        assert figure["target"] is None or isinstance(figure["target"], int | float), figure
+    names = [f["name"] for f in figures]
+    assert len(names) == len(set(names)), names
+    assert EXPECTED <= set(names), EXPECTED - set(names)
+    assert {f["name"]: f["value"] for f in figures}["case_count"] == 300
