@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.case_numbers import device_code_from_id
+from sync.demo_data import read_demo
 from sync.events import CHINA_TZ, format_time
 from sync.ids import resident_id_check_char
 from township_app import accounts, casework
@@ -41,8 +42,8 @@ def read_json(name: str) -> dict[str, Any]:
 def load(store: Store, *, now: datetime, cases: int = 40, seed: int = 2026) -> str:
     """Load the demo org tree, catalogue and users, set this PC up at the demo township, and add
     demo cases; return a one-line summary."""
-    tree = read_json("org_tree.json")
-    catalogue = read_json("catalogue.json")
+    tree = read_demo("org_tree.json")
+    catalogue = read_demo("catalogue.json")
     people = read_json("users.json")
     store.replace_org_units(tree["units"], demo=True)
     store.install_catalogue(

@@ -14,7 +14,7 @@ import pytest
 from tests.support.township import Browserless, TownshipProcess
 
 CATALOGUE = json.loads(
-    (Path(__file__).resolve().parents[2] / "township_app/demo/catalogue.json").read_text("utf-8")
+    (Path(__file__).resolve().parents[2] / "sync/demo/catalogue.json").read_text("utf-8")
 )
 ITEMS = {item["code"]: item for item in CATALOGUE["items"]}
 FORWARDED = "370613-MZ-001"  # 最低生活保障审核确认

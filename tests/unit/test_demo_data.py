@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-DEMO = Path(__file__).resolve().parents[2] / "township_app" / "demo"
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "township_app" / "demo"  # users.json: the township's own demo accounts
+SHARED = ROOT / "sync" / "demo"  # org tree and catalogue, shared with the central demo
 
 CODE_LENGTH = {"province": 6, "city": 6, "county": 6, "township": 9, "village": 12}
 PARENT_LEVEL = {
@@ -42,7 +44,7 @@ def _no_constant(text: str) -> Any:
 def load(name: str) -> Any:
     """Parse a demo file as strictly as the sync payload parser: no duplicates, no floats."""
     return json.loads(
-        (DEMO / name).read_text(encoding="utf-8"),
+        ((DEMO if name == "users.json" else SHARED) / name).read_text(encoding="utf-8"),
         object_pairs_hook=_strict_pairs,
         parse_float=_no_float,
         parse_constant=_no_constant,

@@ -1,0 +1,82 @@
+"""The USB stick (sneakernet) layout: the same signed bytes as over the network, as files.
+
+    <DIR>/bianmin/bundles/<device_id>/<sequence:08d>.dsse.json   a bundle envelope, verbatim
+    <DIR>/bianmin/blobs/<sha256>                                 an attachment, named by its hash
+    <DIR>/bianmin/feed/<org_code>/<seq:010d>.dsse.json           a feed entry envelope, verbatim
+
+Files are written to a temporary name, fsynced and renamed, so a stick pulled out half-way holds
+only whole files. Reading returns bytes; verification happens where the network path verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = "bianmin"
+
+
+def _write_once(path: Path, data: bytes) -> bool:
+    """Write a file atomically unless it is already there with the same bytes; True if written."""
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".part")
+    with open(temporary, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+    return True
+
+
+def write_bundle(folder: Path, device_id: str, sequence: int, envelope: bytes) -> bool:
+    """Put one bundle on the stick."""
+    return _write_once(
+        folder / ROOT / "bundles" / device_id / f"{sequence:08d}.dsse.json", envelope
+    )
+
+
+def write_blob(folder: Path, sha256: str, source: Path) -> bool:
+    """Copy one attachment to the stick (skipped when already there)."""
+    target = folder / ROOT / "blobs" / sha256
+    if target.exists() and target.stat().st_size == source.stat().st_size:
+        return False
+    return _write_once(target, source.read_bytes())
+
+
+def write_feed_entry(folder: Path, org_code: str, seq: int, envelope: bytes) -> bool:
+    """Put one feed entry on the stick."""
+    return _write_once(folder / ROOT / "feed" / org_code / f"{seq:010d}.dsse.json", envelope)
+
+
+def read_bundles(folder: Path) -> Iterator[tuple[str, int, bytes]]:
+    """Yield (device id, sequence, envelope bytes) of every bundle on the stick, in order."""
+    base = folder / ROOT / "bundles"
+    for device in sorted(p for p in base.glob("*") if p.is_dir()):
+        for path in sorted(device.glob("*.dsse.json")):
+            yield device.name, int(path.name.split(".")[0]), path.read_bytes()
+
+
+def read_blobs(folder: Path) -> Iterator[tuple[str, Path]]:
+    """Yield (claimed SHA-256, path) of every attachment on the stick."""
+    for path in sorted((folder / ROOT / "blobs").glob("*")):
+        if path.is_file() and not path.name.endswith(".part"):
+            yield path.name, path
+
+
+def read_feed(folder: Path, org_code: str) -> Iterator[tuple[int, bytes]]:
+    """Yield (feed sequence, envelope bytes) of the feed entries for one org unit, in order."""
+    for path in sorted((folder / ROOT / "feed" / org_code).glob("*.dsse.json")):
+        yield int(path.name.split(".")[0]), path.read_bytes()
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 of a file, read in pieces."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        for piece in iter(lambda: source.read(1 << 20), b""):
+            digest.update(piece)
+    return digest.hexdigest()
