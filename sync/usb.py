@@ -3,6 +3,7 @@
     <DIR>/bianmin/bundles/<device_id>/<sequence:08d>.dsse.json   a bundle envelope, verbatim
     <DIR>/bianmin/blobs/<sha256>                                 an attachment, named by its hash
     <DIR>/bianmin/feed/<org_code>/<seq:010d>.dsse.json           a feed entry envelope, verbatim
+    <DIR>/bianmin/receipts/<device_id>/<sequence:08d>.dsse.json  central's receipt for a bundle
 
 Files are written to a temporary name, fsynced and renamed, so a stick pulled out half-way holds
 only whole files. Reading returns bytes; verification happens where the network path verifies.
@@ -50,6 +51,19 @@ def write_blob(folder: Path, sha256: str, source: Path) -> bool:
 def write_feed_entry(folder: Path, org_code: str, seq: int, envelope: bytes) -> bool:
     """Put one feed entry on the stick."""
     return _write_once(folder / ROOT / "feed" / org_code / f"{seq:010d}.dsse.json", envelope)
+
+
+def write_receipt(folder: Path, device_id: str, sequence: int, envelope: bytes) -> bool:
+    """Put central's receipt for one bundle on the stick."""
+    return _write_once(
+        folder / ROOT / "receipts" / device_id / f"{sequence:08d}.dsse.json", envelope
+    )
+
+
+def read_receipts(folder: Path, device_id: str) -> Iterator[tuple[int, bytes]]:
+    """Yield (sequence, receipt envelope bytes) of the receipts for one device, in order."""
+    for path in sorted((folder / ROOT / "receipts" / device_id).glob("*.dsse.json")):
+        yield int(path.name.split(".")[0]), path.read_bytes()
 
 
 def read_bundles(folder: Path) -> Iterator[tuple[str, int, bytes]]:
