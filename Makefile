@@ -52,6 +52,7 @@ fmt: install
 
 bench: install translations
 	$(BIN)/python -m tests.bench.bench_township --cases 100000
+	$(BIN)/python -m tests.bench.bench_central
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache tests/artifacts

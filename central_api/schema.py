@@ -99,9 +99,22 @@ bundles = Table(
     Column("envelope", LargeBinary, nullable=False),  # the exact bytes received, verbatim
     Column("receipt", LargeBinary, nullable=False),  # the signed receipt, answered on a repeat
     Column("received_at", String(32), nullable=False),
+    Column("key_id", String(64), nullable=False),
     Column("device_created_at", String(32), nullable=False),
-    Column("status", String(16), nullable=False),  # stored | quarantined
     UniqueConstraint("device_id", "sequence", name="bundles_device_sequence"),
+)
+
+# Bundles kept but never applied: sent by a revoked device after its last valid sequence, or the
+# second branch of a fork. Kept as evidence; an admin decides what happens to them.
+quarantined_bundles = Table(
+    "quarantined_bundles",
+    metadata,
+    Column("bundle_hash", String(64), primary_key=True),
+    Column("device_id", String(36), nullable=False, index=True),
+    Column("sequence", Integer, nullable=False),
+    Column("envelope", LargeBinary, nullable=False),
+    Column("reason", String(32), nullable=False),  # device_revoked | fork
+    Column("received_at", String(32), nullable=False),
 )
 
 events = Table(
@@ -187,6 +200,33 @@ catalogue_versions = Table(
     "catalogue_versions",
     metadata,
     Column("version", String(40), primary_key=True),
+    Column("serial", Integer, nullable=False, unique=True),
     Column("published_at", String(32), nullable=False),
     Column("body", Text, nullable=False),
+)
+
+calendar_versions = Table(
+    "calendar_versions",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("published_at", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+# The head of a writer chain written at central (``central``): locked to serialize its writers.
+chain_heads = Table(
+    "chain_heads",
+    metadata,
+    Column("writer", String(36), primary_key=True),
+    Column("writer_seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# Growing serial numbers of what the feed publishes (catalogue, org tree): a lower one is a rollback.
+serials = Table(
+    "serials",
+    metadata,
+    Column("name", String(24), primary_key=True),
+    Column("value", Integer, nullable=False),
 )

@@ -18,24 +18,35 @@ class Setting:
 
 SETTINGS = (
     Setting(
-        "CENTRAL_HOME", "data/central", "Data folder of the central server (key, blobs, SQLite)."
+        "CENTRAL_HOME",
+        "data/central",
+        "Data folder: central key, SQLite file, blobs (storage shared by every worker).",
     ),
     Setting(
-        "DATABASE_URL", "", "SQLAlchemy URL; default: SQLite in the data folder. postgresql://..."
+        "DATABASE_URL",
+        "",
+        "Database URL (also read from DATABASE_URL); default SQLite in the data folder; "
+        "postgresql://user@host:5432/name selects PostgreSQL.",
     ),
     Setting("HOST", "127.0.0.1", "Address to listen on."),
     Setting("CENTRAL_PORT", 5090, "Port to listen on (0 picks a free one)."),
+    Setting("THREADS", 8, "waitress worker threads of one process."),
     Setting(
         "REQUEST_WINDOW_SECONDS",
         300,
-        "A signed device request older or newer than this is refused.",
+        "A signed device request whose time is further off than this is refused (clock_skew).",
     ),
-    Setting("SKEW_ALERT_SECONDS", 120, "A device clock further off than this is flagged."),
+    Setting("SKEW_ALERT_SECONDS", 120, "A device clock further off than this raises an alert."),
     Setting("ENROLLMENT_CODE_HOURS", 72, "How long a one-time enrollment code stays valid."),
-    Setting("FEED_PAGE_SIZE", 200, "Feed entries per page."),
+    Setting("FEED_PAGE_SIZE", 200, "Feed entries per page when the device does not say."),
     Setting("MAX_BATCH", 500, "Most bundles accepted in one request."),
     Setting("MAX_REQUEST_MB", 64, "Largest request body, in MB."),
 )
+
+
+def sqlite_url(home: str | Path) -> str:
+    """Return the URL of the default SQLite database in a data folder."""
+    return f"sqlite:///{Path(home).resolve() / 'central.db'}"
 
 
 def from_environment() -> dict[str, object]:
@@ -52,6 +63,5 @@ def from_environment() -> dict[str, object]:
         else:
             values[setting.name] = raw
     if not values["DATABASE_URL"]:
-        home = Path(str(values["CENTRAL_HOME"])).resolve()
-        values["DATABASE_URL"] = f"sqlite:///{home / 'central.db'}"
+        values["DATABASE_URL"] = sqlite_url(str(values["CENTRAL_HOME"]))
     return values

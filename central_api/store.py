@@ -1,30 +1,40 @@
-"""Every SQL statement of the central server (SQLAlchemy Core on SQLite or PostgreSQL).
+"""SQL of the central server's devices, keys, users, org tree, uploads and alerts (SQLAlchemy Core).
 
-Workers are stateless: everything lives in the database, and the rules that must hold under
-concurrency (one bundle per device sequence, one event per writer sequence) are unique constraints,
-checked while the device's row is locked for the transaction.
+Workers are stateless: everything lives in the database (and the blob files, on storage shared by
+every worker). The rules that must hold under concurrency (one bundle per device sequence, one event
+per writer sequence, a nonce used once) are unique constraints, checked while the rows they guard
+are locked for the transaction. The SQL of the case log and the feed is in ``log_store``.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
-from sqlalchemy.pool import NullPool
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
 from central_api import schema as t
+from central_api.log_store import LogStore, chunked
 from central_api.migrate import upgrade
-from sync.events import Event
-from sync.fold import CaseState
 
 
 def make_engine(url: str) -> Engine:
     """Create the engine for a database URL, with durable settings on SQLite."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -32,6 +42,8 @@ def make_engine(url: str) -> Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            # WAL with NORMAL may lose the last commits on power loss: a receipt must not outlive
+            # the bundle it acknowledges.
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
@@ -46,7 +58,7 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-class CentralStore:
+class CentralStore(LogStore):
     """The central database."""
 
     def __init__(self, engine: Engine) -> None:
@@ -66,8 +78,14 @@ class CentralStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """Run a block in one transaction, committed durably before the block's result is used."""
+        """Run a block in one transaction, committed durably when the block ends."""
         with self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """Run reads on one connection without taking the write lock."""
+        with self.engine.connect() as connection:
             yield connection
 
     @property
@@ -75,47 +93,61 @@ class CentralStore:
         """Tell whether the database is PostgreSQL."""
         return self.engine.dialect.name == "postgresql"
 
+    def count(self, table: str) -> int:
+        """Return the number of rows of a table (tests and benchmarks)."""
+        with self.reading() as c:
+            return c.execute(
+                select(func.count()).select_from(t.metadata.tables[table])
+            ).scalar_one()
+
+    def counts(self) -> dict[str, int]:
+        """Return the row count of every table (tests prove that a refusal changed nothing)."""
+        return {name: self.count(name) for name in sorted(t.metadata.tables)}
+
     # Org tree and users
 
-    def replace_org_units(self, units: list[Mapping[str, Any]]) -> None:
+    def replace_org_units(self, c: Connection, units: Iterable[Mapping[str, Any]]) -> None:
         """Install the org tree."""
-        with self.transaction() as c:
-            c.execute(t.org_units.delete())
-            if units:
-                c.execute(
-                    insert(t.org_units),
-                    [
-                        {
-                            "code": u["code"],
-                            "name": u["name"],
-                            "level": u["level"],
-                            "parent_code": u.get("parent"),
-                        }
-                        for u in units
-                    ],
-                )
+        c.execute(t.org_units.delete())
+        rows = [
+            {
+                "code": u["code"],
+                "name": u["name"],
+                "level": u["level"],
+                "parent_code": u.get("parent"),
+            }
+            for u in units
+        ]
+        if rows:
+            c.execute(insert(t.org_units), rows)
 
     def org_unit(self, c: Connection, code: str) -> dict[str, Any] | None:
         """Return one org unit."""
         row = c.execute(select(t.org_units).where(t.org_units.c.code == code)).mappings().first()
         return dict(row) if row else None
 
+    def org_unit_codes(self, c: Connection, codes: Iterable[str]) -> set[str]:
+        """Return those of these division codes that are units of the org tree."""
+        found: set[str] = set()
+        for chunk in chunked(sorted({code.strip() for code in codes})):
+            query = select(t.org_units.c.code).where(t.org_units.c.code.in_(chunk))
+            found.update(r[0] for r in c.execute(query))
+        return found
+
     def org_units(self) -> list[dict[str, Any]]:
         """Return the whole org tree."""
-        with self.engine.connect() as c:
-            return [dict(r) for r in c.execute(select(t.org_units)).mappings()]
+        with self.reading() as c:
+            query = select(t.org_units).order_by(t.org_units.c.code)
+            return [dict(r) for r in c.execute(query).mappings()]
 
-    def add_user(self, values: Mapping[str, Any]) -> None:
+    def add_user(self, c: Connection, values: Mapping[str, Any]) -> None:
         """Create a central user."""
-        with self.transaction() as c:
-            c.execute(insert(t.users).values(**values))
+        c.execute(insert(t.users).values(**values))
 
-    def user_by_username(self, username: str) -> dict[str, Any] | None:
+    def user_by_username(self, c: Connection, username: str) -> dict[str, Any] | None:
         """Return a central user by log-in name."""
-        with self.engine.connect() as c:
-            row = (
-                c.execute(select(t.users).where(t.users.c.username == username)).mappings().first()
-            )
+        query = select(t.users).where(t.users.c.username == username)
+        row = c.execute(query).mappings().first()
         return dict(row) if row else None
 
     # Enrollment codes, devices and keys
@@ -148,19 +180,49 @@ class CentralStore:
         row = c.execute(self._locked(query) if lock else query).mappings().first()
         return dict(row) if row else None
 
+    def devices_locked(self, c: Connection, device_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Return devices by id, locked in id order (a fixed order cannot deadlock)."""
+        ids = sorted(set(device_ids))
+        if not ids:
+            return {}
+        query = (
+            select(t.devices).where(t.devices.c.device_id.in_(ids)).order_by(t.devices.c.device_id)
+        )
+        return {r["device_id"]: dict(r) for r in c.execute(self._locked(query)).mappings()}
+
     def devices(self) -> list[dict[str, Any]]:
         """Return every device."""
-        with self.engine.connect() as c:
-            return [dict(r) for r in c.execute(select(t.devices).order_by(t.devices.c.org_code))]
+        with self.reading() as c:
+            query = select(t.devices).order_by(t.devices.c.org_code, t.devices.c.device_code)
+            return [dict(r) for r in c.execute(query).mappings()]
 
-    def device_codes(self, c: Connection, org_code: str) -> set[str]:
-        """Return the device codes already used in a unit."""
-        query = select(t.devices.c.device_code).where(t.devices.c.org_code == org_code)
-        return {r[0] for r in c.execute(query)}
+    def device_code_taken(self, c: Connection, org_code: str, device_code: str) -> bool:
+        """Tell whether a unit already has a device with this code."""
+        query = (
+            select(t.devices.c.device_id)
+            .where(t.devices.c.org_code == org_code)
+            .where(t.devices.c.device_code == device_code)
+        )
+        return c.execute(query).first() is not None
 
     def update_device(self, c: Connection, device_id: str, **values: Any) -> None:
         """Change a device's row."""
         c.execute(update(t.devices).where(t.devices.c.device_id == device_id).values(**values))
+
+    def update_devices(self, c: Connection, rows: list[dict[str, Any]]) -> None:
+        """Move the heads of several devices at once (``rows`` hold ``device_id`` and the values)."""
+        if not rows:
+            return
+        names = [name for name in rows[0] if name != "device_id"]
+        statement = (
+            update(t.devices)
+            .where(t.devices.c.device_id == bindparam("b_device_id"))
+            .values({name: bindparam(name) for name in names})
+        )
+        c.execute(
+            statement,
+            [{"b_device_id": r["device_id"], **{n: r[n] for n in names}} for r in rows],
+        )
 
     def add_key(self, c: Connection, values: Mapping[str, Any]) -> None:
         """Register a device public key."""
@@ -168,12 +230,30 @@ class CentralStore:
 
     def key(self, c: Connection, key_id: str) -> dict[str, Any] | None:
         """Return a device key by id."""
-        row = (
-            c.execute(select(t.device_keys).where(t.device_keys.c.key_id == key_id))
-            .mappings()
-            .first()
-        )
+        query = select(t.device_keys).where(t.device_keys.c.key_id == key_id)
+        row = c.execute(query).mappings().first()
         return dict(row) if row else None
+
+    def keys(self, c: Connection, key_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Return device keys by id."""
+        ids = sorted(set(key_ids))
+        if not ids:
+            return {}
+        query = select(t.device_keys).where(t.device_keys.c.key_id.in_(ids))
+        return {r["key_id"]: dict(r) for r in c.execute(query).mappings()}
+
+    def all_keys(self, c: Connection) -> list[dict[str, Any]]:
+        """Return every device key ever registered."""
+        return [dict(r) for r in c.execute(select(t.device_keys)).mappings()]
+
+    def keys_of(self, c: Connection, device_id: str) -> list[dict[str, Any]]:
+        """Return every key a device ever had, oldest first."""
+        query = (
+            select(t.device_keys)
+            .where(t.device_keys.c.device_id == device_id)
+            .order_by(t.device_keys.c.created_at)
+        )
+        return [dict(r) for r in c.execute(query).mappings()]
 
     def retire_keys(self, c: Connection, device_id: str, at: str, keep: str) -> None:
         """Retire every key of a device except ``keep``."""
@@ -187,15 +267,10 @@ class CentralStore:
 
     def remember_nonce(self, c: Connection, device_id: str, nonce: str, seen_at: int) -> bool:
         """Record a request nonce; False if the device already used it (a replay)."""
-        exists = c.execute(
-            select(t.nonces.c.nonce)
-            .where(t.nonces.c.device_id == device_id)
-            .where(t.nonces.c.nonce == nonce)
-        ).first()
-        if exists:
-            return False
-        c.execute(insert(t.nonces).values(device_id=device_id, nonce=nonce, seen_at=seen_at))
-        return True
+        statement = self.insert_ignore(t.nonces).values(
+            device_id=device_id, nonce=nonce, seen_at=seen_at
+        )
+        return self.inserted(c, statement)
 
     def forget_nonces_before(self, c: Connection, seen_at: int) -> None:
         """Drop nonces older than the replay window."""
@@ -209,147 +284,33 @@ class CentralStore:
 
     def alerts(self) -> list[dict[str, Any]]:
         """Return the alerts, newest first."""
-        with self.engine.connect() as c:
-            return [
-                dict(r)
-                for r in c.execute(select(t.alerts).order_by(t.alerts.c.id.desc())).mappings()
-            ]
-
-    # Bundles, events, cases
-
-    def bundle_by_hash(self, c: Connection, bundle_hash: str) -> dict[str, Any] | None:
-        """Return a stored bundle by the hash of its payload."""
-        row = (
-            c.execute(select(t.bundles).where(t.bundles.c.bundle_hash == bundle_hash))
-            .mappings()
-            .first()
-        )
-        return dict(row) if row else None
-
-    def bundle_at(self, c: Connection, device_id: str, sequence: int) -> dict[str, Any] | None:
-        """Return a device's stored bundle of a given sequence."""
-        row = (
-            c.execute(
-                select(t.bundles)
-                .where(t.bundles.c.device_id == device_id)
-                .where(t.bundles.c.sequence == sequence)
-            )
-            .mappings()
-            .first()
-        )
-        return dict(row) if row else None
-
-    def add_bundle(self, c: Connection, values: Mapping[str, Any]) -> None:
-        """Keep a bundle's envelope bytes verbatim with its receipt."""
-        c.execute(insert(t.bundles).values(**values))
-
-    def bundles_of(self, device_id: str) -> list[dict[str, Any]]:
-        """Return a device's bundles in sequence order (for re-verification)."""
-        with self.engine.connect() as c:
-            query = (
-                select(t.bundles)
-                .where(t.bundles.c.device_id == device_id)
-                .order_by(t.bundles.c.sequence)
-            )
-            return [dict(r) for r in c.execute(query).mappings()]
-
-    def add_events(self, c: Connection, rows: list[Mapping[str, Any]]) -> None:
-        """Append events to the central log."""
-        if rows:
-            c.execute(insert(t.events), rows)
-
-    def case(self, c: Connection, case_id: str) -> CaseState | None:
-        """Return a case's folded state."""
-        row = c.execute(select(t.cases.c.state_json).where(t.cases.c.case_id == case_id)).first()
-        return CaseState.from_dict(json.loads(row[0])) if row else None
-
-    def save_case(self, c: Connection, state: CaseState, *, exists: bool) -> None:
-        """Write a case's projection from its folded state."""
-        values = {
-            "state": state.state,
-            "holder_code": state.holder_code,
-            "state_json": json.dumps(state.to_dict(), ensure_ascii=False),
-            "updated_at": state.last_at,
-        }
-        if exists:
-            c.execute(update(t.cases).where(t.cases.c.case_id == state.case_id).values(**values))
-        else:
-            c.execute(
-                insert(t.cases).values(
-                    case_id=state.case_id,
-                    case_number=state.case_number,
-                    org_code=state.org_code,
-                    **values,
-                )
-            )
-
-    def case_events(self, case_id: str) -> list[tuple[Event, str, str]]:
-        """Return a case's events with their status and reason, in log order."""
-        with self.engine.connect() as c:
-            query = select(t.events).where(t.events.c.case_id == case_id).order_by(t.events.c.seq)
-            return [
-                (
-                    Event(
-                        event_id=r["event_id"],
-                        case_id=r["case_id"],
-                        writer=r["writer"],
-                        writer_seq=r["writer_seq"],
-                        prev_hash=r["prev_hash"],
-                        actor=r["actor"],
-                        at=r["at"],
-                        type=r["type"],
-                        payload=json.loads(r["payload"]),
-                    ),
-                    r["status"],
-                    r["reason"],
-                )
-                for r in c.execute(query).mappings()
-            ]
-
-    def count(self, table: str) -> int:
-        """Return the number of rows of a table (tests and benchmarks)."""
-        with self.engine.connect() as c:
-            return c.execute(
-                select(func.count()).select_from(t.metadata.tables[table])
-            ).scalar_one()
-
-    def cases_held_by(self, org_code: str) -> list[CaseState]:
-        """Return the cases a unit holds now."""
-        with self.engine.connect() as c:
-            query = select(t.cases.c.state_json).where(t.cases.c.holder_code == org_code)
-            return [CaseState.from_dict(json.loads(r[0])) for r in c.execute(query)]
-
-    # Feed
-
-    def add_feed_entry(self, c: Connection, scope: str, kind: str, envelope: bytes, at: str) -> int:
-        """Append a signed entry to the feed and return its sequence."""
-        result = c.execute(
-            insert(t.feed).values(scope=scope, kind=kind, envelope=envelope, created_at=at)
-        )
-        return int(result.inserted_primary_key[0])
-
-    def feed_page(self, scopes: list[str], after: int, limit: int) -> list[dict[str, Any]]:
-        """Return feed entries for these scopes after a cursor, in order."""
-        with self.engine.connect() as c:
-            query = (
-                select(t.feed)
-                .where(t.feed.c.scope.in_(scopes))
-                .where(t.feed.c.seq > after)
-                .order_by(t.feed.c.seq)
-                .limit(limit)
-            )
+        with self.reading() as c:
+            query = select(t.alerts).order_by(t.alerts.c.id.desc())
             return [dict(r) for r in c.execute(query).mappings()]
 
     # Blobs
 
-    def blob(self, c: Connection, sha256: str) -> dict[str, Any] | None:
-        """Return a blob's upload record."""
-        row = c.execute(select(t.blobs).where(t.blobs.c.sha256 == sha256)).mappings().first()
+    def blob(self, c: Connection, sha256: str, *, lock: bool = False) -> dict[str, Any] | None:
+        """Return a blob's upload record (locked for this transaction when asked)."""
+        query = select(t.blobs).where(t.blobs.c.sha256 == sha256)
+        row = c.execute(self._locked(query) if lock else query).mappings().first()
         return dict(row) if row else None
 
+    def complete_blobs(self, c: Connection, hashes: Iterable[str]) -> dict[str, int]:
+        """Return the sizes of those of these blobs that are completely held."""
+        found: dict[str, int] = {}
+        for chunk in chunked(sorted(set(hashes))):
+            query = (
+                select(t.blobs.c.sha256, t.blobs.c.size)
+                .where(t.blobs.c.sha256.in_(chunk))
+                .where(t.blobs.c.complete == 1)
+            )
+            found.update({r[0]: int(r[1]) for r in c.execute(query)})
+        return found
+
     def add_blob(self, c: Connection, values: Mapping[str, Any]) -> None:
-        """Remember an upload before any byte is sent."""
-        c.execute(insert(t.blobs).values(**values))
+        """Remember an upload before any byte is sent (a concurrent announce is harmless)."""
+        c.execute(self.insert_ignore(t.blobs).values(**values))
 
     def set_blob_progress(self, c: Connection, sha256: str, received: int, complete: bool) -> None:
         """Record how many bytes of a blob are durably held."""
@@ -359,18 +320,18 @@ class CentralStore:
             .values(received=received, complete=int(complete))
         )
 
-    # Catalogue
+    # Dialect helpers
 
-    def add_catalogue_version(
-        self, c: Connection, version: str, published_at: str, body: str
-    ) -> None:
-        """Keep a published catalogue version."""
-        c.execute(
-            insert(t.catalogue_versions).values(
-                version=version, published_at=published_at, body=body
-            )
-        )
+    def insert_ignore(self, table: Any) -> Any:
+        """Return an INSERT that does nothing when the row's key already exists."""
+        dialect = postgresql if self.is_postgres else sqlite
+        return dialect.insert(table).on_conflict_do_nothing()
+
+    def inserted(self, c: Connection, statement: Any) -> bool:
+        """Run an INSERT that may do nothing and tell whether it added the row."""
+        # rowcount is -1 for ON CONFLICT DO NOTHING under psycopg: ask for a returned row instead.
+        return c.execute(statement.returning(literal_column("1"))).first() is not None
 
     def _locked(self, query: Any) -> Any:
-        # PostgreSQL locks the row; SQLite's BEGIN IMMEDIATE already holds the database write lock.
+        # PostgreSQL locks the rows; SQLite's BEGIN IMMEDIATE already holds the database write lock.
         return query.with_for_update() if self.is_postgres else query

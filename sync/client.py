@@ -45,9 +45,7 @@ class ApiError(DomainError):
         self.status = status
         self.code = code
         self.body = body
-        super().__init__(
-            N_("中心服务器拒绝了请求：%(message)s（%(code)s）"), message=message, code=code
-        )
+        super().__init__(N_("中心服务器拒绝了请求：%(text)s（%(code)s）"), text=message, code=code)
 
     @property
     def server_message(self) -> str:
@@ -95,6 +93,10 @@ class CentralClient:
     def rotate_key(self, envelope: Mapping[str, Any]) -> dict[str, Any]:
         """Send a key rotation signed by the old and the new key."""
         return self._call("POST", "/devices/rotate", body=envelope)
+
+    def me(self) -> dict[str, Any]:
+        """Ask what central holds of this device (status, last sequence; 13.6)."""
+        return self._call("GET", "/devices/me")
 
     def push_bundles(self, envelopes: Sequence[bytes]) -> list[dict[str, Any]]:
         """Send a batch of bundles (their stored bytes, verbatim) and return one result each."""

@@ -11,7 +11,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from sync.errors import N_, InvalidInput
@@ -130,7 +130,19 @@ class Event:
 
     def body(self) -> dict[str, object]:
         """Return the fields that the event hash covers."""
-        return asdict(self)
+        # Shallow on purpose: dataclasses.asdict deep-copies the payload, which made hashing the
+        # dominant cost of packing and ingesting bundles. The payload is shared, not copied.
+        return {
+            "event_id": self.event_id,
+            "case_id": self.case_id,
+            "writer": self.writer,
+            "writer_seq": self.writer_seq,
+            "prev_hash": self.prev_hash,
+            "actor": self.actor,
+            "at": self.at,
+            "type": self.type,
+            "payload": self.payload,
+        }
 
     @property
     def hash(self) -> str:

@@ -33,6 +33,7 @@ STATES = (
     ACCEPTED,
     IN_REVIEW,
     FORWARDED,
+    DECIDED,
     COMPLETED,
     WITHDRAWN,
 )

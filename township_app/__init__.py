@@ -52,12 +52,32 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     web.init_app(app)
 
-    from township_app import admin, auth, cases, catalogue, intake, notices, review
+    from township_app import (
+        admin,
+        auth,
+        cases,
+        catalogue,
+        intake,
+        notices,
+        review,
+        sync_status,
+    )
 
-    for module in (auth, intake, cases, review, notices, catalogue, admin):
+    for module in (auth, intake, cases, review, notices, catalogue, admin, sync_status):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", endpoint="index", view_func=cases.home)
+    if int(app.config["SYNC_IN_APP"]) and not app.config["READ_ONLY"]:
+        start_worker(app)
     return app
+
+
+def start_worker(app: Flask) -> Any:
+    """Start the background sync worker for this app (once) and return it."""
+    from township_app.worker import Worker
+
+    if "bianmin_worker" not in app.extensions:
+        app.extensions["bianmin_worker"] = Worker(app.config).start()
+    return app.extensions["bianmin_worker"]
 
 
 def _secret_key(home: Path) -> str:

@@ -15,6 +15,7 @@ from township_app.blobs import blob_path
 from township_app.db import get_store, now
 from township_app.intake import scans_from_request
 from township_app.store import CaseFilter
+from township_app.sync_store import SyncStore
 from township_app.web import render_page, translate_error
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -91,6 +92,7 @@ def case_page(case_id: str, error: str = "", status: int = 200) -> Any:
         users={u["username"]: u["display_name"] for u in store.users()},
         show_full_id=roles.may(g.user["role"], "view_full_id"),
         missing_default=[m["code"] for m in state.materials if not m["received"]],
+        rejected=SyncStore(store).rejected_events(case_id),
         error=error,
     )
 

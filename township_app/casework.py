@@ -85,6 +85,23 @@ def record(
         return following
 
 
+def record_central(store: Store, event: ev.Event) -> CaseState:
+    """Append an event written at central (a decision, a return) to its case, if the rules allow.
+
+    Central's events keep their own writer and chain; they never move this device's chain head.
+    """
+    if event.writer != ev.CENTRAL_WRITER:
+        raise NotAllowed(N_("只有上级审批单位才能作出审批或退回决定。"))
+    with store.write():
+        state = store.case(event.case_id)
+        if state is None:
+            raise NotAllowed(N_("没有找到该办件。"))
+        following = apply_event(state, event)
+        store.append_event(event)
+        store.save_case(following)
+        return following
+
+
 def clean_applicant(form: ApplicantForm, *, villages: Iterable[str], today: date) -> dict[str, Any]:
     """Check the applicant's fields all at once and return them cleaned, or raise InvalidForm."""
     errors: dict[str, str] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import uuid
 from pathlib import Path
@@ -12,7 +13,7 @@ import click
 from sync.case_numbers import device_code_from_id
 from sync.errors import DomainError
 from sync.events import format_time, utc_now
-from township_app import accounts, demo
+from township_app import accounts, demo, sync_cli
 from township_app.settings import from_environment
 from township_app.store import Store
 
@@ -114,8 +115,11 @@ def create_user(
 @click.option("--host", default=None, help="Listen address (default: BIANMIN_HOST, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default: BIANMIN_PORT; 0 = any free).")
 @click.option("--port-file", type=click.Path(), default=None, help="Write the real port here.")
+@click.option("--sync/--no-sync", default=True, help="Run the background sync worker (default on).")
 @click.pass_obj
-def serve(home: str | None, host: str | None, port: int | None, port_file: str | None) -> None:
+def serve(
+    home: str | None, host: str | None, port: int | None, port_file: str | None, sync: bool
+) -> None:
     """Serve the township app with waitress (loopback only unless told otherwise)."""
     from waitress.server import create_server
 
@@ -125,6 +129,11 @@ def serve(home: str | None, host: str | None, port: int | None, port_file: str |
     if home:
         config["HOME"] = home
     app = create_app(config)
+    worker = None
+    if sync and not app.config["READ_ONLY"]:
+        from township_app import start_worker
+
+        worker = start_worker(app)
     host = host or str(app.config["HOST"])
     port = app.config["PORT"] if port is None else port
     server = create_server(app, host=host, port=port, threads=4)
@@ -135,7 +144,21 @@ def serve(home: str | None, host: str | None, port: int | None, port_file: str |
     click.echo(f"便民 township app: http://{host}:{real_port}/", err=True)
     if app.config["READ_ONLY"]:
         click.echo("数据库检查未通过：只读模式 (database failed its check: read-only)", err=True)
-    server.run()
+    # SIGTERM ends the server like Ctrl-C, so the worker stops cleanly (a kill -9 loses nothing
+    # either: every step of sync is committed in SQLite).
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if worker is not None:
+            worker.stop()
+        server.close()
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @main.command()
@@ -161,6 +184,8 @@ def check(home: str | None) -> None:
     finally:
         store.close()
 
+
+sync_cli.register(main)
 
 if __name__ == "__main__":
     main()

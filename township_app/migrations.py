@@ -134,3 +134,101 @@ def m001_initial(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m002_sync(db: Database) -> None:
+    """Create the sync tables: enrollment and cursors, bundles out, blob uploads, feed bookkeeping."""
+    db.executescript(
+        """
+        -- One row: what this PC knows of the central server and how far sync has come.
+        CREATE TABLE sync_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            server_url TEXT NOT NULL DEFAULT '',
+            key_id TEXT NOT NULL DEFAULT '',
+            central_public_key TEXT NOT NULL DEFAULT '',
+            central_key_id TEXT NOT NULL DEFAULT '',
+            enrolled_at TEXT,
+            pending_key_id TEXT NOT NULL DEFAULT '',
+            bundle_sequence INTEGER NOT NULL DEFAULT 0,
+            bundle_hash TEXT NOT NULL DEFAULT '0000000000000000000000000000000000000000000000000000000000000000',
+            packed_writer_seq INTEGER NOT NULL DEFAULT 0,
+            feed_cursor INTEGER NOT NULL DEFAULT 0,
+            newest_issued_at TEXT,
+            catalogue_serial INTEGER NOT NULL DEFAULT 0,
+            org_tree_serial INTEGER NOT NULL DEFAULT 0,
+            online INTEGER NOT NULL DEFAULT 0,
+            last_sync_at TEXT,
+            last_attempt_at TEXT,
+            last_error TEXT NOT NULL DEFAULT '',
+            failures INTEGER NOT NULL DEFAULT 0,
+            clock_offset INTEGER NOT NULL DEFAULT 0,
+            revoked_at TEXT,
+            revoked_after_sequence INTEGER
+        );
+        INSERT INTO sync_state (id) VALUES (1);
+        -- Signed bundles, their exact envelope bytes kept for every retry: never re-serialized.
+        CREATE TABLE bundles_out (
+            sequence INTEGER PRIMARY KEY,
+            bundle_id TEXT NOT NULL,
+            bundle_hash TEXT NOT NULL UNIQUE,
+            previous TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            first_writer_seq INTEGER NOT NULL,
+            last_writer_seq INTEGER NOT NULL,
+            event_count INTEGER NOT NULL,
+            attachments TEXT NOT NULL,
+            envelope BLOB NOT NULL,
+            status TEXT NOT NULL DEFAULT 'waiting',
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error_code TEXT NOT NULL DEFAULT '',
+            error_message TEXT NOT NULL DEFAULT '',
+            receipt BLOB,
+            received_at TEXT,
+            done_at TEXT
+        );
+        CREATE INDEX bundles_out_status ON bundles_out (status, sequence);
+        -- Attachments central holds completely: never sent again.
+        CREATE TABLE blob_uploads (
+            sha256 TEXT PRIMARY KEY,
+            completed_at TEXT NOT NULL
+        );
+        -- Events central kept but did not apply (named in a receipt), with its reason.
+        CREATE TABLE rejected_events (
+            event_id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL,
+            bundle_sequence INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            received_at TEXT NOT NULL
+        );
+        CREATE INDEX rejected_events_case ON rejected_events (case_id);
+        CREATE TABLE feed_applied (
+            entry_id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            issued_at TEXT NOT NULL,
+            applied_at TEXT NOT NULL
+        );
+        -- Feed entries not applied (bad signature, rollback, ...), keyed by the payload's hash so
+        -- the same entry seen twice (network, then USB) is recorded once.
+        CREATE TABLE feed_problems (
+            digest TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL DEFAULT '',
+            code TEXT NOT NULL,
+            message TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migrations()
+def m003_case_text_index(db: Database) -> None:
+    """Index the searchable names of every case, newest first, so a name search skips the rows."""
+    # A name search is a substring match (LIKE '%秀英%'), which no B-tree can seek. Scanning this
+    # narrow index (about 90 bytes a case) instead of the projection rows (about 2.5 KB each, with
+    # their state JSON) makes it ~5x cheaper, and its registered_at order lets a page of a common
+    # name stop early. CREATE INDEX fills it from the existing rows in this step's transaction.
+    db.execute("CREATE INDEX cases_text ON cases (registered_at, applicant_name, item_name)")

@@ -51,6 +51,20 @@ SETTINGS = (
         "Name printed on receipts; default: the device's org unit + 便民服务中心.",
     ),
     Setting("CENTER_PHONE", "", "Phone number printed on receipts for progress questions."),
+    Setting(
+        "CENTRAL_URL",
+        "",
+        "Central server URL; default for `enroll --server`, and overrides the enrolled one if set.",
+    ),
+    Setting("SYNC_SECONDS", 5, "Seconds between sync rounds while online (back-off when offline)."),
+    Setting("SYNC_IN_APP", 0, "1: create_app starts the sync worker (`serve` always starts it)."),
+    Setting("SYNC_BATCH_SIZE", 500, "Bundles sent per request (at most 500)."),
+    Setting("FEED_PAGE_SIZE", 200, "Feed entries fetched per request (at most 500)."),
+    Setting(
+        "CLOCK_TOLERANCE_SECONDS",
+        300,
+        "Warn when this PC's clock is this far behind the newest time central signed.",
+    ),
     Setting("TODAY", "", "Pretend today is this date (YYYY-MM-DD); for demos and tests only."),
 )
 

@@ -195,7 +195,9 @@ class Store:
     def catalogue_version(self) -> dict[str, Any] | None:
         """Return the installed catalogue version row."""
         rows = list(
-            self.db.query("SELECT * FROM catalogue_versions ORDER BY installed_at DESC LIMIT 1")
+            self.db.query(
+                "SELECT * FROM catalogue_versions ORDER BY installed_at DESC, rowid DESC LIMIT 1"
+            )
         )
         return rows[0] if rows else None
 
@@ -381,9 +383,9 @@ class Store:
         self, where: CaseFilter, *, page: int = 1, page_size: int = PAGE_SIZE
     ) -> tuple[list[CaseState], bool]:
         """Return one page of matching cases, newest first, and whether a next page exists."""
-        clause, params = _filter_clause(where)
+        source, clause, params = _filter_clause(where)
         rows = self.db.execute(
-            f"SELECT state_json FROM cases {clause} ORDER BY registered_at DESC, case_id"
+            f"SELECT state_json FROM {source} {clause} ORDER BY registered_at DESC, case_id"
             " LIMIT ? OFFSET ?",
             [*params, page_size + 1, (page - 1) * page_size],
         ).fetchall()
@@ -392,8 +394,8 @@ class Store:
 
     def count_cases(self, where: CaseFilter) -> int:
         """Return how many cases match."""
-        clause, params = _filter_clause(where)
-        return self.db.execute(f"SELECT COUNT(*) FROM cases {clause}", params).fetchone()[0]
+        source, clause, params = _filter_clause(where)
+        return self.db.execute(f"SELECT COUNT(*) FROM {source} {clause}", params).fetchone()[0]
 
     def cases_in_state(
         self, state: str, *, village_code: str = "", limit: int = 1000
@@ -484,7 +486,9 @@ def _event_from_row(row: Mapping[str, Any]) -> Event:
     )
 
 
-def _filter_clause(where: CaseFilter) -> tuple[str, list[Any]]:
+def _filter_clause(where: CaseFilter) -> tuple[str, str, list[Any]]:
+    # Return the table to read (with its index, when the planner must be told), WHERE and params.
+    source = "cases"
     conditions: list[str] = []
     params: list[Any] = []
     text = where.text.strip()
@@ -497,6 +501,12 @@ def _filter_clause(where: CaseFilter) -> tuple[str, list[Any]]:
             conditions.append("(id_reversed GLOB ? OR case_number GLOB ?)")
             params.extend([text.upper()[::-1] + "*", text + "*"])
         else:
+            # A substring of a name cannot seek any index: scan the narrow cases_text index (names
+            # in registration order) rather than the wide rows. Left to itself the planner walks
+            # cases_registered and reads every row for a rare name, or an equality index of a
+            # filter and reads each of its rows; cases_text checks the names first and reads the
+            # row only for a name that matches, so a search costs one narrow scan at most.
+            source = "cases INDEXED BY cases_text"
             conditions.append("(applicant_name LIKE ? OR item_name LIKE ?)")
             params.extend([f"%{text}%", f"%{text}%"])
     if where.state:
@@ -509,4 +519,4 @@ def _filter_clause(where: CaseFilter) -> tuple[str, list[Any]]:
         conditions.append("village_code = ?")
         params.append(where.village_code)
     clause = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    return clause, params
+    return source, clause, params

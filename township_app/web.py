@@ -32,6 +32,7 @@ from sync.events import CHINA_TZ, parse_time
 from sync.ids import mask_resident_id
 from township_app import roles
 from township_app.db import get_calendar, get_store, today
+from township_app.sync_store import SyncStore
 
 log = logging.getLogger(__name__)
 
@@ -198,17 +199,21 @@ def _template_helpers() -> dict[str, Any]:
         "kind_label": lambda kind: gettext(ITEM_KIND_LABELS.get(kind, kind)),
         "light_label": lambda light: gettext(LIGHT_LABELS.get(light, light)),
         "deadline": lambda state: case_deadline(state, today(), get_calendar()),
-        "sync_status": {
-            "online": False,
-            "waiting": waiting,
-            "last_sync": None,
-        },
+        "sync_status": _sync_status(waiting),
         "device": device,
         "center_name": center,
         "store_problem": current_app.config["STORE_PROBLEM"],
         "lang": session.get("lang", "zh"),
         "today": today(),
     }
+
+
+def _sync_status(waiting: int) -> dict[str, Any]:
+    try:
+        return SyncStore(get_store()).header_status()
+    except sqlite3.DatabaseError:
+        # A damaged or not yet migrated file (read-only mode) shows the plain queue count.
+        return {"online": False, "waiting": waiting, "last_sync": None, "problems": 0, "refused": 0}
 
 
 def _center_name(store: Any, device: dict[str, Any] | None) -> str:

@@ -12,7 +12,6 @@ down_revision = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "alerts",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -42,11 +41,19 @@ def upgrade() -> None:
         sa.Column("envelope", sa.LargeBinary(), nullable=False),
         sa.Column("receipt", sa.LargeBinary(), nullable=False),
         sa.Column("received_at", sa.String(length=32), nullable=False),
+        sa.Column("key_id", sa.String(length=64), nullable=False),
         sa.Column("device_created_at", sa.String(length=32), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
         sa.PrimaryKeyConstraint("bundle_hash"),
         sa.UniqueConstraint("bundle_id"),
         sa.UniqueConstraint("device_id", "sequence", name="bundles_device_sequence"),
+    )
+    op.create_table(
+        "calendar_versions",
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("published_at", sa.String(length=32), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("year", "version"),
     )
     op.create_table(
         "cases",
@@ -67,9 +74,18 @@ def upgrade() -> None:
     op.create_table(
         "catalogue_versions",
         sa.Column("version", sa.String(length=40), nullable=False),
+        sa.Column("serial", sa.Integer(), nullable=False),
         sa.Column("published_at", sa.String(length=32), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("version"),
+        sa.UniqueConstraint("serial"),
+    )
+    op.create_table(
+        "chain_heads",
+        sa.Column("writer", sa.String(length=36), nullable=False),
+        sa.Column("writer_seq", sa.Integer(), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("writer"),
     )
     op.create_table(
         "device_keys",
@@ -185,6 +201,27 @@ def upgrade() -> None:
     with op.batch_alter_table("org_units", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_org_units_parent_code"), ["parent_code"], unique=False)
 
+    op.create_table(
+        "quarantined_bundles",
+        sa.Column("bundle_hash", sa.String(length=64), nullable=False),
+        sa.Column("device_id", sa.String(length=36), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("envelope", sa.LargeBinary(), nullable=False),
+        sa.Column("reason", sa.String(length=32), nullable=False),
+        sa.Column("received_at", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("bundle_hash"),
+    )
+    with op.batch_alter_table("quarantined_bundles", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_quarantined_bundles_device_id"), ["device_id"], unique=False
+        )
+
+    op.create_table(
+        "serials",
+        sa.Column("name", sa.String(length=24), nullable=False),
+        sa.Column("value", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),

@@ -1,0 +1,271 @@
+"""The device API under /api/v1 (docs/protocol.md section 13): thin views over the domain modules.
+
+Every refusal becomes ``{"error": {"code", "message"}}`` here, in one place; no input, however
+malformed, is answered with a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from central_api import blobs, enrollment, ingest, publish
+from central_api.device_auth import Caller, authenticate
+from central_api.errors import Refusal
+from central_api.store import CentralStore
+from sync import stages
+from sync.errors import Conflict, DomainError, InvalidInput, NotAllowed
+from sync.events import utc_now
+from sync.signing import SigningKey, strict_loads
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+log = logging.getLogger(__name__)
+
+STATUS = {
+    stages.MALFORMED_REQUEST: 400,
+    stages.UNAUTHENTICATED: 401,
+    stages.UNKNOWN_DEVICE: 401,
+    stages.UNKNOWN_KEY: 401,
+    stages.KEY_RETIRED: 401,
+    stages.BAD_SIGNATURE: 401,
+    stages.CLOCK_SKEW: 401,
+    stages.REPLAYED_REQUEST: 401,
+    stages.DEVICE_REVOKED: 403,
+    stages.DEVICE_QUARANTINED: 403,
+    stages.ENROLLMENT_CODE_INVALID: 400,
+    stages.ENROLLMENT_CONFLICT: 409,
+    stages.MALFORMED_ENVELOPE: 400,
+    stages.WRONG_PAYLOAD_TYPE: 400,
+    stages.MALFORMED_PAYLOAD: 400,
+    stages.KEY_MISMATCH: 400,
+    stages.BATCH_TOO_LARGE: 413,
+    stages.OFFSET_MISMATCH: 409,
+    stages.CHUNK_CHECKSUM_MISMATCH: 400,
+    stages.BLOB_HASH_MISMATCH: 400,
+    stages.BLOB_TOO_LARGE: 413,
+    stages.NOT_FOUND: 404,
+    stages.RATE_LIMITED: 429,
+}
+
+
+def _store() -> CentralStore:
+    return current_app.extensions["central_store"]
+
+
+def _central_key() -> SigningKey:
+    return current_app.extensions["central_key"]
+
+
+def _home() -> Path:
+    return Path(current_app.config["CENTRAL_HOME"])
+
+
+def _signed_path() -> str:
+    query = request.query_string.decode("latin-1")
+    return request.script_root + request.path + ("?" + query if query else "")
+
+
+def _caller(*, allow_barred: bool = False) -> Caller:
+    return authenticate(
+        _store(),
+        request.headers,
+        request.method,
+        _signed_path(),
+        request.get_data(cache=True),
+        utc_now(),
+        window=int(current_app.config["REQUEST_WINDOW_SECONDS"]),
+        skew_alert=int(current_app.config["SKEW_ALERT_SECONDS"]),
+        allow_barred=allow_barred,
+    )
+
+
+def _json_body() -> Any:
+    try:
+        return strict_loads(request.get_data(cache=True))
+    except RecursionError:
+        raise Refusal(stages.MALFORMED_REQUEST, "请求内容嵌套过深。") from None
+    except InvalidInput as error:
+        raise Refusal(
+            stages.MALFORMED_REQUEST, f"请求内容不是有效的 JSON：{error.message}"
+        ) from None
+
+
+def _error(code: str, message: str, status: int, **extra: Any) -> Response:
+    response = jsonify({"error": {"code": code, "message": message}, **extra})
+    response.status_code = status
+    return response
+
+
+@bp.post("/enroll")
+def enroll() -> Any:
+    """Enroll a device from its signed request and one-time code."""
+    answer = enrollment.enroll(_store(), _central_key(), _json_body(), utc_now())
+    return jsonify(answer), 201
+
+
+@bp.post("/devices/rotate")
+def rotate() -> Any:
+    """Replace the calling device's key (signed by the old and the new key)."""
+    caller = _caller()
+    return jsonify(
+        enrollment.rotate_key(_store(), caller.device, caller.key_id, _json_body(), utc_now())
+    )
+
+
+@bp.get("/devices/me")
+def me() -> Any:
+    """Tell the calling device what central holds of it."""
+    device = _caller().device
+    with _store().reading() as c:
+        device = _store().device(c, device["device_id"]) or device
+    return jsonify(
+        device_id=device["device_id"],
+        org_code=device["org_code"],
+        status=device["status"],
+        last_sequence=device["last_sequence"],
+        last_bundle_hash=device["last_bundle_hash"],
+        last_writer_seq=device["last_writer_seq"],
+        server_time=int(utc_now().timestamp()),
+    )
+
+
+@bp.post("/blobs")
+def announce_blob() -> Any:
+    """Remember an upload before any byte is sent; answer the offset to continue from."""
+    _caller()
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise Refusal(stages.MALFORMED_REQUEST, "请求内容应为 JSON 对象。")
+    return jsonify(
+        blobs.announce_blob(
+            _store(),
+            _home(),
+            body.get("sha256"),
+            body.get("size"),
+            body.get("media_type"),
+            utc_now(),
+        )
+    )
+
+
+@bp.get("/blobs/<sha256>")
+def blob_status(sha256: str) -> Any:
+    """Tell how much of a blob the server holds."""
+    _caller()
+    return jsonify(blobs.blob_status(_store(), sha256))
+
+
+@bp.patch("/blobs/<sha256>")
+def upload_chunk(sha256: str) -> Any:
+    """Append one checksummed chunk of a blob at the held offset."""
+    _caller()
+    if request.mimetype != "application/offset+octet-stream":
+        raise Refusal(
+            stages.MALFORMED_REQUEST,
+            "分块上传的 Content-Type 应为 application/offset+octet-stream。",
+        )
+    return jsonify(
+        blobs.append_chunk(
+            _store(),
+            _home(),
+            sha256,
+            request.headers.get("Upload-Offset"),
+            request.headers.get("Upload-Checksum"),
+            request.get_data(cache=True),
+        )
+    )
+
+
+@bp.post("/bundles")
+def push_bundles() -> Any:
+    """Verify and store a batch of bundles; answer one result per bundle."""
+    _caller(allow_barred=True)
+    raws = bundle_envelopes(request.get_data(cache=True))
+    ingest.refuse_batch(len(raws), int(current_app.config["MAX_BATCH"]))
+    return jsonify(results=ingest.ingest_bundles(_store(), _central_key(), raws, utc_now()))
+
+
+@bp.get("/feed")
+def read_feed() -> Any:
+    """Return the next page of the calling device's feed after its cursor."""
+    device = _caller().device
+    try:
+        after = int(request.args.get("after", "0"))
+        limit = int(request.args.get("limit", str(current_app.config["FEED_PAGE_SIZE"])))
+    except ValueError:
+        raise Refusal(stages.MALFORMED_REQUEST, "after 和 limit 应为整数。") from None
+    if after < 0 or not 1 <= limit <= publish.MAX_PAGE:
+        raise Refusal(stages.MALFORMED_REQUEST, "after 不能为负数，limit 应在 1 到 500 之间。")
+    page = publish.feed_page(_store(), device["org_code"], after, limit)
+    return jsonify(**page, server_time=int(utc_now().timestamp()))
+
+
+def bundle_envelopes(body: bytes) -> list[bytes]:
+    """Return the exact bytes of each envelope in a ``{"bundles": [...]}`` body."""
+    try:
+        text = body.decode("utf-8")
+        parsed = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise Refusal(stages.MALFORMED_REQUEST, "请求内容不是有效的 JSON。") from None
+    if (
+        not isinstance(parsed, dict)
+        or set(parsed) != {"bundles"}
+        or not isinstance(parsed["bundles"], list)
+    ):
+        raise Refusal(stages.MALFORMED_REQUEST, '请求内容应为 {"bundles": [...]}。')
+    # Each envelope is kept as the device sent it: find its span instead of re-serializing it.
+    decoder = json.JSONDecoder()
+    position = text.index("[") + 1
+    spans: list[bytes] = []
+    for _ in parsed["bundles"]:
+        while text[position] in " \t\r\n,":
+            position += 1
+        _, end = decoder.raw_decode(text, position)
+        spans.append(text[position:end].encode("utf-8"))
+        position = end
+    return spans
+
+
+@bp.errorhandler(Refusal)
+def refusal(error: Refusal) -> Response:
+    """Answer a refusal with its code, its status and the fields the protocol puts beside it."""
+    return _error(error.code, error.message, STATUS.get(error.code, 400), **error.extra)
+
+
+@bp.errorhandler(DomainError)
+def domain_error(error: DomainError) -> Response:
+    """Answer any other domain refusal (bad input, not allowed, conflict)."""
+    if isinstance(error, InvalidInput):
+        return _error(stages.MALFORMED_REQUEST, error.message, 400)
+    if isinstance(error, NotAllowed):
+        return _error("not_allowed", error.message, 403)
+    if isinstance(error, Conflict):
+        return _error("conflict", error.message, 409)
+    return _error(error.code, error.message, 400)
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException) -> Response:
+    """Answer HTTP-level errors (unknown path, wrong method, body too large) as JSON."""
+    status = error.code or 500
+    code = {404: stages.NOT_FOUND, 405: "method_not_allowed"}.get(status, f"http_{status}")
+    if status == 413:
+        code = {
+            url_for("api_v1.push_bundles"): stages.BATCH_TOO_LARGE,
+        }.get(
+            request.path,
+            stages.BLOB_TOO_LARGE if "/blobs" in request.path else stages.MALFORMED_REQUEST,
+        )
+    return _error(code, error.description or error.name, status)
+
+
+@bp.app_errorhandler(Exception)
+def unexpected(error: Exception) -> Response:
+    """Answer an unexpected failure as a JSON 500 (the device retries later) and log it."""
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return _error("internal_error", "服务器内部错误，请稍后重试。", 500)

@@ -1,0 +1,210 @@
+"""Attachments (blobs): content-addressed files, uploaded in resumable chunks in the manner of tus.
+
+The bytes live under ``<CENTRAL_HOME>/blobs`` — storage every worker shares — and the database
+records how many of them are durably held. A chunk is appended and fsynced before its offset is
+recorded, so a crash never records bytes that are not on disk; bytes beyond the recorded offset
+(written just before a crash) are cut off by the next chunk.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from central_api.errors import Refusal
+from central_api.store import CentralStore
+from sync import stages
+from sync.events import format_time
+
+MAX_BLOB = 64 * 1024 * 1024
+MAX_CHUNK = 1024 * 1024
+
+
+def _is_sha256(text: Any) -> bool:
+    return isinstance(text, str) and len(text) == 64 and not text.strip("0123456789abcdef")
+
+
+def blob_path(home: Path, sha256: str) -> Path:
+    """Return where a complete blob is kept."""
+    return home / "blobs" / sha256[:2] / sha256
+
+
+def _partial_path(home: Path, sha256: str) -> Path:
+    return home / "blobs" / "partial" / sha256
+
+
+def _answer(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "sha256": row["sha256"],
+        "size": int(row["size"]),
+        "offset": int(row["received"]),
+        "complete": bool(row["complete"]),
+    }
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def announce_blob(
+    store: CentralStore, home: Path, sha256: Any, size: Any, media_type: Any, now: datetime
+) -> dict[str, Any]:
+    """Remember an upload before any byte is sent and tell the offset to continue from."""
+    if not _is_sha256(sha256):
+        raise Refusal(stages.MALFORMED_REQUEST, "附件的 SHA-256 摘要格式不正确。")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise Refusal(stages.MALFORMED_REQUEST, "附件大小不正确。")
+    if not isinstance(media_type, str) or not 0 < len(media_type) <= 64:
+        raise Refusal(stages.MALFORMED_REQUEST, "附件类型不正确。")
+    if size > MAX_BLOB:
+        raise Refusal(stages.BLOB_TOO_LARGE, "附件超过 64 MB，不能上传。")
+    with store.transaction() as c:
+        row = store.blob(c, sha256, lock=True)
+        if row is None:
+            store.add_blob(
+                c,
+                {
+                    "sha256": sha256,
+                    "size": size,
+                    "media_type": media_type,
+                    "received": 0,
+                    "complete": 0,
+                    "created_at": format_time(now),
+                },
+            )
+            if size == 0 and not _finish(store, c, home, sha256, b""):
+                raise Refusal(stages.BLOB_HASH_MISMATCH, "空附件的摘要不符。")
+            row = store.blob(c, sha256)
+        elif int(row["size"]) != size:
+            raise Refusal(stages.MALFORMED_REQUEST, "该附件已按另一个大小登记，请检查文件。")
+        assert row is not None
+        return _answer(row)
+
+
+def blob_status(store: CentralStore, sha256: str) -> dict[str, Any]:
+    """Tell how much of a blob is held."""
+    with store.reading() as c:
+        row = store.blob(c, sha256) if _is_sha256(sha256) else None
+    if row is None:
+        raise Refusal(stages.NOT_FOUND, "服务器上没有这个附件的上传记录。")
+    return _answer(row)
+
+
+def _read_checksum(header: str | None) -> bytes:
+    algorithm, _, value = (header or "").partition(" ")
+    try:
+        digest = base64.b64decode(value.strip().encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        digest = b""
+    if algorithm.lower() != "sha256" or len(digest) != 32:
+        raise Refusal(
+            stages.CHUNK_CHECKSUM_MISMATCH, "Upload-Checksum 应为 “sha256 <base64 摘要>”。"
+        )
+    return digest
+
+
+def append_chunk(
+    store: CentralStore,
+    home: Path,
+    sha256: str,
+    offset_header: str | None,
+    checksum_header: str | None,
+    chunk: bytes,
+) -> dict[str, Any]:
+    """Append one chunk at the held offset, fsync it, record the new offset; check the whole hash
+    when the last byte arrives."""
+    if not offset_header or not offset_header.isdigit():
+        raise Refusal(stages.MALFORMED_REQUEST, "缺少或无法识别 Upload-Offset。")
+    offset = int(offset_header)
+    checksum = _read_checksum(checksum_header)
+    if len(chunk) > MAX_CHUNK:
+        raise Refusal(stages.BLOB_TOO_LARGE, "每块最多 1 MB。")
+    with store.transaction() as c:
+        row = store.blob(c, sha256, lock=True) if _is_sha256(sha256) else None
+        if row is None:
+            raise Refusal(stages.NOT_FOUND, "服务器上没有这个附件的上传记录，请先登记。")
+        held = int(row["received"])
+        if row["complete"] or offset != held:
+            raise Refusal(
+                stages.OFFSET_MISMATCH,
+                "上传位置与服务器记录不符，请从服务器告知的位置继续。",
+                offset=held,
+            )
+        if hashlib.sha256(chunk).digest() != checksum:
+            raise Refusal(stages.CHUNK_CHECKSUM_MISMATCH, "这一块数据的校验和不符，请重发。")
+        size = int(row["size"])
+        if held + len(chunk) > size:
+            raise Refusal(stages.MALFORMED_REQUEST, "上传的数据超过了登记的附件大小。")
+        partial = _partial_path(home, sha256)
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        with open(partial, "ab") as out:
+            out.truncate(held)  # whatever lies beyond the recorded offset was never acknowledged
+            out.seek(held)
+            out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        received = held + len(chunk)
+        whole = True
+        if received == size:
+            whole = _finish(store, c, home, sha256, None)
+        else:
+            store.set_blob_progress(c, sha256, received, complete=False)
+        answer = store.blob(c, sha256)
+    if not whole:
+        # Raised after the commit: the discarded upload must stay discarded.
+        raise Refusal(stages.BLOB_HASH_MISMATCH, "附件内容与其 SHA-256 摘要不符，请从头重新上传。")
+    assert answer is not None
+    return _answer(answer)
+
+
+def _finish(store: CentralStore, c: Any, home: Path, sha256: str, data: bytes | None) -> bool:
+    """Check a whole upload's hash and move it into place, or discard it so it starts again."""
+    partial = _partial_path(home, sha256)
+    if data is not None:
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(data)
+    digest = hashlib.sha256()
+    with open(partial, "rb") as source:
+        for piece in iter(lambda: source.read(1 << 20), b""):
+            digest.update(piece)
+    if digest.hexdigest() != sha256:
+        partial.unlink(missing_ok=True)
+        store.set_blob_progress(c, sha256, 0, complete=False)
+        return False
+    target = blob_path(home, sha256)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(partial, target)
+    _fsync_dir(target.parent)
+    store.set_blob_progress(c, sha256, int(os.path.getsize(target)), complete=True)
+    return True
+
+
+def store_file(store: CentralStore, home: Path, sha256: str, source: Path, now: datetime) -> bool:
+    """Take a whole blob from a file (USB import); True if it was new, refusing a wrong hash."""
+    data = source.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise Refusal(stages.BLOB_HASH_MISMATCH, f"U盘上的附件 {sha256[:12]}… 内容与摘要不符。")
+    status = announce_blob(store, home, sha256, len(data), "application/octet-stream", now)
+    if status["complete"]:
+        return False
+    offset = status["offset"]
+    while offset < len(data):
+        piece = data[offset : offset + MAX_CHUNK]
+        offset = append_chunk(store, home, sha256, str(offset), checksum_for(piece), piece)[
+            "offset"
+        ]
+    return True
+
+
+def checksum_for(chunk: bytes) -> str:
+    """Return the Upload-Checksum header value of a chunk."""
+    return "sha256 " + base64.b64encode(hashlib.sha256(chunk).digest()).decode("ascii")

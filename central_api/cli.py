@@ -1,0 +1,414 @@
+"""`bianmin-central ...`: set up, serve and administer the central server from a terminal."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from central_api import keys, settings
+from central_api.errors import Refusal
+from central_api.store import CentralStore
+from sync.errors import DomainError
+from sync.events import utc_now
+from sync.signing import SigningKey
+
+
+class Context:
+    """The data folder and database a command works on."""
+
+    def __init__(self, home: str, database_url: str | None) -> None:
+        self.home = Path(home).resolve()
+        self.database_url = database_url or settings.sqlite_url(self.home)
+
+    def store(self) -> CentralStore:
+        """Open the database (its schema brought up to date)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        return CentralStore.open(self.database_url)
+
+    def key(self) -> SigningKey:
+        """Load the central key, making it on first use."""
+        return keys.load_or_create(self.home)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def _fail(error: DomainError) -> click.ClickException:
+    return click.ClickException(error.message)
+
+
+@click.group()
+@click.option(
+    "--home",
+    envvar="BIANMIN_CENTRAL_HOME",
+    default="data/central",
+    show_default=True,
+    help="Data folder: central key, SQLite file, blobs.",
+)
+@click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    default=None,
+    help="postgresql://user@host:5432/name; default: SQLite in the data folder.",
+)
+@click.pass_context
+def main(ctx: click.Context, home: str, database_url: str | None) -> None:
+    """便民 central server."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step is noise
+    ctx.obj = Context(home, database_url)
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Load the demo org tree, catalogue and users.")
+@pass_context
+def init(context: Context, demo: bool) -> None:
+    """Create the schema and the central key (and the demo data)."""
+    from central_api import publish, users
+    from sync.demo_data import read_demo
+
+    store = context.store()
+    key = context.key()
+    try:
+        click.echo(f"中心密钥指纹 (central key fingerprint): {keys.fingerprint(key.key_id)}")
+        if demo:
+            now = utc_now()
+            publish.publish_org_tree(store, key, read_demo("org_tree.json")["units"], now)
+            if store.count("catalogue_versions") == 0:
+                publish.publish_catalogue(store, key, read_demo("catalogue.json"), now)
+            for username, name, role, org, password in users.DEMO_USERS:
+                with store.reading() as c:
+                    exists = store.user_by_username(c, username)
+                if not exists:
+                    users.create_user(
+                        store,
+                        username=username,
+                        display_name=name,
+                        role=role,
+                        org_code=org,
+                        password=password,
+                        now=now,
+                    )
+                click.echo(f"  {name} {username} / {password}")
+    except DomainError as error:
+        raise _fail(error) from None
+    finally:
+        store.close()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=5090, show_default=True, help="0 picks a free port.")
+@click.option("--port-file", type=click.Path(dir_okay=False), help="Write the real port here.")
+@click.option("--threads", type=int, default=8, show_default=True)
+@pass_context
+def serve(context: Context, host: str, port: int, port_file: str | None, threads: int) -> None:
+    """Serve the central API with waitress."""
+    from waitress.server import create_server
+
+    from central_api import create_app
+
+    app = create_app({"CENTRAL_HOME": str(context.home), "DATABASE_URL": context.database_url})
+    server = create_server(app, host=host, port=port, threads=threads)
+    # waitress reports the port it really bound (a string for port 0).
+    real_port = int(server.effective_port)  # type: ignore[union-attr]
+    if port_file:
+        Path(port_file).write_text(str(real_port))
+    click.echo(f"便民 central server: http://{host}:{real_port}/", err=True)
+    server.run()
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, help="county_reviewer, city_reviewer, supervisor or admin.")
+@click.option("--org", "org_code", required=True, help="Division code of the user's unit.")
+@click.option("--name", "display_name", default="", help="Name shown on pages.")
+@click.password_option(help="At least 10 characters.")
+@pass_context
+def create_user(
+    context: Context, username: str, role: str, org_code: str, display_name: str, password: str
+) -> None:
+    """Create a central user."""
+    from central_api import users
+
+    store = context.store()
+    try:
+        users.create_user(
+            store,
+            username=username,
+            display_name=display_name,
+            role=role,
+            org_code=org_code,
+            password=password,
+            now=utc_now(),
+        )
+    except DomainError as error:
+        raise _fail(error) from None
+    finally:
+        store.close()
+    click.echo(f"已创建用户 {username}")
+
+
+@main.command("issue-enrollment-code")
+@click.option("--org", "org_code", required=True, help="Division code of the PC's unit.")
+@click.option("--hours", type=int, default=72, show_default=True, help="How long it stays valid.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write just the code here.")
+@pass_context
+def issue_enrollment_code(context: Context, org_code: str, hours: int, out: str | None) -> None:
+    """Issue a one-time enrollment code for a PC of a unit."""
+    from central_api import enrollment
+
+    store = context.store()
+    try:
+        code = enrollment.issue_code(store, org_code, hours=hours, created_by="cli", now=utc_now())
+    except DomainError as error:
+        raise _fail(error) from None
+    finally:
+        store.close()
+    if out:
+        Path(out).write_text(code)
+    click.echo(
+        f"注册码 (enrollment code): {code}  单位 {org_code}，{hours} 小时内有效，仅可使用一次"
+    )
+    click.echo(f"中心密钥指纹 (central key fingerprint): {keys.fingerprint(context.key().key_id)}")
+
+
+@main.command("revoke-device")
+@click.argument("device_id")
+@click.option("--reason", default="管理员吊销", show_default=True)
+@pass_context
+def revoke_device(context: Context, device_id: str, reason: str) -> None:
+    """Revoke a device: its later bundles are quarantined, every PC learns it from the feed."""
+    from central_api import enrollment
+
+    store = context.store()
+    try:
+        device = enrollment.revoke_device(store, context.key(), device_id, reason, utc_now())
+    except DomainError as error:
+        raise _fail(error) from None
+    finally:
+        store.close()
+    click.echo(f"已吊销设备 {device_id}，最后有效序号 {device['revoked_after_sequence']}")
+
+
+@main.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@pass_context
+def import_(context: Context, folder: str) -> None:
+    """Import a USB stick's blobs and bundles and write the receipts back onto it."""
+    from central_api import usb_import
+
+    store = context.store()
+    try:
+        report = usb_import.import_folder(
+            store, context.home, context.key(), Path(folder), utc_now()
+        )
+    finally:
+        store.close()
+    for line in report:
+        if "blob" in line:
+            click.echo(f"附件 {line['blob'][:12]}… 拒收：{line['error']['message']}")
+            continue
+        text = f"{line['device_id']} #{line['sequence']}: {line['status']}"
+        if line["status"] == "refused":
+            text += f" {line['error']['code']} {line['error']['message']}"
+        click.echo(text)
+    click.echo(f"共 {sum(1 for line in report if 'device_id' in line)} 个案卷包")
+
+
+@main.command("export-feed")
+@click.option("--org", "org_code", required=True)
+@click.option("--to", "folder", required=True, type=click.Path(file_okay=False))
+@click.option("--after", type=int, default=0, show_default=True)
+@pass_context
+def export_feed(context: Context, org_code: str, folder: str, after: int) -> None:
+    """Write a unit's feed entries onto a USB stick."""
+    from central_api import usb_import
+
+    store = context.store()
+    try:
+        written = usb_import.export_feed(store, org_code, Path(folder), after)
+    finally:
+        store.close()
+    click.echo(f"已写出 {written} 条下发内容")
+
+
+@main.command("enroll-file")
+@click.argument("request_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@pass_context
+def enroll_file(context: Context, request_file: str, out: str) -> None:
+    """Answer an enrollment request brought on a file (a PC that never sees the network)."""
+    from central_api import enrollment
+    from sync.signing import strict_loads
+
+    store = context.store()
+    try:
+        answer = enrollment.enroll(
+            store, context.key(), strict_loads(Path(request_file).read_bytes()), utc_now()
+        )
+    except Refusal as error:
+        raise click.ClickException(f"{error.code}: {error.message}") from None
+    except DomainError as error:
+        raise _fail(error) from None
+    finally:
+        store.close()
+    Path(out).write_text(json.dumps(answer, ensure_ascii=False, indent=1))
+    click.echo(f"已登记设备 {answer['device_id']}，应答已写入 {out}")
+
+
+@main.command()
+@pass_context
+def verify(context: Context) -> None:
+    """Verify every stored bundle again against its device's key."""
+    from central_api.audit import verify_stored_bundles
+
+    store = context.store()
+    try:
+        checked, problems = verify_stored_bundles(store)
+    finally:
+        store.close()
+    for problem in problems:
+        click.echo(
+            f"校验失败 {problem.device_id} #{problem.sequence} {problem.bundle_hash[:12]}…: "
+            f"{problem.reason}"
+        )
+    click.echo(f"已校验 {checked} 个案卷包，{len(problems)} 个有问题")
+    if problems:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("case_number")
+@click.option("--approve", "outcome", flag_value="approved", help="Approve (document number).")
+@click.option("--refuse", "outcome", flag_value="refused", help="Refuse (reasons).")
+@click.option("--return", "outcome", flag_value="returned", help="Return for a supplement.")
+@click.option("--document-number", default="")
+@click.option("--reasons", default="")
+@click.option("--missing", default="", help='Missing materials, separated by ";".')
+@click.option("--by-org", required=True, help="Division code of the deciding unit.")
+@click.option("--actor", required=True, help="Who decides.")
+@pass_context
+def decide(
+    context: Context,
+    case_number: str,
+    outcome: str | None,
+    document_number: str,
+    reasons: str,
+    missing: str,
+    by_org: str,
+    actor: str,
+) -> None:
+    """Decide a forwarded case (approve, refuse or return); the decision goes down in the feed."""
+    from central_api import decisions
+
+    if outcome is None:
+        raise click.UsageError("请选择 --approve、--refuse 或 --return 之一。")
+    store = context.store()
+    try:
+        if outcome == "returned":
+            event = decisions.return_case(
+                store,
+                context.key(),
+                case_number,
+                missing=missing.split(";"),
+                by_org=by_org,
+                actor=actor,
+                now=utc_now(),
+            )
+        else:
+            event = decisions.decide_case(
+                store,
+                context.key(),
+                case_number,
+                outcome=outcome,
+                document_number=document_number,
+                reasons=reasons,
+                by_org=by_org,
+                actor=actor,
+                now=utc_now(),
+            )
+    except DomainError as error:
+        raise _fail(error) from None
+    finally:
+        store.close()
+    click.echo(f"办件 {case_number}：{event.type}（中心事件 #{event.writer_seq}）")
+
+
+def _read_json(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise click.ClickException(f"无法读取 {path}：{error}") from None
+
+
+@main.command("publish-calendar")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_context
+def publish_calendar(context: Context, file: str) -> None:
+    """Publish one year's working-day calendar to every PC."""
+    from central_api import publish
+
+    store = context.store()
+    try:
+        calendar = publish.publish_calendar(store, context.key(), _read_json(file), utc_now())
+    except DomainError as error:
+        raise _fail(error) from None
+    finally:
+        store.close()
+    click.echo(f"已发布 {calendar.year} 年工作日历第 {calendar.version} 版")
+
+
+@main.command("publish-catalogue")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_context
+def publish_catalogue(context: Context, file: str) -> None:
+    """Publish a catalogue version to every PC."""
+    from central_api import publish
+
+    store = context.store()
+    try:
+        serial = publish.publish_catalogue(store, context.key(), _read_json(file), utc_now())
+    except DomainError as error:
+        raise _fail(error) from None
+    finally:
+        store.close()
+    click.echo(f"已发布事项目录（序号 {serial}）")
+
+
+@main.command()
+@pass_context
+def devices(context: Context) -> None:
+    """List the enrolled devices with status, last sequence, last seen and clock offset."""
+    store = context.store()
+    try:
+        rows = store.devices()
+    finally:
+        store.close()
+    for d in rows:
+        skew = "-" if d["last_skew_seconds"] is None else f"{d['last_skew_seconds']}s"
+        click.echo(
+            f"{d['device_id']}  {d['org_code']}-{d['device_code']}  {d['status']:<11}  "
+            f"#{d['last_sequence']}  seen {d['last_seen_at'] or '-'}  skew {skew}  {d['label']}"
+        )
+
+
+@main.command()
+@pass_context
+def alerts(context: Context) -> None:
+    """List the alerts for the admins, newest first."""
+    store = context.store()
+    try:
+        rows = store.alerts()
+    finally:
+        store.close()
+    for a in rows:
+        click.echo(f"{a['at']}  {a['kind']:<14}  {a['device_id'] or '-'}  {a['message']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,378 @@
+"""Bundles up: the verification pipeline of docs/protocol.md 13.8, in that order, for a batch.
+
+The costly checks that need no database come first (envelope, signature, strict parse, event hashes),
+on keys read without a lock. Then one transaction locks the devices and the cases concerned, reads
+what it needs in a few IN (...) queries, folds every event in memory, and writes all rows with one
+executemany per table. A refused bundle writes nothing (except what the protocol says a refusal
+leaves behind: a quarantined bundle, a quarantined device and the alert).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from central_api.bundle_checks import (
+    CheckedBundle,
+    named_files,
+    parse_envelope,
+    refused,
+    verify_bundle,
+)
+from central_api.errors import Refusal
+from central_api.store import CentralStore
+from sync import events as ev
+from sync import stages
+from sync.bundle import CaseBundle, Receipt, make_receipt
+from sync.errors import DomainError, InvalidInput
+from sync.events import format_time
+from sync.fold import CaseState, apply_event
+from sync.signing import Envelope, SigningKey
+
+APPLIED = "applied"
+REJECTED = "rejected"
+
+
+@dataclass
+class _Head:
+    """A device's row as the batch moves it."""
+
+    row: dict[str, Any]
+    changed: bool = False
+
+
+class _Batch:
+    """The state of one batch inside its transaction: what is loaded and what is to be written."""
+
+    def __init__(
+        self, store: CentralStore, c: Any, checked: list[CheckedBundle], now: datetime
+    ) -> None:
+        self.store, self.c, self.now = store, c, now
+        self.at = format_time(now)
+        bundles = [item.bundle for item in checked]
+        self.heads = {
+            device_id: _Head(row)
+            for device_id, row in store.devices_locked(c, (b.device_id for b in bundles)).items()
+        }
+        self.keys = store.keys(c, (b.key_id for b in bundles))
+        self.stored = store.bundles_by_hash(c, (item.bundle_hash for item in checked))
+        all_events = [event for b in bundles for event in b.events]
+        self.states: dict[str, CaseState] = store.cases_locked(c, (e.case_id for e in all_events))
+        self.present = set(self.states)
+        self.event_ids = store.existing_event_ids(c, (e.event_id for e in all_events))
+        self.numbers = store.case_numbers_taken(
+            c,
+            (
+                str(e.payload.get("case_number"))
+                for e in all_events
+                if e.type == ev.REGISTERED and isinstance(e.payload.get("case_number"), str)
+            ),
+        )
+        self.units = store.org_unit_codes(
+            c,
+            (
+                e.payload["to_org"]
+                for e in all_events
+                if e.type == ev.FORWARDED and isinstance(e.payload.get("to_org"), str)
+            ),
+        )
+        wanted = {a.sha256 for b in bundles for a in b.attachments}
+        wanted.update(h for b in bundles for h in named_files(b))
+        self.blobs = store.complete_blobs(c, wanted)
+        self.receipts: dict[str, bytes] = {}  # bundles accepted in this batch
+        self.bundle_rows: list[dict[str, Any]] = []
+        self.event_rows: list[dict[str, Any]] = []
+        self.touched: set[str] = set()
+
+    def take(self, item: CheckedBundle, central_key: SigningKey) -> dict[str, Any]:
+        """Run steps 3–7 on one bundle and, if it passes, fold and stage its rows."""
+        bundle, bundle_hash = item.bundle, item.bundle_hash
+        known = self.stored.get(bundle_hash)
+        receipt = known["receipt"] if known else self.receipts.get(bundle_hash)
+        if receipt is not None:
+            return {
+                "status": "duplicate",
+                "bundle_hash": bundle_hash,
+                "sequence": bundle.sequence,
+                "receipt": json.loads(receipt),
+            }
+        head = self.heads[bundle.device_id]
+        device = head.row
+        refusal = self._refusal(item, head)
+        if refusal is not None:
+            return refusal
+        rejected = self._fold(bundle, item.hashes, bundle_hash, device["org_code"])
+        envelope = make_receipt(
+            central_key,
+            Receipt(
+                bundle_id=bundle.bundle_id,
+                bundle_hash=bundle_hash,
+                device_id=bundle.device_id,
+                sequence=bundle.sequence,
+                received_at=self.at,
+                rejected_events=tuple(rejected),
+            ),
+        )
+        receipt = envelope.to_json()
+        self.receipts[bundle_hash] = receipt
+        self.bundle_rows.append(
+            {
+                "bundle_hash": bundle_hash,
+                "bundle_id": bundle.bundle_id,
+                "device_id": bundle.device_id,
+                "org_code": device["org_code"],
+                "sequence": bundle.sequence,
+                "envelope": item.raw,
+                "receipt": receipt,
+                "received_at": self.at,
+                "key_id": bundle.key_id,
+                "device_created_at": bundle.created_at,
+            }
+        )
+        if bundle.events:
+            device["last_writer_seq"] = bundle.events[-1].writer_seq
+            device["last_event_hash"] = item.hashes[-1]
+        device["last_sequence"] = bundle.sequence
+        device["last_bundle_hash"] = bundle_hash
+        head.changed = True
+        return {
+            "status": "accepted",
+            "bundle_hash": bundle_hash,
+            "sequence": bundle.sequence,
+            "receipt": envelope.to_dict(),
+        }
+
+    def _refusal(self, item: CheckedBundle, head: _Head) -> dict[str, Any] | None:
+        bundle, bundle_hash = item.bundle, item.bundle_hash
+        device = head.row
+        if device["status"] == "revoked":
+            self._quarantine(item, stages.DEVICE_REVOKED)
+            return refused(
+                stages.DEVICE_REVOKED, "本机已被吊销：案卷包已隔离保存，不予处理。", bundle_hash
+            )
+        if device["status"] == "quarantined":
+            return refused(
+                stages.DEVICE_QUARANTINED, "本机已被隔离（发现分叉），请联系管理员。", bundle_hash
+            )
+        if self.keys[bundle.key_id]["retired_at"]:
+            return refused(stages.KEY_RETIRED, "签名密钥已被更换。", bundle_hash)
+        expected = device["last_sequence"] + 1
+        if bundle.sequence < expected:
+            device["status"] = "quarantined"
+            device["status_reason"] = f"第 {bundle.sequence} 号案卷包出现两个不同版本（分叉）"
+            head.changed = True
+            self._quarantine(item, stages.FORK)
+            return refused(
+                stages.FORK,
+                "同一序号已收到内容不同的案卷包：本机已被隔离，请联系管理员。",
+                bundle_hash,
+            )
+        if bundle.sequence != expected:
+            return refused(
+                stages.SEQUENCE_GAP,
+                f"案卷包序号不连续：应为 {expected}。",
+                bundle_hash,
+                expected_sequence=expected,
+            )
+        if bundle.previous != device["last_bundle_hash"]:
+            return refused(
+                stages.PREVIOUS_MISMATCH, "案卷包的前一包摘要与服务器记录不符。", bundle_hash
+            )
+        required = {a.sha256: a.size for a in bundle.attachments}
+        missing = sorted(
+            {h for h, size in required.items() if self.blobs.get(h) != size}
+            | {h for h in named_files(bundle) if h not in required or h not in self.blobs}
+        )
+        if missing:
+            return refused(
+                stages.ATTACHMENTS_MISSING, "附件尚未上传完整。", bundle_hash, missing=missing
+            )
+        return self._chain_and_scope(bundle, item.hashes, bundle_hash, device)
+
+    def _chain_and_scope(
+        self, bundle: CaseBundle, hashes: list[str], bundle_hash: str, device: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        seq, previous = device["last_writer_seq"], device["last_event_hash"]
+        seen: set[str] = set()
+        orgs: dict[str, str] = {}
+        for event, event_hash in zip(bundle.events, hashes, strict=True):
+            broken = (
+                event.writer != bundle.device_id
+                or event.writer_seq != seq + 1
+                or event.prev_hash != previous
+                or event.event_id in self.event_ids
+                or event.event_id in seen
+            )
+            if broken:
+                return refused(
+                    stages.CHAIN_BROKEN,
+                    f"事件链不连续：第 {event.writer_seq} 号事件与服务器记录的本机事件链接不上。",
+                    bundle_hash,
+                )
+            seq, previous = event.writer_seq, event_hash
+            seen.add(event.event_id)
+            if event.type == ev.REGISTERED:
+                org = event.payload.get("org_code")
+                orgs.setdefault(event.case_id, str(org))
+            else:
+                state = self.states.get(event.case_id)
+                org = state.org_code if state else orgs.get(event.case_id)
+            if org is not None and org != device["org_code"]:
+                return refused(
+                    stages.OUT_OF_SCOPE,
+                    "案卷包中有不属于本单位的办件。",
+                    bundle_hash,
+                )
+        return None
+
+    def _fold(
+        self, bundle: CaseBundle, hashes: list[str], bundle_hash: str, org_code: str
+    ) -> list[tuple[str, str]]:
+        rejected: list[tuple[str, str]] = []
+        for event, event_hash in zip(bundle.events, hashes, strict=True):
+            state = self.states.get(event.case_id)
+            try:
+                self._central_rules(event, state)
+                following = apply_event(state, event)
+            except DomainError as error:
+                reason = error.message
+            except (TypeError, ValueError, KeyError, AttributeError):
+                reason = "事件内容不正确。"
+            else:
+                reason = ""
+                self.states[event.case_id] = following
+                self.touched.add(event.case_id)
+                if event.type == ev.REGISTERED:
+                    self.numbers[following.case_number] = event.case_id
+            if reason:
+                rejected.append((event.event_id, reason))
+            self.event_ids.add(event.event_id)
+            self.event_rows.append(
+                {
+                    "event_id": event.event_id,
+                    "case_id": event.case_id,
+                    "org_code": org_code,
+                    "writer": event.writer,
+                    "writer_seq": event.writer_seq,
+                    "prev_hash": event.prev_hash,
+                    "hash": event_hash,
+                    "actor": event.actor,
+                    "at": event.at,
+                    "type": event.type,
+                    "payload": json.dumps(event.payload, ensure_ascii=False),
+                    "bundle_hash": bundle_hash,
+                    "status": REJECTED if reason else APPLIED,
+                    "reason": reason,
+                    "received_at": self.at,
+                }
+            )
+        return rejected
+
+    def _central_rules(self, event: ev.Event, state: CaseState | None) -> None:
+        """Refuse what the fold cannot know: a case number in use, a forward to an unknown unit."""
+        if event.type == ev.REGISTERED:
+            number = event.payload.get("case_number")
+            if isinstance(number, str) and (
+                len(number) > 40 or self.numbers.get(number, event.case_id) != event.case_id
+            ):
+                raise InvalidInput(f"办件编号 {number[:40]} 已被另一个办件使用。")
+        if event.type == ev.FORWARDED and state is not None:
+            to_org = event.payload.get("to_org")
+            if isinstance(to_org, str) and to_org.strip() not in self.units:
+                raise InvalidInput(f"上报单位 {to_org[:20]} 不在组织机构中。")
+
+    def _quarantine(self, item: CheckedBundle, reason: str) -> None:
+        bundle = item.bundle
+        kept = self.store.add_quarantined_bundle(
+            self.c,
+            {
+                "bundle_hash": item.bundle_hash,
+                "device_id": bundle.device_id,
+                "sequence": bundle.sequence,
+                "envelope": item.raw,
+                "reason": reason,
+                "received_at": self.at,
+            },
+        )
+        if not kept:
+            return  # the same bytes again: the admins were told the first time
+        self.store.add_alert(
+            self.c,
+            self.at,
+            reason,
+            bundle.device_id,
+            f"设备 {self.heads[bundle.device_id].row['device_code']}"
+            f"（{self.heads[bundle.device_id].row['org_code']}）第 {bundle.sequence} 号案卷包已隔离："
+            + (
+                "设备已吊销。"
+                if reason == stages.DEVICE_REVOKED
+                else "同一序号出现不同内容（分叉）。"
+            ),
+        )
+
+    def write(self) -> None:
+        """Write every staged row: bundles, events, cases, device heads."""
+        store, c = self.store, self.c
+        store.add_bundles(c, self.bundle_rows)
+        store.add_events(c, self.event_rows)
+        new = [self.states[i] for i in self.touched if i not in self.present]
+        changed = [self.states[i] for i in self.touched if i in self.present]
+        store.save_cases(c, new, changed)
+        store.update_devices(
+            c,
+            [
+                {
+                    "device_id": device_id,
+                    **{
+                        name: head.row[name]
+                        for name in (
+                            "status",
+                            "status_reason",
+                            "last_sequence",
+                            "last_bundle_hash",
+                            "last_writer_seq",
+                            "last_event_hash",
+                        )
+                    },
+                }
+                for device_id, head in sorted(self.heads.items())
+                if head.changed
+            ],
+        )
+
+
+def ingest_bundles(
+    store: CentralStore, central_key: SigningKey, raws: Sequence[bytes], now: datetime
+) -> list[dict[str, Any]]:
+    """Verify and store a batch of bundle envelopes (their exact bytes); one result per bundle."""
+    results: list[dict[str, Any] | None] = [None] * len(raws)
+    envelopes = [parse_envelope(raw) for raw in raws]
+    key_ids = {kid for e in envelopes if isinstance(e, Envelope) for kid, _ in e.signatures}
+    with store.reading() as c:
+        keys = store.keys(c, key_ids)
+    checked: list[CheckedBundle] = []
+    for index, (raw, envelope) in enumerate(zip(raws, envelopes, strict=True)):
+        if not isinstance(envelope, Envelope):
+            results[index] = envelope
+            continue
+        outcome = verify_bundle(index, raw, envelope, keys)
+        if isinstance(outcome, CheckedBundle):
+            checked.append(outcome)
+        else:
+            results[index] = outcome
+    if checked:
+        with store.transaction() as c:
+            batch = _Batch(store, c, checked, now)
+            for item in checked:
+                results[item.index] = batch.take(item, central_key)
+            batch.write()
+    return [r for r in results if r is not None]
+
+
+def refuse_batch(count: int, limit: int) -> None:
+    """Refuse a batch larger than the protocol allows."""
+    if count > limit:
+        raise Refusal(stages.BATCH_TOO_LARGE, f"一次最多提交 {limit} 个案卷包。")

@@ -1,0 +1,311 @@
+"""SQL of the case log at central: stored bundles, events, case projections, the feed, chain heads.
+
+Ingest reads and writes whole batches: one IN (...) query per kind of row and one executemany per
+table, never one round trip per event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from central_api import schema as t
+from sync.events import GENESIS_HASH, Event
+from sync.fold import CaseState
+
+_STATE_FIELDS = tuple(f.name for f in dataclasses.fields(CaseState))
+
+
+def chunked(values: list[Any], size: int = 5000) -> Iterator[list[Any]]:
+    """Yield slices of a list small enough for one IN (...) of any database."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def bulk_insert(c: Connection, table: Any, rows: list[Mapping[str, Any]]) -> None:
+    """Insert many rows with the driver's own executemany (every row has the same keys)."""
+    # SQLAlchemy's per-row parameter processing cost more than the inserts themselves at ingest's
+    # volumes; the values here are plain str/int/bytes that both drivers take as they are.
+    if not rows:
+        return
+    names = list(rows[0])
+    mark = "?" if c.dialect.paramstyle == "qmark" else "%s"
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+    )
+    c.exec_driver_sql(statement, [tuple(row[name] for name in names) for row in rows])
+
+
+def state_json(state: CaseState) -> str:
+    """Serialize a folded case state for its projection row."""
+    # A shallow dict: dataclasses.asdict deep-copies every nested value, and ingest writes
+    # thousands of states per batch.
+    return json.dumps({name: getattr(state, name) for name in _STATE_FIELDS}, ensure_ascii=False)
+
+
+def _state(text: str) -> CaseState:
+    return CaseState.from_dict(json.loads(text))
+
+
+class LogStore:
+    """The case-log half of ``CentralStore`` (mixed in; it shares the engine and lock helpers)."""
+
+    def _locked(self, query: Any) -> Any:  # pragma: no cover - provided by CentralStore
+        raise NotImplementedError
+
+    def insert_ignore(self, table: Any) -> Any:  # pragma: no cover - provided by CentralStore
+        raise NotImplementedError
+
+    def inserted(self, c: Connection, statement: Any) -> bool:  # pragma: no cover
+        raise NotImplementedError
+
+    def reading(self) -> Any:  # pragma: no cover - provided by CentralStore
+        raise NotImplementedError
+
+    # Bundles
+
+    def bundles_by_hash(self, c: Connection, hashes: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Return the stored bundles among these hashes, with their receipts."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in chunked(sorted(set(hashes))):
+            query = select(
+                t.bundles.c.bundle_hash,
+                t.bundles.c.device_id,
+                t.bundles.c.sequence,
+                t.bundles.c.receipt,
+            ).where(t.bundles.c.bundle_hash.in_(chunk))
+            found.update({r["bundle_hash"]: dict(r) for r in c.execute(query).mappings()})
+        return found
+
+    def add_bundles(self, c: Connection, rows: list[Mapping[str, Any]]) -> None:
+        """Keep bundles' envelope bytes verbatim with their receipts."""
+        bulk_insert(c, t.bundles, rows)
+
+    def add_quarantined_bundle(self, c: Connection, values: Mapping[str, Any]) -> bool:
+        """Keep a bundle that must not be applied (a revoked device's, or a fork's other branch);
+        False if it was kept before."""
+        statement = self.insert_ignore(t.quarantined_bundles).values(**values)
+        return self.inserted(c, statement)
+
+    def quarantined_bundles(self) -> list[dict[str, Any]]:
+        """Return the quarantined bundles (without their bytes), oldest first."""
+        q = t.quarantined_bundles.c
+        with self.reading() as c:
+            query = select(q.bundle_hash, q.device_id, q.sequence, q.reason, q.received_at)
+            return [dict(r) for r in c.execute(query.order_by(q.received_at)).mappings()]
+
+    def stored_bundles(self) -> Iterator[dict[str, Any]]:
+        """Yield every stored bundle with its envelope bytes, by device and sequence."""
+        with self.reading() as c:
+            query = select(
+                t.bundles.c.bundle_hash,
+                t.bundles.c.device_id,
+                t.bundles.c.sequence,
+                t.bundles.c.envelope,
+            ).order_by(t.bundles.c.device_id, t.bundles.c.sequence)
+            for row in c.execute(query).mappings():
+                yield dict(row)
+
+    # Events
+
+    def existing_event_ids(self, c: Connection, event_ids: Iterable[str]) -> set[str]:
+        """Return those of these event ids that the log already holds."""
+        found: set[str] = set()
+        for chunk in chunked(sorted(set(event_ids))):
+            query = select(t.events.c.event_id).where(t.events.c.event_id.in_(chunk))
+            found.update(r[0] for r in c.execute(query))
+        return found
+
+    def add_events(self, c: Connection, rows: list[Mapping[str, Any]]) -> None:
+        """Append events to the central log."""
+        bulk_insert(c, t.events, rows)
+
+    def case_events(self, case_id: str) -> list[tuple[Event, str, str]]:
+        """Return a case's events with their status and reason, in log order."""
+        e = t.events.c
+        with self.reading() as c:
+            query = select(t.events).where(e.case_id == case_id).order_by(e.seq)
+            return [
+                (
+                    Event(
+                        event_id=r["event_id"],
+                        case_id=r["case_id"],
+                        writer=r["writer"],
+                        writer_seq=r["writer_seq"],
+                        prev_hash=r["prev_hash"],
+                        actor=r["actor"],
+                        at=r["at"],
+                        type=r["type"],
+                        payload=json.loads(r["payload"]),
+                    ),
+                    r["status"],
+                    r["reason"],
+                )
+                for r in c.execute(query).mappings()
+            ]
+
+    def forwarding_bundle(self, c: Connection, case_id: str) -> str:
+        """Return the hash of the bundle that carried the case's latest applied forward."""
+        e = t.events.c
+        query = (
+            select(e.bundle_hash)
+            .where(e.case_id == case_id, e.type == "forwarded", e.status == "applied")
+            .order_by(e.seq.desc())
+            .limit(1)
+        )
+        return c.execute(query).scalar() or GENESIS_HASH
+
+    # Cases
+
+    def cases_locked(self, c: Connection, case_ids: Iterable[str]) -> dict[str, CaseState]:
+        """Return the folded states of these cases, locked in id order."""
+        found: dict[str, CaseState] = {}
+        for chunk in chunked(sorted(set(case_ids))):
+            query = (
+                select(t.cases.c.case_id, t.cases.c.state_json)
+                .where(t.cases.c.case_id.in_(chunk))
+                .order_by(t.cases.c.case_id)
+            )
+            found.update({r[0]: _state(r[1]) for r in c.execute(self._locked(query))})
+        return found
+
+    def case_numbers_taken(self, c: Connection, numbers: Iterable[str]) -> dict[str, str]:
+        """Return the case id of each of these case numbers that is already in use."""
+        found: dict[str, str] = {}
+        for chunk in chunked(sorted(set(numbers))):
+            query = select(t.cases.c.case_number, t.cases.c.case_id).where(
+                t.cases.c.case_number.in_(chunk)
+            )
+            found.update({r[0]: r[1] for r in c.execute(query)})
+        return found
+
+    def case_by_number(self, c: Connection, case_number: str) -> CaseState | None:
+        """Return a case by its readable number, locked for this transaction."""
+        query = select(t.cases.c.state_json).where(t.cases.c.case_number == case_number)
+        row = c.execute(self._locked(query)).first()
+        return _state(row[0]) if row else None
+
+    def case_state(self, case_id: str) -> CaseState | None:
+        """Return a case's folded state."""
+        with self.reading() as c:
+            query = select(t.cases.c.state_json).where(t.cases.c.case_id == case_id)
+            row = c.execute(query).first()
+        return _state(row[0]) if row else None
+
+    def save_cases(self, c: Connection, new: list[CaseState], changed: list[CaseState]) -> None:
+        """Write the projections of new and changed cases from their folded states."""
+        if new:
+            bulk_insert(
+                c,
+                t.cases,
+                [
+                    {
+                        "case_id": s.case_id,
+                        "case_number": s.case_number,
+                        "org_code": s.org_code,
+                        "holder_code": s.holder_code,
+                        "state": s.state,
+                        "state_json": state_json(s),
+                        "updated_at": s.last_at,
+                    }
+                    for s in new
+                ],
+            )
+        if changed:
+            statement = (
+                update(t.cases)
+                .where(t.cases.c.case_id == bindparam("b_case_id"))
+                .values(
+                    holder_code=bindparam("holder_code"),
+                    state=bindparam("state"),
+                    state_json=bindparam("state_json"),
+                    updated_at=bindparam("updated_at"),
+                )
+            )
+            c.execute(
+                statement,
+                [
+                    {
+                        "b_case_id": s.case_id,
+                        "holder_code": s.holder_code,
+                        "state": s.state,
+                        "state_json": state_json(s),
+                        "updated_at": s.last_at,
+                    }
+                    for s in changed
+                ],
+            )
+
+    def cases_held_by(self, org_code: str) -> list[CaseState]:
+        """Return the cases a unit holds now."""
+        with self.reading() as c:
+            query = select(t.cases.c.state_json).where(t.cases.c.holder_code == org_code)
+            return [_state(r[0]) for r in c.execute(query)]
+
+    # Chain heads and serials
+
+    def chain_head(self, c: Connection, writer: str) -> tuple[int, str]:
+        """Return a central writer's last sequence and hash, locking the head row."""
+        c.execute(
+            self.insert_ignore(t.chain_heads).values(writer=writer, writer_seq=0, hash=GENESIS_HASH)
+        )
+        query = select(t.chain_heads.c.writer_seq, t.chain_heads.c.hash).where(
+            t.chain_heads.c.writer == writer
+        )
+        row = c.execute(self._locked(query)).one()
+        return int(row[0]), str(row[1])
+
+    def set_chain_head(self, c: Connection, writer: str, writer_seq: int, hash_: str) -> None:
+        """Move a central writer's head."""
+        c.execute(
+            update(t.chain_heads)
+            .where(t.chain_heads.c.writer == writer)
+            .values(writer_seq=writer_seq, hash=hash_)
+        )
+
+    def next_serial(self, c: Connection, name: str) -> int:
+        """Take the next value of a growing serial (locked until the transaction ends)."""
+        c.execute(self.insert_ignore(t.serials).values(name=name, value=0))
+        query = select(t.serials.c.value).where(t.serials.c.name == name)
+        value = int(c.execute(self._locked(query)).scalar_one()) + 1
+        c.execute(update(t.serials).where(t.serials.c.name == name).values(value=value))
+        return value
+
+    def add_catalogue_version(self, c: Connection, values: Mapping[str, Any]) -> bool:
+        """Keep a published catalogue version; False if that version was published before."""
+        return self.inserted(c, self.insert_ignore(t.catalogue_versions).values(**values))
+
+    def newest_calendar_version(self, c: Connection, year: int) -> int:
+        """Return the newest published calendar version of a year (0 if none)."""
+        cv = t.calendar_versions.c
+        query = select(cv.version).where(cv.year == year).order_by(cv.version.desc()).limit(1)
+        return int(c.execute(query).scalar() or 0)
+
+    def add_calendar_version(self, c: Connection, values: Mapping[str, Any]) -> None:
+        """Keep a published calendar of a year."""
+        c.execute(insert(t.calendar_versions).values(**values))
+
+    # Feed
+
+    def add_feed_entry(self, c: Connection, scope: str, kind: str, envelope: bytes, at: str) -> int:
+        """Append a signed entry to the feed and return its sequence."""
+        result = c.execute(
+            insert(t.feed).values(scope=scope, kind=kind, envelope=envelope, created_at=at)
+        )
+        return int(result.inserted_primary_key[0])
+
+    def feed_page(self, scopes: list[str], after: int, limit: int) -> list[dict[str, Any]]:
+        """Return feed entries for these scopes after a cursor, in order."""
+        f = t.feed.c
+        with self.reading() as c:
+            query = (
+                select(f.seq, f.scope, f.kind, f.envelope)
+                .where(f.scope.in_(scopes), f.seq > after)
+                .order_by(f.seq)
+                .limit(limit)
+            )
+            return [dict(r) for r in c.execute(query).mappings()]

@@ -1,0 +1,120 @@
+"""Central ingest benchmark: verified bundles per second beside the raw Ed25519 verification rate.
+
+Prints JSON lines. Run: .venv/bin/python -m tests.bench.bench_central [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from central_api import enrollment, publish
+from central_api.ingest import ingest_bundles
+from central_api.store import CentralStore
+from sync.demo_data import read_demo
+from sync.signing import Envelope, SigningKey, pae
+from tests.support.central import FakeDevice
+
+
+def _setup(url: str) -> tuple[CentralStore, SigningKey]:
+    store = CentralStore.open(url)
+    key = SigningKey.generate()
+    publish.publish_org_tree(store, key, read_demo("org_tree.json")["units"], datetime.now(UTC))
+    return store, key
+
+
+def _device(store: CentralStore, central_key: SigningKey) -> FakeDevice:
+    device = FakeDevice("http://unused", device_code=uuid.uuid4().hex[:4].upper())
+    now = datetime.now(UTC)
+    code = enrollment.issue_code(store, device.org_code, hours=1, created_by="bench", now=now)
+    enrollment.enroll(store, central_key, device.enrollment(code).to_dict(), now)
+    return device
+
+
+def verification_rate(envelopes: list[bytes]) -> float:
+    """Return raw Ed25519 verifications per second over these envelopes' signatures."""
+    parsed = [Envelope.from_json(raw) for raw in envelopes]
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    key = SigningKey.generate()
+    public = Ed25519PublicKey.from_public_bytes(key.public_bytes)
+    signed = [
+        (key.private.sign(pae(e.payload_type, e.payload)), pae(e.payload_type, e.payload))
+        for e in parsed
+    ]
+    start = time.perf_counter()
+    for signature, message in signed:
+        public.verify(signature, message)
+    return len(signed) / (time.perf_counter() - start)
+
+
+def ingest_rate(url: str, batch: int, total: int) -> dict[str, float]:
+    """Ingest ``total`` one-case bundles in batches of ``batch``; return both rates."""
+    store, key = _setup(url)
+    try:
+        device = _device(store, key)
+        envelopes = [device.pack(device.forwarded_case()) for _ in range(total)]
+        verify = verification_rate(envelopes)
+        start = time.perf_counter()
+        for offset in range(0, total, batch):
+            results = ingest_bundles(
+                store, key, envelopes[offset : offset + batch], datetime.now(UTC)
+            )
+            assert all(r["status"] == "accepted" for r in results), results[:1]
+        elapsed = time.perf_counter() - start
+        return {"ingest_per_s": total / elapsed, "verify_per_s": verify}
+    finally:
+        store.close()
+
+
+def drain_seconds(url: str, cases: int = 10_000) -> float:
+    """Return seconds to ingest ``cases`` forwarded cases packed ≤500 events per bundle."""
+    store, key = _setup(url)
+    try:
+        device = _device(store, key)
+        events = [e for _ in range(cases) for e in device.forwarded_case()]
+        envelopes = [device.pack(events[i : i + 500]) for i in range(0, len(events), 500)]
+        start = time.perf_counter()
+        results = ingest_bundles(store, key, envelopes, datetime.now(UTC))
+        elapsed = time.perf_counter() - start
+        assert all(r["status"] == "accepted" for r in results)
+        return elapsed
+    finally:
+        store.close()
+
+
+def main() -> None:
+    """Run the central benchmark on SQLite (and PostgreSQL when a URL is given)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", action="append", default=[])
+    parser.add_argument("--total", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        urls = [("sqlite", None)] + [("postgresql", u) for u in args.database_url]
+        for name, given in urls:
+            for batch in (1, 50, 500):
+                url = given or f"sqlite:///{Path(folder) / f'b{batch}.db'}"
+                total = min(args.total, 200) if batch == 1 else args.total
+                figures = ingest_rate(url, batch, total)
+                print(
+                    json.dumps({"bench": "central_ingest", "db": name, "batch": batch, **figures})
+                )
+            url = given or f"sqlite:///{Path(folder) / 'drain.db'}"
+            print(
+                json.dumps(
+                    {
+                        "bench": "central_drain_10000_cases",
+                        "db": name,
+                        "seconds": drain_seconds(url),
+                    }
+                )
+            )
+
+
+if __name__ == "__main__":
+    main()

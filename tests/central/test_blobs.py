@@ -1,0 +1,124 @@
+"""Attachments: resumable chunked upload with offsets, checksums and the final hash check."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from central_api.blobs import checksum_for
+from sync import stages
+from sync.client import ApiError
+from tests.support.central import FakeDevice, signed_call
+
+CHUNK = 256 * 1024
+
+
+def _scan(size: int = 3 * CHUNK + 1000) -> tuple[bytes, str]:
+    data = os.urandom(size)
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def test_interrupted_upload_resumes_from_the_held_offset(device: FakeDevice) -> None:
+    data, digest = _scan()
+    client = device.client()
+    assert client.start_blob(digest, len(data), "image/jpeg")["offset"] == 0
+    client.send_chunk(digest, 0, data[:CHUNK])
+    # The link drops here; later the device asks how far the server got.
+    status = client.blob_status(digest)
+    assert (status["offset"], status["complete"]) == (CHUNK, False)
+    assert client.start_blob(digest, len(data), "image/jpeg")["offset"] == CHUNK
+    offset = status["offset"]
+    while offset < len(data):
+        answer = client.send_chunk(digest, offset, data[offset : offset + CHUNK])
+        offset = answer["offset"]
+    assert answer["complete"] is True
+    assert client.blob_status(digest) == {
+        "sha256": digest, "size": len(data), "offset": len(data), "complete": True,
+    }  # fmt: skip
+
+
+def test_bundle_naming_an_uploaded_scan_is_accepted(device: FakeDevice) -> None:
+    data, digest = _scan(1000)
+    client = device.client()
+    client.start_blob(digest, len(data), "image/jpeg")
+    client.send_chunk(digest, 0, data)
+    scan = {"sha256": digest, "size": len(data), "media_type": "image/jpeg", "filename": "id.jpg"}
+    assert device.push(device.pack(device.forwarded_case(files=[scan])))[0]["status"] == "accepted"
+
+
+def test_wrong_offset_is_refused_with_the_held_offset(device: FakeDevice) -> None:
+    data, digest = _scan()
+    client = device.client()
+    client.start_blob(digest, len(data), "image/jpeg")
+    client.send_chunk(digest, 0, data[:CHUNK])
+    with pytest.raises(ApiError) as refused:
+        client.send_chunk(digest, 2 * CHUNK, data[2 * CHUNK : 3 * CHUNK])
+    assert (refused.value.status, refused.value.code) == (409, stages.OFFSET_MISMATCH)
+    assert refused.value.body["offset"] == CHUNK
+
+
+def test_wrong_chunk_checksum_keeps_nothing(device: FakeDevice) -> None:
+    data, digest = _scan()
+    device.client().start_blob(digest, len(data), "image/jpeg")
+    response = signed_call(
+        device, "PATCH", f"/api/v1/blobs/{digest}", data[:CHUNK],
+        headers={
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": "0",
+            "Upload-Checksum": checksum_for(data[1 : CHUNK + 1]),
+        },
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == stages.CHUNK_CHECKSUM_MISMATCH
+    assert device.client().blob_status(digest)["offset"] == 0
+
+
+def test_final_hash_mismatch_discards_the_upload(device: FakeDevice) -> None:
+    data, _ = _scan(CHUNK + 10)
+    claimed = hashlib.sha256(b"something else").hexdigest()
+    client = device.client()
+    client.start_blob(claimed, len(data), "image/jpeg")
+    client.send_chunk(claimed, 0, data[:CHUNK])
+    with pytest.raises(ApiError) as refused:
+        client.send_chunk(claimed, CHUNK, data[CHUNK:])
+    assert refused.value.code == stages.BLOB_HASH_MISMATCH
+    assert client.blob_status(claimed) == {
+        "sha256": claimed, "size": len(data), "offset": 0, "complete": False,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"sha256": "xyz", "size": 1, "media_type": "image/jpeg"}, 400, stages.MALFORMED_REQUEST),
+        (
+            {"sha256": "ab" * 32, "size": -1, "media_type": "image/jpeg"},
+            400,
+            stages.MALFORMED_REQUEST,
+        ),
+        (
+            {"sha256": "ab" * 32, "size": "1", "media_type": "image/jpeg"},
+            400,
+            stages.MALFORMED_REQUEST,
+        ),
+        (
+            {"sha256": "ab" * 32, "size": 65 * 2**20, "media_type": "image/jpeg"},
+            413,
+            stages.BLOB_TOO_LARGE,
+        ),
+    ],
+)
+def test_bad_announcements_are_refused(
+    body: dict, status: int, code: str, device: FakeDevice
+) -> None:
+    with pytest.raises(ApiError) as refused:
+        device.client().start_blob(body["sha256"], body["size"], body["media_type"])
+    assert (refused.value.status, refused.value.code) == (status, code)
+
+
+def test_unknown_blob_is_not_found(device: FakeDevice) -> None:
+    with pytest.raises(ApiError) as refused:
+        device.client().blob_status("cd" * 32)
+    assert (refused.value.status, refused.value.code) == (404, stages.NOT_FOUND)

@@ -1,0 +1,199 @@
+"""Feed down at the device: verified entries applied in order, once, with the cursor in one commit."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from sync import feed, fold
+from sync.events import GENESIS_HASH, utc_now
+from sync.signing import SigningKey
+from tests.unit.syncfakes import FakeCentral, enroll_with
+from tests.unit.test_casework import REVIEWER, register
+from township_app import casework, devices, feed_down
+from township_app.store import Store
+from township_app.sync_store import SyncStore
+
+CLERK = casework.Actor("chuangkou", "clerk", "370613004")
+
+
+@pytest.fixture
+def central(store: Store, demo_home: Path) -> FakeCentral:
+    central = FakeCentral()
+    enroll_with(store, demo_home, central)
+    return central
+
+
+def _pull(store: Store, central: FakeCentral, page_size: int = 200) -> feed_down.PullResult:
+    return feed_down.pull_feed(
+        store, central, devices.central_keys(store), now=utc_now(), page_size=page_size
+    )
+
+
+def _forwarded_case(store: Store) -> str:
+    state = register(store, item_code="370613-MZ-001")
+    casework.accept_case(store, state.case_id, CLERK, utc_now())
+    casework.forward_case(
+        store, state.case_id, opinion="同意", conclusion="agree", actor=REVIEWER, now=utc_now()
+    )
+    return state.case_id
+
+
+def _catalogue(serial: int, version: str, store: Store) -> dict:
+    return {
+        "serial": serial,
+        "version": version,
+        "published_at": "2026-11-01T00:00:00.000Z",
+        "demo": False,
+        "note": "",
+        "items": [{k: v for k, v in store.items()[0].items() if k != "catalogue_version"}],
+    }
+
+
+def test_a_decision_from_central_shows_on_the_case(store, central):
+    case_id = _forwarded_case(store)
+    central.decide(case_id, prev_hash=GENESIS_HASH)
+    result = _pull(store, central)
+    assert result.applied == 1
+    case = store.case(case_id)
+    assert case.state == fold.DECIDED
+    assert store.case_events(case_id)[-1].writer == "central"
+    assert store.device()["writer_seq"] == 3  # central's event never moves this PC's chain
+
+
+def test_a_returned_case_goes_back_to_supplement(store, central):
+    case_id = _forwarded_case(store)
+    central.central_seq += 1
+    from sync.events import new_event
+
+    event = new_event(
+        case_id=case_id,
+        writer="central",
+        writer_seq=central.central_seq,
+        prev_hash=GENESIS_HASH,
+        actor="county",
+        type="returned",
+        payload={
+            "missing": [{"code": "", "name": "收入证明", "note": ""}],
+            "note": "",
+            "by_org": "370613",
+        },
+        at=utc_now(),
+    )
+    central.publish(feed.EVENT, feed.event_body(event, "0" * 64), scope="370613004")
+    _pull(store, central)
+    assert store.case(case_id).state == fold.SUPPLEMENT_REQUESTED
+
+
+def test_an_entry_with_a_bad_signature_is_refused_and_recorded(store, central):
+    forger = SigningKey.generate()
+    central.publish(feed.CATALOGUE, _catalogue(9, "forged-9", store), key=forger)
+    result = _pull(store, central)
+    assert (result.applied, result.problems) == (0, 1)
+    assert store.catalogue_version()["version"] != "forged-9"
+    problems = SyncStore(store).feed_problems()
+    assert [p["code"] for p in problems] == ["bad_signature"]
+    assert SyncStore(store).state()["feed_cursor"] == 1  # moved past it
+
+
+def test_an_older_catalogue_is_refused_as_a_rollback(store, central):
+    central.publish(feed.CATALOGUE, _catalogue(3, "2026-v3", store))
+    central.publish(feed.CATALOGUE, _catalogue(2, "2026-v2", store))
+    result = _pull(store, central)
+    assert (result.applied, result.problems) == (1, 1)
+    assert store.catalogue_version()["version"] == "2026-v3"
+    assert [p["code"] for p in SyncStore(store).feed_problems()] == ["rollback"]
+
+
+def test_applying_the_same_entries_twice_changes_nothing(store, central):
+    case_id = _forwarded_case(store)
+    central.decide(case_id, prev_hash=GENESIS_HASH)
+    central.publish(feed.CATALOGUE, _catalogue(5, "2026-v5", store))
+    central.publish(feed.CATALOGUE, _catalogue(4, "2026-v4", store))  # a rollback: one problem
+    _pull(store, central)
+    before = (
+        store.event_count(),
+        SyncStore(store).count_applied(),
+        len(SyncStore(store).feed_problems()),
+    )
+    keys = devices.central_keys(store)
+    with store.write():
+        outcomes = [
+            feed_down.apply_entry(store, e["seq"], e["envelope"], keys, now=utc_now())
+            for e in central.feed_entries
+        ]
+    assert outcomes == ["skipped", "skipped", "problems"]
+    after = (
+        store.event_count(),
+        SyncStore(store).count_applied(),
+        len(SyncStore(store).feed_problems()),
+    )
+    assert after == before
+
+
+def test_a_page_and_its_cursor_commit_together(store, central, monkeypatch):
+    central.publish(feed.CATALOGUE, _catalogue(2, "2026-v2", store))
+    central.publish(feed.ORG_TREE, {"serial": 0, "units": []})  # malformed: serial 0
+
+    original = SyncStore.mark_entry_applied
+    calls = []
+
+    def crash_on_second(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            original(self, *args, **kwargs)
+            raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(SyncStore, "mark_entry_applied", crash_on_second)
+    with pytest.raises(sqlite3.OperationalError):
+        _pull(store, central)
+    monkeypatch.undo()
+    assert SyncStore(store).state()["feed_cursor"] == 0
+    assert SyncStore(store).count_applied() == 0
+    assert store.catalogue_version()["version"] != "2026-v2"
+    _pull(store, central)
+    assert SyncStore(store).state()["feed_cursor"] == 2
+    assert store.catalogue_version()["version"] == "2026-v2"
+
+
+def test_pages_are_pulled_until_there_is_no_more(store, central):
+    for serial in range(1, 6):
+        central.publish(feed.CATALOGUE, _catalogue(serial, f"2026-v{serial}", store))
+    result = _pull(store, central, page_size=2)
+    assert (result.pages, result.applied) == (3, 5)
+    assert store.catalogue_version()["version"] == "2026-v5"
+
+
+def test_entries_for_another_unit_are_not_applied(store, central):
+    central.publish(feed.CATALOGUE, _catalogue(2, "other", store), scope="370613005")
+    assert _pull(store, central).problems == 1
+    assert [p["code"] for p in SyncStore(store).feed_problems()] == ["out_of_scope"]
+
+
+def test_a_revocation_of_this_device_stops_sending(store, central):
+    central.publish(
+        feed.REVOCATION,
+        {"device_id": store.device()["device_id"], "key_ids": [], "last_valid_sequence": 0},
+    )
+    _pull(store, central)
+    assert SyncStore(store).state()["revoked_at"]
+    assert SyncStore(store).header_status()["problems"] == 1
+
+
+def test_the_newest_signed_time_is_kept_as_a_clock_floor(store, central):
+    central.publish(
+        feed.CALENDAR,
+        {"year": 2027, "version": 1, "source": "国务院办公厅通知", "holidays": [], "workdays": []},
+    )
+    _pull(store, central)
+    assert SyncStore(store).state()["newest_issued_at"] == central_issued(central)
+    assert [y.year for y in store.calendar_years()] == [2027]
+
+
+def central_issued(central: FakeCentral) -> str:
+    from sync.signing import Envelope, strict_loads
+
+    envelope = Envelope.from_dict(central.feed_entries[-1]["envelope"])
+    return strict_loads(envelope.payload)["issued_at"]

@@ -1,0 +1,312 @@
+"""Bundles up: pack this device's new events into signed bundles, upload their blobs, push them,
+and keep central's signed receipts.
+
+Each bundle is packed in one BEGIN IMMEDIATE transaction with the head it advances, and its exact
+envelope bytes are kept: every retry sends those bytes, never a re-serialization. A bundle is marked
+done only after its receipt verifies with the pinned central key and names its hash and sequence.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sync import stages
+from sync.bundle import attachments_of, make_bundle, read_receipt
+from sync.client import ApiError, CentralClient
+from sync.errors import N_, DomainError, InvalidInput, NotAllowed
+from sync.events import GENESIS_HASH, format_time
+from sync.signing import RECEIPT_TYPE, BadSignature, Envelope, SigningKey, verify_envelope
+from sync.usb import file_sha256
+from township_app.blobs import blob_path
+from township_app.store import Store
+from township_app.sync_store import SyncStore
+
+log = logging.getLogger(__name__)
+
+MAX_EVENTS = 500  # per bundle (protocol 13.8)
+CHUNK = 256 * 1024  # bytes per upload chunk (reference client, 13.7)
+
+
+class BlobUnavailable(DomainError):
+    """An attachment named by a bundle cannot be read from the blob folder."""
+
+    code = "blob_unavailable"
+
+
+@dataclass
+class PushResult:
+    """What one push did."""
+
+    accepted: int = 0
+    duplicate: int = 0
+    refused: int = 0
+    waiting: list[str] = field(default_factory=list)  # retryable codes met
+
+
+def pack_bundles(
+    store: Store, key: SigningKey, *, now: datetime, max_events: int = MAX_EVENTS
+) -> int:
+    """Pack every event of this device not yet packed into bundles; return how many were made."""
+    sync = SyncStore(store)
+    made = 0
+    while True:
+        with store.write():
+            device = store.device()
+            state = sync.state()
+            if device is None or not state["enrolled_at"]:
+                return made
+            events = sync.events_to_pack(
+                device["device_id"], state["packed_writer_seq"], max_events
+            )
+            if not events:
+                return made
+            catalogue = store.catalogue_version()
+            envelope = make_bundle(
+                key,
+                device_id=device["device_id"],
+                sequence=state["bundle_sequence"] + 1,
+                previous=state["bundle_hash"],
+                catalogue_version=catalogue["version"] if catalogue else "",
+                created_at=format_time(now),
+                events=events,
+            )
+            sync.add_bundle(_bundle_row(envelope, events, state["bundle_sequence"] + 1, now))
+        made += 1
+
+
+def _bundle_row(envelope: Envelope, events: list[Any], sequence: int, now: datetime) -> dict:
+    payload = json.loads(envelope.payload)
+    return {
+        "sequence": sequence,
+        "bundle_id": payload["bundle_id"],
+        "bundle_hash": envelope.digest,
+        "previous": payload["previous"],
+        "key_id": payload["key_id"],
+        "first_writer_seq": events[0].writer_seq,
+        "last_writer_seq": events[-1].writer_seq,
+        "event_count": len(events),
+        "attachments": [
+            {"sha256": a.sha256, "size": a.size, "media_type": a.media_type}
+            for a in attachments_of(events)
+        ],
+        "envelope": envelope.to_json(),
+        "created_at": format_time(now),
+    }
+
+
+def resign_refused(store: Store, key: SigningKey, *, now: datetime) -> int:
+    """Re-sign the first refused bundle and every one after it with the current key, keeping
+    their sequences and events; return how many were re-signed."""
+    sync = SyncStore(store)
+    with store.write():
+        device = store.device()
+        refused = sync.refused_bundles()
+        if device is None or not refused:
+            return 0
+        first = refused[0]["sequence"]
+        before = sync.bundle(first - 1)
+        previous = before["bundle_hash"] if before else GENESIS_HASH
+        count = 0
+        for row in sync.unacknowledged(from_sequence=first):
+            events = sync.events_between(
+                device["device_id"], row["first_writer_seq"], row["last_writer_seq"]
+            )
+            old = json.loads(Envelope.from_json(row["envelope"]).payload)
+            envelope = make_bundle(
+                key,
+                device_id=device["device_id"],
+                sequence=row["sequence"],
+                previous=previous,
+                catalogue_version=old["catalogue_version"],
+                created_at=format_time(now),
+                events=events,
+            )
+            sync.replace_bundle(
+                row["sequence"], _bundle_row(envelope, events, row["sequence"], now)
+            )
+            previous = envelope.digest
+            count += 1
+        sync.update_state(bundle_hash=previous)
+    log.info("re-signed %s bundles from sequence %s", count, first)
+    return count
+
+
+def upload_blobs(store: Store, client: CentralClient, blob_root: Path, *, now: datetime) -> int:
+    """Upload the attachments named by the bundles about to go up; return how many completed."""
+    sync = SyncStore(store)
+    wanted: dict[str, Mapping[str, Any]] = {}
+    for bundle in sync.sendable(10_000):
+        for attachment in json.loads(bundle["attachments"]):
+            wanted.setdefault(attachment["sha256"], attachment)
+    done = sync.completed_blobs(wanted)
+    sent = 0
+    for sha256, attachment in wanted.items():
+        if sha256 in done:
+            continue
+        upload_blob(client, blob_path(blob_root, sha256), attachment)
+        with store.write():
+            sync.mark_blob_complete(sha256, format_time(now))
+        sent += 1
+    return sent
+
+
+def upload_blob(client: CentralClient, path: Path, attachment: Mapping[str, Any]) -> None:
+    """Send one blob in resumable chunks, continuing from the offset central holds."""
+    sha256, size = attachment["sha256"], int(attachment["size"])
+    if not path.exists() or path.stat().st_size != size:
+        raise BlobUnavailable(N_("附件文件缺失或大小不符：%(sha)s…"), sha=sha256[:12])
+    answer = client.start_blob(sha256, size, attachment["media_type"])
+    offset, complete = int(answer.get("offset", 0)), bool(answer.get("complete"))
+    restarted = False
+    checksum_failures = 0
+    while not complete:
+        with open(path, "rb") as source:
+            source.seek(offset)
+            chunk = source.read(CHUNK)
+        if not chunk:
+            raise BlobUnavailable(N_("附件文件缺失或大小不符：%(sha)s…"), sha=sha256[:12])
+        try:
+            answer = client.send_chunk(sha256, offset, chunk)
+        except ApiError as error:
+            held = error.body.get("offset")
+            if error.code == stages.OFFSET_MISMATCH and isinstance(held, int):
+                offset = held  # continue from what central really holds
+                continue
+            if error.code == stages.CHUNK_CHECKSUM_MISMATCH and checksum_failures < 3:
+                checksum_failures += 1
+                continue
+            if error.code == stages.BLOB_HASH_MISMATCH and not restarted:
+                if file_sha256(path) != sha256:
+                    raise BlobUnavailable(
+                        N_("附件文件已损坏（摘要不符）：%(sha)s…"), sha=sha256[:12]
+                    ) from None
+                restarted = True
+                answer = client.start_blob(sha256, size, attachment["media_type"])
+                offset, complete = int(answer.get("offset", 0)), bool(answer.get("complete"))
+                continue
+            raise
+        offset, complete = int(answer.get("offset", 0)), bool(answer.get("complete"))
+
+
+def push_bundles(
+    store: Store,
+    client: CentralClient,
+    keys: Mapping[str, bytes],
+    *,
+    now: datetime,
+    batch: int = 500,
+) -> PushResult:
+    """Send the waiting bundles in sequence order, in batches, and handle each result."""
+    sync = SyncStore(store)
+    result = PushResult()
+    device = store.device()
+    if device is None:
+        return result
+    while True:
+        bundles = sync.sendable(min(batch, 500))
+        if not bundles:
+            return result
+        answers = client.push_bundles([bytes(b["envelope"]) for b in bundles])
+        for bundle, answer in zip(bundles, answers, strict=True):
+            if not _handle_result(store, bundle, answer, keys, device["device_id"], now, result):
+                return result
+
+
+def _handle_result(
+    store: Store,
+    bundle: Mapping[str, Any],
+    answer: Any,
+    keys: Mapping[str, bytes],
+    device_id: str,
+    now: datetime,
+    result: PushResult,
+) -> bool:
+    """Handle one bundle's result; False when the bundles after it must wait."""
+    sync = SyncStore(store)
+    status = answer.get("status") if isinstance(answer, Mapping) else None
+    if status in ("accepted", "duplicate"):
+        if answer.get("bundle_hash") not in (None, bundle["bundle_hash"]):
+            _count(store, bundle, "bad_receipt", "回执与案卷包不符")
+            return False
+        if not accept_receipt(store, bundle, answer.get("receipt"), keys, device_id, now=now):
+            return False
+        if status == "accepted":
+            result.accepted += 1
+        else:
+            result.duplicate += 1
+        return True
+    error = answer.get("error") if isinstance(answer, Mapping) else None
+    error = error if isinstance(error, Mapping) else {}
+    code, message = str(error.get("code", "bad_answer")), str(error.get("message", ""))[:1000]
+    if status == "refused" and code not in stages.RETRYABLE:
+        with store.write():
+            sync.refuse_bundle(bundle["sequence"], code, message)
+        log.warning("bundle %s refused by central: %s", bundle["sequence"], code)
+        result.refused += 1
+        return False
+    if code == stages.ATTACHMENTS_MISSING:
+        with store.write():
+            for sha256 in answer.get("missing") or []:
+                sync.forget_blob(str(sha256))
+    elif code == stages.SEQUENCE_GAP:
+        log.warning(
+            "bundle %s: central expects sequence %s",
+            bundle["sequence"],
+            answer.get("expected_sequence"),
+        )
+    _count(store, bundle, code, message)
+    result.waiting.append(code)
+    return False
+
+
+def _count(store: Store, bundle: Mapping[str, Any], code: str, message: str) -> None:
+    with store.write():
+        SyncStore(store).count_attempt(bundle["sequence"], code, message)
+
+
+def accept_receipt(
+    store: Store,
+    bundle: Mapping[str, Any],
+    raw: Any,
+    keys: Mapping[str, bytes],
+    device_id: str,
+    *,
+    now: datetime,
+) -> bool:
+    """Verify central's receipt for a bundle and, if it holds, mark the bundle done; True if so."""
+    try:
+        envelope = Envelope.from_json(raw) if isinstance(raw, bytes) else Envelope.from_dict(raw)
+        receipt = read_receipt(verify_envelope(envelope, RECEIPT_TYPE, keys))
+    except (BadSignature, InvalidInput, NotAllowed, KeyError, TypeError, ValueError) as error:
+        log.warning("receipt for bundle %s not accepted: %s", bundle["sequence"], error)
+        _count(store, bundle, "bad_receipt", "回执签名无效")
+        return False
+    if (
+        receipt.bundle_hash != bundle["bundle_hash"]
+        or receipt.sequence != bundle["sequence"]
+        or receipt.device_id != device_id
+    ):
+        log.warning("receipt for bundle %s names another bundle", bundle["sequence"])
+        _count(store, bundle, "bad_receipt", "回执与案卷包不符")
+        return False
+    with store.write():
+        current = SyncStore(store).bundle(bundle["sequence"])
+        if current is None or current["status"] == "done":
+            return True
+        if current["bundle_hash"] != bundle["bundle_hash"]:
+            return False  # re-signed meanwhile: this receipt answers bytes no longer kept
+        SyncStore(store).mark_bundle_done(
+            bundle,
+            device_id=device_id,
+            receipt=envelope.to_json(),
+            received_at=receipt.received_at,
+            rejected=receipt.rejected_events,
+            at=format_time(now),
+        )
+    return True

@@ -1,0 +1,89 @@
+"""USB (sneakernet) at the township: the same signed bytes as over the network, as files on a stick.
+
+Export writes every bundle not yet acknowledged and the blobs it names. Import takes central's
+receipts for this device and the feed entries for this unit through exactly the checks of the
+network path. Doing either twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sync import usb
+from sync.errors import N_
+from township_app import bundles_up, device_keys, devices, feed_down
+from township_app.blobs import blob_path
+from township_app.bundles_up import BlobUnavailable
+from township_app.store import Store
+from township_app.sync_store import SyncStore
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote."""
+
+    bundles: int = 0
+    blobs: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class ImportResult:
+    """What an import did."""
+
+    receipts: int = 0
+    receipts_refused: int = 0
+    applied: int = 0
+    skipped: int = 0
+    problems: int = 0
+
+
+def export_to(
+    store: Store, folder: Path, blob_root: Path, key_home: Path, *, now: datetime
+) -> ExportResult:
+    """Pack what is new, then write every unacknowledged bundle and its blobs to the folder."""
+    key = device_keys.load_key(key_home)
+    if key is not None:
+        bundles_up.pack_bundles(store, key, now=now)
+    device = store.device()
+    result = ExportResult()
+    if device is None:
+        return result
+    for bundle in SyncStore(store).unacknowledged():
+        written = usb.write_bundle(
+            folder, device["device_id"], bundle["sequence"], bytes(bundle["envelope"])
+        )
+        result.bundles += int(written)
+        result.unchanged += int(not written)
+        for attachment in json.loads(bundle["attachments"]):
+            source = blob_path(blob_root, attachment["sha256"])
+            if not source.exists():
+                raise BlobUnavailable(N_("附件文件缺失：%(sha)s…"), sha=attachment["sha256"][:12])
+            result.blobs += int(usb.write_blob(folder, attachment["sha256"], source))
+    return result
+
+
+def import_from(store: Store, folder: Path, *, now: datetime) -> ImportResult:
+    """Take central's receipts for this device and the feed entries for this unit from a folder."""
+    device = store.device()
+    result = ImportResult()
+    if device is None:
+        return result
+    keys = devices.central_keys(store)
+    sync = SyncStore(store)
+    for sequence, raw in usb.read_receipts(folder, device["device_id"]):
+        bundle = sync.bundle(sequence)
+        if bundle is None or bundle["status"] == "done":
+            continue
+        if bundles_up.accept_receipt(store, bundle, raw, keys, device["device_id"], now=now):
+            result.receipts += 1
+        else:
+            result.receipts_refused += 1
+    with store.write():
+        for seq, raw in usb.read_feed(folder, device["org_code"]):
+            outcome = feed_down.apply_entry(store, seq, raw, keys, now=now)
+            setattr(result, outcome, getattr(result, outcome) + 1)
+    return result

@@ -1,0 +1,116 @@
+"""The sync page: enrollment, queue, refusals, feed problems, clock warnings, and "sync now"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
+from flask_babel import gettext
+
+from sync.errors import DomainError, InvalidInput
+from sync.events import format_time, parse_time, utc_now
+from township_app import bundles_up, device_keys, devices
+from township_app.auth import login_required
+from township_app.db import get_store, now
+from township_app.store import Store
+from township_app.sync_store import SyncStore
+from township_app.web import is_htmx, render_page, translate_error
+from township_app.worker import ROUND_LOCK, sync_round
+
+bp = Blueprint("sync", __name__, url_prefix="/sync")
+
+
+def overview(store: Store, tolerance_seconds: int) -> dict[str, Any]:
+    """Collect what the sync page shows."""
+    sync = SyncStore(store)
+    state = devices.enrollment(store)
+    warnings = []
+    if state["newest_issued_at"]:
+        floor = parse_time(state["newest_issued_at"])
+        if utc_now() < floor - timedelta(seconds=tolerance_seconds):
+            warnings.append(
+                gettext("本机时钟比中心服务器签发的最新时间（%(t)s）还早，请校准电脑时间。")
+                % {"t": floor.strftime("%Y-%m-%d %H:%M UTC")}
+            )
+    if abs(state["clock_offset"]) > 120:
+        warnings.append(
+            gettext("本机时钟与中心服务器相差 %(s)s 秒，请校准电脑时间。")
+            % {"s": state["clock_offset"]}
+        )
+    return {
+        "state": state,
+        "counts": sync.count_bundles(),
+        "refused": sync.refused_bundles(),
+        "rejected": sync.rejected_events(),
+        "problems": sync.feed_problems(),
+        "applied": sync.count_applied(),
+        "clock_warnings": warnings,
+    }
+
+
+def _page(error: str = "", report: Any = None, status: int = 200) -> Any:
+    return render_page(
+        "township/sync/index.html",
+        "township/sync/_panel.html",
+        status=status,
+        error=error,
+        report=report,
+        form=request.form,
+        **overview(get_store(), int(current_app.config["CLOCK_TOLERANCE_SECONDS"])),
+    )
+
+
+@bp.route("/")
+@login_required()
+def index() -> Any:
+    """Show the state of sync with the central server."""
+    return _page()
+
+
+@bp.route("/now", methods=("POST",))
+@login_required()
+def sync_now() -> Any:
+    """Run one sync round now."""
+    with ROUND_LOCK:
+        report = sync_round(get_store(), current_app.config)
+    if is_htmx():
+        return _page(report=report)
+    if report.ok:
+        flash(gettext("同步完成。"), "success")
+    elif report.enrolled:
+        flash(gettext("同步未完成，详见同步页面。"), "error")
+    return redirect(url_for("sync.index"), code=303)
+
+
+@bp.route("/enroll", methods=("POST",))
+@login_required("admin")
+def enroll() -> Any:
+    """Enroll this PC with the central server using a one-time code."""
+    form = request.form
+    try:
+        devices.enroll(
+            get_store(),
+            Path(current_app.instance_path),
+            server_url=form.get("server", ""),
+            code=form.get("code", ""),
+            label=form.get("label", ""),
+            fingerprint=form.get("fingerprint", ""),
+        )
+    except (InvalidInput, DomainError) as refusal:
+        return _page(translate_error(refusal), status=422)
+    get_store().audit(format_time(now()), g.user["username"], "enroll", form.get("server", ""))
+    flash(gettext("本机已在中心注册。"), "success")
+    return redirect(url_for("sync.index"), code=303)
+
+
+@bp.route("/resign", methods=("POST",))
+@login_required("admin")
+def resign() -> Any:
+    """Re-sign the refused bundles with the current key so that they are sent again."""
+    key = device_keys.load_key(Path(current_app.instance_path))
+    count = bundles_up.resign_refused(get_store(), key, now=now()) if key else 0
+    get_store().audit(format_time(now()), g.user["username"], "resign_bundles", str(count))
+    flash(gettext("已重新签名 %(n)s 个案卷包，将在下次同步时重新发送。") % {"n": count}, "success")
+    return redirect(url_for("sync.index"), code=303)

@@ -1,0 +1,239 @@
+"""The background worker: one sync round (pack → upload blobs → push → pull) every few seconds while
+online, backing off with jitter while offline.
+
+`schedule` is only the trigger: every stage catches its own errors and all progress lives in
+SQLite, so a round cut by kill -9 at any moment is simply run again, losing and duplicating nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import schedule
+
+from sync import stages
+from sync.backoff import retry_delay
+from sync.client import ApiError, CentralClient, Offline
+from sync.errors import DomainError
+from sync.events import format_time, utc_now
+from township_app import bundles_up, device_keys, devices, feed_down
+from township_app.store import Store
+from township_app.sync_store import SyncStore
+
+log = logging.getLogger(__name__)
+
+# One round at a time in this process (the worker and the "sync now" button share it).
+ROUND_LOCK = threading.Lock()
+
+
+@dataclass
+class RoundReport:
+    """What one sync round did, stage by stage."""
+
+    enrolled: bool = True
+    packed: int = 0
+    blobs: int = 0
+    push: bundles_up.PushResult = field(default_factory=bundles_up.PushResult)
+    pull: feed_down.PullResult = field(default_factory=feed_down.PullResult)
+    offline: bool = False
+    retry_after: float | None = None
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (stage, code, message)
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether every stage reached central and finished."""
+        return self.enrolled and not self.offline and not self.errors
+
+    @property
+    def needs_backoff(self) -> bool:
+        """Tell whether the next round should wait longer (offline, refused, or stuck)."""
+        return self.enrolled and (self.offline or bool(self.errors) or bool(self.push.waiting))
+
+    def lines(self) -> list[str]:
+        """Return the report as short lines for the command line (no personal data)."""
+        if not self.enrolled:
+            return ["本机尚未在中心注册 (not enrolled)"]
+        out = [
+            f"pack: {self.packed} bundle(s)",
+            f"upload_blobs: {self.blobs} blob(s)",
+            f"push: accepted {self.push.accepted}, duplicate {self.push.duplicate},"
+            f" refused {self.push.refused}"
+            + (f", waiting ({', '.join(self.push.waiting)})" if self.push.waiting else ""),
+            f"pull: {self.pull.applied} applied, {self.pull.skipped} skipped,"
+            f" {self.pull.problems} problem(s)",
+        ]
+        if self.offline:
+            out.append("offline: 无法连接中心服务器")
+        out += [f"{stage}: {code}: {message}" for stage, code, message in self.errors]
+        return out
+
+
+def sync_round(
+    store: Store, config: Mapping[str, Any], client: CentralClient | None = None
+) -> RoundReport:
+    """Run one sync round now and record its outcome; each stage catches its own errors."""
+    home = Path(str(config["HOME"]))
+    report = RoundReport()
+    sync = SyncStore(store)
+    key = device_keys.load_key(home)
+    if not sync.state()["enrolled_at"] or key is None:
+        report.enrolled = False
+        return report
+    now = utc_now()
+
+    def run(stage: str, job: Any) -> Any:
+        if report.offline:
+            return None
+        try:
+            return job()
+        except Offline as error:
+            report.offline = True
+            report.retry_after = error.retry_after
+            log.info("%s: offline (%s)", stage, error.detail)
+        except (ApiError, DomainError) as error:
+            code, message = devices.describe(error)
+            report.errors.append((stage, code, message))
+            log.warning("%s: %s", stage, code)
+        except Exception:  # noqa: BLE001 - one stage's bug must not stop the others or the loop
+            log.exception("%s failed", stage)
+            report.errors.append((stage, "internal_error", "内部错误，详见日志"))
+        return None
+
+    report.packed = run(stages.PACK, lambda: bundles_up.pack_bundles(store, key, now=now)) or 0
+    keys = devices.central_keys(store)
+    client = client or devices.make_client(store, home, str(config.get("CENTRAL_URL") or ""))
+    try:
+        if sync.state()["revoked_at"]:
+            report.errors.append(
+                (stages.PUSH, stages.DEVICE_REVOKED, devices.MESSAGES[stages.DEVICE_REVOKED])
+            )
+        else:
+            blob_root = Path(str(config.get("BLOB_DIR") or home / "blobs"))
+            report.blobs = (
+                run(
+                    stages.UPLOAD_BLOBS,
+                    lambda: bundles_up.upload_blobs(store, client, blob_root, now=now),
+                )
+                or 0
+            )
+            push = run(
+                stages.PUSH,
+                lambda: bundles_up.push_bundles(
+                    store, client, keys, now=now, batch=int(config.get("SYNC_BATCH_SIZE", 500))
+                ),
+            )
+            if push is not None:
+                report.push = push
+                if stages.ATTACHMENTS_MISSING in push.waiting:
+                    # Central lost or never had a blob: upload it now and try once more.
+                    report.blobs += (
+                        run(
+                            stages.UPLOAD_BLOBS,
+                            lambda: bundles_up.upload_blobs(store, client, blob_root, now=now),
+                        )
+                        or 0
+                    )
+                    again = run(
+                        stages.PUSH,
+                        lambda: bundles_up.push_bundles(store, client, keys, now=now),
+                    )
+                    if again is not None:
+                        report.push = again
+        pull = run(
+            stages.PULL,
+            lambda: feed_down.pull_feed(
+                store, client, keys, now=now, page_size=int(config.get("FEED_PAGE_SIZE", 200))
+            ),
+        )
+        if pull is not None:
+            report.pull = pull
+    finally:
+        client.close()
+    _record(store, report)
+    return report
+
+
+def _record(store: Store, report: RoundReport) -> None:
+    sync = SyncStore(store)
+    with store.write():
+        failures = sync.state()["failures"] + 1 if report.needs_backoff else 0
+        error = devices.MESSAGES["offline"] if report.offline else ""
+        if report.errors:
+            error = report.errors[0][2]
+        sync.record_round(
+            at=format_time(utc_now()),
+            reached=not report.offline,  # a refusal still proves that central answers
+            complete=report.ok,
+            error=error,
+            failures=failures,
+        )
+
+
+def delay_after(
+    report: RoundReport, failures: int, seconds: float, rng: random.Random | None = None
+) -> float:
+    """Return the wait before the next round: the interval, or back-off after failures in a row."""
+    if not report.needs_backoff:
+        return seconds
+    return max(seconds, retry_delay(max(failures, 1), retry_after=report.retry_after, rng=rng))
+
+
+class Worker:
+    """The schedule-driven sync loop in its own daemon thread."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = dict(config)
+        self.seconds = float(self.config.get("SYNC_SECONDS", 5))
+        self.scheduler = schedule.Scheduler()
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.due = 0.0  # monotonic time of the next round
+        self.retry_after: float | None = None
+
+    def start(self) -> Worker:
+        """Start the loop (one tick a second; a round when one is due)."""
+        self.scheduler.every(1).seconds.do(self.tick)
+        self.thread = threading.Thread(target=self._loop, name="bianmin-sync", daemon=True)
+        self.thread.start()
+        log.info("sync worker started (every %s s)", self.seconds)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the loop to end after the current round, and wait for it."""
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
+        self.scheduler.clear()
+
+    def _loop(self) -> None:
+        self.tick()
+        while not self.stopping.wait(0.2):
+            self.scheduler.run_pending()
+
+    def tick(self) -> None:
+        """Run a round if one is due; never raise (schedule would stop the loop)."""
+        if self.stopping.is_set() or time.monotonic() < self.due:
+            return
+        try:
+            store = Store.open(self.config["DATABASE"])
+        except Exception:  # noqa: BLE001
+            log.exception("sync worker cannot open the database")
+            self.due = time.monotonic() + 60
+            return
+        try:
+            with ROUND_LOCK:
+                report = sync_round(store, self.config)
+            failures = SyncStore(store).state()["failures"]
+            self.due = time.monotonic() + delay_after(report, failures, self.seconds)
+        except Exception:  # noqa: BLE001
+            log.exception("sync round failed")
+            self.due = time.monotonic() + retry_delay(3)
+        finally:
+            store.close()
