@@ -28,16 +28,9 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
 	fi
 
+# A central server and a township app on loopback (SQLite under data/), enrolled and syncing.
 demo: install translations
-	@if [ ! -f $(DEMO_HOME)/township.db ]; then \
-		BIANMIN_HOME=$(DEMO_HOME) $(BIN)/bianmin-township load-demo --cases 60; \
-	fi
-	@echo ""
-	@echo "便民 township app (demo data): http://127.0.0.1:$(DEMO_PORT)/"
-	@echo "  窗口人员 chuangkou / demo-clerk-2026    初审 shenhe / demo-reviewer-2026"
-	@echo "  村代办员 daiban / demo-agent-2026        管理员 admin / demo-admin-2026"
-	@echo ""
-	BIANMIN_HOME=$(DEMO_HOME) $(BIN)/bianmin-township serve --port $(DEMO_PORT)
+	DEMO_HOME=$(DEMO_HOME) DEMO_PORT=$(DEMO_PORT) scripts/run-demo.sh
 
 test: install translations browser
 	$(BIN)/pytest -q -n 2 --dist loadfile
@@ -52,7 +45,7 @@ fmt: install
 
 bench: install translations
 	$(BIN)/python -m tests.bench.bench_township --cases 100000
-	$(BIN)/python -m tests.bench.bench_central
+	$(BIN)/python -m tests.bench.bench_sync --postgres postgresql://postgres@127.0.0.1:5432
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache tests/artifacts

@@ -27,7 +27,10 @@ for _ in $(seq 1 100); do
 done
 
 if [ ! -f "$TOWNSHIP_HOME/device_key" ]; then
-  CODE=$("$BIN/bianmin-central" --home "$CENTRAL_HOME" issue-enrollment-code --org 370613004 --out -)
+  "$BIN/bianmin-central" --home "$CENTRAL_HOME" issue-enrollment-code --org 370613004 \
+    --out "$CENTRAL_HOME/demo-code.txt" >/dev/null
+  CODE=$(cat "$CENTRAL_HOME/demo-code.txt")
+  rm -f "$CENTRAL_HOME/demo-code.txt"
   BIANMIN_HOME="$TOWNSHIP_HOME" "$BIN/bianmin-township" enroll --server "$CENTRAL_URL" --code "$CODE" \
     --label "演示：解甲庄街道便民服务中心窗口"
 fi

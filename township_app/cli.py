@@ -13,6 +13,7 @@ import click
 from sync.case_numbers import device_code_from_id
 from sync.errors import DomainError
 from sync.events import format_time, utc_now
+from sync.ids import check_division_code
 from township_app import accounts, demo, sync_cli
 from township_app.settings import from_environment
 from township_app.store import Store
@@ -54,7 +55,13 @@ def init(home: str | None, org_code: str, device_code: str) -> None:
         if store.device():
             raise click.ClickException("本机已经初始化过了 (this PC is already initialised).")
         if store.org_unit(org_code) is None:
-            raise click.ClickException(f"组织机构中没有 {org_code}：请先导入组织机构 (load-demo)。")
+            if store.org_names():
+                raise click.ClickException(f"组织机构中没有 {org_code}，请检查单位代码。")
+            # A new PC has no org tree yet: it comes down in the feed right after enrollment.
+            try:
+                check_division_code(org_code)
+            except DomainError as error:
+                raise click.ClickException(str(error)) from error
         device_id = str(uuid.uuid4())
         store.create_device(
             device_id,

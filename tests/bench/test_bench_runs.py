@@ -62,3 +62,47 @@ def test_bench_prints_every_figure_as_one_json_object_per_line(tmp_path: Path) -
     assert len(names) == len(set(names)), names
     assert EXPECTED <= set(names), EXPECTED - set(names)
     assert {f["name"]: f["value"] for f in figures}["case_count"] == 300
+
+
+SYNC_EXPECTED = {
+    "ingest_sqlite_batch1_bundles_per_s",
+    "ingest_sqlite_batch50_bundles_per_s",
+    "ingest_sqlite_batch500_bundles_per_s",
+    "verify_sqlite_batch500_per_s",
+    "ingest_over_verify_sqlite_batch500",
+    "central_only_drain_10000_sqlite_s",
+    "drain_60_cases_s",
+    "drain_10_cases_200kb_scan_s",
+    "bytes_up_per_case",
+    "cut_link_5mb_scan_s",
+    "cut_link_cuts",
+    "cut_link_overhead_pct",
+}
+
+
+def test_sync_bench_prints_every_figure_as_one_json_object_per_line() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.bench.bench_sync",
+            "--cases",
+            "60",
+            "--scan-cases",
+            "10",
+            "--ingest-total",
+            "50",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = [json.loads(line) for line in result.stdout.splitlines()]
+    for figure in figures:
+        assert list(figure) == ["name", "value", "unit", "target"], figure
+    names = {f["name"] for f in figures}
+    assert SYNC_EXPECTED <= names, SYNC_EXPECTED - names
+    # The 5 MB scan got through a link that cut it many times.
+    assert {f["name"]: f["value"] for f in figures}["cut_link_cuts"] >= 10

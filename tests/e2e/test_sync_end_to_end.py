@@ -233,3 +233,24 @@ def test_usb_stick_carries_bundles_up_and_receipts_and_decisions_down(
         assert done.returncode == 0, done.stderr
     assert waiting_up(home) == 0 and _unsent(home) == 0
     assert case_state(home, numbers[0]) == "decided"
+
+
+def test_a_new_pc_gets_its_org_tree_and_catalogue_from_central_after_enrollment(
+    central: CentralProcess, central_home: Path, central_url_db: str, tmp_path: Path
+) -> None:
+    from tests.support.central import issue_code
+
+    home = tmp_path / "new-pc"
+    done = township_cli(home, "init", "--org", "370613004")
+    assert done.returncode == 0, done.stderr
+    code = issue_code(central_home, central_url_db)
+    done = township_cli(home, "enroll", "--server", central.url, "--code", code)
+    assert done.returncode == 0, done.stderr + done.stdout
+    done = township_cli(home, "sync")
+    assert done.returncode == 0, done.stderr
+    units = township_row(home, "SELECT COUNT(*) FROM org_units")[0]
+    items = township_row(home, "SELECT COUNT(*) FROM items")[0]
+    assert units > 10 and items >= 12
+    # A second org tree is refused before enrollment only when the code is not a division code.
+    bad = township_cli(tmp_path / "other-pc", "init", "--org", "37061300X")
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr

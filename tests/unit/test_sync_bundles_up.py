@@ -11,7 +11,6 @@ import pytest
 
 from sync import stages
 from sync.bundle import read_bundle
-from sync.client import Offline
 from sync.events import GENESIS_HASH, utc_now, verify_chain
 from sync.signing import BUNDLE_TYPE, Envelope, SigningKey, verify_envelope
 from tests.unit.syncfakes import FakeCentral, enroll_with
@@ -204,19 +203,33 @@ def test_a_refused_bundle_is_quarantined_and_the_ones_after_it_wait(store, demo_
 
 
 def test_blobs_go_up_in_chunks_once_and_resume_after_a_cut(store, demo_home, central):
-    data = bytes(range(256)) * 4096 * 3  # 3 MB: 12 chunks of 256 KB
+    data = bytes(range(256)) * 4096 * 3  # 3 MB
     sha = hashlib.sha256(data).hexdigest()
     path = blob_path(demo_home / "blobs", sha)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     attachment = {"sha256": sha, "size": len(data), "media_type": "application/pdf"}
-    central.cut_after_chunks = 5
-    with pytest.raises(Offline):
-        bundles_up.upload_blob(central, path, attachment)
-    assert len(central.blobs[sha]) == 5 * bundles_up.CHUNK
-    bundles_up.upload_blob(central, path, attachment)
+    central.cut_after_chunks = 5  # the 5th chunk is stored, but its answer is lost
+    link = bundles_up.LinkState()
+    bundles_up.upload_blob(central, path, attachment, link)
+    # The upload asked central where it stood and went on from there: nothing stored twice.
     assert bytes(central.blobs[sha]) == data
-    assert central.chunks == 12
+    chunks = central.chunks
+    bundles_up.upload_blob(central, path, attachment)
+    assert central.chunks == chunks  # a complete blob is never sent again
+
+
+def test_chunks_grow_back_while_the_link_holds(store, demo_home, central):
+    data = bytes(range(256)) * 4096 * 8  # 8 MB
+    sha = hashlib.sha256(data).hexdigest()
+    path = blob_path(demo_home / "blobs", sha)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    link = bundles_up.LinkState(chunk_size=bundles_up.MIN_CHUNK)
+    attachment = {"sha256": sha, "size": len(data), "media_type": "application/pdf"}
+    bundles_up.upload_blob(central, path, attachment, link)
+    assert bytes(central.blobs[sha]) == data
+    assert link.chunk_size == bundles_up.CHUNK
 
 
 def test_attachments_named_by_waiting_bundles_are_uploaded_before_the_push(
