@@ -131,17 +131,7 @@ class LogStore:
             query = select(t.events).where(e.case_id == case_id).order_by(e.seq)
             return [
                 (
-                    Event(
-                        event_id=r["event_id"],
-                        case_id=r["case_id"],
-                        writer=r["writer"],
-                        writer_seq=r["writer_seq"],
-                        prev_hash=r["prev_hash"],
-                        actor=r["actor"],
-                        at=r["at"],
-                        type=r["type"],
-                        payload=json.loads(r["payload"]),
-                    ),
+                    Event.from_row(r),
                     r["status"],
                     r["reason"],
                 )

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 from sync.errors import N_, InvalidInput
 
@@ -153,6 +154,21 @@ class Event:
     def day(self) -> date:
         """Return the business day (China time) on which the event was written."""
         return business_date(self.at)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Event:
+        """Rebuild an event from a stored row of either app (its payload kept as JSON text)."""
+        return cls(
+            event_id=row["event_id"],
+            case_id=row["case_id"],
+            writer=row["writer"],
+            writer_seq=row["writer_seq"],
+            prev_hash=row["prev_hash"],
+            actor=row["actor"],
+            at=row["at"],
+            type=row["type"],
+            payload=json.loads(row["payload"]),
+        )
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, object]) -> Event:

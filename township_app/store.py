@@ -473,17 +473,7 @@ _EVENTS_SQL = (
 
 
 def _event_from_row(row: Mapping[str, Any]) -> Event:
-    return Event(
-        event_id=row["event_id"],
-        case_id=row["case_id"],
-        writer=row["writer"],
-        writer_seq=row["writer_seq"],
-        prev_hash=row["prev_hash"],
-        actor=row["actor"],
-        at=row["at"],
-        type=row["type"],
-        payload=json.loads(row["payload"]),
-    )
+    return Event.from_row(row)
 
 
 def _filter_clause(where: CaseFilter) -> tuple[str, str, list[Any]]:

@@ -21,6 +21,7 @@ from sync.enrollment import EnrollmentRequest, make_enrollment_request
 from sync.events import Event, new_event
 from sync.request_auth import sign_request
 from sync.signing import Envelope, SigningKey
+from tests.support.serving import start_serving
 from tests.unit.casefactory import registered_payload
 
 TOWNSHIP = "370613004"  # 解甲庄街道, 莱山区
@@ -97,35 +98,15 @@ class CentralProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> CentralProcess:
-        port_file = self.home / "port.txt"
-        port_file.unlink(missing_ok=True)
         env = {
             **os.environ,
             "BIANMIN_CENTRAL_HOME": str(self.home),
             "DATABASE_URL": self.database_url,
         }
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "central_api.cli", "serve", "--port", "0",
-                "--port-file", str(port_file),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.home / "serve.log", "ab"),  # noqa: SIM115
-        )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError((self.home / "serve.log").read_text())
-            if port_file.exists() and port_file.read_text().strip():
-                self.port = int(port_file.read_text())
-                try:
-                    requests.get(self.url + "/healthz", timeout=2)
-                    return self
-                except requests.ConnectionError:
-                    pass
-            time.sleep(0.05)
-        raise TimeoutError("central server did not start")
+        self.process, self.port = start_serving(
+            "central_api.cli", self.home, env, "/healthz", timeout
+        )
+        return self
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

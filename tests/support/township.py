@@ -7,12 +7,12 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+
+from tests.support.serving import start_serving
 
 DEMO_PASSWORDS = {
     "chuangkou": "demo-clerk-2026",
@@ -59,37 +59,11 @@ class TownshipProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 15.0) -> TownshipProcess:
-        port_file = self.home / "port.txt"
-        port_file.unlink(missing_ok=True)
         env = {**os.environ, "BIANMIN_HOME": str(self.home), **self.env}
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "township_app.cli",
-                "serve",
-                "--port",
-                "0",
-                "--port-file",
-                str(port_file),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.home / "serve.log", "ab"),  # noqa: SIM115
+        self.process, self.port = start_serving(
+            "township_app.cli", self.home, env, "/auth/login", timeout
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError((self.home / "serve.log").read_text())
-            if port_file.exists() and port_file.read_text().strip():
-                self.port = int(port_file.read_text())
-                try:
-                    requests.get(self.url + "/auth/login", timeout=2)
-                    return self
-                except requests.ConnectionError:
-                    pass
-            time.sleep(0.05)
-        raise TimeoutError("township app did not start")
+        return self
 
     def kill_hard(self) -> None:
         """Kill the process as a power cut would: no cleanup, no flush."""
