@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import hashlib
 import os
 from datetime import datetime
@@ -67,7 +68,9 @@ def announce_blob(
         raise Refusal(stages.MALFORMED_REQUEST, "附件类型不正确。")
     if size > MAX_BLOB:
         raise Refusal(stages.BLOB_TOO_LARGE, "附件超过 64 MB，不能上传。")
-    with store.transaction() as c:
+    # An announcement lost to a power cut is made again by the device's next attempt (a chunk
+    # for an unknown upload answers not_found): it need not wait for the disk.
+    with store.light_transaction() as c:
         row = store.blob(c, sha256, lock=True)
         if row is None:
             store.add_blob(
@@ -128,8 +131,23 @@ def append_chunk(
     checksum = _read_checksum(checksum_header)
     if len(chunk) > MAX_CHUNK:
         raise Refusal(stages.BLOB_TOO_LARGE, "每块最多 1 MB。")
-    with store.transaction() as c:
-        row = store.blob(c, sha256, lock=True) if _is_sha256(sha256) else None
+    if not _is_sha256(sha256):
+        raise Refusal(stages.NOT_FOUND, "服务器上没有这个附件的上传记录，请先登记。")
+    partial = _partial_path(home, sha256)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    # The upload's own file lock, not the database's write lock, serializes chunks of one blob:
+    # the slow part (writing and flushing the bytes) then never holds up other uploads.
+    with open(partial, "ab") as out:
+        fcntl.flock(out.fileno(), fcntl.LOCK_EX)
+        with store.reading() as c:
+            row = store.blob(c, sha256)
+        if row is not None and not _still_partial(partial, out.fileno()):
+            # Another chunk finished or discarded the upload while this one waited for the lock.
+            raise Refusal(
+                stages.OFFSET_MISMATCH,
+                "上传位置与服务器记录不符，请从服务器告知的位置继续。",
+                offset=int(row["received"]),
+            )
         if row is None:
             raise Refusal(stages.NOT_FOUND, "服务器上没有这个附件的上传记录，请先登记。")
         held = int(row["received"])
@@ -144,26 +162,48 @@ def append_chunk(
         size = int(row["size"])
         if held + len(chunk) > size:
             raise Refusal(stages.MALFORMED_REQUEST, "上传的数据超过了登记的附件大小。")
-        partial = _partial_path(home, sha256)
-        partial.parent.mkdir(parents=True, exist_ok=True)
-        with open(partial, "ab") as out:
-            out.truncate(held)  # whatever lies beyond the recorded offset was never acknowledged
-            out.seek(held)
-            out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
+        out.truncate(held)  # whatever lies beyond the recorded offset was never acknowledged
+        out.seek(held)
+        out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
         received = held + len(chunk)
-        whole = True
-        if received == size:
-            whole = _finish(store, c, home, sha256, None)
-        else:
-            store.set_blob_progress(c, sha256, received, complete=False)
-        answer = store.blob(c, sha256)
+        whole = received < size or _move_into_place(home, sha256)
+        with store.transaction() as c:
+            if not whole:
+                store.set_blob_progress(c, sha256, 0, complete=False)
+            else:
+                store.set_blob_progress(c, sha256, received, complete=received == size)
+            answer = store.blob(c, sha256)
     if not whole:
         # Raised after the commit: the discarded upload must stay discarded.
         raise Refusal(stages.BLOB_HASH_MISMATCH, "附件内容与其 SHA-256 摘要不符，请从头重新上传。")
     assert answer is not None
     return _answer(answer)
+
+
+def _still_partial(partial: Path, fd: int) -> bool:
+    try:
+        return os.stat(partial).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
+
+
+def _move_into_place(home: Path, sha256: str) -> bool:
+    """Check a whole upload's hash and move it into place durably, or discard it."""
+    partial = _partial_path(home, sha256)
+    digest = hashlib.sha256()
+    with open(partial, "rb") as source:
+        for piece in iter(lambda: source.read(1 << 20), b""):
+            digest.update(piece)
+    if digest.hexdigest() != sha256:
+        partial.unlink(missing_ok=True)
+        return False
+    target = blob_path(home, sha256)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(partial, target)
+    _fsync_dir(target.parent)
+    return True
 
 
 def _finish(store: CentralStore, c: Any, home: Path, sha256: str, data: bytes | None) -> bool:
@@ -172,19 +212,10 @@ def _finish(store: CentralStore, c: Any, home: Path, sha256: str, data: bytes | 
     if data is not None:
         partial.parent.mkdir(parents=True, exist_ok=True)
         partial.write_bytes(data)
-    digest = hashlib.sha256()
-    with open(partial, "rb") as source:
-        for piece in iter(lambda: source.read(1 << 20), b""):
-            digest.update(piece)
-    if digest.hexdigest() != sha256:
-        partial.unlink(missing_ok=True)
+    if not _move_into_place(home, sha256):
         store.set_blob_progress(c, sha256, 0, complete=False)
         return False
-    target = blob_path(home, sha256)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(partial, target)
-    _fsync_dir(target.parent)
-    store.set_blob_progress(c, sha256, int(os.path.getsize(target)), complete=True)
+    store.set_blob_progress(c, sha256, int(os.path.getsize(blob_path(home, sha256))), complete=True)
     return True
 
 

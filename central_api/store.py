@@ -8,8 +8,9 @@ are locked for the transaction. The SQL of the case log and the feed is in ``log
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import (
@@ -63,6 +64,11 @@ class CentralStore(LogStore):
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time, and a writer that finds the lock taken sleeps in steps
+        # of up to 100 ms before it tries again. The threads of one server therefore queue on a
+        # lock of their own, which wakes the next one at once; other processes still wait on
+        # SQLite's. PostgreSQL locks rows and needs none of this.
+        self._writer = threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> CentralStore:
@@ -79,8 +85,32 @@ class CentralStore(LogStore):
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """Run a block in one transaction, committed durably when the block ends."""
-        with self.engine.begin() as connection:
+        with self._writer, self.engine.begin() as connection:
             yield connection
+
+    @contextmanager
+    def light_transaction(self) -> Iterator[Connection]:
+        """Run a block whose loss on a power cut is harmless, without waiting for the disk.
+
+        For bookkeeping that a retry recreates (request nonces, a device's last-seen time, an
+        announced upload): the commit is ordered but not flushed, and the next durable commit
+        flushes it too (SQLite's WAL and PostgreSQL's WAL are both sequential).
+        """
+        with self._writer, self.engine.connect() as connection:
+            if self.is_postgres:
+                with connection.begin():
+                    connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                    yield connection
+                return
+            # On the driver's connection: SQLAlchemy would begin a transaction first, and SQLite
+            # refuses to change the safety level inside one.
+            raw = connection.connection.driver_connection
+            raw.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with connection.begin():
+                    yield connection
+            finally:
+                raw.execute("PRAGMA synchronous=FULL")
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:

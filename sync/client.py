@@ -80,6 +80,19 @@ class CentralClient:
         """Close the pooled connections."""
         self.session.close()
 
+    def clone(self) -> CentralClient:
+        """Return a client with the same identity and its own connections (one per thread)."""
+        twin = CentralClient(
+            self.base_url,
+            key=self.key,
+            device_id=self.device_id,
+            clock_offset=self.clock_offset,
+            timeout=self.timeout,
+            on_clock_offset=self.on_clock_offset,
+        )
+        twin.session.trust_env = self.session.trust_env
+        return twin
+
     # Calls
 
     def health(self) -> dict[str, Any]:

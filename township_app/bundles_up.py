@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +39,8 @@ FIRST_CHUNK = 64 * 1024  # a blob starts with this: a cut early on costs little
 MIN_CHUNK = 20 * 1024
 GROW_AFTER = 8  # chunks sent in a row without a cut before the chunk size doubles again
 MAX_CUTS_PER_ROUND = 200  # then the round ends offline and the worker backs off
+UPLOADS_AT_ONCE = 4  # blobs uploaded in parallel
+MARK_EVERY = 50  # completed blobs recorded per local transaction
 
 
 class BlobUnavailable(DomainError):
@@ -144,23 +148,70 @@ def resign_refused(store: Store, key: SigningKey, *, now: datetime) -> int:
 
 
 def upload_blobs(store: Store, client: CentralClient, blob_root: Path, *, now: datetime) -> int:
-    """Upload the attachments named by the bundles about to go up; return how many completed."""
+    """Upload the attachments named by the bundles about to go up; return how many completed.
+
+    Several uploads run at once: most of a small blob's time is the server's disk flush, which
+    other uploads can use. What central holds completely is recorded here in batches: a mark
+    lost to a crash only costs asking central again (it answers "complete"), never a resend.
+    """
     sync = SyncStore(store)
     wanted: dict[str, Mapping[str, Any]] = {}
     for bundle in sync.sendable(10_000):
         for attachment in json.loads(bundle["attachments"]):
             wanted.setdefault(attachment["sha256"], attachment)
     done = sync.completed_blobs(wanted)
+    todo = [(sha, attachment) for sha, attachment in wanted.items() if sha not in done]
+    if not todo:
+        return 0
+    # What one blob learns of the link, the next one starts from. Shared by the upload threads
+    # without a lock: it is a hint, and a lost update only costs a chunk size.
+    link = LinkState()
+    clients = [client] + [client.clone() for _ in range(min(UPLOADS_AT_ONCE, len(todo)) - 1)]
+    free: queue.SimpleQueue[CentralClient] = queue.SimpleQueue()
+    for each in clients:
+        free.put(each)
+
+    def upload(sha256: str, attachment: Mapping[str, Any]) -> str:
+        mine = free.get()
+        try:
+            upload_blob(mine, blob_path(blob_root, sha256), attachment, link)
+        finally:
+            free.put(mine)
+        return sha256
+
     sent = 0
-    link = LinkState()  # what one blob learns of the link, the next one starts from
-    for sha256, attachment in wanted.items():
-        if sha256 in done:
-            continue
-        upload_blob(client, blob_path(blob_root, sha256), attachment, link)
-        with store.write():
-            sync.mark_blob_complete(sha256, format_time(now))
-        sent += 1
+    completed: list[str] = []
+    try:
+        with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+            futures = [pool.submit(upload, sha, attachment) for sha, attachment in todo]
+            failure: BaseException | None = None
+            for future in futures:
+                try:
+                    completed.append(future.result())
+                except BaseException as error:  # noqa: BLE001 - the first failure is raised below
+                    failure = failure or error
+                    for other in futures:
+                        other.cancel()
+                if len(completed) >= MARK_EVERY:
+                    sent += _mark_complete(store, completed, now)
+            if failure is not None:
+                raise failure
+    finally:
+        sent += _mark_complete(store, completed, now)
+        for extra in clients[1:]:
+            extra.close()
     return sent
+
+
+def _mark_complete(store: Store, digests: list[str], now: datetime) -> int:
+    count = len(digests)
+    if digests:
+        sync = SyncStore(store)
+        with store.write():
+            for sha256 in digests:
+                sync.mark_blob_complete(sha256, format_time(now))
+        digests.clear()
+    return count
 
 
 @dataclass
@@ -214,6 +265,12 @@ def upload_blob(
             held = error.body.get("offset")
             if error.code == stages.OFFSET_MISMATCH and isinstance(held, int):
                 offset = held  # continue from what central really holds
+                continue
+            if error.code == stages.NOT_FOUND and not restarted:
+                # Central lost the announcement (a power cut): announce again, go on from there.
+                restarted = True
+                answer = client.start_blob(sha256, size, attachment["media_type"])
+                offset, complete = int(answer.get("offset", 0)), bool(answer.get("complete"))
                 continue
             if error.code == stages.CHUNK_CHECKSUM_MISMATCH and checksum_failures < 3:
                 checksum_failures += 1

@@ -71,6 +71,9 @@ class FakeCentral:
         self.blob_sizes[sha256] = size
         return self._blob(sha256)
 
+    def clone(self) -> FakeCentral:
+        return self  # one fake server; its calls are quick enough to need no lock here
+
     def blob_status(self, sha256: str) -> dict[str, Any]:
         return self._blob(sha256)
 
