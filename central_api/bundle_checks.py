@@ -7,7 +7,6 @@ signer check, and every event's hash — all before the ingest transaction takes
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -98,8 +97,7 @@ def verify_bundle(
 def _event_hash(event: ev.Event) -> str:
     """Return an event's hash (``Event.hash``) without its float check: the strict parse of the
     signed payload already refused floats and oversized integers."""
-    text = json.dumps(event.body(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(ev.canonical_bytes(event.body(), checked=True)).hexdigest()
 
 
 def named_files(bundle: CaseBundle) -> set[str]:

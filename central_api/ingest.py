@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from central_api.bundle_checks import (
     CheckedBundle,
     named_files,
@@ -262,7 +264,7 @@ class _Batch:
                     "actor": event.actor,
                     "at": event.at,
                     "type": event.type,
-                    "payload": json.dumps(event.payload, ensure_ascii=False),
+                    "payload": orjson.dumps(event.payload).decode(),
                     "bundle_hash": bundle_hash,
                     "status": REJECTED if reason else APPLIED,
                     "reason": reason,

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from central_api import schema as t
@@ -44,7 +45,9 @@ def state_json(state: CaseState) -> str:
     """Serialize a folded case state for its projection row."""
     # A shallow dict: dataclasses.asdict deep-copies every nested value, and ingest writes
     # thousands of states per batch.
-    return json.dumps({name: getattr(state, name) for name in _STATE_FIELDS}, ensure_ascii=False)
+    # orjson: the projection is stored text, read back by a JSON parser, never hashed; it is
+    # several times faster than the standard library on the thousands of states of a batch.
+    return orjson.dumps({name: getattr(state, name) for name in _STATE_FIELDS}).decode()
 
 
 def _state(text: str) -> CaseState:

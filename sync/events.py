@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+import orjson
+
 from sync.errors import N_, InvalidInput
 
 # Event types, as stored in the log. Append only: a released name never changes its meaning.
@@ -109,10 +111,22 @@ def _check_no_floats(value: object, path: str = "payload") -> None:
     raise InvalidInput(N_("不支持的数据类型：%(path)s"), field=path, path=path)
 
 
-def canonical_bytes(value: object) -> bytes:
-    """Serialize a JSON value to its one canonical form (sorted keys, no spaces, UTF-8)."""
-    _check_no_floats(value)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+def canonical_bytes(value: object, *, checked: bool = False) -> bytes:
+    """Serialize a JSON value to its one canonical form (sorted keys, no spaces, UTF-8).
+
+    ``checked=True`` skips the walk that refuses floats and odd types, for values made only of
+    parts that passed it already (events are checked when they are made).
+    """
+    if not checked:
+        _check_no_floats(value)
+    try:
+        # orjson gives byte for byte what the json expression in docs/protocol.md §1 gives, for
+        # every value the schema allows (tests/unit/test_canonical_json.py checks it on random
+        # values), several times faster: packing and checking bundles hash every event.
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        # Lone surrogates and types outside the schema: the reference expression decides.
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ clock or a database, so folding the same events always gives the same state.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -123,6 +123,26 @@ class CaseState:
         return cls(**values)
 
 
+_FIELDS = frozenset(CaseState.__dataclass_fields__)
+
+
+def _with(base: CaseState, /, **changes: Any) -> CaseState:
+    """Return a copy of a state with some fields changed (``dataclasses.replace``, faster).
+
+    The fold makes a new state for every event, and ``replace`` re-runs the generated
+    ``__init__`` over all the fields: on a batch of thousands of events at central that shows.
+    A state has no derived fields and no validation in ``__init__``, so copying its fields and
+    overwriting the changed ones gives exactly what ``replace`` gives.
+    """
+    unknown = set(changes) - _FIELDS
+    if unknown:
+        raise TypeError(f"CaseState has no fields {sorted(unknown)}")
+    copy = object.__new__(CaseState)
+    copy.__dict__.update(base.__dict__)
+    copy.__dict__.update(changes)
+    return copy
+
+
 def allowed_events(state: CaseState) -> tuple[str, ...]:
     """Return the event types that may follow the case's current state."""
     return TRANSITIONS[state.state]
@@ -156,7 +176,7 @@ def apply_event(state: CaseState | None, event: ev.Event) -> CaseState:
         )
     step = _STEPS[event.type]
     following = step(state, event, event.payload)
-    return replace(
+    return _with(
         following,
         last_event_id=event.event_id,
         last_at=event.at,
@@ -339,7 +359,7 @@ def _supplement_requested(state: CaseState, event: ev.Event, p: Mapping[str, Any
     if state.clock_started:
         # After acceptance the promised limit pauses until the materials come (local practice).
         pauses = pauses + ((event.day.isoformat(), None),)
-    return replace(
+    return _with(
         state,
         state=SUPPLEMENT_REQUESTED,
         missing=tuple(missing),
@@ -366,7 +386,7 @@ def _supplement_received(state: CaseState, event: ev.Event, p: Mapping[str, Any]
     pauses = state.pauses
     if pauses and pauses[-1][1] is None:
         pauses = pauses[:-1] + ((pauses[-1][0], event.day.isoformat()),)
-    return replace(
+    return _with(
         state,
         state=state.resume_state or DRAFT,
         materials=tuple(by_code[m["code"]] for m in state.materials),
@@ -381,7 +401,7 @@ def _refused(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseSta
     if state.clock_started:
         raise NotAllowed(N_("办件已经受理，不能再作出不予受理决定。"))
     reason = _text(p, "reason", N_("不予受理必须说明理由。"))
-    return replace(state, state=NOT_ACCEPTED, refusal_reason=reason, missing=(), resume_state=None)
+    return _with(state, state=NOT_ACCEPTED, refusal_reason=reason, missing=(), resume_state=None)
 
 
 def _accepted(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
@@ -392,7 +412,7 @@ def _accepted(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseSt
             names="、".join(lacking),
         )
     following = IN_REVIEW if state.item["kind"] == "forwarded" else ACCEPTED
-    return replace(state, state=following, accepted_on=event.day.isoformat())
+    return _with(state, state=following, accepted_on=event.day.isoformat())
 
 
 def _forwarded(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
@@ -401,7 +421,7 @@ def _forwarded(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseS
     if conclusion not in ("agree", "disagree"):
         raise InvalidInput(N_("请选择初审结论（同意上报或不同意）。"), field="conclusion")
     to_org = _text(p, "to_org", N_("缺少上报单位。"))
-    return replace(
+    return _with(
         state,
         state=FORWARDED,
         holder_code=to_org,
@@ -422,7 +442,7 @@ def _completed(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseS
         "reasons": reasons,
         "note": _text(p, "note", "", required=False),
     }
-    return replace(state, state=COMPLETED, completed_on=event.day.isoformat(), result=result)
+    return _with(state, state=COMPLETED, completed_on=event.day.isoformat(), result=result)
 
 
 def _withdrawn(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
@@ -430,7 +450,7 @@ def _withdrawn(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseS
     pauses = state.pauses
     if pauses and pauses[-1][1] is None:
         pauses = pauses[:-1] + ((pauses[-1][0], event.day.isoformat()),)
-    return replace(state, state=WITHDRAWN, withdrawal_reason=reason, pauses=pauses, missing=())
+    return _with(state, state=WITHDRAWN, withdrawal_reason=reason, pauses=pauses, missing=())
 
 
 def _from_above(event: ev.Event) -> None:
@@ -451,15 +471,15 @@ def _decided(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseSta
         "by_org": _text(p, "by_org", N_("缺少审批单位。")),
         "note": "",
     }
-    return replace(state, state=DECIDED, holder_code=state.org_code, result=decision)
+    return _with(state, state=DECIDED, holder_code=state.org_code, result=decision)
 
 
 def _returned(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
     _from_above(event)
     # A return is a supplement request from above: the case comes back to the township's review,
     # and the promised limit pauses until the materials come.
-    following = _supplement_requested(replace(state, state=IN_REVIEW), event, p)
-    return replace(following, holder_code=state.org_code)
+    following = _supplement_requested(_with(state, state=IN_REVIEW), event, p)
+    return _with(following, holder_code=state.org_code)
 
 
 _STEPS = {

@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from sync import stages
 from sync.bundle import attachments_of, make_bundle, read_receipt
 from sync.client import ApiError, CentralClient, Offline
@@ -62,36 +64,46 @@ class PushResult:
 def pack_bundles(
     store: Store, key: SigningKey, *, now: datetime, max_events: int = MAX_EVENTS
 ) -> int:
-    """Pack every event of this device not yet packed into bundles; return how many were made."""
+    """Pack every event of this device not yet packed into bundles; return how many were made.
+
+    Each bundle is read and signed outside the write lock (signing 500 events takes a while, and
+    the push may be recording receipts meanwhile); the write then checks that the head it was
+    made on is still the head, and stores the bundle and the new head in one transaction.
+    """
     sync = SyncStore(store)
     made = 0
     while True:
+        device = store.device()
+        state = sync.state()
+        if device is None or not state["enrolled_at"]:
+            return made
+        events = sync.events_to_pack(device["device_id"], state["packed_writer_seq"], max_events)
+        if not events:
+            return made
+        catalogue = store.catalogue_version()
+        sequence = state["bundle_sequence"] + 1
+        envelope = make_bundle(
+            key,
+            device_id=device["device_id"],
+            sequence=sequence,
+            previous=state["bundle_hash"],
+            catalogue_version=catalogue["version"] if catalogue else "",
+            created_at=format_time(now),
+            events=events,
+        )
         with store.write():
-            device = store.device()
-            state = sync.state()
-            if device is None or not state["enrolled_at"]:
-                return made
-            events = sync.events_to_pack(
-                device["device_id"], state["packed_writer_seq"], max_events
-            )
-            if not events:
-                return made
-            catalogue = store.catalogue_version()
-            envelope = make_bundle(
-                key,
-                device_id=device["device_id"],
-                sequence=state["bundle_sequence"] + 1,
-                previous=state["bundle_hash"],
-                catalogue_version=catalogue["version"] if catalogue else "",
-                created_at=format_time(now),
-                events=events,
-            )
-            sync.add_bundle(_bundle_row(envelope, events, state["bundle_sequence"] + 1, now))
+            head = sync.state()
+            if (head["bundle_sequence"], head["packed_writer_seq"]) != (
+                state["bundle_sequence"],
+                state["packed_writer_seq"],
+            ):
+                continue  # another packer moved the head: make this bundle again on the new one
+            sync.add_bundle(_bundle_row(envelope, events, sequence, now))
         made += 1
 
 
 def _bundle_row(envelope: Envelope, events: list[Any], sequence: int, now: datetime) -> dict:
-    payload = json.loads(envelope.payload)
+    payload = orjson.loads(envelope.payload)  # our own bytes, just made: the fast parser will do
     return {
         "sequence": sequence,
         "bundle_id": payload["bundle_id"],

@@ -232,3 +232,10 @@ def m003_case_text_index(db: Database) -> None:
     # their state JSON) makes it ~5x cheaper, and its registered_at order lets a page of a common
     # name stop early. CREATE INDEX fills it from the existing rows in this step's transaction.
     db.execute("CREATE INDEX cases_text ON cases (registered_at, applicant_name, item_name)")
+
+
+@migrations()
+def m004_feed_problem_acknowledgement(db: Database) -> None:
+    """Let the admin acknowledge a feed problem, so the header's red mark means something new."""
+    db.execute("ALTER TABLE feed_problems ADD COLUMN acknowledged_at TEXT")
+    db.execute("ALTER TABLE feed_problems ADD COLUMN acknowledged_by TEXT NOT NULL DEFAULT ''")

@@ -114,3 +114,16 @@ def resign() -> Any:
     get_store().audit(format_time(now()), g.user["username"], "resign_bundles", str(count))
     flash(gettext("已重新签名 %(n)s 个案卷包，将在下次同步时重新发送。") % {"n": count}, "success")
     return redirect(url_for("sync.index"), code=303)
+
+
+@bp.route("/problems/acknowledge", methods=("POST",))
+@login_required("admin")
+def acknowledge_problems() -> Any:
+    """Record that the admin has seen the feed entries that were not applied."""
+    store = get_store()
+    at = format_time(now())
+    with store.write():
+        count = SyncStore(store).acknowledge_feed_problems(g.user["username"], at)
+        store.audit(at, g.user["username"], "acknowledge_feed_problems", str(count))
+    flash(gettext("已确认 %(n)s 条未应用的下发内容。") % {"n": count}, "success")
+    return redirect(url_for("sync.index"), code=303)

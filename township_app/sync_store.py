@@ -63,7 +63,7 @@ class SyncStore:
             "SELECT s.online, s.last_sync_at, s.enrolled_at, s.revoked_at,"
             " (SELECT COUNT(*) FROM outbox WHERE status = 'waiting'),"
             " (SELECT COUNT(*) FROM bundles_out WHERE status = 'refused'),"
-            " (SELECT COUNT(*) FROM feed_problems)"
+            " (SELECT COUNT(*) FROM feed_problems WHERE acknowledged_at IS NULL)"
             " FROM sync_state s WHERE s.id = 1"
         ).fetchone()
         return {
@@ -316,6 +316,15 @@ class SyncStore:
         return list(
             self.db.query("SELECT * FROM feed_problems ORDER BY at DESC, seq DESC LIMIT 200")
         )
+
+    def acknowledge_feed_problems(self, username: str, at: str) -> int:
+        """Mark every open feed problem as seen by an admin; return how many there were."""
+        cursor = self.db.execute(
+            "UPDATE feed_problems SET acknowledged_at = ?, acknowledged_by = ?"
+            " WHERE acknowledged_at IS NULL",
+            [at, username],
+        )
+        return cursor.rowcount
 
     def count_applied(self) -> int:
         """Return how many feed entries were applied."""

@@ -106,29 +106,48 @@ def sync_round(
             report.errors.append((stage, "internal_error", "内部错误，详见日志"))
         return None
 
-    report.packed = run(stages.PACK, lambda: bundles_up.pack_bundles(store, key, now=now)) or 0
+    packer = _Packer(store, key, now)
     keys = devices.central_keys(store)
     client = client or devices.make_client(store, home, str(config.get("CENTRAL_URL") or ""))
     try:
         if sync.state()["revoked_at"]:
+            packer.start()
+            report.packed = packer.finish(report)
             report.errors.append(
                 (stages.PUSH, stages.DEVICE_REVOKED, devices.MESSAGES[stages.DEVICE_REVOKED])
             )
         else:
             blob_root = Path(str(config.get("BLOB_DIR") or home / "blobs"))
-            report.blobs = (
-                run(
-                    stages.UPLOAD_BLOBS,
-                    lambda: bundles_up.upload_blobs(store, client, blob_root, now=now),
+            packer.start()
+            push = None
+            while True:
+                # Bundles go up while later ones are still being packed: the central server
+                # checks one batch while this PC signs the next.
+                packing = packer.is_alive()
+                report.blobs += (
+                    run(
+                        stages.UPLOAD_BLOBS,
+                        lambda: bundles_up.upload_blobs(store, client, blob_root, now=now),
+                    )
+                    or 0
                 )
-                or 0
-            )
-            push = run(
-                stages.PUSH,
-                lambda: bundles_up.push_bundles(
-                    store, client, keys, now=now, batch=int(config.get("SYNC_BATCH_SIZE", 500))
-                ),
-            )
+                push = _merge(
+                    push,
+                    run(
+                        stages.PUSH,
+                        lambda: bundles_up.push_bundles(
+                            store,
+                            client,
+                            keys,
+                            now=now,
+                            batch=int(config.get("SYNC_BATCH_SIZE", 500)),
+                        ),
+                    ),
+                )
+                if not packing or report.offline or report.errors:
+                    break
+                packer.join(0.05)
+            report.packed = packer.finish(report)
             if push is not None:
                 report.push = push
                 if stages.ATTACHMENTS_MISSING in push.waiting:
@@ -158,6 +177,64 @@ def sync_round(
         client.close()
     _record(store, report)
     return report
+
+
+class _Packer:
+    """Pack this device's new events into bundles in a thread of its own, on its own connection."""
+
+    def __init__(self, store: Store, key: Any, now: Any) -> None:
+        self.path = store.db.execute("PRAGMA database_list").fetchone()[2]
+        self.key = key
+        self.now = now
+        self.made = 0
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._pack, name="bianmin-pack", daemon=True)
+
+    def start(self) -> None:
+        """Start packing."""
+        self.thread.start()
+
+    def is_alive(self) -> bool:
+        """Tell whether packing goes on."""
+        return self.thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for packing to end (or for ``timeout`` seconds)."""
+        self.thread.join(timeout)
+
+    def finish(self, report: RoundReport) -> int:
+        """Wait for packing to end, note its failure in the report, and return bundles made."""
+        self.thread.join()
+        if isinstance(self.failure, DomainError):
+            code, message = devices.describe(self.failure)
+            report.errors.append((stages.PACK, code, message))
+        elif self.failure is not None:
+            report.errors.append((stages.PACK, "internal_error", "内部错误，详见日志"))
+        return self.made
+
+    def _pack(self) -> None:
+        store = Store.open(self.path)
+        try:
+            self.made = bundles_up.pack_bundles(store, self.key, now=self.now)
+        except BaseException as error:  # noqa: BLE001 - reported by finish(), never lost
+            log.exception("pack failed")
+            self.failure = error
+        finally:
+            store.close()
+
+
+def _merge(
+    total: bundles_up.PushResult | None, more: bundles_up.PushResult | None
+) -> bundles_up.PushResult | None:
+    if more is None:
+        return total
+    if total is None:
+        return more
+    total.accepted += more.accepted
+    total.duplicate += more.duplicate
+    total.refused += more.refused
+    total.waiting += [code for code in more.waiting if code not in total.waiting]
+    return total
 
 
 def _record(store: Store, report: RoundReport) -> None:

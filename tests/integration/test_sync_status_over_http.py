@@ -48,3 +48,35 @@ def test_the_sync_page_offers_enrollment_to_the_admin_and_sync_now_to_staff(
     answer = clerk.post("/sync/now", headers={"HX-Request": "true"})
     assert answer.status_code == 200 and 'id="sync-panel"' in answer.text
     assert "<html" not in answer.text
+
+
+def test_the_admin_acknowledges_feed_problems_and_the_red_mark_goes_until_a_new_one(
+    township: TownshipProcess,
+):
+    store = Store.open(township.home / "township.db")
+    try:
+        with store.write():
+            SyncStore(store).add_feed_problem(
+                "ab" * 32, 7, "catalogue", "rollback", "回退", "2026-11-25T01:00:00.000Z"
+            )
+    finally:
+        store.close()
+    clerk = Browserless(township.url)
+    clerk.login("chuangkou")
+    assert clerk.post("/sync/problems/acknowledge").status_code == 403  # admins only
+    admin = Browserless(township.url)
+    admin.login("admin")
+    page = admin.get("/sync/").text
+    assert "同步异常" in page and "已查看，确认" in page
+    done = admin.post("/sync/problems/acknowledge")
+    assert done.status_code == 200 and "已确认 1 条" in done.text
+    assert "同步异常" not in done.text and "未确认" not in done.text
+    store = Store.open(township.home / "township.db")
+    try:
+        with store.write():
+            SyncStore(store).add_feed_problem(
+                "cd" * 32, 8, "calendar", "rollback", "回退", "2026-11-25T02:00:00.000Z"
+            )
+    finally:
+        store.close()
+    assert "同步异常" in admin.get("/").text
