@@ -187,10 +187,12 @@ class Event:
     @classmethod
     def from_dict(cls, raw: Mapping[str, object]) -> Event:
         """Build an event from its stored or transmitted fields, refusing unknown or missing ones."""
-        names = set(cls.__dataclass_fields__)
-        if set(raw) != names:
+        if raw.keys() != _EVENT_FIELDS:
             raise InvalidInput(N_("事件字段不完整或有多余字段。"), field="event")
         return cls(**raw)  # type: ignore[arg-type]
+
+
+_EVENT_FIELDS = frozenset(Event.__dataclass_fields__)
 
 
 def new_event(

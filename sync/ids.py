@@ -9,6 +9,7 @@ wrong, so the window clerk can fix the right digit.
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from datetime import date
@@ -62,7 +63,9 @@ def _compact(s: str, *, drop_hyphens: bool = False) -> str:
 
 def resident_id_check_char(body: str) -> str:
     """Return the GB 11643 check character of the first 17 digits."""
-    return _ID_CHECK_CHARS[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
+    if len(body) != len(_ID_WEIGHTS):
+        raise ValueError("the body of a resident ID number has 17 digits")
+    return _ID_CHECK_CHARS[sum(map(operator.mul, map(int, body), _ID_WEIGHTS)) % 11]
 
 
 def check_resident_id(s: str, *, today: date | None = None) -> str:
