@@ -16,7 +16,7 @@ from sync import usb
 from sync.errors import N_
 from township_app import bundles_up, device_keys, devices, feed_down
 from township_app.blobs import blob_path
-from township_app.bundles_up import BlobUnavailable
+from township_app.blobs_up import BlobUnavailable
 from township_app.store import Store
 from township_app.sync_store import SyncStore
 

@@ -23,7 +23,7 @@ from sync.backoff import retry_delay
 from sync.client import ApiError, CentralClient, Offline
 from sync.errors import DomainError
 from sync.events import format_time, utc_now
-from township_app import bundles_up, device_keys, devices, feed_down
+from township_app import blobs_up, bundles_up, device_keys, devices, feed_down
 from township_app.store import Store
 from township_app.sync_store import SyncStore
 
@@ -127,7 +127,7 @@ def sync_round(
                 report.blobs += (
                     run(
                         stages.UPLOAD_BLOBS,
-                        lambda: bundles_up.upload_blobs(store, client, blob_root, now=now),
+                        lambda: blobs_up.upload_blobs(store, client, blob_root, now=now),
                     )
                     or 0
                 )
@@ -155,7 +155,7 @@ def sync_round(
                     report.blobs += (
                         run(
                             stages.UPLOAD_BLOBS,
-                            lambda: bundles_up.upload_blobs(store, client, blob_root, now=now),
+                            lambda: blobs_up.upload_blobs(store, client, blob_root, now=now),
                         )
                         or 0
                     )

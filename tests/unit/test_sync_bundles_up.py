@@ -15,7 +15,7 @@ from sync.events import GENESIS_HASH, utc_now, verify_chain
 from sync.signing import BUNDLE_TYPE, Envelope, SigningKey, verify_envelope
 from tests.unit.syncfakes import FakeCentral, enroll_with
 from tests.unit.test_casework import REVIEWER, register
-from township_app import bundles_up, casework, device_keys
+from township_app import blobs_up, bundles_up, casework, device_keys
 from township_app.blobs import StoredScan, blob_path
 from township_app.store import Store
 from township_app.sync_store import SyncStore
@@ -210,12 +210,12 @@ def test_blobs_go_up_in_chunks_once_and_resume_after_a_cut(store, demo_home, cen
     path.write_bytes(data)
     attachment = {"sha256": sha, "size": len(data), "media_type": "application/pdf"}
     central.cut_after_chunks = 5  # the 5th chunk is stored, but its answer is lost
-    link = bundles_up.LinkState()
-    bundles_up.upload_blob(central, path, attachment, link)
+    link = blobs_up.LinkState()
+    blobs_up.upload_blob(central, path, attachment, link)
     # The upload asked central where it stood and went on from there: nothing stored twice.
     assert bytes(central.blobs[sha]) == data
     chunks = central.chunks
-    bundles_up.upload_blob(central, path, attachment)
+    blobs_up.upload_blob(central, path, attachment)
     assert central.chunks == chunks  # a complete blob is never sent again
 
 
@@ -225,11 +225,11 @@ def test_chunks_grow_back_while_the_link_holds(store, demo_home, central):
     path = blob_path(demo_home / "blobs", sha)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    link = bundles_up.LinkState(chunk_size=bundles_up.MIN_CHUNK)
+    link = blobs_up.LinkState(chunk_size=blobs_up.MIN_CHUNK)
     attachment = {"sha256": sha, "size": len(data), "media_type": "application/pdf"}
-    bundles_up.upload_blob(central, path, attachment, link)
+    blobs_up.upload_blob(central, path, attachment, link)
     assert bytes(central.blobs[sha]) == data
-    assert link.chunk_size == bundles_up.CHUNK
+    assert link.chunk_size == blobs_up.CHUNK
 
 
 def test_attachments_named_by_waiting_bundles_are_uploaded_before_the_push(
@@ -267,6 +267,6 @@ def test_attachments_named_by_waiting_bundles_are_uploaded_before_the_push(
     assert bundles_up.push_bundles(store, central, keys, now=utc_now()).waiting == [
         stages.ATTACHMENTS_MISSING
     ]
-    assert bundles_up.upload_blobs(store, central, demo_home / "blobs", now=utc_now()) == 1
-    assert bundles_up.upload_blobs(store, central, demo_home / "blobs", now=utc_now()) == 0
+    assert blobs_up.upload_blobs(store, central, demo_home / "blobs", now=utc_now()) == 1
+    assert blobs_up.upload_blobs(store, central, demo_home / "blobs", now=utc_now()) == 0
     assert bundles_up.push_bundles(store, central, keys, now=utc_now()).accepted == 1

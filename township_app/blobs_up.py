@@ -1,0 +1,190 @@
+"""Attachments up: the scans named by waiting bundles, in resumable chunks, several at a time.
+
+In the manner of tus (protocol 13.7): announce the upload before any byte, ask central what it holds,
+send chunks with their checksum, go on from central's offset after a cut. A blob central holds
+completely is never sent again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sync import stages
+from sync.client import ApiError, CentralClient, Offline
+from sync.errors import N_, DomainError
+from sync.events import format_time
+from sync.usb import file_sha256
+from township_app.blobs import blob_path
+from township_app.store import Store
+from township_app.sync_store import SyncStore
+
+log = logging.getLogger(__name__)
+
+CHUNK = 256 * 1024  # the largest upload chunk (reference client, 13.7)
+FIRST_CHUNK = 64 * 1024  # a blob starts with this: a cut early on costs little
+# After a cut: ~20 KB balances the bytes lost to the next cut (half a chunk on average) against
+# the ~700 bytes of signed headers every chunk carries, on a link that drops every ~256 KB.
+MIN_CHUNK = 20 * 1024
+GROW_AFTER = 8  # chunks sent in a row without a cut before the chunk size doubles again
+MAX_CUTS_PER_ROUND = 200  # then the round ends offline and the worker backs off
+UPLOADS_AT_ONCE = 4  # blobs uploaded in parallel
+MARK_EVERY = 50  # completed blobs recorded per local transaction
+
+
+class BlobUnavailable(DomainError):
+    """An attachment named by a bundle cannot be read from the blob folder."""
+
+    code = "blob_unavailable"
+
+
+def upload_blobs(store: Store, client: CentralClient, blob_root: Path, *, now: datetime) -> int:
+    """Upload the attachments named by the bundles about to go up; return how many completed.
+
+    Several uploads run at once: most of a small blob's time is the server's disk flush, which
+    other uploads can use. What central holds completely is recorded here in batches: a mark
+    lost to a crash only costs asking central again (it answers "complete"), never a resend.
+    """
+    sync = SyncStore(store)
+    wanted: dict[str, Mapping[str, Any]] = {}
+    for bundle in sync.sendable(10_000):
+        for attachment in json.loads(bundle["attachments"]):
+            wanted.setdefault(attachment["sha256"], attachment)
+    done = sync.completed_blobs(wanted)
+    todo = [(sha, attachment) for sha, attachment in wanted.items() if sha not in done]
+    if not todo:
+        return 0
+    # What one blob learns of the link, the next one starts from. Shared by the upload threads
+    # without a lock: it is a hint, and a lost update only costs a chunk size.
+    link = LinkState()
+    clients = [client] + [client.clone() for _ in range(min(UPLOADS_AT_ONCE, len(todo)) - 1)]
+    free: queue.SimpleQueue[CentralClient] = queue.SimpleQueue()
+    for each in clients:
+        free.put(each)
+
+    def upload(sha256: str, attachment: Mapping[str, Any]) -> str:
+        mine = free.get()
+        try:
+            upload_blob(mine, blob_path(blob_root, sha256), attachment, link)
+        finally:
+            free.put(mine)
+        return sha256
+
+    sent = 0
+    completed: list[str] = []
+    try:
+        with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+            futures = [pool.submit(upload, sha, attachment) for sha, attachment in todo]
+            failure: BaseException | None = None
+            for future in futures:
+                try:
+                    completed.append(future.result())
+                except BaseException as error:  # noqa: BLE001 - the first failure is raised below
+                    failure = failure or error
+                    for other in futures:
+                        other.cancel()
+                if len(completed) >= MARK_EVERY:
+                    sent += _mark_complete(store, completed, now)
+            if failure is not None:
+                raise failure
+    finally:
+        sent += _mark_complete(store, completed, now)
+        for extra in clients[1:]:
+            extra.close()
+    return sent
+
+
+def _mark_complete(store: Store, digests: list[str], now: datetime) -> int:
+    count = len(digests)
+    if digests:
+        sync = SyncStore(store)
+        with store.write():
+            for sha256 in digests:
+                sync.mark_blob_complete(sha256, format_time(now))
+        digests.clear()
+    return count
+
+
+@dataclass
+class LinkState:
+    """The chunk size the link has borne so far in this round, and how long it has held."""
+
+    chunk_size: int = FIRST_CHUNK
+    clean_run: int = 0
+
+
+def upload_blob(
+    client: CentralClient,
+    path: Path,
+    attachment: Mapping[str, Any],
+    link: LinkState | None = None,
+) -> None:
+    """Send one blob in resumable chunks, continuing from the offset central holds."""
+    link = link or LinkState()
+    sha256, size = attachment["sha256"], int(attachment["size"])
+    if not path.exists() or path.stat().st_size != size:
+        raise BlobUnavailable(N_("附件文件缺失或大小不符：%(sha)s…"), sha=sha256[:12])
+    answer = client.start_blob(sha256, size, attachment["media_type"])
+    offset, complete = int(answer.get("offset", 0)), bool(answer.get("complete"))
+    restarted = False
+    checksum_failures = 0
+    cuts = 0
+    while not complete:
+        with open(path, "rb") as source:
+            source.seek(offset)
+            chunk = source.read(link.chunk_size)
+        if not chunk:
+            raise BlobUnavailable(N_("附件文件缺失或大小不符：%(sha)s…"), sha=sha256[:12])
+        try:
+            answer = client.send_chunk(sha256, offset, chunk)
+        except Offline:
+            # A link that drops every few hundred KB would never carry a big chunk whole: after
+            # a cut, small chunks, so little is re-sent after the next one. Ask central what it
+            # holds and go on from there; give up this round after many cuts.
+            cuts += 1
+            link.clean_run = 0
+            link.chunk_size = MIN_CHUNK
+            if cuts > MAX_CUTS_PER_ROUND:
+                raise
+            try:
+                answer = client.blob_status(sha256)
+            except Offline:
+                continue
+            offset, complete = int(answer.get("offset", 0)), bool(answer.get("complete"))
+            continue
+        except ApiError as error:
+            held = error.body.get("offset")
+            if error.code == stages.OFFSET_MISMATCH and isinstance(held, int):
+                offset = held  # continue from what central really holds
+                continue
+            if error.code == stages.NOT_FOUND and not restarted:
+                # Central lost the announcement (a power cut): announce again, go on from there.
+                restarted = True
+                answer = client.start_blob(sha256, size, attachment["media_type"])
+                offset, complete = int(answer.get("offset", 0)), bool(answer.get("complete"))
+                continue
+            if error.code == stages.CHUNK_CHECKSUM_MISMATCH and checksum_failures < 3:
+                checksum_failures += 1
+                continue
+            if error.code == stages.BLOB_HASH_MISMATCH and not restarted:
+                if file_sha256(path) != sha256:
+                    raise BlobUnavailable(
+                        N_("附件文件已损坏（摘要不符）：%(sha)s…"), sha=sha256[:12]
+                    ) from None
+                restarted = True
+                answer = client.start_blob(sha256, size, attachment["media_type"])
+                offset, complete = int(answer.get("offset", 0)), bool(answer.get("complete"))
+                continue
+            raise
+        offset, complete = int(answer.get("offset", 0)), bool(answer.get("complete"))
+        link.clean_run += 1
+        if link.clean_run >= GROW_AFTER and link.chunk_size < CHUNK:
+            # The link has held for a while: try bigger chunks again (fewer requests).
+            link.chunk_size, link.clean_run = min(CHUNK, link.chunk_size * 2), 0
