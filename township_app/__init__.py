@@ -76,7 +76,13 @@ def start_worker(app: Flask) -> Any:
     from township_app.worker import Worker
 
     if "bianmin_worker" not in app.extensions:
-        app.extensions["bianmin_worker"] = Worker(app.config).start()
+        from township_app.db import wait_until_checked
+
+        def ready() -> bool:
+            # The start's integrity check runs in the background on a big database.
+            return wait_until_checked(app, 0) and not app.config["READ_ONLY"]
+
+        app.extensions["bianmin_worker"] = Worker(app.config, ready=ready).start()
     return app.extensions["bianmin_worker"]
 
 

@@ -11,7 +11,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -265,8 +265,10 @@ def delay_after(
 class Worker:
     """The schedule-driven sync loop in its own daemon thread."""
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
+    def __init__(self, config: Mapping[str, Any], ready: Callable[[], bool] | None = None) -> None:
         self.config = dict(config)
+        # Rounds write to the database: none before the start's integrity check has passed.
+        self.ready = ready or (lambda: True)
         self.seconds = float(self.config.get("SYNC_SECONDS", 5))
         self.scheduler = schedule.Scheduler()
         self.stopping = threading.Event()
@@ -297,6 +299,12 @@ class Worker:
     def tick(self) -> None:
         """Run a round if one is due; never raise (schedule would stop the loop)."""
         if self.stopping.is_set() or time.monotonic() < self.due:
+            return
+        try:
+            if not self.ready():
+                return  # the integrity check still runs, or failed (read-only): no writes
+        except Exception:  # noqa: BLE001 - a broken check must not stop the loop
+            log.exception("sync worker cannot tell whether the database is ready")
             return
         try:
             store = Store.open(self.config["DATABASE"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -224,3 +226,26 @@ def test_key_rotation_keeps_the_old_key_until_confirmed(store, demo_home, centra
     assert device_keys.load_key(demo_home).key_id == new
     assert not (demo_home / device_keys.PREVIOUS_FILE).exists()  # me() confirmed it
     assert len(central.rotated["signatures"]) == 2
+
+
+def test_the_worker_writes_nothing_until_the_database_check_has_passed(
+    store, demo_home, central, monkeypatch
+):
+    seen = []
+    monkeypatch.setattr(
+        worker,
+        "sync_round",
+        lambda s, c, client=None: seen.append(1) or worker.RoundReport(enrolled=False),
+    )
+    checked = threading.Event()
+    running = worker.Worker({**_config(demo_home), "SYNC_SECONDS": 1}, ready=checked.is_set).start()
+    try:
+        time.sleep(1.5)
+        assert seen == []  # the integrity check still runs: no round, no write
+        checked.set()
+        deadline = time.monotonic() + 5
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert seen
+    finally:
+        running.stop()
