@@ -206,29 +206,61 @@ def read_feed() -> Any:
 
 
 def bundle_envelopes(body: bytes) -> list[bytes]:
-    """Return the exact bytes of each envelope in a ``{"bundles": [...]}`` body."""
+    """Return the exact bytes of each envelope in a ``{"bundles": [...]}`` body.
+
+    One pass over the body: each envelope is parsed once, to find where it ends, and kept as the
+    device sent it (never re-serialized); the outer object must be exactly ``{"bundles": [...]}``.
+    """
+    malformed = Refusal(stages.MALFORMED_REQUEST, '请求内容应为 {"bundles": [...]}。')
     try:
         text = body.decode("utf-8")
-        parsed = json.loads(text)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+    except UnicodeDecodeError:
         raise Refusal(stages.MALFORMED_REQUEST, "请求内容不是有效的 JSON。") from None
-    if (
-        not isinstance(parsed, dict)
-        or set(parsed) != {"bundles"}
-        or not isinstance(parsed["bundles"], list)
-    ):
-        raise Refusal(stages.MALFORMED_REQUEST, '请求内容应为 {"bundles": [...]}。')
-    # Each envelope is kept as the device sent it: find its span instead of re-serializing it.
     decoder = json.JSONDecoder()
-    position = text.index("[") + 1
-    spans: list[bytes] = []
-    for _ in parsed["bundles"]:
-        while text[position] in " \t\r\n,":
+    position = 0
+
+    def expect(token: str) -> None:
+        nonlocal position
+        position = _skip_space(text, position)
+        if not text.startswith(token, position):
+            raise malformed
+        position += len(token)
+
+    try:
+        expect("{")
+        position = _skip_space(text, position)
+        key, position = decoder.raw_decode(text, position)
+        if key != "bundles":
+            raise malformed
+        expect(":")
+        expect("[")
+        spans: list[bytes] = []
+        position = _skip_space(text, position)
+        if text.startswith("]", position):
             position += 1
-        _, end = decoder.raw_decode(text, position)
-        spans.append(text[position:end].encode("utf-8"))
-        position = end
+        else:
+            while True:
+                position = _skip_space(text, position)
+                start = position
+                _, position = decoder.raw_decode(text, position)
+                spans.append(text[start:position].encode("utf-8"))
+                position = _skip_space(text, position)
+                if text.startswith("]", position):
+                    position += 1
+                    break
+                expect(",")
+        expect("}")
+    except (ValueError, RecursionError):
+        raise Refusal(stages.MALFORMED_REQUEST, "请求内容不是有效的 JSON。") from None
+    if _skip_space(text, position) != len(text):
+        raise malformed
     return spans
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
 
 
 @bp.errorhandler(Refusal)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +31,23 @@ class Context:
         self.home.mkdir(parents=True, exist_ok=True)
         return CentralStore.open(self.database_url)
 
+    @contextmanager
+    def opened(self) -> Iterator[CentralStore]:
+        """Open the database for one command; a refusal becomes a clear message, not a trace."""
+        store = self.store()
+        try:
+            yield store
+        except DomainError as error:
+            raise click.ClickException(error.message) from None
+        finally:
+            store.close()
+
     def key(self) -> SigningKey:
         """Load the central key, making it on first use."""
         return keys.load_or_create(self.home)
 
 
 pass_context = click.make_pass_decorator(Context)
-
-
-def _fail(error: DomainError) -> click.ClickException:
-    return click.ClickException(error.message)
 
 
 @click.group()
@@ -71,9 +80,8 @@ def init(context: Context, demo: bool) -> None:
     from central_api import publish, users
     from sync.demo_data import read_demo
 
-    store = context.store()
     key = context.key()
-    try:
+    with context.opened() as store:
         click.echo(f"中心密钥指纹 (central key fingerprint): {keys.fingerprint(key.key_id)}")
         if demo:
             now = utc_now()
@@ -94,10 +102,6 @@ def init(context: Context, demo: bool) -> None:
                         now=now,
                     )
                 click.echo(f"  {name} {username} / {password}")
-    except DomainError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
 
 
 @main.command()
@@ -135,8 +139,7 @@ def create_user(
     """Create a central user."""
     from central_api import users
 
-    store = context.store()
-    try:
+    with context.opened() as store:
         users.create_user(
             store,
             username=username,
@@ -146,10 +149,6 @@ def create_user(
             password=password,
             now=utc_now(),
         )
-    except DomainError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     click.echo(f"已创建用户 {username}")
 
 
@@ -162,13 +161,8 @@ def issue_enrollment_code(context: Context, org_code: str, hours: int, out: str 
     """Issue a one-time enrollment code for a PC of a unit."""
     from central_api import enrollment
 
-    store = context.store()
-    try:
+    with context.opened() as store:
         code = enrollment.issue_code(store, org_code, hours=hours, created_by="cli", now=utc_now())
-    except DomainError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     if out:
         Path(out).write_text(code)
     click.echo(
@@ -185,13 +179,8 @@ def revoke_device(context: Context, device_id: str, reason: str) -> None:
     """Revoke a device: its later bundles are quarantined, every PC learns it from the feed."""
     from central_api import enrollment
 
-    store = context.store()
-    try:
+    with context.opened() as store:
         device = enrollment.revoke_device(store, context.key(), device_id, reason, utc_now())
-    except DomainError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     click.echo(f"已吊销设备 {device_id}，最后有效序号 {device['revoked_after_sequence']}")
 
 
@@ -202,13 +191,10 @@ def import_(context: Context, folder: str) -> None:
     """Import a USB stick's blobs and bundles and write the receipts back onto it."""
     from central_api import usb_import
 
-    store = context.store()
-    try:
+    with context.opened() as store:
         report = usb_import.import_folder(
             store, context.home, context.key(), Path(folder), utc_now()
         )
-    finally:
-        store.close()
     for line in report:
         if "blob" in line:
             click.echo(f"附件 {line['blob'][:12]}… 拒收：{line['error']['message']}")
@@ -229,11 +215,8 @@ def export_feed(context: Context, org_code: str, folder: str, after: int) -> Non
     """Write a unit's feed entries onto a USB stick."""
     from central_api import usb_import
 
-    store = context.store()
-    try:
+    with context.opened() as store:
         written = usb_import.export_feed(store, org_code, Path(folder), after)
-    finally:
-        store.close()
     click.echo(f"已写出 {written} 条下发内容")
 
 
@@ -246,17 +229,13 @@ def enroll_file(context: Context, request_file: str, out: str) -> None:
     from central_api import enrollment
     from sync.signing import strict_loads
 
-    store = context.store()
-    try:
-        answer = enrollment.enroll(
-            store, context.key(), strict_loads(Path(request_file).read_bytes()), utc_now()
-        )
-    except Refusal as error:
-        raise click.ClickException(f"{error.code}: {error.message}") from None
-    except DomainError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
+    with context.opened() as store:
+        try:
+            answer = enrollment.enroll(
+                store, context.key(), strict_loads(Path(request_file).read_bytes()), utc_now()
+            )
+        except Refusal as error:
+            raise click.ClickException(f"{error.code}: {error.message}") from None
     Path(out).write_text(json.dumps(answer, ensure_ascii=False, indent=1))
     click.echo(f"已登记设备 {answer['device_id']}，应答已写入 {out}")
 
@@ -267,11 +246,8 @@ def verify(context: Context) -> None:
     """Verify every stored bundle again against its device's key."""
     from central_api.audit import verify_stored_bundles
 
-    store = context.store()
-    try:
+    with context.opened() as store:
         checked, problems = verify_stored_bundles(store)
-    finally:
-        store.close()
     for problem in problems:
         click.echo(
             f"校验失败 {problem.device_id} #{problem.sequence} {problem.bundle_hash[:12]}…: "
@@ -308,8 +284,7 @@ def decide(
 
     if outcome is None:
         raise click.UsageError("请选择 --approve、--refuse 或 --return 之一。")
-    store = context.store()
-    try:
+    with context.opened() as store:
         if outcome == "returned":
             event = decisions.return_case(
                 store,
@@ -332,10 +307,6 @@ def decide(
                 actor=actor,
                 now=utc_now(),
             )
-    except DomainError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     click.echo(f"办件 {case_number}：{event.type}（中心事件 #{event.writer_seq}）")
 
 
@@ -353,13 +324,8 @@ def publish_calendar(context: Context, file: str) -> None:
     """Publish one year's working-day calendar to every PC."""
     from central_api import publish
 
-    store = context.store()
-    try:
+    with context.opened() as store:
         calendar = publish.publish_calendar(store, context.key(), _read_json(file), utc_now())
-    except DomainError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     click.echo(f"已发布 {calendar.year} 年工作日历第 {calendar.version} 版")
 
 
@@ -370,13 +336,8 @@ def publish_catalogue(context: Context, file: str) -> None:
     """Publish a catalogue version to every PC."""
     from central_api import publish
 
-    store = context.store()
-    try:
+    with context.opened() as store:
         serial = publish.publish_catalogue(store, context.key(), _read_json(file), utc_now())
-    except DomainError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     click.echo(f"已发布事项目录（序号 {serial}）")
 
 
@@ -384,11 +345,8 @@ def publish_catalogue(context: Context, file: str) -> None:
 @pass_context
 def devices(context: Context) -> None:
     """List the enrolled devices with status, last sequence, last seen and clock offset."""
-    store = context.store()
-    try:
+    with context.opened() as store:
         rows = store.devices()
-    finally:
-        store.close()
     for d in rows:
         skew = "-" if d["last_skew_seconds"] is None else f"{d['last_skew_seconds']}s"
         click.echo(
@@ -401,11 +359,8 @@ def devices(context: Context) -> None:
 @pass_context
 def alerts(context: Context) -> None:
     """List the alerts for the admins, newest first."""
-    store = context.store()
-    try:
+    with context.opened() as store:
         rows = store.alerts()
-    finally:
-        store.close()
     for a in rows:
         click.echo(f"{a['at']}  {a['kind']:<14}  {a['device_id'] or '-'}  {a['message']}")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Connection, bindparam, insert, select, update
@@ -57,17 +57,15 @@ def _state(text: str) -> CaseState:
 class LogStore:
     """The case-log half of ``CentralStore`` (mixed in; it shares the engine and lock helpers)."""
 
-    def _locked(self, query: Any) -> Any:  # pragma: no cover - provided by CentralStore
-        raise NotImplementedError
+    if TYPE_CHECKING:
+        # Provided by CentralStore, which mixes this class in; declared for the type checker only.
+        def _locked(self, query: Any) -> Any: ...
 
-    def insert_ignore(self, table: Any) -> Any:  # pragma: no cover - provided by CentralStore
-        raise NotImplementedError
+        def insert_ignore(self, table: Any) -> Any: ...
 
-    def inserted(self, c: Connection, statement: Any) -> bool:  # pragma: no cover
-        raise NotImplementedError
+        def inserted(self, c: Connection, statement: Any) -> bool: ...
 
-    def reading(self) -> Any:  # pragma: no cover - provided by CentralStore
-        raise NotImplementedError
+        def reading(self) -> Any: ...
 
     # Bundles
 

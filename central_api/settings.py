@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
-
-@dataclass(frozen=True)
-class Setting:
-    """One setting with its default and what it is for."""
-
-    name: str
-    default: object
-    help: str
-
+from sync.settings import Setting, read_environment
 
 SETTINGS = (
     Setting(
@@ -51,17 +41,7 @@ def sqlite_url(home: str | Path) -> str:
 
 def from_environment() -> dict[str, object]:
     """Read every setting from BIANMIN_* environment variables, falling back to its default."""
-    values: dict[str, object] = {}
-    for setting in SETTINGS:
-        raw = os.environ.get(f"BIANMIN_{setting.name}")
-        if raw is None and setting.name == "DATABASE_URL":
-            raw = os.environ.get("DATABASE_URL")
-        if raw is None:
-            values[setting.name] = setting.default
-        elif isinstance(setting.default, int):
-            values[setting.name] = int(raw)
-        else:
-            values[setting.name] = raw
+    values = read_environment(SETTINGS, aliases={"DATABASE_URL": "DATABASE_URL"})
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = sqlite_url(str(values["CENTRAL_HOME"]))
     return values

@@ -54,7 +54,7 @@ def upload_blobs(store: Store, client: CentralClient, blob_root: Path, *, now: d
     """
     sync = SyncStore(store)
     wanted: dict[str, Mapping[str, Any]] = {}
-    for bundle in sync.sendable(10_000):
+    for bundle in sync.sendable(10_000, columns="attachments"):
         for attachment in json.loads(bundle["attachments"]):
             wanted.setdefault(attachment["sha256"], attachment)
     done = sync.completed_blobs(wanted)

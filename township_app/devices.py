@@ -216,7 +216,7 @@ def rotate_key(store: Store, home: Path, override_url: str = "") -> str:
     assert old is not None
     if finish_rotation(store, home, client):
         return sync.state()["key_id"]
-    if sync.sendable(1):
+    if sync.sendable(1, columns="sequence"):
         # A waiting bundle signed by the old key would be refused after the change.
         raise NotAllowed(N_("还有案卷包等待上报：请先联网同步，全部送达后再更换密钥。"))
     new = device_keys.load_key(home, device_keys.NEXT_FILE)

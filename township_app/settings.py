@@ -5,21 +5,11 @@ Each can be given in the environment as ``BIANMIN_<NAME>`` or in ``<home>/config
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
-
-@dataclass(frozen=True)
-class Setting:
-    """One setting with its default and what it is for."""
-
-    name: str
-    default: object
-    help: str
-
+from sync.settings import Setting, read_environment
 
 SETTINGS = (
     Setting(
@@ -76,15 +66,7 @@ def default_home() -> Path:
 
 def from_environment() -> dict[str, object]:
     """Read every setting from BIANMIN_* environment variables, falling back to its default."""
-    values: dict[str, object] = {}
-    for setting in SETTINGS:
-        raw = os.environ.get(f"BIANMIN_{setting.name}")
-        if raw is None:
-            values[setting.name] = setting.default
-        elif isinstance(setting.default, int):
-            values[setting.name] = int(raw)
-        else:
-            values[setting.name] = raw
+    values = read_environment(SETTINGS)
     if not values["HOME"]:
         values["HOME"] = str(default_home())
     return values

@@ -169,12 +169,15 @@ class SyncStore:
             )
         )
 
-    def sendable(self, limit: int) -> list[dict[str, Any]]:
-        """Return the waiting bundles in order up to the first refused one (sequences are strict)."""
+    def sendable(self, limit: int, columns: str = "*") -> list[dict[str, Any]]:
+        """Return the waiting bundles in order up to the first refused one (sequences are strict).
+
+        ``columns`` narrows the rows (the envelopes are large; the uploads need only manifests).
+        """
         first_refused = self.db.execute(
             "SELECT MIN(sequence) FROM bundles_out WHERE status = 'refused'"
         ).fetchone()[0]
-        sql = "SELECT * FROM bundles_out WHERE status = 'waiting'"
+        sql = f"SELECT {columns} FROM bundles_out WHERE status = 'waiting'"
         params: list[Any] = []
         if first_refused is not None:
             sql += " AND sequence < ?"

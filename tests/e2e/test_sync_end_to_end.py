@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -177,28 +178,30 @@ def test_killing_the_township_at_random_moments_of_sync_loses_and_duplicates_not
     home = enrolled_home(central.url)
     rng = random.Random(50)
     kills = attempts = 0
-    # The kill comes at a random moment before the round would end; how long a round takes
-    # depends on the machine, so the window follows what is seen: a round that ended before its
-    # kill narrows it, a kill widens it again.
-    window = 0.9
+    # The kill comes at a random moment of the round's second half (the first is mostly Python
+    # starting up). How long a round takes depends on the machine and its load, so it is measured:
+    # the first rounds run to the end, and any round that ends before its kill is measured too.
+    lengths: list[float] = []
     while kills < 50 and attempts < 300:
         attempts += 1
         # New work arrives before every round, so packing, uploading, pushing and pulling are
         # all under way when the kill comes.
-        queue_forwarded_cases(home, 4, scan_bytes=30_000, seed=1000 + attempts)
+        queue_forwarded_cases(home, 6, scan_bytes=60_000, seed=1000 + attempts)
+        started = time.monotonic()
         process = subprocess.Popen(
             [sys.executable, "-m", "township_app.cli", "--home", str(home), "sync"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        # Imports take ~0.4 s: from then on the round packs, uploads, pushes and pulls.
-        time.sleep(rng.uniform(0.4, window))
+        typical = statistics.median(lengths[-9:]) if len(lengths) >= 3 else None
+        deadline = started + (rng.uniform(0.5, 0.95) * typical if typical else 60.0)
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.005)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
-            window = min(1.5, window * 1.05)
         else:
-            window = max(0.55, window * 0.85)
+            lengths.append(time.monotonic() - started)
         process.wait(10)
     assert kills >= 50, f"only {kills} kills in {attempts} rounds"
     for _ in range(10):
