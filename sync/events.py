@@ -30,6 +30,9 @@ COMPLETED = "completed"  # 办结, with the result
 WITHDRAWN = "withdrawn"  # 撤回 by the applicant
 DECIDED = "decided"  # 审批: the deciding unit above approves or refuses (written at central)
 RETURNED = "returned"  # 退回补正: the unit above returns the case for a supplement (central)
+DELIVERED = "delivered"  # 送达: the decision was handed to the applicant (township)
+PETITIONED = "petitioned"  # 复核申请或投诉, registered at the window against a case (township)
+PETITION_ANSWERED = "petition_answered"  # the supervisor's answer to a petition (central)
 
 CENTRAL_WRITER = "central"  # the writer id of events written at the central server
 
@@ -44,6 +47,9 @@ EVENT_TYPES = (
     WITHDRAWN,
     DECIDED,
     RETURNED,
+    DELIVERED,
+    PETITIONED,
+    PETITION_ANSWERED,
 )
 
 EVENT_LABELS = {
@@ -57,6 +63,9 @@ EVENT_LABELS = {
     WITHDRAWN: N_("撤回申请"),
     DECIDED: N_("上级审批"),
     RETURNED: N_("上级退回补正"),
+    DELIVERED: N_("送达"),
+    PETITIONED: N_("复核申请或投诉"),
+    PETITION_ANSWERED: N_("复核或投诉答复"),
 }
 
 GENESIS_HASH = "0" * 64  # the "previous hash" of a writer's first event

@@ -53,6 +53,13 @@ STATE_LABELS = {
 
 ITEM_KINDS = ("immediate", "promised", "forwarded")  # 即办件 / 承诺件 / 上报件
 ROUTE_LEVELS = ("county", "city")
+DELIVERY_METHODS = (
+    "window",
+    "post",
+    "electronic",
+    "agent",
+)  # 窗口领取 / 邮寄 / 电子送达 / 代办员转交
+PETITION_KINDS = ("reexamination", "complaint")  # 复核 / 投诉
 
 # Which event may follow which state. Supplement requests after acceptance pause the clock.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -60,12 +67,15 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     SUPPLEMENT_REQUESTED: (ev.SUPPLEMENT_RECEIVED, ev.REFUSED, ev.WITHDRAWN),
     ACCEPTED: (ev.SUPPLEMENT_REQUESTED, ev.COMPLETED, ev.WITHDRAWN),
     IN_REVIEW: (ev.SUPPLEMENT_REQUESTED, ev.FORWARDED, ev.WITHDRAWN),
-    FORWARDED: (ev.DECIDED, ev.RETURNED),
-    DECIDED: (ev.COMPLETED,),
+    FORWARDED: (ev.DECIDED, ev.RETURNED, ev.FORWARDED),  # a county forwards on to the city
+    DECIDED: (ev.DELIVERED, ev.COMPLETED),
     NOT_ACCEPTED: (),
     COMPLETED: (),
     WITHDRAWN: (),
 }
+# A re-examination request or a complaint, and its answer, may come at any time, even after the end.
+for _state in TRANSITIONS:
+    TRANSITIONS[_state] += (ev.PETITIONED, ev.PETITION_ANSWERED)
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,10 @@ class CaseState:
     opinion: Mapping[str, Any] | None = None
     withdrawal_reason: str | None = None
     supplement_note: str = ""
+    agency_code: str | None = None  # the village agency point that took a proxy application
+    opinions: tuple[Mapping[str, Any], ...] = ()  # this round's opinions, one per level forwarded
+    delivery: Mapping[str, Any] | None = None
+    petitions: tuple[Mapping[str, Any], ...] = ()
     last_event_id: str = ""
     last_at: str = ""
     event_count: int = 0
@@ -120,6 +134,12 @@ class CaseState:
         values["materials"] = tuple(values["materials"])
         values["missing"] = tuple(values["missing"])
         values["pauses"] = tuple((start, end) for start, end in values["pauses"])
+        # Projections stored before a field existed lack it: rebuild what the fold would give.
+        opinions = values.get("opinions")
+        if opinions is None:
+            opinions = [values["opinion"]] if values.get("opinion") else []
+        values["opinions"] = tuple(opinions)
+        values["petitions"] = tuple(values.get("petitions", ()))
         return cls(**values)
 
 
@@ -313,6 +333,11 @@ def _registered(event: ev.Event) -> CaseState:
         raise InvalidInput(N_("绿色通道标记不正确。"), field="green_channel")
     proxy_raw = p.get("proxy")
     org_code = _text(p, "org_code", N_("缺少受理单位。"))
+    # A village agency point registers for its township: the township accepts and holds the case,
+    # the village keeps seeing it.
+    agency_code = _text(p, "agency_code", N_("代办点编码不正确。"), required=False) or None
+    if agency_code is not None and channel != "village":
+        raise InvalidInput(N_("只有村代办点的申请才有代办点编码。"), field="agency_code")
     return CaseState(
         case_id=event.case_id,
         case_number=_text(p, "case_number", N_("缺少办件编号。")),
@@ -327,6 +352,7 @@ def _registered(event: ev.Event) -> CaseState:
         proxy=None if proxy_raw is None else _person(proxy_raw, with_address=False, day=event.day),
         materials=_materials(p.get("materials")),
         registered_at=event.at,
+        agency_code=agency_code,
         last_event_id=event.event_id,
         last_at=event.at,
         event_count=1,
@@ -416,16 +442,34 @@ def _accepted(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseSt
 
 
 def _forwarded(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
+    onward = state.state == FORWARDED
+    if onward:
+        # Only the unit holding the case above may forward it on (a county to the city), and only
+        # as far as the item's route goes.
+        _from_above(event)
+        if len(state.opinions) >= len(state.item["route"]):
+            raise NotAllowed(N_("该事项的审批层级已到最高一级，不能再上报。"))
     opinion = _text(p, "opinion", N_("上报前必须填写初审意见。"))
     conclusion = p.get("conclusion")
     if conclusion not in ("agree", "disagree"):
         raise InvalidInput(N_("请选择初审结论（同意上报或不同意）。"), field="conclusion")
     to_org = _text(p, "to_org", N_("缺少上报单位。"))
+    given = {
+        "opinion": opinion,
+        "conclusion": conclusion,
+        "by": event.actor,
+        "at": event.at,
+        "by_org": state.holder_code,
+        "to_org": to_org,
+    }
+    if onward:
+        return _with(state, holder_code=to_org, opinions=state.opinions + (given,))
     return _with(
         state,
         state=FORWARDED,
         holder_code=to_org,
         opinion={"opinion": opinion, "conclusion": conclusion, "by": event.actor, "at": event.at},
+        opinions=(given,),
     )
 
 
@@ -460,6 +504,8 @@ def _from_above(event: ev.Event) -> None:
 
 def _decided(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
     _from_above(event)
+    if len(state.opinions) < len(state.item["route"]):
+        raise NotAllowed(N_("该事项须报上一级审批，本级不能直接审批，请转报。"))
     outcome = p.get("outcome")
     if outcome not in ("approved", "refused"):
         raise InvalidInput(N_("请选择审批结果（批准或不予批准）。"), field="outcome")
@@ -479,7 +525,66 @@ def _returned(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseSt
     # A return is a supplement request from above: the case comes back to the township's review,
     # and the promised limit pauses until the materials come.
     following = _supplement_requested(_with(state, state=IN_REVIEW), event, p)
-    return _with(following, holder_code=state.org_code)
+    return _with(following, holder_code=state.org_code, opinions=())
+
+
+def _delivered(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
+    if state.delivery is not None:
+        raise NotAllowed(N_("审批结果已经送达，不能重复登记送达。"))
+    method = p.get("method")
+    if method not in DELIVERY_METHODS:
+        raise InvalidInput(N_("请选择送达方式。"), field="method")
+    delivery = {
+        "method": method,
+        "recipient": _text(p, "recipient", N_("请填写签收人。")),
+        "note": _text(p, "note", "", required=False),
+        "by": event.actor,
+        "at": event.at,
+    }
+    return _with(state, delivery=delivery)
+
+
+def _petitioned(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
+    kind = p.get("kind")
+    if kind not in PETITION_KINDS:
+        raise InvalidInput(N_("请选择复核申请或投诉。"), field="kind")
+    refused = state.state == NOT_ACCEPTED or (
+        state.result is not None and state.result.get("outcome") == "refused"
+    )
+    if kind == "reexamination" and not refused:
+        raise NotAllowed(N_("只有不予受理或不予批准的办件才能申请复核。"))
+    petition = {
+        "petition_id": event.event_id,
+        "kind": kind,
+        "text": _text(p, "text", N_("请填写复核或投诉的内容。")),
+        "contact": _text(p, "contact", "", required=False),
+        "by": event.actor,
+        "at": event.at,
+        "answer": None,
+    }
+    return _with(state, petitions=state.petitions + (petition,))
+
+
+def _petition_answered(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
+    _from_above(event)
+    petition_id = _text(p, "petition_id", N_("缺少所答复的复核或投诉。"))
+    petitions = list(state.petitions)
+    index = next(
+        (i for i, petition in enumerate(petitions) if petition["petition_id"] == petition_id), None
+    )
+    if index is None:
+        raise InvalidInput(N_("该办件没有这项复核申请或投诉。"), field="petition_id")
+    petition = petitions[index]
+    if petition["answer"] is not None:
+        raise NotAllowed(N_("这项复核申请或投诉已经答复过了。"))
+    answer = {
+        "text": _text(p, "answer", N_("请填写答复内容。")),
+        "by": event.actor,
+        "by_org": _text(p, "by_org", N_("缺少答复单位。")),
+        "at": event.at,
+    }
+    petitions[index] = {**petition, "answer": answer}
+    return _with(state, petitions=tuple(petitions))
 
 
 _STEPS = {
@@ -492,4 +597,7 @@ _STEPS = {
     ev.WITHDRAWN: _withdrawn,
     ev.DECIDED: _decided,
     ev.RETURNED: _returned,
+    ev.DELIVERED: _delivered,
+    ev.PETITIONED: _petitioned,
+    ev.PETITION_ANSWERED: _petition_answered,
 }
