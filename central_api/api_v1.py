@@ -153,6 +153,28 @@ def announce_blob() -> Any:
     )
 
 
+@bp.post("/blobs/<sha256>")
+def create_blob_with_upload(sha256: str) -> Any:
+    """Announce an upload and append its first chunk in one request (tus creation-with-upload)."""
+    _caller()
+    _octet_stream()
+    length = request.headers.get("Upload-Length", "")
+    if not length.isdigit():
+        raise Refusal(stages.MALFORMED_REQUEST, "缺少或无法识别 Upload-Length。")
+    return jsonify(
+        blobs.create_with_upload(
+            _store(),
+            _home(),
+            sha256,
+            int(length),
+            request.headers.get("Upload-Media-Type"),
+            request.headers.get("Upload-Checksum"),
+            request.get_data(cache=True),
+            utc_now(),
+        )
+    )
+
+
 @bp.get("/blobs/<sha256>")
 def blob_status(sha256: str) -> Any:
     """Tell how much of a blob the server holds."""
@@ -164,11 +186,7 @@ def blob_status(sha256: str) -> Any:
 def upload_chunk(sha256: str) -> Any:
     """Append one checksummed chunk of a blob at the held offset."""
     _caller()
-    if request.mimetype != "application/offset+octet-stream":
-        raise Refusal(
-            stages.MALFORMED_REQUEST,
-            "分块上传的 Content-Type 应为 application/offset+octet-stream。",
-        )
+    _octet_stream()
     return jsonify(
         blobs.append_chunk(
             _store(),
@@ -203,6 +221,14 @@ def read_feed() -> Any:
         raise Refusal(stages.MALFORMED_REQUEST, "after 不能为负数，limit 应在 1 到 500 之间。")
     page = publish.feed_page(_store(), device["org_code"], after, limit)
     return jsonify(**page, server_time=int(utc_now().timestamp()))
+
+
+def _octet_stream() -> None:
+    if request.mimetype != "application/offset+octet-stream":
+        raise Refusal(
+            stages.MALFORMED_REQUEST,
+            "分块上传的 Content-Type 应为 application/offset+octet-stream。",
+        )
 
 
 def bundle_envelopes(body: bytes) -> list[bytes]:

@@ -93,6 +93,28 @@ def announce_blob(
         return _answer(row)
 
 
+def create_with_upload(
+    store: CentralStore,
+    home: Path,
+    sha256: str,
+    size: int,
+    media_type: Any,
+    checksum_header: str | None,
+    chunk: bytes,
+    now: datetime,
+) -> dict[str, Any]:
+    """Announce an upload and append its first chunk, if central holds none of it yet.
+
+    One request instead of two for every blob that fits in one chunk (most scans of a page). A
+    blob central already holds in part or whole is only announced: the answer's offset tells the
+    device where to go on, exactly as after ``announce_blob``.
+    """
+    status = announce_blob(store, home, sha256, size, media_type, now)
+    if status["complete"] or status["offset"] != 0 or not chunk:
+        return status
+    return append_chunk(store, home, sha256, "0", checksum_header, chunk)
+
+
 def blob_status(store: CentralStore, sha256: str) -> dict[str, Any]:
     """Tell how much of a blob is held."""
     with store.reading() as c:

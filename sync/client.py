@@ -9,6 +9,8 @@ time: the device's clock never decides whether its work is accepted.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -132,16 +134,24 @@ class CentralClient:
             "POST", "/blobs", body={"sha256": sha256, "size": size, "media_type": media_type}
         )
 
+    def create_blob(
+        self, sha256: str, size: int, media_type: str, first_chunk: bytes
+    ) -> dict[str, Any]:
+        """Announce an upload with its first chunk in the same request; returns the offset."""
+        headers = {
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Length": str(size),
+            "Upload-Media-Type": media_type,
+            "Upload-Checksum": _checksum(first_chunk),
+        }
+        return self._call("POST", f"/blobs/{sha256}", raw=first_chunk, headers=headers)
+
     def send_chunk(self, sha256: str, offset: int, chunk: bytes) -> dict[str, Any]:
         """Send one chunk at an offset, with its checksum; returns the new offset."""
-        import base64
-        import hashlib
-
-        checksum = base64.b64encode(hashlib.sha256(chunk).digest()).decode("ascii")
         headers = {
             "Content-Type": "application/offset+octet-stream",
             "Upload-Offset": str(offset),
-            "Upload-Checksum": f"sha256 {checksum}",
+            "Upload-Checksum": _checksum(chunk),
         }
         return self._call("PATCH", f"/blobs/{sha256}", raw=chunk, headers=headers)
 
@@ -223,3 +233,8 @@ def _retry_after(value: str | None) -> float | None:
     if value and value.strip().isdigit():
         return float(value.strip())
     return None
+
+
+def _checksum(chunk: bytes) -> str:
+    """Return the Upload-Checksum header value of a chunk."""
+    return "sha256 " + base64.b64encode(hashlib.sha256(chunk).digest()).decode("ascii")

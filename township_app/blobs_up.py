@@ -1,8 +1,8 @@
 """Attachments up: the scans named by waiting bundles, in resumable chunks, several at a time.
 
-In the manner of tus (protocol 13.7): announce the upload before any byte, ask central what it holds,
-send chunks with their checksum, go on from central's offset after a cut. A blob central holds
-completely is never sent again.
+In the manner of tus (protocol 13.7): announce the upload with its first chunk (creation-with-upload),
+ask central what it holds, send chunks with their checksum, go on from central's offset after a cut.
+A blob central holds completely is never sent again.
 """
 
 from __future__ import annotations
@@ -112,6 +112,33 @@ def _mark_complete(store: Store, digests: list[str], now: datetime) -> int:
     return count
 
 
+def _create(
+    client: CentralClient, path: Path, attachment: Mapping[str, Any], link: LinkState
+) -> dict[str, Any]:
+    """Announce a blob with its first chunk (one request for a blob that fits in one chunk).
+
+    Whatever goes wrong with that request, the blob is announced the plain way and the chunk
+    loop finds out from central's answer where to go on: a cut, a checksum or a hash mismatch
+    are all handled there.
+    """
+    sha256, size, media_type = (
+        attachment["sha256"],
+        int(attachment["size"]),
+        attachment["media_type"],
+    )
+    with open(path, "rb") as source:
+        first = source.read(link.chunk_size)
+    try:
+        return client.create_blob(sha256, size, media_type, first)
+    except Offline:
+        link.clean_run = 0
+        link.chunk_size = MIN_CHUNK
+    except ApiError as error:
+        if error.code not in (stages.CHUNK_CHECKSUM_MISMATCH, stages.BLOB_HASH_MISMATCH):
+            raise
+    return client.start_blob(sha256, size, media_type)
+
+
 @dataclass
 class LinkState:
     """The chunk size the link has borne so far in this round, and how long it has held."""
@@ -131,7 +158,7 @@ def upload_blob(
     sha256, size = attachment["sha256"], int(attachment["size"])
     if not path.exists() or path.stat().st_size != size:
         raise BlobUnavailable(N_("附件文件缺失或大小不符：%(sha)s…"), sha=sha256[:12])
-    answer = client.start_blob(sha256, size, attachment["media_type"])
+    answer = _create(client, path, attachment, link)
     offset, complete = int(answer.get("offset", 0)), bool(answer.get("complete"))
     restarted = False
     checksum_failures = 0

@@ -122,3 +122,51 @@ def test_unknown_blob_is_not_found(device: FakeDevice) -> None:
     with pytest.raises(ApiError) as refused:
         device.client().blob_status("cd" * 32)
     assert (refused.value.status, refused.value.code) == (404, stages.NOT_FOUND)
+
+
+def test_small_blob_goes_up_whole_in_its_creation_request(device: FakeDevice) -> None:
+    data, digest = _scan(200 * 1024)
+    client = device.client()
+    answer = client.create_blob(digest, len(data), "image/jpeg", data)
+    assert answer == {"sha256": digest, "size": len(data), "offset": len(data), "complete": True}
+    scan = {"sha256": digest, "size": len(data), "media_type": "image/jpeg", "filename": "a.jpg"}
+    assert device.push(device.pack(device.forwarded_case(files=[scan])))[0]["status"] == "accepted"
+
+
+def test_creation_request_of_a_blob_held_in_part_appends_nothing(device: FakeDevice) -> None:
+    data, digest = _scan()
+    client = device.client()
+    assert client.create_blob(digest, len(data), "image/jpeg", data[:CHUNK])["offset"] == CHUNK
+    # The answer was lost; the device starts the blob again with a bigger first chunk.
+    again = client.create_blob(digest, len(data), "image/jpeg", data[: 2 * CHUNK])
+    assert (again["offset"], again["complete"]) == (CHUNK, False)
+
+
+def test_creation_request_with_a_wrong_checksum_keeps_only_the_announcement(
+    device: FakeDevice,
+) -> None:
+    data, digest = _scan(1000)
+    response = signed_call(
+        device, "POST", f"/api/v1/blobs/{digest}", data,
+        headers={
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Length": str(len(data)),
+            "Upload-Media-Type": "image/jpeg",
+            "Upload-Checksum": checksum_for(data[1:]),
+        },
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == stages.CHUNK_CHECKSUM_MISMATCH
+    assert device.client().blob_status(digest)["offset"] == 0
+
+
+def test_creation_request_without_a_length_is_refused(device: FakeDevice) -> None:
+    data, digest = _scan(1000)
+    response = signed_call(
+        device, "POST", f"/api/v1/blobs/{digest}", data,
+        headers={"Content-Type": "application/offset+octet-stream", "Upload-Checksum": checksum_for(data)},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == stages.MALFORMED_REQUEST
+    with pytest.raises(ApiError):
+        device.client().blob_status(digest)

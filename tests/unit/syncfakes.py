@@ -71,6 +71,14 @@ class FakeCentral:
         self.blob_sizes[sha256] = size
         return self._blob(sha256)
 
+    def create_blob(
+        self, sha256: str, size: int, media_type: str, first_chunk: bytes
+    ) -> dict[str, Any]:
+        status = self.start_blob(sha256, size, media_type)
+        if status["complete"] or status["offset"] or not first_chunk:
+            return status
+        return self.send_chunk(sha256, 0, first_chunk)
+
     def clone(self) -> FakeCentral:
         return self  # one fake server; its calls are quick enough to need no lock here
 
