@@ -316,3 +316,22 @@ def test_admin_only_pages_refuse_reviewers(county: PageSession) -> None:
 
 def test_blob_folder_is_where_scans_come_from(central_home: Path) -> None:
     assert (central_home / "secret_key").exists()
+
+
+def test_pdf_scan_is_framed_in_the_page_and_other_types_are_only_downloads(
+    device: FakeDevice, county: PageSession
+) -> None:
+    pdf = upload_scan(device, b"%PDF-1.4\n%%EOF\n" + uuid.uuid4().bytes, "application/pdf", "a.pdf")
+    html = upload_scan(
+        device, b"<script>alert(1)</script>" + uuid.uuid4().bytes, "text/html", "x.html"
+    )
+    number = push_forwarded(device, files=[pdf, html])[0].payload["case_number"]
+    page = county.get(f"/review/cases/{number}")
+    assert f'<iframe src="/review/cases/{number}/files/{pdf["sha256"]}"' in page.text
+    framed = county.get(f"/review/cases/{number}/files/{pdf['sha256']}")
+    assert framed.headers["Content-Type"] == "application/pdf"
+    assert "frame-ancestors 'self'" in framed.headers["Content-Security-Policy"]
+    download = county.get(f"/review/cases/{number}/files/{html['sha256']}")
+    assert download.headers["Content-Type"] == "application/octet-stream"
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
