@@ -97,7 +97,8 @@ def _decide(number: str, action: str) -> Any:
         if action == "approve":
             decisions.decide_case(
                 get_store(), key, number, outcome="approved",
-                document_number=form.get("document_number", ""), **common,
+                document_number=form.get("document_number", ""),
+                require_document_number=True, **common,
             )  # fmt: skip
             message = gettext("已批准，审批结果已发送至乡镇。")
         elif action == "refuse":

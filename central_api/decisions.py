@@ -34,6 +34,7 @@ def decide_case(
     now: datetime,
     document_number: str = "",
     reasons: str = "",
+    require_document_number: bool = False,
 ) -> Event:
     """Approve or refuse a forwarded case held by ``by_org`` and send the decision down."""
     payload = {
@@ -46,7 +47,8 @@ def decide_case(
 
     def check(state: CaseState) -> None:
         held(state)
-        if outcome == "approved" and not payload["document_number"]:
+        # The reviewers' page always asks for it; the CLI leaves it to the operator.
+        if require_document_number and outcome == "approved" and not payload["document_number"]:
             raise InvalidInput(N_("批准须填写审批文号。"), field="document_number")
         if outcome == "refused" and not payload["reasons"]:
             raise InvalidInput(N_("不予批准必须说明理由。"), field="reasons")
