@@ -11,10 +11,17 @@ from central_api import keys, settings
 from central_api.store import CentralStore
 from sync.events import utc_now
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the central server app: settings, database, central key and the /api/v1 blueprint."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
     app.config.from_mapping(settings.from_environment())
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
@@ -32,6 +39,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from central_api import api_v1
 
     app.register_blueprint(api_v1.bp)
+
+    from central_api import reviewer_pages
+
+    reviewer_pages.init_app(app, exempt=[api_v1.bp])
 
     @app.get("/healthz")
     def healthz() -> Any:

@@ -54,6 +54,10 @@ def _state(text: str) -> CaseState:
     return CaseState.from_dict(json.loads(text))
 
 
+def _open_petitions(state: CaseState) -> int:
+    return sum(1 for petition in state.petitions if petition["answer"] is None)
+
+
 class LogStore:
     """The case-log half of ``CentralStore`` (mixed in; it shares the engine and lock helpers)."""
 
@@ -202,6 +206,11 @@ class LogStore:
                         "state": s.state,
                         "state_json": state_json(s),
                         "updated_at": s.last_at,
+                        "item_code": s.item["code"][:40],
+                        "item_name": s.item["name"],
+                        "applicant_name": s.applicant["name"],
+                        "accepted_on": s.accepted_on,
+                        "open_petitions": _open_petitions(s),
                     }
                     for s in new
                 ],
@@ -215,6 +224,8 @@ class LogStore:
                     state=bindparam("state"),
                     state_json=bindparam("state_json"),
                     updated_at=bindparam("updated_at"),
+                    accepted_on=bindparam("accepted_on"),
+                    open_petitions=bindparam("open_petitions"),
                 )
             )
             c.execute(
@@ -226,6 +237,8 @@ class LogStore:
                         "state": s.state,
                         "state_json": state_json(s),
                         "updated_at": s.last_at,
+                        "accepted_on": s.accepted_on,
+                        "open_petitions": _open_petitions(s),
                     }
                     for s in changed
                 ],

@@ -152,6 +152,15 @@ cases = Table(
     Column("state", String(24), nullable=False),
     Column("state_json", Text, nullable=False),
     Column("updated_at", String(32), nullable=False),
+    # Copied from the state so the reviewers' inbox filters and searches in SQL.
+    Column("item_code", String(40), nullable=False, server_default=""),
+    Column("item_name", Text, nullable=False, server_default=""),
+    Column("applicant_name", Text, nullable=False, server_default=""),
+    Column("accepted_on", String(10)),
+    Column("open_petitions", Integer, nullable=False, server_default="0"),
+    Index("cases_holder_state", "holder_code", "state"),
+    Index("cases_item_code", "item_code"),
+    Index("cases_open_petitions", "open_petitions", "org_code"),
 )
 
 feed = Table(
@@ -221,6 +230,19 @@ chain_heads = Table(
     Column("writer", String(36), primary_key=True),
     Column("writer_seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# Log-ins, failed log-ins, lockouts and admin actions of central users (the case log records the rest).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("username", String(32), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("remote_addr", String(64), nullable=False),
+    Index("audit_log_username", "username", "id"),
 )
 
 # Growing serial numbers of what the feed publishes (catalogue, org tree): a lower one is a rollback.

@@ -31,6 +31,15 @@ SETTINGS = (
     Setting("FEED_PAGE_SIZE", 200, "Feed entries per page when the device does not say."),
     Setting("MAX_BATCH", 500, "Most bundles accepted in one request."),
     Setting("MAX_REQUEST_MB", 64, "Largest request body, in MB."),
+    Setting(
+        "SESSION_IDLE_MINUTES", 30, "A reviewer's session ends after this long without a request."
+    ),
+    Setting(
+        "SESSION_MAX_HOURS", 10, "A reviewer's session ends this long after log-in, busy or not."
+    ),
+    Setting("LOCKOUT_ATTEMPTS", 5, "Failed log-ins in a row that lock a central account."),
+    Setting("LOCKOUT_MINUTES", 15, "How long a locked central account stays locked."),
+    Setting("INBOX_PAGE_SIZE", 20, "Cases per page of the reviewers' inbox."),
 )
 
 

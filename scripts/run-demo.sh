@@ -40,7 +40,9 @@ cat <<TEXT
 便民 township app (demo data, syncing): http://127.0.0.1:${TOWNSHIP_PORT}/
   窗口人员 chuangkou / demo-clerk-2026    初审 shenhe / demo-reviewer-2026
   村代办员 daiban / demo-agent-2026        管理员 admin / demo-admin-2026
-便民 central server: ${CENTRAL_URL}/healthz  (decisions for now: .venv/bin/bianmin-central --home ${CENTRAL_HOME} decide ...)
+便民 central review pages: ${CENTRAL_URL}/auth/login
+  县级审批 xianshen / demo-county-2026    市级审批 shishen / demo-city-2026
+  电子监察 jiancha / demo-supervisor-2026  系统管理 admin / demo-admin-2026
 
 TEXT
 BIANMIN_HOME="$TOWNSHIP_HOME" BIANMIN_CENTRAL_URL="$CENTRAL_URL" "$BIN/bianmin-township" serve --port "$TOWNSHIP_PORT"

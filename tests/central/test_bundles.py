@@ -264,7 +264,7 @@ def test_central_chain_continues_across_decisions(
     seqs = [e.writer_seq for e in central]
     assert seqs == sorted(seqs) and len(set(seqs)) == 3
     deciding_twice = cases[0][0].payload["case_number"]
-    with pytest.raises(RuntimeError, match="不在"):
+    with pytest.raises(RuntimeError, match="已经审批（不予批准），不能重复审批"):
         central_cli(
             central_home, database_url, "decide", deciding_twice, "--approve",
             "--by-org", "370613", "--actor", "xianshen",

@@ -1,0 +1,39 @@
+"""Page languages of the central server: Chinese first (the messages' source language), through
+Flask-Babel so that an English catalogue can follow under central_api/translations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, session
+from flask_babel import Babel, gettext
+
+from sync.errors import DomainError
+
+# Flask-Babel resolves a zh_CN default to zh_Hans_CN: the catalogue folder must be named so.
+LANGUAGES = {"zh": "zh_Hans_CN", "en": "en"}
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    """Pick the page language: the user's choice, else Chinese."""
+    return LANGUAGES.get(session.get("lang", "zh"), LANGUAGES["zh"])
+
+
+def translate_error(error: DomainError) -> str:
+    """Return a domain error's message in the page's language."""
+    template = gettext(error.template) if error.template else ""
+    if error.params:
+        params = {k: gettext(v) if isinstance(v, str) else v for k, v in error.params.items()}
+        return template % params
+    return template
+
+
+def init_app(app: Flask) -> None:
+    """Set up Flask-Babel for the central pages with Chinese as the default."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")
+    app.config.setdefault(
+        "BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations")
+    )
+    babel.init_app(app, locale_selector=select_locale)

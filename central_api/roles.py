@@ -1,0 +1,55 @@
+"""Roles of central users and what each may do: the one table the pages and tests read.
+
+Scoping by unit comes on top of the permission: a reviewer sees and decides only the cases their
+own unit holds (``holder_code``); a supervisor sees, read only, every case of the units under theirs.
+"""
+
+from __future__ import annotations
+
+from sync.errors import N_, NotAllowed
+
+COUNTY_REVIEWER = "county_reviewer"  # 县级审批人员
+CITY_REVIEWER = "city_reviewer"  # 市级审批人员
+SUPERVISOR = "supervisor"  # 电子监察
+ADMIN = "admin"  # 系统管理员
+
+ROLES = (COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, ADMIN)
+REVIEWERS = frozenset({COUNTY_REVIEWER, CITY_REVIEWER})
+
+ROLE_LABELS = {
+    COUNTY_REVIEWER: N_("县级审批人员"),
+    CITY_REVIEWER: N_("市级审批人员"),
+    SUPERVISOR: N_("电子监察人员"),
+    ADMIN: N_("系统管理员"),
+}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "view_cases": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR}),
+    "view_scans": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR}),
+    "view_full_id": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),  # and only the holding unit's
+    "decide": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),  # approve, refuse, return
+    "forward_on": frozenset({COUNTY_REVIEWER}),  # a city-route case on to the city
+    "answer_petitions": frozenset({SUPERVISOR}),
+    "manage_users": frozenset({ADMIN}),
+}
+
+# Where each role lands after log-in (an endpoint name).
+HOME = {
+    COUNTY_REVIEWER: "inbox.index",
+    CITY_REVIEWER: "inbox.index",
+    SUPERVISOR: "inbox.index",
+    ADMIN: "users.index",
+}
+
+
+def may(role: str, permission: str) -> bool:
+    """Tell whether a role has a permission."""
+    return role in PERMISSIONS[permission]
+
+
+def require_permission(role: str, permission: str) -> None:
+    """Refuse with a clear message unless the role has the permission."""
+    if not may(role, permission):
+        raise NotAllowed(
+            N_("您的岗位（%(role)s）无权进行此项操作。"), role=ROLE_LABELS.get(role, role)
+        )

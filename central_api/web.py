@@ -1,0 +1,232 @@
+"""What every central page shares: CSRF, sessions that end, security headers, template helpers, and
+the one place where domain errors become page messages (the device API keeps its JSON errors)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from central_api import i18n, roles
+from central_api.case_record import NOT_FOUND
+from central_api.review_store import ReviewStore
+from central_api.store import CentralStore
+from sync import events as ev
+from sync import fold
+from sync.case_clock import case_deadline
+from sync.deadlines import WorkingCalendar
+from sync.errors import N_, CalendarUnknown, Conflict, DomainError, InvalidInput, NotAllowed
+from sync.events import CHINA_TZ, parse_time, utc_now
+from sync.ids import mask_resident_id
+
+log = logging.getLogger(__name__)
+
+csrf = CSRFProtect()
+
+LIGHT_LABELS = {
+    "green": N_("正常"),
+    "yellow": N_("临近到期"),
+    "red": N_("已超期"),
+    "paused": N_("暂停计时"),
+    "unknown": N_("日历未发布"),
+}
+ITEM_KIND_LABELS = {"immediate": N_("即办件"), "promised": N_("承诺件"), "forwarded": N_("上报件")}
+
+
+def get_store() -> CentralStore:
+    """Return the app's central store."""
+    return current_app.extensions["central_store"]
+
+
+def reviews() -> ReviewStore:
+    """Return the reviewers' SQL over the app's store."""
+    return ReviewStore(get_store())
+
+
+def now() -> datetime:
+    """Return the current time (UTC)."""
+    return utc_now()
+
+
+def today() -> date:
+    """Return today's date in China."""
+    return now().astimezone(CHINA_TZ).date()
+
+
+def get_calendar() -> WorkingCalendar:
+    """Return the working-day calendar with every year central has published laid over it."""
+    if "calendar" not in g:
+        g.calendar = WorkingCalendar(reviews().calendars())
+    return g.calendar
+
+
+def remote_addr() -> str:
+    """Return the client's address for the audit trail."""
+    return request.remote_addr or ""
+
+
+def is_htmx() -> bool:
+    """Tell whether htmx asked for a partial (not a boosted full-page navigation)."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+
+
+def render_page(full: str, partial: str, status: int = 200, **context: Any) -> Response:
+    """Render the full page, or only its partial when htmx asks; both come from one template."""
+    template = partial if is_htmx() else full
+    response = current_app.make_response((render_template(template, **context), status))
+    response.vary.add("HX-Request")
+    return response
+
+
+def error_page(message: str, status: int) -> tuple[str, int]:
+    """Render the plain error page with a message for people."""
+    return render_template("central/error.html", message=message, status=status), status
+
+
+def _domain_error(error: DomainError) -> Any:
+    status = {NotAllowed: 403, Conflict: 409, CalendarUnknown: 422, InvalidInput: 422}.get(
+        type(error), 422
+    )
+    if error.template == NOT_FOUND:
+        status = 404
+    return error_page(i18n.translate_error(error), status)
+
+
+def _http_error(error: HTTPException) -> Any:
+    if isinstance(error, CSRFError):
+        return error_page(gettext("页面已过期或表单来源不明，请刷新页面后重新提交。"), 400)
+    messages = {
+        404: gettext("没有找到这个页面。"),
+        405: gettext("不支持这种操作方式。"),
+        400: gettext("请求不完整或格式不正确。"),
+    }
+    status = error.code or 500
+    return error_page(messages.get(status, gettext("请求无法处理。")), status)
+
+
+def _server_error(error: Exception) -> Any:
+    # The reviewer sees a plain message; the details go to the log (which holds no personal data).
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return error_page(
+        gettext("系统出现意外错误，本次操作没有保存。请稍后重试或联系信息化人员。"), 500
+    )
+
+
+def page_errors(bp: Blueprint) -> Blueprint:
+    """Give a page blueprint HTML error pages (the app-wide handlers answer the device API's JSON)."""
+    bp.register_error_handler(DomainError, _domain_error)
+    bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(Exception, _server_error)
+    return bp
+
+
+def _enforce_session() -> Any:
+    """Load the logged-in user; end sessions too old, idle too long (cookie expiry) or disabled."""
+    g.user = None
+    if request.endpoint in (None, "static") or request.blueprint == "api_v1":
+        return None
+    if not session.get("user_id"):
+        return None
+    max_age = timedelta(hours=int(current_app.config["SESSION_MAX_HOURS"])).total_seconds()
+    if datetime.now(UTC).timestamp() - session.get("login_at", 0) > max_age:
+        session.clear()
+        return redirect(url_for("auth.login", expired=1))
+    user = reviews().user_by_id(session["user_id"])
+    if user is None or not user["active"]:
+        session.clear()
+        return redirect(url_for("auth.login"))
+    g.user = user
+    session.modified = True  # slide the idle timeout
+    return None
+
+
+def _security_headers(response: Response) -> Response:
+    if request.blueprint == "api_v1":
+        return response
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
+        " frame-ancestors 'none'; form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if session.get("user_id"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def local_time(text: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Show a stored UTC time in China time."""
+    if not text:
+        return ""
+    return parse_time(text).astimezone(CHINA_TZ).strftime(fmt)
+
+
+def _template_helpers() -> dict[str, Any]:
+    user = g.get("user")
+    return {
+        "current_user": user,
+        "may": (lambda permission: bool(user) and roles.may(user["role"], permission)),
+        "role_label": lambda role: gettext(roles.ROLE_LABELS.get(role, role)),
+        "state_label": lambda state: gettext(fold.STATE_LABELS.get(state, state)),
+        "event_label": lambda t: gettext(ev.EVENT_LABELS.get(t, t)),
+        "kind_label": lambda kind: gettext(ITEM_KIND_LABELS.get(kind, kind)),
+        "light_label": lambda light: gettext(LIGHT_LABELS.get(light, light)),
+        "deadline": lambda state: case_deadline(state, today(), get_calendar()),
+        "lang": session.get("lang", "zh"),
+    }
+
+
+def _secret_key(home: Path) -> str:
+    # In the data folder every worker shares, so a session is good on any worker and survives a
+    # restart; created exclusively, so two workers starting together agree on one key.
+    path = home / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def init_app(app: Flask, exempt: list[Blueprint]) -> None:
+    """Wire sessions, CSRF (not for the signed device API), languages, headers and helpers."""
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(Path(app.config["CENTRAL_HOME"]))
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="bianmin_central",
+        WTF_CSRF_TIME_LIMIT=None,  # the session's own expiry bounds the token
+    )
+    app.permanent_session_lifetime = timedelta(minutes=int(app.config["SESSION_IDLE_MINUTES"]))
+    csrf.init_app(app)
+    for blueprint in exempt:
+        csrf.exempt(blueprint)
+    i18n.init_app(app)
+    app.before_request(_enforce_session)
+    app.after_request(_security_headers)
+    app.context_processor(_template_helpers)
+    app.jinja_env.filters["mask_id"] = mask_resident_id
+    app.jinja_env.filters["local_time"] = local_time
