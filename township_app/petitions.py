@@ -38,7 +38,7 @@ def index() -> Any:
         rows=rows,
         page=page,
         has_next=has_next,
-        status=status,
+        petition_status=status,
         total=found.count_petitions(status=status, village_code=village),
         org_names=get_store().org_names(),
     )
