@@ -185,7 +185,11 @@ def supplement_received(case_id: str) -> Any:
     def receive() -> None:
         scans = scans_from_request(store, [m["code"] for m in state.materials])
         checked = request.form.getlist("received")
-        if not checked and not scans:
+        # Materials named only in words (a return from above lists them so) have no code to
+        # record: the clerk's tick confirms they came, and the case resumes.
+        in_words = {m["name"] for m in state.missing if not m["code"]}
+        named = [n for n in request.form.getlist("received_other") if n in in_words]
+        if not checked and not scans and not named:
             raise InvalidInput(N_("请勾选收到的补正材料或上传扫描件。"), field="received")
         casework.receive_supplement(
             store, case_id, checked=checked, scans=scans, actor=current_actor(), now=now()

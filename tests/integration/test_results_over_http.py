@@ -113,7 +113,10 @@ def test_the_approval_notice_carries_the_document_number_and_the_seal_lines(desk
     text = paper.text
     assert "准予批准决定书" in text and "莱民审〔2026〕17号" in text
     assert "决定予以批准" in text and "莱山区民政局" in text
-    assert "审批单位：莱山区（盖章）" in text and "送达单位：解甲庄街道便民服务中心（盖章）" in text
+    assert (
+        "审批单位：莱山区民政局（盖章）" in text
+        and "送达单位：解甲庄街道便民服务中心（盖章）" in text
+    )
     assert "送达回证" in text and "签收人（签字）" in text
     assert "行政复议" not in text  # remedies belong on a refusal
 
@@ -215,7 +218,15 @@ def test_a_returned_case_shows_the_list_from_above_and_the_paused_clock(desk):
     assert "暂停计时" in cases
 
     # The materials come: back to preliminary review, where the reviewer forwards it again.
-    back = clerk.post(f"/cases/{case_id}/supplement-received", {"received": "M01"})
+    form = clerk.get(f"/cases/{case_id}").text
+    assert 'name="received_other" value="近三个月银行流水"' in form
+    forged = clerk.post(f"/cases/{case_id}/supplement-received", {"received_other": "别的东西"})
+    assert forged.status_code == 422 and "请勾选收到的补正材料" in forged.text
+    assert state_of(desk["home"], case_id)[0] == "supplement_requested"
+    back = clerk.post(
+        f"/cases/{case_id}/supplement-received",
+        {"received_other": ["近三个月银行流水", "村委会入户调查表"]},
+    )
     assert back.status_code == 200 and "初审中" in back.text
     reviewer = logged_in(desk["url"], "shenhe")
     again = reviewer.post(
