@@ -335,3 +335,27 @@ def test_results_to_deliver_are_listed_oldest_first_by_page_and_village(store, a
     assert more and not last
     assert [c.case_id for c in first + second] == ids[1:] + [other]
     assert found.count_decided(village_code="370613004202") == 1
+
+
+def test_the_results_migration_indexes_petitions_recorded_before_it(store, above, tmp_path):
+    from township_app.migrations import migrations
+    from township_app.store import connect
+
+    case_id = decided_case(store, above)
+    results.register_petition(
+        store, case_id, kind="complaint", text="办理太慢", contact="", actor=CLERK, now=utc_now()
+    )
+    older = Store(connect(tmp_path / "older.db"))
+    migrations.apply(older.db, stop_before="m005_results")
+    with older.write():
+        for event in store.case_events(case_id):
+            older.append_event(event)
+        older.save_case(store.case(case_id))
+    migrations.apply(older.db)
+    indexed = older.db.execute(
+        "SELECT COUNT(*) FROM events INDEXED BY events_petitioned WHERE type = 'petitioned'"
+    ).fetchone()[0]
+    assert indexed == 1
+    rows, _ = ResultsStore(older).petitions(status="open")
+    assert [r["petition"]["text"] for r in rows] == ["办理太慢"]
+    older.close()
