@@ -76,6 +76,20 @@ def test_clerk_prints_the_decision_then_delivers_and_completes(
     expect(page.locator("#deliver-form")).to_have_count(0)
     page.screenshot(path=artifacts / "delivered-and-completed.png", full_page=True)
 
+    # The applicant complains about the wait: registered on the case page, listed as open.
+    page.get_by_text("登记复核申请或投诉").click()
+    page.get_by_label(re.compile("复核申请（")).check()
+    page.get_by_label(re.compile("^内容")).fill("不服")
+    page.get_by_role("button", name="登记并报送上级").click()
+    expect(page.locator("#action-error")).to_contain_text("只有不予受理或不予批准的办件才能申请复核")
+    page.get_by_label(re.compile("投诉（")).check()
+    page.get_by_label(re.compile("^内容")).fill("结果出来后没有及时通知领取。")
+    page.get_by_role("button", name="登记并报送上级").click()
+    expect(page.locator("#petitions")).to_contain_text("待答复")
+    menu.get_by_role("link", name=re.compile("复核与投诉")).click()
+    expect(page.locator("#petition-rows tbody tr")).to_contain_text("结果出来后没有及时通知领取")
+    page.screenshot(path=artifacts / "petitions.png", full_page=True)
+
     menu.get_by_role("link", name=re.compile("待送达")).click()
     expect(page.locator("#result-rows")).to_contain_text("没有待送达的审批结果")
 
@@ -84,6 +98,7 @@ def test_a_case_returned_from_above_waits_at_the_window_with_its_list(
     clerk_page: Page, township: TownshipProcess, artifacts: Path
 ) -> None:
     page = clerk_page
+    page.screenshot(path=artifacts / "home-with-results.png", full_page=True)
     waiting = page.get_by_role("row").filter(has_text="上级退回")
     expect(waiting).to_have_count(1)
     expect(waiting).to_contain_text("暂停计时")
