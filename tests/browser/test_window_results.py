@@ -81,7 +81,9 @@ def test_clerk_prints_the_decision_then_delivers_and_completes(
     page.get_by_label(re.compile("复核申请（")).check()
     page.get_by_label(re.compile("^内容")).fill("不服")
     page.get_by_role("button", name="登记并报送上级").click()
-    expect(page.locator("#action-error")).to_contain_text("只有不予受理或不予批准的办件才能申请复核")
+    expect(page.locator("#action-error")).to_contain_text(
+        "只有不予受理或不予批准的办件才能申请复核"
+    )
     page.get_by_label(re.compile("投诉（")).check()
     page.get_by_label(re.compile("^内容")).fill("结果出来后没有及时通知领取。")
     page.get_by_role("button", name="登记并报送上级").click()
