@@ -9,11 +9,12 @@ from flask import Blueprint, current_app, g, redirect, request, send_file, url_f
 
 from sync.errors import N_, InvalidInput, NotAllowed
 from sync.fold import STATES
-from township_app import casework, roles
+from township_app import casework, results, roles
 from township_app.auth import current_actor, login_required
 from township_app.blobs import blob_path
 from township_app.db import get_store, now
 from township_app.intake import scans_from_request
+from township_app.results_store import ResultsStore
 from township_app.store import CaseFilter
 from township_app.sync_store import SyncStore
 from township_app.web import render_page, translate_error
@@ -30,12 +31,14 @@ def home() -> Any:
     village = g.user["org_code"] if g.user["role"] == "agent" else ""
     queues = {
         state: store.cases_in_state(state, village_code=village, limit=HOME_QUEUE_SIZE)
-        for state in ("draft", "supplement_requested", "accepted", "in_review")
+        for state in ("draft", "supplement_requested", "accepted", "in_review", "decided")
     }
+    waiting = queues["supplement_requested"]
     return render_page(
         "township/home.html",
         "township/home.html",
         queues=queues,
+        returned=ResultsStore(store).returned_case_ids(c.case_id for c in waiting),
         counts=store.state_counts(village_code=village),
         catalogue=store.catalogue_version(),
     )
@@ -79,15 +82,19 @@ def show(case_id: str) -> Any:
 
 
 def case_page(case_id: str, error: str = "", status: int = 200) -> Any:
-    """Render the case page, with a refusal message when an action was refused."""
+    """Render the case page, with a refusal message (and the form as typed) when one was refused."""
     store = get_store()
     state = casework.visible_case(store, case_id, current_actor())
+    events = store.case_events(case_id)
     return render_page(
         "township/cases/show.html",
         "township/cases/show.html",
         status=status,
         case=state,
-        events=store.case_events(case_id),
+        events=events,
+        decision=results.decision_of(events),
+        returned=results.return_from_above(events),
+        typed=request.form if error else {},
         org_names=store.org_names(),
         users={u["username"]: u["display_name"] for u in store.users()},
         show_full_id=roles.may(g.user["role"], "view_full_id"),
@@ -178,7 +185,11 @@ def supplement_received(case_id: str) -> Any:
     def receive() -> None:
         scans = scans_from_request(store, [m["code"] for m in state.materials])
         checked = request.form.getlist("received")
-        if not checked and not scans:
+        # Materials named only in words (a return from above lists them so) have no code to
+        # record: the clerk's tick confirms they came, and the case resumes.
+        in_words = {m["name"] for m in state.missing if not m["code"]}
+        named = [n for n in request.form.getlist("received_other") if n in in_words]
+        if not checked and not scans and not named:
             raise InvalidInput(N_("请勾选收到的补正材料或上传扫描件。"), field="received")
         casework.receive_supplement(
             store, case_id, checked=checked, scans=scans, actor=current_actor(), now=now()

@@ -18,7 +18,7 @@ from sync import events as ev
 from sync.case_numbers import format_case_number, new_query_code
 from sync.errors import N_, Conflict, InvalidForm, InvalidInput, NotAllowed
 from sync.events import business_date, format_time, new_event
-from sync.fold import CaseState, apply_event
+from sync.fold import DECIDED, CaseState, apply_event
 from sync.ids import check_mobile, check_resident_id
 from township_app.blobs import StoredScan
 from township_app.roles import require_permission
@@ -336,6 +336,10 @@ def complete_case(
 ) -> CaseState:
     """Complete (办结) an immediate or promised case with its result."""
     require_permission(actor.role, "complete")
+    found = store.case(case_id)
+    if found is not None and found.state == DECIDED:
+        # The result of a case decided above is the decision itself: see results.py.
+        raise NotAllowed(N_("上级已审批的办件请使用「送达并办结」，结果和文号取自审批决定。"))
     payload = {
         "outcome": outcome,
         "document_number": document_number.strip()[:MAX_NAME],

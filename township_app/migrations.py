@@ -239,3 +239,10 @@ def m004_feed_problem_acknowledgement(db: Database) -> None:
     """Let the admin acknowledge a feed problem, so the header's red mark means something new."""
     db.execute("ALTER TABLE feed_problems ADD COLUMN acknowledged_at TEXT")
     db.execute("ALTER TABLE feed_problems ADD COLUMN acknowledged_by TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m005_results(db: Database) -> None:
+    """Index the re-examination requests and complaints, so their list skips every other event."""
+    # Petitions are a few among millions of events: a partial index holds only them, newest last.
+    db.execute("CREATE INDEX events_petitioned ON events (seq) WHERE type = 'petitioned'")

@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "forward": frozenset({REVIEWER}),
     "complete": frozenset({CLERK, REVIEWER}),
     "withdraw": frozenset({CLERK}),
+    "deliver": frozenset({CLERK, REVIEWER}),  # record delivery (送达) and complete a decided case
+    "petition": frozenset({CLERK}),  # register a re-examination request or a complaint
     "view_cases": frozenset({CLERK, REVIEWER, AGENT, ADMIN}),
     "view_full_id": frozenset({CLERK, REVIEWER}),
     "admin": frozenset({ADMIN}),

@@ -126,13 +126,8 @@ def test_cases_forwarded_offline_reach_central_once_and_the_decision_comes_back(
 
             # The clerk delivers the result and completes the case; that goes up too.
             done = clerk.post(
-                f"/cases/{case_id}/complete",
-                {
-                    "outcome": "approved",
-                    "document_number": "莱民审〔2026〕17号",
-                    "reasons": "",
-                    "note": "申请人本人领取",
-                },
+                f"/results/{case_id}/deliver",
+                {"method": "window", "recipient": "申请人本人", "note": "", "then": "complete"},
             )
             assert done.status_code == 200, done.text[:500]
             assert case_state(homes[0], decided) == "completed"

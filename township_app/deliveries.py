@@ -1,0 +1,116 @@
+"""Results to deliver (待送达): decisions from above waiting at the window, and the window's delivery
+(送达) and completion (办结) of them."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, request, url_for
+from flask_babel import gettext
+
+from sync.errors import InvalidInput, NotAllowed
+from township_app import results
+from township_app.auth import current_actor, login_required
+from township_app.cases import case_page
+from township_app.db import get_store, now
+from township_app.results_store import ResultsStore
+from township_app.web import render_page, translate_error
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("deliveries", __name__, url_prefix="/results")
+
+
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _village() -> str:
+    # A village agent sees only its own village's cases.
+    return g.user["org_code"] if g.user["role"] == "agent" else ""
+
+
+@bp.route("/")
+@login_required()
+def index() -> Any:
+    """List the decided cases waiting to be delivered, oldest first (the rows alone for htmx)."""
+    page = _page()
+    found = ResultsStore(get_store())
+    cases, has_next = found.decided_cases(village_code=_village(), page=page)
+    return render_page(
+        "township/results/index.html",
+        "township/results/_rows.html",
+        cases=cases,
+        page=page,
+        has_next=has_next,
+        total=found.count_decided(village_code=_village()),
+        org_names=get_store().org_names(),
+    )
+
+
+@bp.route("/<case_id>/deliver", methods=("POST",))
+@login_required("deliver")
+def deliver(case_id: str) -> Any:
+    """Record the delivery, and complete the case too unless only the delivery was asked for."""
+    only_delivery = request.form.get("then") == "deliver"
+    step = results.deliver_case if only_delivery else results.deliver_and_complete
+    try:
+        step(
+            get_store(),
+            case_id,
+            method=request.form.get("method", ""),
+            recipient=request.form.get("recipient", ""),
+            note=request.form.get("note", ""),
+            actor=current_actor(),
+            now=now(),
+        )
+    except (InvalidInput, NotAllowed) as refusal:
+        return case_page(case_id, translate_error(refusal), 422)
+    flash(gettext("已登记送达。") if only_delivery else gettext("已送达并办结。"), "success")
+    return redirect(url_for("cases.show", case_id=case_id), code=303)
+
+
+@bp.route("/<case_id>/complete", methods=("POST",))
+@login_required("deliver")
+def complete(case_id: str) -> Any:
+    """Complete a delivered case with the decision from above."""
+    try:
+        results.complete_decided_case(
+            get_store(),
+            case_id,
+            note=request.form.get("note", ""),
+            actor=current_actor(),
+            now=now(),
+        )
+    except (InvalidInput, NotAllowed) as refusal:
+        return case_page(case_id, translate_error(refusal), 422)
+    flash(gettext("已办结。"), "success")
+    return redirect(url_for("cases.show", case_id=case_id), code=303)
+
+
+@bp.app_context_processor
+def _waiting_counts() -> dict[str, Any]:
+    """Offer the menu's counts of results to deliver and open petitions, read only when shown."""
+
+    def count(what: str) -> int:
+        if g.get("user") is None:
+            return 0
+        try:
+            found = ResultsStore(get_store())
+            if what == "results":
+                return found.count_decided(village_code=_village())
+            return found.count_petitions(status="open", village_code=_village())
+        except sqlite3.DatabaseError:
+            return 0  # a damaged database: the page's own banner says so
+
+    return {
+        "waiting_count": count,
+        "delivery_label": lambda method: gettext(results.DELIVERY_LABELS.get(method, method)),
+        "delivery_methods": results.DELIVERY_LABELS,
+        "petition_kind_label": lambda kind: gettext(results.PETITION_KIND_LABELS.get(kind, kind)),
+    }

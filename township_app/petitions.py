@@ -1,0 +1,64 @@
+"""Re-examination requests (复核) and complaints (投诉): registered at the window against a case, sent
+up with the next bundle, answered above; their list with open or answered status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, request, url_for
+from flask_babel import gettext
+
+from sync.errors import InvalidInput, NotAllowed
+from township_app import results
+from township_app.auth import current_actor, login_required
+from township_app.cases import case_page
+from township_app.db import get_store, now
+from township_app.results_store import PETITION_STATUSES, ResultsStore
+from township_app.web import render_page, translate_error
+
+bp = Blueprint("petitions", __name__, url_prefix="/petitions")
+
+
+@bp.route("/")
+@login_required()
+def index() -> Any:
+    """List re-examination requests and complaints, newest first, open or answered."""
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    status = request.args.get("status", "")
+    status = status if status in PETITION_STATUSES else ""
+    village = g.user["org_code"] if g.user["role"] == "agent" else ""
+    found = ResultsStore(get_store())
+    rows, has_next = found.petitions(status=status, village_code=village, page=page)
+    return render_page(
+        "township/petitions/index.html",
+        "township/petitions/_rows.html",
+        rows=rows,
+        page=page,
+        has_next=has_next,
+        petition_status=status,
+        total=found.count_petitions(status=status, village_code=village),
+        org_names=get_store().org_names(),
+    )
+
+
+@bp.route("/cases/<case_id>", methods=("POST",))
+@login_required("petition")
+def create(case_id: str) -> Any:
+    """Register a re-examination request or a complaint against a case."""
+    try:
+        results.register_petition(
+            get_store(),
+            case_id,
+            kind=request.form.get("kind", ""),
+            text=request.form.get("text", ""),
+            contact=request.form.get("contact", ""),
+            actor=current_actor(),
+            now=now(),
+        )
+    except (InvalidInput, NotAllowed) as refusal:
+        return case_page(case_id, translate_error(refusal), 422)
+    flash(gettext("已登记，将随下次同步报送上级，答复回传后显示在本页。"), "success")
+    return redirect(url_for("cases.show", case_id=case_id, _anchor="petitions"), code=303)

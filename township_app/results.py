@@ -1,0 +1,174 @@
+"""Results back at the window: deliver (送达) a decision from above, complete (办结) the case with it,
+and register re-examination requests (复核) and complaints (投诉) against a case.
+
+Every write goes through ``casework.record``, the one write path; delivering and completing in one
+go is one transaction, so a case is never left delivered by half a form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sync import events as ev
+from sync.errors import N_, InvalidInput, NotAllowed
+from sync.fold import DECIDED, DELIVERY_METHODS, PETITION_KINDS, CaseState
+from township_app.casework import Actor, record
+from township_app.roles import require_permission
+from township_app.store import Store
+
+MAX_RECIPIENT = 50
+MAX_NOTE = 500
+MAX_PETITION = 1000
+MAX_CONTACT = 100
+
+DELIVERY_LABELS = {
+    "window": N_("窗口领取"),
+    "post": N_("邮寄送达"),
+    "electronic": N_("电子送达"),
+    "agent": N_("村代办员转交"),
+}
+PETITION_KIND_LABELS = {"reexamination": N_("复核申请"), "complaint": N_("投诉")}
+
+
+def decision_of(events: Iterable[ev.Event]) -> dict[str, Any] | None:
+    """Return the latest decision from above on a case (who, which unit, when, what), or None."""
+    found = None
+    for event in events:
+        if event.type == ev.DECIDED:
+            found = event
+    if found is None:
+        return None
+    p = found.payload
+    return {
+        "outcome": p.get("outcome"),
+        "document_number": p.get("document_number", ""),
+        "reasons": p.get("reasons", ""),
+        "by_org": p.get("by_org", ""),
+        "by": found.actor,
+        "at": found.at,
+    }
+
+
+def return_from_above(events: Iterable[ev.Event]) -> dict[str, Any] | None:
+    """Return the return from above that the case's open supplement request came from, or None."""
+    latest = None
+    for event in events:
+        if event.type in (ev.RETURNED, ev.SUPPLEMENT_REQUESTED, ev.SUPPLEMENT_RECEIVED):
+            latest = event
+    if latest is None or latest.type != ev.RETURNED:
+        return None
+    p = latest.payload
+    return {
+        "by_org": p.get("by_org", ""),
+        "by": latest.actor,
+        "at": latest.at,
+        "missing": list(p.get("missing", [])),
+        "note": p.get("note", ""),
+    }
+
+
+def deliver_case(
+    store: Store,
+    case_id: str,
+    *,
+    method: str,
+    recipient: str,
+    note: str,
+    actor: Actor,
+    now: datetime,
+) -> CaseState:
+    """Record that the decision was handed to the applicant (送达): how, and who signed for it."""
+    require_permission(actor.role, "deliver")
+    state = _decided(store, case_id)
+    if state.delivery is not None:
+        raise NotAllowed(N_("审批结果已经送达，不能重复登记送达。"))
+    return record(store, case_id, ev.DELIVERED, _delivery(method, recipient, note), actor, now)
+
+
+def complete_decided_case(
+    store: Store, case_id: str, *, note: str, actor: Actor, now: datetime
+) -> CaseState:
+    """Complete (办结) a delivered case with the decision from above, copied, never retyped."""
+    require_permission(actor.role, "deliver")
+    state = _decided(store, case_id)
+    if state.delivery is None:
+        raise NotAllowed(N_("审批结果尚未送达，请先登记送达再办结。"))
+    return record(store, case_id, ev.COMPLETED, _completion(state, note), actor, now)
+
+
+def deliver_and_complete(
+    store: Store,
+    case_id: str,
+    *,
+    method: str,
+    recipient: str,
+    note: str,
+    actor: Actor,
+    now: datetime,
+) -> CaseState:
+    """Record the delivery and complete the case in one transaction (送达并办结)."""
+    require_permission(actor.role, "deliver")
+    payload = _delivery(method, recipient, note)
+    with store.write():
+        state = _decided(store, case_id)
+        if state.delivery is not None:
+            raise NotAllowed(N_("审批结果已经送达，不能重复登记送达；请直接办结。"))
+        delivered = record(store, case_id, ev.DELIVERED, payload, actor, now)
+        return record(store, case_id, ev.COMPLETED, _completion(delivered, note), actor, now)
+
+
+def register_petition(
+    store: Store,
+    case_id: str,
+    *,
+    kind: str,
+    text: str,
+    contact: str,
+    actor: Actor,
+    now: datetime,
+) -> CaseState:
+    """Register a re-examination request (复核) or a complaint (投诉) against a case."""
+    require_permission(actor.role, "petition")
+    if store.case(case_id) is None:
+        raise NotAllowed(N_("没有找到该办件。"))
+    if kind not in PETITION_KINDS:
+        raise InvalidInput(N_("请选择复核申请或投诉。"), field="kind")
+    cleaned = text.strip()
+    if not cleaned:
+        raise InvalidInput(N_("请填写复核或投诉的内容。"), field="text")
+    if len(cleaned) > MAX_PETITION:
+        raise InvalidInput(N_("内容过长：请不超过 %(n)s 字。"), field="text", n=MAX_PETITION)
+    payload = {"kind": kind, "text": cleaned, "contact": contact.strip()[:MAX_CONTACT]}
+    return record(store, case_id, ev.PETITIONED, payload, actor, now)
+
+
+def _decided(store: Store, case_id: str) -> CaseState:
+    state = store.case(case_id)
+    if state is None:
+        raise NotAllowed(N_("没有找到该办件。"))
+    if state.state != DECIDED:
+        raise NotAllowed(N_("只有上级已审批、尚未办结的办件才能送达和办结。"))
+    return state
+
+
+def _delivery(method: str, recipient: str, note: str) -> dict[str, str]:
+    if method not in DELIVERY_METHODS:
+        raise InvalidInput(N_("请选择送达方式。"), field="method")
+    who = recipient.strip()
+    if not who:
+        raise InvalidInput(N_("请填写签收人。"), field="recipient")
+    if len(who) > MAX_RECIPIENT:
+        raise InvalidInput(N_("签收人过长。"), field="recipient")
+    return {"method": method, "recipient": who, "note": note.strip()[:MAX_NOTE]}
+
+
+def _completion(state: CaseState, note: str) -> Mapping[str, Any]:
+    decision = state.result or {}
+    return {
+        "outcome": decision.get("outcome", ""),
+        "document_number": decision.get("document_number", ""),
+        "reasons": decision.get("reasons", ""),
+        "note": note.strip()[:MAX_NOTE],
+    }
