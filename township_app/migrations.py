@@ -239,3 +239,28 @@ def m004_feed_problem_acknowledgement(db: Database) -> None:
     """Let the admin acknowledge a feed problem, so the header's red mark means something new."""
     db.execute("ALTER TABLE feed_problems ADD COLUMN acknowledged_at TEXT")
     db.execute("ALTER TABLE feed_problems ADD COLUMN acknowledged_by TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m005_restore_check(db: Database) -> None:
+    """Remember a restore until central confirms this PC is not behind it; keep retired bundles."""
+    # A restored older backup rewinds the bundle sequence: central would see the next bundle as a
+    # fork. Until GET /devices/me says central is not ahead, nothing is packed or pushed.
+    # One statement at a time: executescript would commit first and break the step's transaction.
+    db.execute("ALTER TABLE sync_state ADD COLUMN restored_at TEXT")
+    db.execute("ALTER TABLE sync_state ADD COLUMN restore_check TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE sync_state ADD COLUMN restore_note TEXT NOT NULL DEFAULT ''")
+    # Bundles of an identity this PC gave up (re-enrolled as a new device): kept, not deleted.
+    db.execute(
+        """
+        CREATE TABLE retired_bundles (
+            device_id TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            bundle_hash TEXT NOT NULL,
+            status TEXT NOT NULL,
+            envelope BLOB NOT NULL,
+            retired_at TEXT NOT NULL,
+            PRIMARY KEY (device_id, sequence)
+        )
+        """
+    )
