@@ -62,7 +62,7 @@ def backup_to_folder(
         "path": result.path,
         "size": round(result.size / 1024 / 1024, 1),
         "cases": manifest["cases"],
-        "files": len(manifest["files"]) - 1 - int(manifest["key_included"]),
+        "files": backup.attachment_count(manifest),
     }
     if not manifest["key_included"]:
         message += gettext("未设置备份密码，备份中不含设备密钥。")

@@ -40,6 +40,7 @@ FORMAT = "bianmin-township-backup/1"
 MANIFEST = "manifest.json"
 DATABASE = "township.db"
 KEY = "device_key.enc"
+CONFIG = "config.py"  # the settings IT staff wrote for this PC (server address, centre name)
 CHUNK = 1024 * 1024
 # scrypt with 32 MB of memory: seconds of work per guess on a township PC, fine once per backup.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
@@ -107,7 +108,7 @@ def make_backup(
         blobs = sorted(_blob_files(home / "blobs")) if attachments else []
         key_blob = _encrypted_key(home, passphrase, device.get("device_id", ""))
         files: dict[str, dict[str, Any]] = {}
-        total = 1 + len(blobs) + (1 if key_blob else 0)
+        total = 1 + len(blobs)
         try:
             with zipfile.ZipFile(partial, "w", allowZip64=True) as archive:
                 files[DATABASE] = _add_file(archive, DATABASE, snapshot, zipfile.ZIP_DEFLATED)
@@ -117,6 +118,8 @@ def make_backup(
                     # Scans are already compressed (JPEG, PNG, PDF): store them as they are.
                     files[arcname] = _add_file(archive, arcname, path, zipfile.ZIP_STORED)
                     _report(progress, done, total)
+                if (home / CONFIG).is_file():
+                    files[CONFIG] = _add_file(archive, CONFIG, home / CONFIG, zipfile.ZIP_DEFLATED)
                 if key_blob:
                     archive.writestr(KEY, key_blob)
                     files[KEY] = {"sha256": _sha256(key_blob), "size": len(key_blob)}
@@ -146,6 +149,11 @@ def make_backup(
         _report(progress, total, total)
     log.info("backup written: %s (%s files)", target.name, len(files))
     return BackupResult(target, manifest)
+
+
+def attachment_count(manifest: Mapping[str, Any]) -> int:
+    """Return how many attachments a backup holds."""
+    return sum(1 for name in manifest["files"] if name.startswith("blobs/"))
 
 
 def read_manifest(path: Path) -> dict[str, Any]:

@@ -45,8 +45,7 @@ def backup_command(home: str | None, target: str, passphrase_file: str | None) -
     manifest = result.manifest
     click.echo(
         f"已备份到 {result.path}（{result.size // 1024} KB；办件 {manifest['cases']} 件，"
-        f"事件 {manifest['events']} 条，附件 {len(manifest['files']) - 1 - manifest['key_included']}"
-        " 个）"
+        f"事件 {manifest['events']} 条，附件 {backup.attachment_count(manifest)} 个）"
     )
     if not manifest["key_included"]:
         click.echo("注意：备份中没有设备密钥（未提供密码）。", err=True)
@@ -86,7 +85,7 @@ def restore_command(
         click.echo(f"恢复前的数据已保留在 {result.aside}")
     if manifest.get("key_included") and not result.key_restored:
         click.echo("注意：备份中的设备密钥未恢复（未提供密码），本机沿用现有密钥。", err=True)
-    click.echo("下次同步前，本机将先向中心核对上报进度。")
+    click.echo("如本机已注册到中心：下次同步前先向中心核对上报进度，核对前不上报。")
 
 
 @click.command("new-identity")

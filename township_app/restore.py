@@ -110,6 +110,8 @@ def restore_backup(
             aside = _keep_aside(home, stamp)
             # Attachments first: the restored database must never name a missing file.
             added = _merge_blobs(archive, manifest, home / "blobs")
+            if backup.CONFIG in manifest["files"] and not (home / backup.CONFIG).exists():
+                backup.extract_member(archive, backup.CONFIG, home / backup.CONFIG)
         _swap_database(home, staged)
     if key is not None:
         device_keys.save_key(home, key)
