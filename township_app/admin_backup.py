@@ -64,7 +64,9 @@ def backup_to_folder(
         "cases": manifest["cases"],
         "files": backup.attachment_count(manifest),
     }
-    if not manifest["key_included"]:
+    if not manifest["key_included"] and passphrase:
+        message += gettext("本机还没有设备密钥（尚未注册），备份中不含密钥。")
+    elif not manifest["key_included"]:
         message += gettext("未设置备份密码，备份中不含设备密钥。")
     return message
 

@@ -30,6 +30,7 @@ def test_the_admin_backs_up_to_a_folder_and_sees_the_result(admin: Browserless, 
     assert str(made) in answer.text
     manifest = backup.verify_backup(made)
     assert manifest["cases"] == 0 and not manifest["key_included"]  # demo PC: no key yet
+    assert "本机还没有设备密钥" in answer.text
     assert ">backup<" in admin.get("/admin/").text  # in the audit trail
 
 

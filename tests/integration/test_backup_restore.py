@@ -203,3 +203,22 @@ def test_the_manifest_names_every_file_with_its_hash(full_home: Path, tmp_path: 
         for name, facts in manifest["files"].items():
             assert hashlib.sha256(archive.read(name)).hexdigest() == facts["sha256"]
     assert os.stat(result.path).st_size == result.size
+
+
+def test_the_worker_makes_the_daily_backup_in_a_thread_of_its_own(full_home: Path, tmp_path: Path):
+    from township_app.worker import Worker
+
+    config = {
+        "HOME": str(full_home),
+        "DATABASE": str(full_home / "township.db"),
+        "BACKUP_DIR": str(tmp_path / "daily"),
+    }
+    worker = Worker(config, ready=lambda: True)
+    worker.daily_backup()
+    assert worker.backup_thread is not None
+    worker.backup_thread.join(30)
+    [made] = (tmp_path / "daily").glob("bianmin-backup-*-daily.zip")
+    assert backup.verify_backup(made)["cases"] == 6
+    worker.daily_backup()  # the same day again: nothing new
+    worker.backup_thread.join(30)
+    assert len(list((tmp_path / "daily").glob("*.zip"))) == 1
