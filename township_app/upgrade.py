@@ -37,7 +37,16 @@ def apply_migrations(store: Store, path: Path) -> None:
         migrations.apply(store.db)  # a new database: nothing to keep
         return
     home = path.parent
-    made = backup.make_backup(home, home / "backups", kind="upgrade", attachments=False)
+    try:
+        made = backup.make_backup(home, home / "backups", kind="upgrade", attachments=False)
+    except (OSError, sqlite3.Error) as error:
+        # No backup, no upgrade: the old database stays exactly as it is.
+        store.close()
+        log.error("upgrade not started: the backup before it failed (%s)", error)
+        raise UpgradeFailed(
+            N_("升级前无法备份数据库（%(error)s），为保护数据没有升级。请检查磁盘空间后重新启动。"),
+            error=str(error)[:200],
+        ) from error
     log.info(
         "upgrade: backed up the database before %s migration(s): %s",
         len(pending),

@@ -119,3 +119,12 @@ def test_a_failed_migration_puts_the_original_back_and_says_so(previous_home: Pa
     page = app.test_client().get("/auth/login")
     text = page.get_data(as_text=True)
     assert "升级数据库失败" in text and "m999_broken" in text
+
+
+def test_no_upgrade_runs_when_the_backup_before_it_cannot_be_made(previous_home: Path):
+    db = previous_home / "township.db"
+    applied = backup_store.applied_migrations(db)
+    (previous_home / "backups").write_text("a file where the backup folder should be")
+    with pytest.raises(UpgradeFailed, match="没有升级"):
+        Store.open(db)
+    assert backup_store.applied_migrations(db) == applied
