@@ -7,7 +7,7 @@ DEMO_HOME ?= data/township
 DEMO_PORT ?= 5080
 TRANSLATIONS := township_app/translations
 
-.PHONY: install translations browser demo test lint fmt bench clean
+.PHONY: install translations browser demo test lint fmt bench clean installer lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,19 @@ fmt: install
 bench: install translations
 	$(BIN)/python -m tests.bench.bench_township --cases 100000
 	$(BIN)/python -m tests.bench.bench_sync --postgres postgresql://postgres@127.0.0.1:5432
+
+# Offline bundle (Linux), .deb (UOS/Kylin) and the Windows wheelhouse + pynsist config, into dist/installer.
+installer: install translations
+	$(BIN)/python installer/build.py --out dist/installer
+
+# Re-pin installer/requirements.lock from a clean install of the runtime dependencies.
+lock:
+	rm -rf build/lock-venv
+	$(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/python -m pip install --quiet .
+	{ head -n 2 installer/requirements.lock; build/lock-venv/bin/pip freeze --all \
+		--exclude bianmin --exclude setuptools --exclude wheel; } > installer/requirements.lock.new
+	mv installer/requirements.lock.new installer/requirements.lock
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache tests/artifacts

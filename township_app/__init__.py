@@ -12,6 +12,9 @@ from flask import Flask
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
+if not (ROOT / "templates").is_dir():
+    # An installed wheel (installer/build.py) carries the templates and static files inside.
+    ROOT = Path(__file__).resolve().parent / "web"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext
 
 from sync.errors import InvalidInput
 from township_app import accounts, roles
+from township_app.admin_backup import backup_to_folder, recent_backups
 from township_app.auth import login_required
+from township_app.backup import backup_folder
 from township_app.db import get_store, now
 from township_app.web import render_page, translate_error
 
@@ -33,6 +35,7 @@ def _page(error: str = "", status: int = 200) -> Any:
         catalogue=store.catalogue_version(),
         calendar_years=store.calendar_years(),
         event_count=store.event_count(),
+        backups=recent_backups(backup_folder(current_app.config)),
         error=error,
         form=request.form,
     )
@@ -85,4 +88,24 @@ def set_active(user_id: int) -> Any:
     except InvalidInput as invalid:
         return _page(translate_error(invalid), 422)
     flash(gettext("账号状态已更新。"), "success")
+    return redirect(url_for("admin.index"), code=303)
+
+
+@bp.route("/backup", methods=("POST",))
+@login_required("admin")
+def backup() -> Any:
+    """Write a backup of this PC's data into a chosen folder (a USB stick)."""
+    form = request.form
+    try:
+        message = backup_to_folder(
+            current_app.config,
+            folder=form.get("folder", ""),
+            passphrase=form.get("passphrase", ""),
+            confirmation=form.get("passphrase2", ""),
+            username=g.user["username"],
+            now=now(),
+        )
+    except InvalidInput as invalid:
+        return _page(translate_error(invalid), 422)
+    flash(message, "success")
     return redirect(url_for("admin.index"), code=303)

@@ -14,7 +14,7 @@ from sync.case_numbers import device_code_from_id
 from sync.errors import DomainError
 from sync.events import format_time, utc_now
 from sync.ids import check_division_code
-from township_app import accounts, demo, sync_cli
+from township_app import accounts, backup_cli, demo, sync_cli
 from township_app.settings import from_environment
 from township_app.store import Store
 
@@ -26,7 +26,10 @@ def _home(home: str | None) -> Path:
 
 
 def _store(home: str | None) -> Store:
-    return Store.open(_home(home) / "township.db")
+    try:
+        return Store.open(_home(home) / "township.db")
+    except DomainError as error:  # a failed upgrade, already undone: say so, no traceback
+        raise click.ClickException(str(error)) from error
 
 
 @click.group()
@@ -193,6 +196,7 @@ def check(home: str | None) -> None:
 
 
 sync_cli.register(main)
+backup_cli.register(main)
 
 if __name__ == "__main__":
     main()

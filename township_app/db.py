@@ -68,6 +68,7 @@ def init_app(app: Flask) -> None:
     """Check (then migrate) the database at start, and close stores after each request."""
     app.config.setdefault("READ_ONLY", False)
     app.config["STORE_PROBLEM"] = ""
+    app.config["UPGRADE_PROBLEM"] = ""
     checked = threading.Event()
     app.extensions["bianmin_store_checked"] = checked
     path = app.config["DATABASE"]
@@ -76,7 +77,7 @@ def init_app(app: Flask) -> None:
         # after an upgrade), then migrate.
         _record_verdict(app, _quick_check(path))
         if not app.config["READ_ONLY"]:
-            _record_verdict(app, _migrate(path))
+            _record_verdict(app, _migrate(app, path))
         checked.set()
     else:
         # PRAGMA quick_check reads every page of the file. Reading is harmless while it runs, so
@@ -143,9 +144,15 @@ def _quick_check(path: str) -> str:
         return str(error)
 
 
-def _migrate(path: str) -> str:
+def _migrate(app: Flask, path: str) -> str:
+    from township_app.upgrade import UpgradeFailed
+
     try:
         Store.open(path).close()
     except sqlite3.DatabaseError as error:
         return str(error)
+    except UpgradeFailed as failed:
+        # The database is back as the old version left it: read-only, and the page says why.
+        app.config["UPGRADE_PROBLEM"] = str(failed)
+        app.config["READ_ONLY"] = True
     return "ok"

@@ -246,3 +246,28 @@ def m005_results(db: Database) -> None:
     """Index the re-examination requests and complaints, so their list skips every other event."""
     # Petitions are a few among millions of events: a partial index holds only them, newest last.
     db.execute("CREATE INDEX events_petitioned ON events (seq) WHERE type = 'petitioned'")
+
+
+@migrations()
+def m007_restore_check(db: Database) -> None:
+    """Remember a restore until central confirms this PC is not behind it; keep retired bundles."""
+    # A restored older backup rewinds the bundle sequence: central would see the next bundle as a
+    # fork. Until GET /devices/me says central is not ahead, nothing is packed or pushed.
+    # One statement at a time: executescript would commit first and break the step's transaction.
+    db.execute("ALTER TABLE sync_state ADD COLUMN restored_at TEXT")
+    db.execute("ALTER TABLE sync_state ADD COLUMN restore_check TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE sync_state ADD COLUMN restore_note TEXT NOT NULL DEFAULT ''")
+    # Bundles of an identity this PC gave up (re-enrolled as a new device): kept, not deleted.
+    db.execute(
+        """
+        CREATE TABLE retired_bundles (
+            device_id TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            bundle_hash TEXT NOT NULL,
+            status TEXT NOT NULL,
+            envelope BLOB NOT NULL,
+            retired_at TEXT NOT NULL,
+            PRIMARY KEY (device_id, sequence)
+        )
+        """
+    )

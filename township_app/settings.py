@@ -56,6 +56,17 @@ SETTINGS = (
         "Warn when this PC's clock is this far behind the newest time central signed.",
     ),
     Setting("TODAY", "", "Pretend today is this date (YYYY-MM-DD); for demos and tests only."),
+    Setting("BACKUP_DAILY", 1, "1: the worker makes a backup once a day (database, scans)."),
+    Setting(
+        "BACKUP_DIR", "", "Folder of daily backups; default <HOME>/backups (pre-upgrade: always)."
+    ),
+    Setting("BACKUP_KEEP_DAILY", 7, "Daily backups kept: the newest of each of this many days."),
+    Setting("BACKUP_KEEP_WEEKLY", 4, "Also kept: the newest daily backup of this many weeks."),
+    Setting(
+        "BACKUP_PASSPHRASE_FILE",
+        "",
+        "File holding the passphrase that encrypts the device key in daily backups; none: no key.",
+    ),
 )
 
 

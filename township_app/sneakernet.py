@@ -13,8 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from sync import usb
-from sync.errors import N_
+from sync.errors import N_, NotAllowed
 from township_app import bundles_up, device_keys, devices, feed_down
+from township_app.backup_store import RestoreStore
 from township_app.blobs import blob_path
 from township_app.blobs_up import BlobUnavailable
 from township_app.store import Store
@@ -45,6 +46,14 @@ def export_to(
     store: Store, folder: Path, blob_root: Path, key_home: Path, *, now: datetime
 ) -> ExportResult:
     """Pack what is new, then write every unacknowledged bundle and its blobs to the folder."""
+    if RestoreStore(store).restore_state()["restore_check"]:
+        # A restored PC must not pack before central has said it is not ahead (restore.py).
+        raise NotAllowed(
+            N_(
+                "本机刚从备份恢复，尚未与中心核对上报进度，暂不能导出案卷包。请联网同步一次；"
+                "无法联网时，请运行 bianmin-township new-identity 并以文件方式重新注册本机。"
+            )
+        )
     key = device_keys.load_key(key_home)
     if key is not None:
         bundles_up.pack_bundles(store, key, now=now)

@@ -65,7 +65,10 @@ class Store:
         """Open (and, unless read-only, migrate) the database at ``path``."""
         store = cls(connect(path, read_only=read_only))
         if not read_only:
-            migrations.apply(store.db)
+            # Late import: upgrade backs the database up before migrating, and imports this module.
+            from township_app.upgrade import apply_migrations
+
+            apply_migrations(store, Path(path))
         return store
 
     def close(self) -> None:

@@ -31,7 +31,10 @@ def _config(home: str | None) -> dict[str, Any]:
 @contextmanager
 def _opened(home: str | None) -> Iterator[tuple[Store, Path, dict[str, Any]]]:
     config = _config(home)
-    store = Store.open(config["DATABASE"])
+    try:
+        store = Store.open(config["DATABASE"])
+    except DomainError as error:  # a failed upgrade, already undone: say so, no traceback
+        raise click.ClickException(str(error)) from error
     try:
         yield store, Path(str(config["HOME"])), config
     except DomainError as error:

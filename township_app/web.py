@@ -203,6 +203,7 @@ def _template_helpers() -> dict[str, Any]:
         "device": device,
         "center_name": center,
         "store_problem": current_app.config["STORE_PROBLEM"],
+        "upgrade_problem": current_app.config.get("UPGRADE_PROBLEM", ""),
         "lang": session.get("lang", "zh"),
         "today": today(),
     }

@@ -23,7 +23,7 @@ from sync.backoff import retry_delay
 from sync.client import ApiError, CentralClient, Offline
 from sync.errors import DomainError
 from sync.events import format_time, utc_now
-from township_app import blobs_up, bundles_up, device_keys, devices, feed_down
+from township_app import blobs_up, bundles_up, device_keys, devices, feed_down, restore
 from township_app.store import Store
 from township_app.sync_store import SyncStore
 
@@ -110,7 +110,12 @@ def sync_round(
     keys = devices.central_keys(store)
     client = client or devices.make_client(store, home, str(config.get("CENTRAL_URL") or ""))
     try:
-        if sync.state()["revoked_at"]:
+        held = not run(stages.PACK, lambda: restore.check_with_central(store, client))
+        if held:
+            # A restored PC behind central would fork its history: nothing goes up or comes down.
+            if not report.offline and not report.errors:
+                report.errors.append((stages.PACK, restore.HELD_CODE, restore.HELD_MESSAGE))
+        elif sync.state()["revoked_at"]:
             packer.start()
             report.packed = packer.finish(report)
             report.errors.append(
@@ -165,11 +170,15 @@ def sync_round(
                     )
                     if again is not None:
                         report.push = again
-        pull = run(
-            stages.PULL,
-            lambda: feed_down.pull_feed(
-                store, client, keys, now=now, page_size=int(config.get("FEED_PAGE_SIZE", 200))
-            ),
+        pull = (
+            None
+            if held
+            else run(
+                stages.PULL,
+                lambda: feed_down.pull_feed(
+                    store, client, keys, now=now, page_size=int(config.get("FEED_PAGE_SIZE", 200))
+                ),
+            )
         )
         if pull is not None:
             report.pull = pull
@@ -275,10 +284,14 @@ class Worker:
         self.thread: threading.Thread | None = None
         self.due = 0.0  # monotonic time of the next round
         self.retry_after: float | None = None
+        self.backup_thread: threading.Thread | None = None
 
     def start(self) -> Worker:
         """Start the loop (one tick a second; a round when one is due)."""
         self.scheduler.every(1).seconds.do(self.tick)
+        if int(self.config.get("BACKUP_DAILY", 1)):
+            # First look 10 minutes after start (a start stays fast), then every 10 minutes.
+            self.scheduler.every(10).minutes.do(self.daily_backup)
         self.thread = threading.Thread(target=self._loop, name="bianmin-sync", daemon=True)
         self.thread.start()
         log.info("sync worker started (every %s s)", self.seconds)
@@ -289,7 +302,25 @@ class Worker:
         self.stopping.set()
         if self.thread is not None:
             self.thread.join(timeout)
+        if self.backup_thread is not None:
+            self.backup_thread.join(timeout)  # a backup cut here leaves only a .partial file
         self.scheduler.clear()
+
+    def daily_backup(self) -> None:
+        """Make today's backup in a thread of its own if it is due; never raise."""
+        try:
+            if self.stopping.is_set() or not self.ready():
+                return
+            if self.backup_thread is not None and self.backup_thread.is_alive():
+                return
+            from township_app.backup import run_daily_backup
+
+            self.backup_thread = threading.Thread(
+                target=run_daily_backup, args=(self.config,), name="bianmin-backup", daemon=True
+            )
+            self.backup_thread.start()
+        except Exception:  # noqa: BLE001 - schedule would stop the loop
+            log.exception("daily backup could not start")
 
     def _loop(self) -> None:
         self.tick()

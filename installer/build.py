@@ -1,0 +1,232 @@
+"""Build the township app's installers from pinned versions: the Linux offline bundle, the .deb for
+UOS/Kylin, and the Windows wheelhouse with its pynsist configuration.
+
+Usage: python installer/build.py [--out dist/installer] [--only bundle,deb,windows]
+
+Every runtime dependency comes from installer/requirements.lock (exact versions). The app's own
+wheel carries its templates and static files (copied into township_app/web/ of a staged copy of
+the source, since the repository keeps them beside the packages).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tomllib
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import icon  # noqa: E402 - beside this script, not a package
+
+log = logging.getLogger("installer")
+
+APPID = "cn.bianmin.township"
+NAME_ZH = "便民服务"
+PACKAGES = ("township_app", "sync", "central_api")
+WINDOWS_PYTHON = "3.11"
+
+
+def version() -> str:
+    """Return the app's version from pyproject.toml."""
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        return tomllib.load(handle)["project"]["version"]
+
+
+def stage_source(build: Path) -> Path:
+    """Copy the source into ``build/src`` with templates and static inside the package."""
+    src = build / "src"
+    shutil.rmtree(src, ignore_errors=True)
+    src.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, src / package, ignore=ignore)
+    for folder in ("templates", "static"):
+        shutil.copytree(ROOT / folder, src / "township_app" / "web" / folder, ignore=ignore)
+    translations = src / "township_app" / "translations"
+    _run(
+        [sys.executable, "-m", "babel.messages.frontend", "compile", "--use-fuzzy"]
+        + ["-d", str(translations)]
+    )
+    return src
+
+
+def build_wheelhouse(src: Path, wheels: Path) -> None:
+    """Build the app's wheel and fetch the pinned wheels of every dependency for this platform."""
+    shutil.rmtree(wheels, ignore_errors=True)
+    wheels.mkdir(parents=True)
+    _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), str(src))
+    _pip(
+        "download", "--only-binary=:all:", "--dest", str(wheels),
+        "-r", str(HERE / "requirements.lock"),
+    )  # fmt: skip
+
+
+def make_bundle(out: Path, wheels: Path, ver: str) -> Path:
+    """Write the offline bundle folder and its .tar.gz; return the tarball."""
+    name = f"bianmin-township-{ver}-linux-offline"
+    folder = out / name
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(wheels, folder / "wheels")
+    shutil.copy2(HERE / "requirements.lock", folder / "requirements.lock")
+    shutil.copy2(HERE / "linux" / "install.sh", folder / "install.sh")
+    shutil.copy2(HERE / "linux" / f"{APPID}.desktop", folder / f"{APPID}.desktop")
+    shutil.copy2(HERE / "icons" / f"{APPID}.svg", folder / f"{APPID}.svg")
+    (folder / "install.sh").chmod(0o755)
+    (folder / "README.txt").write_text(
+        f"便民（乡镇版）{ver} 离线安装包\n\n"
+        "安装：./install.sh [安装目录]    （需要 python3 >= 3.11 和 python3-venv，不需要网络）\n"
+        "说明：见 docs/install.md\n",
+        encoding="utf-8",
+    )
+    tarball = out / f"{name}.tar.gz"
+    with tarfile.open(tarball, "w:gz") as archive:
+        archive.add(folder, arcname=name)
+    return tarball
+
+
+def make_deb(out: Path, wheels: Path, ver: str) -> Path:
+    """Lay out /opt/apps/<appid>/ as UOS expects and build the .deb with dpkg-deb; return it."""
+    root = out / "deb-root"
+    shutil.rmtree(root, ignore_errors=True)
+    app = root / "opt" / "apps" / APPID
+    files = app / "files"
+    shutil.copytree(wheels, files / "wheels")
+    shutil.copy2(HERE / "requirements.lock", files / "requirements.lock")
+    (files / "bin").mkdir()
+    _launcher(files / "bin" / "bianmin-desktop", "bianmin-desktop", fallback=True)
+    _launcher(files / "bin" / "bianmin-township", "bianmin-township")
+    entries = app / "entries"
+    (entries / "applications").mkdir(parents=True)
+    shutil.copy2(HERE / "linux" / f"{APPID}.desktop", entries / "applications" / f"{APPID}.desktop")
+    scalable = entries / "icons" / "hicolor" / "scalable" / "apps"
+    scalable.mkdir(parents=True)
+    shutil.copy2(HERE / "icons" / f"{APPID}.svg", scalable / f"{APPID}.svg")
+    for size in (48, 128):
+        folder = entries / "icons" / "hicolor" / f"{size}x{size}" / "apps"
+        folder.mkdir(parents=True)
+        (folder / f"{APPID}.png").write_bytes(icon.png(size))
+    uos_version = ".".join((ver.split(".") + ["0", "0", "0"])[:4])
+    info = {
+        "appid": APPID,
+        "name": NAME_ZH,
+        "version": uos_version,
+        "arch": ["amd64"],
+        "permissions": {
+            "autostart": True,
+            "notification": False,
+            "trayicon": False,
+            "clipboard": False,
+            "account": False,
+            "bluetooth": False,
+            "camera": False,
+            "audio_record": False,
+            "installed_apps": False,
+        },
+    }
+    (app / "info").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    debian = root / "DEBIAN"
+    debian.mkdir()
+    size_kb = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) // 1024
+    (debian / "control").write_text(
+        f"Package: {APPID}\n"
+        f"Version: {ver}\n"
+        "Architecture: amd64\n"
+        "Maintainer: Bianmin <it@bianmin.invalid>\n"
+        f"Installed-Size: {size_kb}\n"
+        # The bundled wheels are built for CPython 3.11 (cp311 / abi3).
+        "Depends: python3 (>= 3.11), python3 (<< 3.12), python3-venv\n"
+        "Recommends: python3-gi, gir1.2-webkit2-4.1\n"
+        "Section: misc\n"
+        "Priority: optional\n"
+        "Description: 便民 township convenience-service app (便民服务中心)\n"
+        " Registers and tracks applications at the township window, works offline and syncs\n"
+        " signed case bundles with the central server. Data stays in each user's data folder.\n",
+        encoding="utf-8",
+    )
+    for script in ("postinst", "prerm", "postrm"):
+        shutil.copy2(HERE / "deb" / script, debian / script)
+        (debian / script).chmod(0o755)
+    for path in root.rglob("*"):
+        path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
+    deb = out / f"{APPID}_{ver}_amd64.deb"
+    _run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", str(root), str(deb)])
+    return deb
+
+
+def make_windows(out: Path, src: Path, ver: str) -> Path:
+    """Fetch the win_amd64 wheels for CPython 3.11 and lay out the pynsist build folder."""
+    folder = out / "windows"
+    shutil.rmtree(folder, ignore_errors=True)
+    wheels = folder / "wheels"
+    wheels.mkdir(parents=True)
+    _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), str(src))
+    _pip(
+        "download", "--only-binary=:all:", "--platform", "win_amd64",
+        "--python-version", WINDOWS_PYTHON, "--implementation", "cp",
+        "--dest", str(wheels), "-r", str(HERE / "requirements.lock"),
+    )  # fmt: skip
+    config = (HERE / "windows" / "installer.cfg").read_text(encoding="utf-8")
+    (folder / "installer.cfg").write_text(config.replace("@VERSION@", ver), encoding="utf-8")
+    (folder / "bianmin.ico").write_bytes(icon.ico())
+    return folder
+
+
+def _launcher(path: Path, command: str, *, fallback: bool = False) -> None:
+    venv = f"/opt/apps/{APPID}/files/venv/bin"
+    body = "#!/bin/sh\n"
+    if fallback:
+        # Without the window's entry point (or its GUI backend) the server runs for a browser.
+        body += (
+            f'if [ ! -x "{venv}/{command}" ]; then exec "{venv}/bianmin-township" serve "$@"; fi\n'
+        )
+    body += f'exec "{venv}/{command}" "$@"\n'
+    path.write_text(body)
+    path.chmod(0o755)
+
+
+def _pip(*args: str) -> None:
+    _run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args])
+
+
+def _run(command: list[str]) -> None:
+    log.info("$ %s", " ".join(command))
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the installers named by --only (all by default) into --out."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "dist" / "installer"))
+    parser.add_argument("--only", default="bundle,deb,windows")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    wanted = set(args.only.split(","))
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    ver = version()
+    src = stage_source(out / "build")
+    if wanted & {"bundle", "deb"}:
+        wheels = out / "wheels"
+        build_wheelhouse(src, wheels)
+        if "bundle" in wanted:
+            log.info("offline bundle: %s", make_bundle(out, wheels, ver))
+        if "deb" in wanted:
+            log.info("deb: %s", make_deb(out, wheels, ver))
+    if "windows" in wanted:
+        log.info("windows build folder: %s", make_windows(out, src, ver))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+#!/bin/sh
+# 便民（乡镇版）离线安装：只用本文件夹里的 wheel 包，不连网。
+# Usage: ./install.sh [PREFIX]     (default: $HOME/.local/opt/bianmin; as root e.g. /opt/bianmin)
+# Environment: PYTHON (default python3, must be >= 3.11 with venv),
+#   BIANMIN_SYSTEM_SITE=0 for a venv without the system's packages (the desktop window on Linux
+#   needs the system's python3-gi, so the default is 1),
+#   BIANMIN_DESKTOP_ENTRY=0 to write no menu entry.
+set -eu
+HERE=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+PREFIX=${1:-${BIANMIN_PREFIX:-$HOME/.local/opt/bianmin}}
+PYTHON=${PYTHON:-python3}
+APPID=cn.bianmin.township
+
+if ! "$PYTHON" -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "需要 Python 3.11 或更新版本（含 venv 模块）：请先安装 python3 和 python3-venv。" >&2
+    exit 1
+fi
+VENV_OPTS=""
+if [ "${BIANMIN_SYSTEM_SITE:-1}" = 1 ]; then
+    VENV_OPTS="--system-site-packages"
+fi
+
+mkdir -p "$PREFIX/bin"
+# A venv cannot be moved once made: keep the old one aside and put it back if this one fails.
+if [ -d "$PREFIX/venv" ]; then
+    rm -rf "$PREFIX/venv.old"
+    mv "$PREFIX/venv" "$PREFIX/venv.old"
+fi
+if ! { "$PYTHON" -m venv $VENV_OPTS "$PREFIX/venv" &&
+    PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 \
+        "$PREFIX/venv/bin/python" -m pip install --quiet --no-index --no-cache-dir \
+        --find-links "$HERE/wheels" -r "$HERE/requirements.lock" "$HERE"/wheels/bianmin-*.whl; }; then
+    rm -rf "$PREFIX/venv"
+    if [ -d "$PREFIX/venv.old" ]; then mv "$PREFIX/venv.old" "$PREFIX/venv"; fi
+    echo "安装失败，原有安装未改动。" >&2
+    exit 1
+fi
+rm -rf "$PREFIX/venv.old"
+
+cat > "$PREFIX/bin/bianmin-township" <<LAUNCHER
+#!/bin/sh
+exec "$PREFIX/venv/bin/bianmin-township" "\$@"
+LAUNCHER
+# The desktop window (pywebview); without it, the local server in the system browser.
+cat > "$PREFIX/bin/bianmin-desktop" <<LAUNCHER
+#!/bin/sh
+if [ -x "$PREFIX/venv/bin/bianmin-desktop" ]; then
+    exec "$PREFIX/venv/bin/bianmin-desktop" "\$@"
+fi
+exec "$PREFIX/venv/bin/bianmin-township" serve "\$@"
+LAUNCHER
+chmod 755 "$PREFIX/bin/bianmin-township" "$PREFIX/bin/bianmin-desktop"
+cp "$HERE/$APPID.svg" "$PREFIX/$APPID.svg"
+
+cat > "$PREFIX/uninstall.sh" <<UNINSTALL
+#!/bin/sh
+# 卸载程序；数据目录（办件、扫描件、密钥、备份）保留不动。
+rm -rf "$PREFIX/venv" "$PREFIX/bin" "$PREFIX/$APPID.svg"
+rm -f "\${XDG_DATA_HOME:-\$HOME/.local/share}/applications/$APPID.desktop"
+rm -f "$PREFIX/uninstall.sh"
+echo "已卸载。数据目录未删除。"
+UNINSTALL
+chmod 755 "$PREFIX/uninstall.sh"
+
+if [ "${BIANMIN_DESKTOP_ENTRY:-1}" = 1 ]; then
+    APPS="${XDG_DATA_HOME:-$HOME/.local/share}/applications"
+    mkdir -p "$APPS"
+    sed -e "s|^Exec=.*|Exec=$PREFIX/bin/bianmin-desktop|" -e "s|^Icon=.*|Icon=$PREFIX/$APPID.svg|" \
+        "$HERE/$APPID.desktop" > "$APPS/$APPID.desktop"
+fi
+echo "便民已安装到 $PREFIX"
+echo "  命令行：$PREFIX/bin/bianmin-township --help"
+echo "  窗口：  $PREFIX/bin/bianmin-desktop"

@@ -1,0 +1,130 @@
+"""Upgrades keep every case: a database of the previous schema, opened by the current code."""
+
+from __future__ import annotations
+
+import sqlite3
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlite_utils.migrations import Migrations
+
+from sync.events import utc_now
+from township_app import backup_store, demo
+from township_app.migrations import migrations
+from township_app.store import Store, connect
+from township_app.upgrade import UpgradeFailed
+
+PREVIOUS = "m005_results"  # the first step the previous release (0.3) did not have
+
+
+def rows(path: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def previous_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder as the previous release left it: its schema, full of cases made by casework."""
+    home = tmp_path_factory.mktemp("previous") / "home"
+    home.mkdir()
+    store = Store(connect(home / "township.db"))  # not Store.open: that would migrate to now
+    try:
+        migrations.apply(store.db, stop_before=PREVIOUS)
+        demo.load(store, now=utc_now(), cases=30)
+    finally:
+        store.close()
+    return home
+
+
+@pytest.fixture
+def previous_home(previous_home_template: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(previous_home_template, tmp_path / "home"))
+
+
+@contextmanager
+def failing_step() -> Iterator[None]:
+    """Add a migration step after the real ones that fails half-way."""
+
+    def m999_broken(db) -> None:
+        db.execute("CREATE TABLE half_done (x INTEGER)")
+        raise sqlite3.OperationalError("disk I/O error (injected by the test)")
+
+    migrations._migrations.append(Migrations._Migration("m999_broken", m999_broken, True))
+    try:
+        yield
+    finally:
+        migrations._migrations.pop()
+
+
+def test_the_previous_schema_is_really_older(previous_home: Path):
+    applied = backup_store.applied_migrations(previous_home / "township.db")
+    assert PREVIOUS not in applied and applied == [m.name for m in migrations._migrations][:4]
+
+
+def test_first_start_after_an_upgrade_backs_up_then_migrates_keeping_every_case(
+    previous_home: Path,
+):
+    from township_app import create_app
+
+    db = previous_home / "township.db"
+    events = rows(db, "SELECT * FROM events ORDER BY seq")
+    cases = rows(db, "SELECT * FROM cases ORDER BY case_id")
+    assert len(cases) == 30 and len(events) > 30
+
+    app = create_app({"HOME": str(previous_home), "TESTING": True})
+
+    assert not app.config["READ_ONLY"] and not app.config["UPGRADE_PROBLEM"]
+    assert backup_store.applied_migrations(db) == [m.name for m in migrations._migrations]
+    assert rows(db, "SELECT * FROM events ORDER BY seq") == events
+    assert rows(db, "SELECT * FROM cases ORDER BY case_id") == cases
+    [made] = (previous_home / "backups").glob("bianmin-backup-*-upgrade.zip")
+    with zipfile.ZipFile(made) as archive:
+        archive.extract("township.db", previous_home / "unpacked")
+    kept = previous_home / "unpacked" / "township.db"
+    assert PREVIOUS not in backup_store.applied_migrations(kept)
+    assert rows(kept, "SELECT * FROM events ORDER BY seq") == events
+    # The app works on the migrated data.
+    page = app.test_client().get("/auth/login")
+    assert page.status_code == 200
+
+
+def test_a_failed_migration_puts_the_original_back_and_says_so(previous_home: Path, caplog):
+    from township_app import create_app
+
+    db = previous_home / "township.db"
+    events = rows(db, "SELECT * FROM events ORDER BY seq")
+    schema = rows(db, "SELECT type, name, sql FROM sqlite_master ORDER BY name")
+    applied = backup_store.applied_migrations(db)
+
+    with failing_step():
+        with pytest.raises(UpgradeFailed, match="已自动恢复为升级前的数据库"):
+            Store.open(db)
+        app = create_app({"HOME": str(previous_home), "TESTING": True})
+
+    # The real step before the broken one had run: the backup undid it too.
+    assert backup_store.applied_migrations(db) == applied
+    assert rows(db, "SELECT type, name, sql FROM sqlite_master ORDER BY name") == schema
+    assert rows(db, "SELECT * FROM events ORDER BY seq") == events
+    assert backup_store.integrity_check(db) == "ok"
+    assert "upgrade failed at m999_broken" in caplog.text
+    assert app.config["READ_ONLY"]
+    page = app.test_client().get("/auth/login")
+    text = page.get_data(as_text=True)
+    assert "升级数据库失败" in text and "m999_broken" in text
+
+
+def test_no_upgrade_runs_when_the_backup_before_it_cannot_be_made(previous_home: Path):
+    db = previous_home / "township.db"
+    applied = backup_store.applied_migrations(db)
+    (previous_home / "backups").write_text("a file where the backup folder should be")
+    with pytest.raises(UpgradeFailed, match="没有升级"):
+        Store.open(db)
+    assert backup_store.applied_migrations(db) == applied
