@@ -17,7 +17,6 @@ from tests.e2e.conftest import wait_for
 from tests.e2e.test_sync_end_to_end import case_state, central_case_state, township_row
 from tests.support.cases import queue_forwarded_cases
 from tests.support.central import CentralProcess
-from tests.support.results import answer_petition_at_central
 from tests.support.township import Browserless, TownshipProcess
 
 
@@ -88,10 +87,10 @@ def test_a_decision_from_central_is_delivered_and_completed_and_a_complaint_is_a
             lambda: ("petitioned", petition_id) in central_event_types(central_db, number),
             what="the complaint reaches central",
         )
-        answer_petition_at_central(
+        decisions.answer_petition(
             central_db, central_key, number, petition_id=petition_id,
             answer="已约谈窗口负责人，今后结果出具当日短信通知。", by_org="370613",
-            actor="jiancha", now=utc_now(),
+            units=frozenset({"370613004"}), actor="jiancha", now=utc_now(),
         )  # fmt: skip
         wait_for(
             lambda: "今后结果出具当日短信通知" in clerk.get(f"/cases/{case_id}").text,

@@ -1,23 +1,18 @@
 """Events from above for the results tests: central's decisions, returns and petition answers.
 
 ``Above`` writes central events straight into a township store through ``casework.record_central``
-(what the feed applies), for tests without a server. ``answer_petition_at_central`` writes a
-PETITION_ANSWERED event at a real central database the way central_api/decisions.py writes its
-events: one transaction with the projection, central's chain head and the feed entry down.
+(what the feed applies), for tests without a server.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sync import events as ev
-from sync import feed
 from sync.events import Event, new_event, utc_now
-from sync.fold import apply_event
 from township_app import casework
 from township_app.store import Store
 
@@ -148,76 +143,3 @@ def decided_case(store: Store, above: Above, outcome: str = "approved", **kwargs
     case_id = forwarded_case(store)
     above.decide(case_id, outcome, **kwargs)
     return case_id
-
-
-def answer_petition_at_central(
-    store: Any,
-    central_key: Any,
-    case_number: str,
-    *,
-    petition_id: str,
-    answer: str,
-    by_org: str,
-    actor: str,
-    now: datetime,
-) -> Event:
-    """Answer a petition at central, in one transaction with its projection, chain and feed entry."""
-    from sqlalchemy import select
-
-    from central_api import publish
-    from central_api import schema as t
-
-    with store.transaction() as c:
-        writer_seq, last_hash = store.chain_head(c, ev.CENTRAL_WRITER)
-        state = store.case_by_number(c, case_number)
-        assert state is not None, case_number
-        payload = {"petition_id": petition_id, "answer": answer, "by_org": by_org}
-        event = new_event(
-            case_id=state.case_id,
-            writer=ev.CENTRAL_WRITER,
-            writer_seq=writer_seq + 1,
-            prev_hash=last_hash,
-            actor=actor,
-            type=ev.PETITION_ANSWERED,
-            payload=payload,
-            at=now,
-        )
-        following = apply_event(state, event)
-        store.add_events(
-            c,
-            [
-                {
-                    "event_id": event.event_id,
-                    "case_id": event.case_id,
-                    "org_code": state.org_code,
-                    "writer": event.writer,
-                    "writer_seq": event.writer_seq,
-                    "prev_hash": event.prev_hash,
-                    "hash": event.hash,
-                    "actor": actor,
-                    "at": event.at,
-                    "type": event.type,
-                    "payload": json.dumps(payload, ensure_ascii=False),
-                    "bundle_hash": None,
-                    "status": "applied",
-                    "reason": "",
-                    "received_at": event.at,
-                }
-            ],
-        )
-        store.save_cases(c, [], [following])
-        store.set_chain_head(c, ev.CENTRAL_WRITER, event.writer_seq, event.hash)
-        # The answer names the bundle that carried the petition up.
-        answers = c.execute(
-            select(t.events.c.bundle_hash).where(t.events.c.event_id == petition_id)
-        ).scalar()
-        publish.append_entry(
-            store,
-            c,
-            central_key,
-            feed.EVENT,
-            state.org_code,
-            feed.event_body(event, answers or ev.GENESIS_HASH),
-            now,
-        )
-    return event
