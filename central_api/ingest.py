@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from central_api import notifications, public_store
 from central_api.bundle_checks import (
     CheckedBundle,
     named_files,
@@ -87,6 +88,7 @@ class _Batch:
         self.receipts: dict[str, bytes] = {}  # bundles accepted in this batch
         self.bundle_rows: list[dict[str, Any]] = []
         self.event_rows: list[dict[str, Any]] = []
+        self.notices: list[dict[str, Any]] = []  # the residents' notifications outbox
         self.touched: set[str] = set()
 
     def take(self, item: CheckedBundle, central_key: SigningKey) -> dict[str, Any]:
@@ -249,6 +251,8 @@ class _Batch:
                 self.touched.add(event.case_id)
                 if event.type == ev.REGISTERED:
                     self.numbers[following.case_number] = event.case_id
+                else:
+                    self.notices.extend(notifications.rows_for(following, event.type, self.at))
             if reason:
                 rejected.append((event.event_id, reason))
             self.event_ids.add(event.event_id)
@@ -323,6 +327,7 @@ class _Batch:
         new = [self.states[i] for i in self.touched if i not in self.present]
         changed = [self.states[i] for i in self.touched if i in self.present]
         store.save_cases(c, new, changed)
+        public_store.add_notifications(c, self.notices)
         store.update_devices(
             c,
             [
