@@ -42,8 +42,8 @@ LIGHT_LABELS = {
 
 
 def clean_case_number(text: object) -> str:
-    """Return a typed case number without spaces, upper-cased (empty if absent or too long)."""
-    value = "".join(str(text or "").split()).upper()
+    """Return a typed case number without spaces (empty if absent or too long)."""
+    value = "".join(str(text or "").split())
     return value if len(value) <= 40 else ""
 
 
@@ -59,6 +59,9 @@ def case_progress(
     """Return the public progress of a case, or None if the number and code do not match one."""
     with store.reading() as c:
         state = public_store.case_by_number(c, case_number) if case_number else None
+        if state is None and case_number and case_number != case_number.upper():
+            # Typed on a phone: the device code of the number in lower case.
+            state = public_store.case_by_number(c, case_number.upper())
         expected = state.query_code if state is not None else _NO_CODE
         matches = hmac.compare_digest(expected.encode(), query_code.encode())
         if state is None or not matches or not query_code:
