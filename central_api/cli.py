@@ -119,7 +119,15 @@ def serve(context: Context, host: str, port: int, port_file: str | None, threads
     app = create_app({"CENTRAL_HOME": str(context.home), "DATABASE_URL": context.database_url})
     if int(app.config["NOTIFY_IN_SERVE"]):
         _delivery_loop(app.extensions["central_store"], app.config).start()
-    server = create_server(app, host=host, port=port, threads=threads)
+    # Behind PROXY_HOPS trusted proxies, X-Forwarded-For reaches the app (rate_limit reads it
+    # through ProxyFix, as under gunicorn); otherwise waitress drops it, as it does by default.
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        clear_untrusted_proxy_headers=not int(app.config["PROXY_HOPS"]),
+    )
     # waitress reports the port it really bound (a string for port 0).
     real_port = int(server.effective_port)  # type: ignore[union-attr]
     if port_file:
