@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from central_api import keys, settings
+from central_api import cli_notify, keys, settings
 from central_api.errors import Refusal
 from central_api.store import CentralStore
 from sync.errors import DomainError
@@ -118,7 +118,7 @@ def serve(context: Context, host: str, port: int, port_file: str | None, threads
 
     app = create_app({"CENTRAL_HOME": str(context.home), "DATABASE_URL": context.database_url})
     if int(app.config["NOTIFY_IN_SERVE"]):
-        _delivery_loop(app.extensions["central_store"], app.config).start()
+        cli_notify.delivery_loop(app.extensions["central_store"], app.config).start()
     # Behind PROXY_HOPS trusted proxies, X-Forwarded-For reaches the app (rate_limit reads it
     # through ProxyFix, as under gunicorn); otherwise waitress drops it, as it does by default.
     server = create_server(
@@ -375,62 +375,8 @@ def alerts(context: Context) -> None:
         click.echo(f"{a['at']}  {a['kind']:<14}  {a['device_id'] or '-'}  {a['message']}")
 
 
-def _delivery_loop(store: CentralStore, config: Any) -> Any:
-    from central_api.delivery import DeliveryLoop
-
-    try:
-        return DeliveryLoop.from_config(store, config)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
-
-
-@main.command()
-@click.option("--once", is_flag=True, help="Attempt the due notifications once, then stop.")
-@pass_context
-def notify(context: Context, once: bool) -> None:
-    """Send the residents' notifications (SMS) that are due, with retries."""
-    from central_api.delivery import deliver_due
-
-    config = settings.from_environment()
-    with context.opened() as store:
-        loop = _delivery_loop(store, config)
-        if once:
-            counts = deliver_due(store, loop.sender, loop.policy)
-            click.echo(
-                f"已发送 {counts['sent']} 条，待重试 {counts['retry']} 条，失败 {counts['failed']} 条"
-            )
-            return
-        click.echo("通知发送循环已启动（Ctrl+C 停止）", err=True)
-        try:
-            loop.run()
-        except KeyboardInterrupt:
-            loop.stop()
-
-
-@main.command()
-@click.option(
-    "--status",
-    type=click.Choice(["held", "pending", "sent", "failed"]),
-    help="Only notifications in this state.",
-)
-@click.option("--limit", type=int, default=50, show_default=True)
-@pass_context
-def notifications(context: Context, status: str | None, limit: int) -> None:
-    """List the residents' notifications, newest first (phone numbers masked)."""
-    from central_api import public_store
-    from central_api.notifications import STAGE_LABELS, mask_phone
-
-    with context.opened() as store, store.reading() as c:
-        counts = public_store.notification_counts(c)
-        rows = public_store.notifications(c, status=status, limit=limit)
-    click.echo("  ".join(f"{name}: {n}" for name, n in sorted(counts.items())) or "没有通知")
-    for n in rows:
-        click.echo(
-            f"{n['created_at']}  {n['case_number']}  {STAGE_LABELS.get(n['stage'], n['stage'])}  "
-            f"{mask_phone(n['phone'])}  {n['status']:<7}  试 {n['attempts']} 次  "
-            f"{n['sent_at'] or n['last_error'] or ''}"
-        )
-
+main.add_command(cli_notify.notify)
+main.add_command(cli_notify.notifications)
 
 if __name__ == "__main__":
     main()

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select
 
-from central_api import decisions, keys
+from central_api import decisions, ingest, keys
 from central_api import schema as t
 from central_api.store import CentralStore
 from sync import events as ev
@@ -206,3 +207,27 @@ def test_a_case_without_a_mobile_number_queues_nothing(
     accepted = device.event(registered.case_id, ev.ACCEPTED, {})
     assert device.push(device.pack([registered, accepted]))[0]["status"] == "accepted"
     assert _rows(central_store, registered.case_id) == {}
+
+
+def test_ingest_queues_a_whole_batchs_notifications_in_one_insert(
+    device: FakeDevice, central_store: CentralStore, central_home: Path
+) -> None:
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+        statements.append(statement)
+
+    cases = [device.forwarded_case() for _ in range(20)]
+    raws = [device.pack(case) for case in cases]
+    sqlalchemy_event.listen(central_store.engine, "before_cursor_execute", seen)
+    try:
+        results = ingest.ingest_bundles(
+            central_store, keys.load_or_create(central_home), raws, utc_now()
+        )
+    finally:
+        sqlalchemy_event.remove(central_store.engine, "before_cursor_execute", seen)
+    assert {r["status"] for r in results} == {"accepted"}
+    touching = [s for s in statements if "notifications" in s]
+    assert len(touching) == 1 and touching[0].startswith("INSERT INTO notifications")
+    queued = [_rows(central_store, case[0].case_id) for case in cases]
+    assert all(set(rows) == {"accepted", "forwarded"} for rows in queued)

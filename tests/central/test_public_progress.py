@@ -219,3 +219,12 @@ def test_notify_once_with_the_log_sender_sends_the_queue_and_logs_no_phone(
     assert "13800138000" not in done.stdout + done.stderr
     listing = central_cli(central_home, database_url, "notifications").stdout
     assert "sent" in listing and "138****8000" in listing
+
+
+def test_notify_refuses_a_gateway_sender_without_its_url(
+    central_home: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BIANMIN_NOTIFY_SENDER", "sms_gateway")
+    monkeypatch.delenv("BIANMIN_SMS_GATEWAY_URL", raising=False)
+    with pytest.raises(RuntimeError, match="需要设置 SMS_GATEWAY_URL"):
+        central_cli(central_home, database_url, "notify", "--once")
