@@ -38,7 +38,7 @@ HELD, PENDING, SENT, FAILED = "held", "pending", "sent", "failed"
 
 _TEXTS = {
     ACCEPTED: "您的办件 {n} 已受理。可凭受理回执上的办件编号和查询码查询办理进度。",
-    FORWARDED: "您的办件 {n} 已完成初审，上报上级部门审批。",
+    FORWARDED: "您的办件 {n} 已受理并完成初审，上报上级部门审批。",
     RETURNED: "您的办件 {n} 经上级部门审查需要补正材料，请与受理窗口联系。",
     DECIDED + ":approved": "您的办件 {n} 已审批通过，结果送达受理窗口后将通知您领取。",
     DECIDED + ":refused": "您的办件 {n} 审批结果为不予批准，理由见书面决定书，"
@@ -59,15 +59,14 @@ def signed_text(text: str, signature: str) -> str:
     return f"【{signature}】{text}" if signature else text
 
 
-def stages_of(event_type: str) -> tuple[str, ...]:
-    """Return the stages that an applied event of this type makes (usually none)."""
-    return {
-        ev.ACCEPTED: (ACCEPTED,),
-        ev.FORWARDED: (FORWARDED,),
-        ev.RETURNED: (RETURNED,),
-        ev.DECIDED: (DECIDED, READY),
-        ev.COMPLETED: (COMPLETED,),
-    }.get(event_type, ())
+# The stages an applied event makes; other event types make none.
+STAGES_OF = {
+    ev.ACCEPTED: (ACCEPTED,),
+    ev.FORWARDED: (FORWARDED,),
+    ev.RETURNED: (RETURNED,),
+    ev.DECIDED: (DECIDED, READY),
+    ev.COMPLETED: (COMPLETED,),
+}
 
 
 def contact_phone(state: CaseState) -> str | None:
@@ -84,7 +83,7 @@ def rows_for(
     state: CaseState, event_type: str, at: str, *, feed_seq: int | None = None
 ) -> list[dict[str, Any]]:
     """Return the outbox rows an applied event makes for its case (none without a mobile)."""
-    stages = stages_of(event_type)
+    stages = STAGES_OF.get(event_type, ())
     phone = contact_phone(state) if stages else None
     if phone is None:
         return []

@@ -13,7 +13,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-limiter = Limiter(get_remote_address, headers_enabled=True)
+# A rate-limit store that is down (Redis restarting) lets lookups through rather than failing them.
+limiter = Limiter(get_remote_address, headers_enabled=True, swallow_errors=True)
 
 
 def _asked() -> bool:
