@@ -36,9 +36,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["central_store"] = CentralStore.open(app.config["DATABASE_URL"])
     app.extensions["central_key"] = keys.load_or_create(home)
 
-    from central_api import api_v1
+    from central_api import api_v1, public
 
     app.register_blueprint(api_v1.bp)
+    public.init_app(app)
 
     from central_api import reviewer_pages
 

@@ -14,13 +14,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from central_api import blobs, enrollment, ingest, publish
+from central_api import blobs, enrollment, ingest, public_store, publish
 from central_api.device_auth import Caller, authenticate
 from central_api.errors import Refusal
 from central_api.store import CentralStore
 from sync import stages
 from sync.errors import Conflict, DomainError, InvalidInput, NotAllowed
-from sync.events import utc_now
+from sync.events import format_time, utc_now
 from sync.signing import SigningKey, strict_loads
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -220,6 +220,7 @@ def read_feed() -> Any:
     if after < 0 or not 1 <= limit <= publish.MAX_PAGE:
         raise Refusal(stages.MALFORMED_REQUEST, "after 不能为负数，limit 应在 1 到 500 之间。")
     page = publish.feed_page(_store(), device["org_code"], after, limit)
+    _release_ready(device["org_code"], after)
     return jsonify(**page, server_time=int(utc_now().timestamp()))
 
 
@@ -229,6 +230,14 @@ def _octet_stream() -> None:
             stages.MALFORMED_REQUEST,
             "分块上传的 Content-Type 应为 application/offset+octet-stream。",
         )
+
+
+def _release_ready(org_code: str, after: int) -> None:
+    # The cursor says what the township has applied: decisions up to it are at its window now.
+    try:
+        public_store.release_ready(_store(), org_code, after, format_time(utc_now()))
+    except Exception:  # a notice must never cost the township its feed
+        log.exception("releasing ready notices of %s failed", org_code)
 
 
 def bundle_envelopes(body: bytes) -> list[bytes]:
@@ -311,7 +320,9 @@ def domain_error(error: DomainError) -> Response:
 def http_error(error: HTTPException) -> Response:
     """Answer HTTP-level errors (unknown path, wrong method, body too large) as JSON."""
     status = error.code or 500
-    code = {404: stages.NOT_FOUND, 405: "method_not_allowed"}.get(status, f"http_{status}")
+    code = {404: stages.NOT_FOUND, 405: "method_not_allowed", 429: stages.RATE_LIMITED}.get(
+        status, f"http_{status}"
+    )
     if status == 413:
         code = {
             url_for("api_v1.push_bundles"): stages.BATCH_TOO_LARGE,

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from central_api import keys, settings
+from central_api import cli_notify, keys, settings
 from central_api.errors import Refusal
 from central_api.store import CentralStore
 from sync.errors import DomainError
@@ -117,7 +117,17 @@ def serve(context: Context, host: str, port: int, port_file: str | None, threads
     from central_api import create_app
 
     app = create_app({"CENTRAL_HOME": str(context.home), "DATABASE_URL": context.database_url})
-    server = create_server(app, host=host, port=port, threads=threads)
+    if int(app.config["NOTIFY_IN_SERVE"]):
+        cli_notify.delivery_loop(app.extensions["central_store"], app.config).start()
+    # Behind PROXY_HOPS trusted proxies, X-Forwarded-For reaches the app (rate_limit reads it
+    # through ProxyFix, as under gunicorn); otherwise waitress drops it, as it does by default.
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        clear_untrusted_proxy_headers=not int(app.config["PROXY_HOPS"]),
+    )
     # waitress reports the port it really bound (a string for port 0).
     real_port = int(server.effective_port)  # type: ignore[union-attr]
     if port_file:
@@ -364,6 +374,9 @@ def alerts(context: Context) -> None:
     for a in rows:
         click.echo(f"{a['at']}  {a['kind']:<14}  {a['device_id'] or '-'}  {a['message']}")
 
+
+main.add_command(cli_notify.notify)
+main.add_command(cli_notify.notifications)
 
 if __name__ == "__main__":
     main()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from central_api import publish
+from central_api import notifications, public_store, publish
 from central_api.store import CentralStore
 from sync import events as ev
 from sync import feed
@@ -240,8 +240,12 @@ def _write(
         store.save_cases(c, [], [following])
         store.set_chain_head(c, ev.CENTRAL_WRITER, event.writer_seq, event.hash)
         answers = store.forwarding_bundle(c, state.case_id)
-        publish.append_entry(
+        feed_seq = publish.append_entry(
             store, c, central_key, feed.EVENT, state.org_code, feed.event_body(event, answers), now
+        )
+        # The resident's notifications, in this transaction: never lost, never holding it up.
+        public_store.add_notifications(
+            c, notifications.rows_for(following, event_type, at, feed_seq=feed_seq)
         )
     return event
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from central_api import notifications, public_store
 from central_api.bundle_checks import (
     CheckedBundle,
     named_files,
@@ -87,6 +88,9 @@ class _Batch:
         self.receipts: dict[str, bytes] = {}  # bundles accepted in this batch
         self.bundle_rows: list[dict[str, Any]] = []
         self.event_rows: list[dict[str, Any]] = []
+        # The event type of each case's latest stage in this batch: a case that passes several
+        # stages in one batch (a PC that was offline for a day) gets one message, of the latest.
+        self.notices: dict[str, str] = {}
         self.touched: set[str] = set()
 
     def take(self, item: CheckedBundle, central_key: SigningKey) -> dict[str, Any]:
@@ -249,6 +253,8 @@ class _Batch:
                 self.touched.add(event.case_id)
                 if event.type == ev.REGISTERED:
                     self.numbers[following.case_number] = event.case_id
+                elif event.type in notifications.STAGES_OF:
+                    self.notices[event.case_id] = event.type
             if reason:
                 rejected.append((event.event_id, reason))
             self.event_ids.add(event.event_id)
@@ -323,6 +329,14 @@ class _Batch:
         new = [self.states[i] for i in self.touched if i not in self.present]
         changed = [self.states[i] for i in self.touched if i in self.present]
         store.save_cases(c, new, changed)
+        public_store.add_notifications(
+            c,
+            [
+                row
+                for case_id, event_type in self.notices.items()
+                for row in notifications.rows_for(self.states[case_id], event_type, self.at)
+            ],
+        )
         store.update_devices(
             c,
             [

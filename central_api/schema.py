@@ -252,3 +252,30 @@ serials = Table(
     Column("name", String(24), primary_key=True),
     Column("value", Integer, nullable=False),
 )
+
+# The outbox of resident notifications (SMS at each stage of a case): written in the transaction of
+# the event that makes the stage, sent later by the delivery loop. One row per case and stage, so
+# a bundle ingested again, or a stage reached twice, never sends twice.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("case_id", String(36), nullable=False),
+    Column("org_code", String(12), nullable=False),
+    Column("case_number", String(40), nullable=False),
+    Column("stage", String(16), nullable=False),  # accepted | forwarded | returned | decided | ...
+    Column("phone", String(20), nullable=False),  # personal data: never logged, masked in listings
+    Column("text", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # held | pending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", String(32), nullable=False),
+    Column("feed_seq", BigInteger),  # held until the township has read this feed entry
+    Column("last_error", Text, nullable=False, default=""),
+    Column("created_at", String(32), nullable=False),
+    Column("sent_at", String(32)),
+    UniqueConstraint("case_id", "stage", name="notifications_case_stage"),
+    Index("notifications_due", "status", "next_attempt_at"),
+    Index("notifications_held", "org_code", "status"),
+)

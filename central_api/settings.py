@@ -40,6 +40,37 @@ SETTINGS = (
     Setting("LOCKOUT_ATTEMPTS", 5, "Failed log-ins in a row that lock a central account."),
     Setting("LOCKOUT_MINUTES", 15, "How long a locked central account stays locked."),
     Setting("INBOX_PAGE_SIZE", 20, "Cases per page of the reviewers' inbox."),
+    Setting(
+        "PROXY_HOPS",
+        0,
+        "Reverse proxies in front of central whose X-Forwarded-For is trusted (client IP for the "
+        "rate limit); 0 when clients connect directly.",
+    ),
+    Setting(
+        "PROGRESS_RATE_LIMIT",
+        "20 per minute;200 per hour",
+        "Lookups of the public progress page and API per client IP (Flask-Limiter syntax).",
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_URI",
+        "memory://",
+        "Where the rate limit counts: memory:// counts per process; several gunicorn workers "
+        "need a shared store such as redis://host:6379 for an exact limit.",
+    ),
+    Setting("NOTIFY_SENDER", "log", "How notifications leave: log (log only) or sms_gateway."),
+    Setting(
+        "SMS_GATEWAY_URL", "", "URL the sms_gateway sender POSTs {to, text, case_number, stage} to."
+    ),
+    Setting("SMS_GATEWAY_TOKEN", "", "Bearer token sent to the SMS gateway (empty: none)."),
+    Setting("SMS_GATEWAY_TIMEOUT_SECONDS", "10", "Timeout of one request to the SMS gateway."),
+    Setting("SMS_SIGNATURE", "便民服务", "Sender signature put before every text as 【...】."),
+    Setting(
+        "NOTIFY_IN_SERVE", 1, "1: `serve` runs the delivery loop in a thread; 0: run `notify`."
+    ),
+    Setting("NOTIFY_INTERVAL_SECONDS", "5", "Seconds between two rounds of the delivery loop."),
+    Setting("NOTIFY_FIRST_RETRY_SECONDS", "30", "Wait before the second attempt (then doubling)."),
+    Setting("NOTIFY_MAX_RETRY_SECONDS", "3600", "Longest wait between two attempts."),
+    Setting("NOTIFY_MAX_ATTEMPTS", 8, "Attempts before a notification is marked failed (alert)."),
 )
 
 

@@ -79,10 +79,16 @@ def test_real_answers_match_the_openapi_file(
     check(
         "GET", "/api/v1/blobs/" + "0" * 64, signed_call(device, "GET", "/api/v1/blobs/" + "0" * 64)
     )
-    good = device.pack(device.forwarded_case())
+    case = device.forwarded_case()
+    good = device.pack(case)
     body = b'{"bundles":[' + good + b"," + good + b',{"x":1}]}'
     results = check("POST", "/api/v1/bundles", signed_call(device, "POST", "/api/v1/bundles", body))
     assert [r["status"] for r in results["results"]] == ["accepted", "duplicate", "refused"]
+    number, code = case[0].payload["case_number"], case[0].payload["query_code"]
+    progress = f"/api/v1/progress?case_number={number}&query_code={code}"
+    assert check("GET", progress, requests.get(central.url + progress, timeout=10))["timeline"]
+    unknown = "/api/v1/progress?case_number=x&query_code=y"
+    check("GET", unknown, requests.get(central.url + unknown, timeout=10))
     feed = "/api/v1/feed?after=0&limit=3"
     check("GET", feed, signed_call(device, "GET", feed))
     check("GET", "/api/v1/feed?after=x", signed_call(device, "GET", "/api/v1/feed?after=x"))
@@ -110,6 +116,8 @@ JUNK = [
     ),
     ("GET", "/api/v1/enroll", b"", 405),
     ("GET", "/api/v1/nothing", b"", 404),
+    ("GET", "/api/v1/progress", b"", 400),
+    ("POST", "/api/v1/progress", b"", 405),
     ("POST", "/api/v1/bundles", b"{}", 401),
 ]
 

@@ -92,6 +92,7 @@ class CentralProcess:
     database_url: str
     process: subprocess.Popen[bytes] | None = None
     port: int = 0
+    env: dict[str, str] = field(default_factory=dict)  # more BIANMIN_* settings for the server
 
     @property
     def url(self) -> str:
@@ -102,6 +103,7 @@ class CentralProcess:
             **os.environ,
             "BIANMIN_CENTRAL_HOME": str(self.home),
             "DATABASE_URL": self.database_url,
+            **self.env,
         }
         self.process, self.port = start_serving(
             "central_api.cli", self.home, env, "/healthz", timeout

@@ -1,0 +1,66 @@
+"""`bianmin-central notify` and `bianmin-central notifications`: the residents' SMS outbox."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from central_api import public_store, settings
+from central_api.delivery import DeliveryLoop, deliver_due
+from central_api.notifications import STAGE_LABELS, mask_phone
+from central_api.store import CentralStore
+
+if TYPE_CHECKING:
+    from central_api.cli import Context
+
+
+def delivery_loop(store: CentralStore, config: Any) -> DeliveryLoop:
+    """Build the delivery loop the settings describe, or stop with a clear message."""
+    try:
+        return DeliveryLoop.from_config(store, config)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Attempt the due notifications once, then stop.")
+@click.pass_obj
+def notify(context: Context, once: bool) -> None:
+    """Send the residents' notifications (SMS) that are due, with retries."""
+    config = settings.from_environment()
+    with context.opened() as store:
+        loop = delivery_loop(store, config)
+        if once:
+            counts = deliver_due(store, loop.sender, loop.policy)
+            click.echo(
+                f"已发送 {counts['sent']} 条，待重试 {counts['retry']} 条，失败 {counts['failed']} 条"
+            )
+            return
+        click.echo("通知发送循环已启动（Ctrl+C 停止）", err=True)
+        try:
+            loop.run()
+        except KeyboardInterrupt:
+            loop.stop()
+
+
+@click.command()
+@click.option(
+    "--status",
+    type=click.Choice(["held", "pending", "sent", "failed"]),
+    help="Only notifications in this state.",
+)
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.pass_obj
+def notifications(context: Context, status: str | None, limit: int) -> None:
+    """List the residents' notifications, newest first (phone numbers masked)."""
+    with context.opened() as store, store.reading() as c:
+        counts = public_store.notification_counts(c)
+        rows = public_store.notifications(c, status=status, limit=limit)
+    click.echo("  ".join(f"{name}: {n}" for name, n in sorted(counts.items())) or "没有通知")
+    for n in rows:
+        click.echo(
+            f"{n['created_at']}  {n['case_number']}  {STAGE_LABELS.get(n['stage'], n['stage'])}  "
+            f"{mask_phone(n['phone'])}  {n['status']:<7}  试 {n['attempts']} 次  "
+            f"{n['sent_at'] or n['last_error'] or ''}"
+        )
