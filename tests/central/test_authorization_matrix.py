@@ -1,0 +1,342 @@
+"""Authorization matrix of the central server: every route × every role (and anonymous).
+
+The table below is the specification, written out by hand: which answer each role gets on each
+route. The test fails if a route exists that the table does not classify, so a new page cannot be
+added without deciding who may use it. Every refused write is checked to have changed nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+from central_api import create_app, users
+from central_api.store import CentralStore
+from sync import events as ev
+from sync.events import utc_now
+from tests.support.central import CentralProcess, FakeDevice
+from tests.support.reviewer import PageSession, push_forwarded, tiny_png, upload_scan
+
+ANON, COUNTY, OTHER_COUNTY, CITY, SUPERVISOR, ADMIN = (
+    "anonymous",
+    "county_reviewer",
+    "other_county_reviewer",
+    "city_reviewer",
+    "supervisor",
+    "admin",
+)
+ROLES = (ANON, COUNTY, OTHER_COUNTY, CITY, SUPERVISOR, ADMIN)
+
+# What a role gets: "ok" (the page or the action), "login" (sent to the log-in page),
+# "forbidden" (403: the role may never do this), "not_found" (404: the case is not its unit's),
+# "device" (401: device API routes take only device signatures, never a browser session).
+OK, LOGIN, FORBIDDEN, NOT_FOUND, DEVICE = "ok", "login", "forbidden", "not_found", "device"
+
+
+def everyone(answer: str) -> dict[str, str]:
+    return dict.fromkeys(ROLES, answer)
+
+
+def staff(anonymous: str = LOGIN, **answers: str) -> dict[str, str]:
+    table = {ANON: anonymous}
+    for role in ROLES[1:]:
+        table[role] = answers[role]
+    return table
+
+
+# endpoint → expected answer per role. Pages on "our" case: a forwarded case held by 莱山区 (370613).
+MATRIX: dict[str, dict[str, str]] = {
+    "root": staff(
+        county_reviewer=OK, other_county_reviewer=OK, city_reviewer=OK, supervisor=OK, admin=OK
+    ),
+    "healthz": everyone(OK),
+    "static": everyone(OK),
+    "auth.login": everyone(OK),
+    "auth.logout": everyone(LOGIN),
+    "auth.set_language": everyone(LOGIN),  # without a Referer it goes back to the log-in page
+    "public.lookup": everyone(OK),
+    "public_api.lookup": everyone(OK),
+    "inbox.index": staff(
+        county_reviewer=OK,
+        other_county_reviewer=OK,
+        city_reviewer=OK,
+        supervisor=OK,
+        admin=FORBIDDEN,
+    ),
+    "inbox.home": staff(
+        county_reviewer=OK, other_county_reviewer=OK, city_reviewer=OK, supervisor=OK, admin=OK
+    ),
+    "cases.show": staff(
+        county_reviewer=OK,
+        other_county_reviewer=NOT_FOUND,
+        city_reviewer=NOT_FOUND,
+        supervisor=OK,
+        admin=FORBIDDEN,
+    ),
+    "cases.scan": staff(
+        county_reviewer=OK,
+        other_county_reviewer=NOT_FOUND,
+        city_reviewer=NOT_FOUND,
+        supervisor=OK,
+        admin=FORBIDDEN,
+    ),
+    **{
+        decision: staff(
+            county_reviewer=OK,
+            other_county_reviewer=NOT_FOUND,
+            city_reviewer=NOT_FOUND,
+            supervisor=FORBIDDEN,
+            admin=FORBIDDEN,
+        )
+        for decision in ("cases.approve", "cases.refuse", "cases.return_")
+    },
+    # Only a county forwards on to the city; another county does not even see the case.
+    "cases.forward": staff(
+        county_reviewer=OK,
+        other_county_reviewer=NOT_FOUND,
+        city_reviewer=FORBIDDEN,
+        supervisor=FORBIDDEN,
+        admin=FORBIDDEN,
+    ),
+    "petitions.index": staff(
+        county_reviewer=FORBIDDEN,
+        other_county_reviewer=FORBIDDEN,
+        city_reviewer=FORBIDDEN,
+        supervisor=OK,
+        admin=FORBIDDEN,
+    ),
+    "petitions.answer": staff(
+        county_reviewer=FORBIDDEN,
+        other_county_reviewer=FORBIDDEN,
+        city_reviewer=FORBIDDEN,
+        supervisor=OK,
+        admin=FORBIDDEN,
+    ),
+    **{
+        admin_page: staff(
+            county_reviewer=FORBIDDEN,
+            other_county_reviewer=FORBIDDEN,
+            city_reviewer=FORBIDDEN,
+            supervisor=FORBIDDEN,
+            admin=OK,
+        )
+        for admin_page in ("users.index", "users.create", "users.unlock")
+    },
+    # The device API: a browser session is no device signature, whoever is logged in.
+    **{
+        api: everyone(DEVICE)
+        for api in (
+            "api_v1.announce_blob",
+            "api_v1.create_blob_with_upload",
+            "api_v1.blob_status",
+            "api_v1.upload_chunk",
+            "api_v1.push_bundles",
+            "api_v1.me",
+            "api_v1.rotate",
+            "api_v1.read_feed",
+        )
+    },
+    # Enrollment is the one device route without a signature of a known key: a session alone
+    # gets a refusal of its body, never an enrollment.
+    "api_v1.enroll": everyone("refused"),
+}
+
+
+@dataclass
+class World:
+    """The cases and users the matrix runs against."""
+
+    number: str  # a forwarded case held by 370613, with a scan and an open complaint
+    query_code: str
+    case_id: str
+    scan: str
+    petition_id: str
+    city_number: str  # a city-route case held by 370613, for the forward-on route
+    passwords: dict[str, tuple[str, str]]
+
+
+@pytest.fixture(scope="module")
+def world(central: CentralProcess, central_store: CentralStore, new_code_module) -> World:
+    device = FakeDevice(central.url, device_code=uuid.uuid4().hex[:4].upper())
+    device.enroll(new_code_module())
+    scan = upload_scan(device, tiny_png(), "image/png", "身份证.png")
+    events = push_forwarded(device, files=[scan])
+    complaint = device.event(events[0].case_id, ev.PETITIONED, {"kind": "complaint", "text": "慢"})
+    assert device.push(device.pack([complaint]))[0]["status"] == "accepted"
+    city_case = push_forwarded(device, route=["county", "city"])
+    zhifu = f"zf{uuid.uuid4().hex[:8]}"
+    users.create_user(
+        central_store,
+        username=zhifu,
+        display_name="芝罘区审批员",
+        role="county_reviewer",
+        org_code="370602",
+        password="long-enough-pw",
+        now=utc_now(),
+    )
+    return World(
+        number=events[0].payload["case_number"],
+        query_code=events[0].payload["query_code"],
+        case_id=events[0].case_id,
+        scan=scan["sha256"],
+        petition_id=complaint.event_id,
+        city_number=city_case[0].payload["case_number"],
+        passwords={
+            COUNTY: ("xianshen", "demo-county-2026"),
+            OTHER_COUNTY: (zhifu, "long-enough-pw"),
+            CITY: ("shishen", "demo-city-2026"),
+            SUPERVISOR: ("jiancha", "demo-supervisor-2026"),
+            ADMIN: ("admin", "demo-admin-2026"),
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def new_code_module(central_home, database_url):
+    from tests.support.central import issue_code
+
+    return lambda org="370613004": issue_code(central_home, database_url, org, 72)
+
+
+@pytest.fixture(scope="module")
+def sessions(central: CentralProcess, world: World) -> dict[str, PageSession]:
+    made = {ANON: PageSession(central.url)}
+    made[ANON].get("/auth/login")  # an anonymous visitor still has the log-in page's CSRF token
+    for role, (username, password) in world.passwords.items():
+        session = PageSession(central.url)
+        assert session.login(username, password).status_code == 303, role
+        made[role] = session
+    return made
+
+
+def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
+    """Return the method, path and form of one request to an endpoint."""
+    number = world.number
+    writes = {
+        "cases.approve": (
+            f"/review/cases/{number}/approve",
+            {"document_number": "莱民〔2026〕1号"},
+        ),
+        "cases.refuse": (f"/review/cases/{number}/refuse", {"reasons": "不符合条件"}),
+        "cases.return_": (f"/review/cases/{number}/return", {"missing": "户口簿"}),
+        "cases.forward": (
+            f"/review/cases/{world.city_number}/forward",
+            {"opinion": "同意报市级审批。", "conclusion": "agree"},
+        ),
+        "petitions.answer": (
+            f"/supervision/petitions/{number}/{world.petition_id}",
+            {"answer": "已核实，向申请人致歉。"},
+        ),
+        "users.create": (
+            "/admin/users/",
+            {
+                "username": f"n{uuid.uuid4().hex[:8]}",
+                "display_name": "新用户",
+                "role": "county_reviewer",
+                "org_code": "370613",
+                "password": "long-enough-pw",
+            },
+        ),
+        "users.unlock": ("/admin/users/xianshen/unlock", {}),
+        "auth.logout": ("/auth/logout", {}),
+        "auth.set_language": ("/auth/language/zh", {}),
+    }
+    if endpoint in writes:
+        path, form = writes[endpoint]
+        return "POST", path, form
+    reads = {
+        "root": "/",
+        "healthz": "/healthz",
+        "static": "/static/css/central.css",
+        "auth.login": "/auth/login",
+        "public.lookup": "/progress",
+        "public_api.lookup": f"/api/v1/progress?case_number={number}&query_code={world.query_code}",
+        "inbox.index": "/review/",
+        "inbox.home": "/review/home",
+        "cases.show": f"/review/cases/{number}",
+        "cases.scan": f"/review/cases/{number}/files/{world.scan}",
+        "petitions.index": "/supervision/petitions/",
+        "users.index": "/admin/users/",
+        "api_v1.blob_status": f"/api/v1/blobs/{world.scan}",
+        "api_v1.me": "/api/v1/devices/me",
+        "api_v1.read_feed": "/api/v1/feed?after=0",
+    }
+    if endpoint in reads:
+        return "GET", reads[endpoint], {}
+    api_writes = {
+        "api_v1.announce_blob": ("POST", "/api/v1/blobs"),
+        "api_v1.create_blob_with_upload": ("POST", f"/api/v1/blobs/{world.scan}"),
+        "api_v1.upload_chunk": ("PATCH", f"/api/v1/blobs/{world.scan}"),
+        "api_v1.push_bundles": ("POST", "/api/v1/bundles"),
+        "api_v1.rotate": ("POST", "/api/v1/devices/rotate"),
+        "api_v1.enroll": ("POST", "/api/v1/enroll"),
+    }
+    method, path = api_writes[endpoint]
+    return method, path, {}
+
+
+def _outcome(answer) -> str:
+    status = answer.status_code
+    if status in (302, 303):
+        return LOGIN if "/auth/login" in answer.headers.get("Location", "") else OK
+    if status == 401:
+        return DEVICE
+    if status == 403:
+        return FORBIDDEN
+    if status == 404:
+        return NOT_FOUND
+    if status in (400, 422) and answer.headers.get("Content-Type", "").startswith(
+        "application/json"
+    ):
+        return "refused"
+    return OK if status < 400 or status == 400 else f"status {status}"
+
+
+def test_every_route_is_in_the_matrix(tmp_path) -> None:
+    app = create_app({"TESTING": True, "CENTRAL_HOME": str(tmp_path)})
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(MATRIX), (
+        f"unclassified: {sorted(endpoints - set(MATRIX))}, gone: {sorted(set(MATRIX) - endpoints)}"
+    )
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != ADMIN] + [ADMIN])
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_role_gets_exactly_its_access(
+    endpoint: str,
+    role: str,
+    world: World,
+    sessions: dict[str, PageSession],
+    central_store: CentralStore,
+    central: CentralProcess,
+) -> None:
+    expected = MATRIX[endpoint][role]
+    if expected == OK and endpoint in WRITES_THAT_CHANGE_THE_CASE:
+        pytest.skip("the allowed decision is proven by the reviewer page tests on fresh cases")
+    if endpoint == "auth.logout":
+        session = PageSession(central.url)  # never log out the module's shared sessions
+        if role != ANON:
+            session.login(*world.passwords[role])
+        else:
+            session.get("/auth/login")
+    else:
+        session = sessions[role]
+    method, path, form = _request(world, endpoint)
+    before = central_store.case_state(world.case_id)
+    if method == "POST" and not endpoint.startswith("api_v1."):
+        answer = session.post(path, form)
+    else:
+        answer = session.http.request(
+            method, central.url + path, data=b"{}", timeout=30, allow_redirects=False
+        )
+    assert _outcome(answer) == expected, (endpoint, role, answer.status_code, answer.text[:300])
+    if expected != OK:
+        # A refused write changed nothing on the case.
+        assert central_store.case_state(world.case_id) == before
+
+
+WRITES_THAT_CHANGE_THE_CASE = frozenset(
+    {"cases.approve", "cases.refuse", "cases.return_", "cases.forward", "petitions.answer"}
+)
