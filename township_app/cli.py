@@ -192,6 +192,17 @@ def check(home: str | None) -> None:
         store.close()
 
 
+@main.command()
+@click.option("--ready-file", type=click.Path(dir_okay=False), default=None, hidden=True)
+@click.option("--browser", is_flag=True, help="Use the system browser even if a webview exists.")
+@click.pass_obj
+def desktop(home: str | None, ready_file: str | None, browser: bool) -> None:
+    """Open the app in a window of its own (as the bianmin-desktop icon does)."""
+    from township_app.desktop import run_desktop
+
+    sys.exit(run_desktop(home, ready_file, browser))
+
+
 sync_cli.register(main)
 
 if __name__ == "__main__":
