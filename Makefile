@@ -28,9 +28,9 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
 	fi
 
-# The desktop window's pieces from Debian (Xvfb, xdotool, ImageMagick for its tests; WebKit2GTK and
+# The desktop window's pieces from Debian (Xvfb, xdotool, ImageMagick, poppler for its tests; WebKit2GTK and
 # the headers PyGObject builds against), then the `desktop` extra into the venv.
-GUI_DEBS := xvfb xauth xdotool imagemagick fonts-noto-cjk gir1.2-webkit2-4.1 \
+GUI_DEBS := xvfb xauth xdotool imagemagick poppler-utils fonts-noto-cjk gir1.2-webkit2-4.1 \
 	libgirepository1.0-dev libcairo2-dev pkg-config
 GUI_STAMP := $(VENV)/.gui-stamp
 

@@ -117,7 +117,10 @@ def tell_user(message: str) -> None:
 
 
 def run_desktop(
-    home: str | None = None, ready_file: str | None = None, browser: bool = False
+    home: str | None = None,
+    ready_file: str | None = None,
+    browser: bool = False,
+    start_path: str = "/",
 ) -> int:
     """Run the township app in a window (or the system browser); return the exit status."""
     started = time.monotonic()
@@ -133,7 +136,7 @@ def run_desktop(
     except instance.AlreadyRunning:
         return _show_running_instance(data)
     try:
-        return _run_locked(data, log_path, ready_file, browser, started)
+        return _run_locked(data, log_path, ready_file, browser, start_path, started)
     finally:
         lock.release()
 
@@ -148,7 +151,12 @@ def _show_running_instance(data: Path) -> int:
 
 
 def _run_locked(
-    data: Path, log_path: Path, ready_file: str | None, browser: bool, started: float
+    data: Path,
+    log_path: Path,
+    ready_file: str | None,
+    browser: bool,
+    start_path: str,
+    started: float,
 ) -> int:
     from township_app import create_app, start_worker
 
@@ -170,10 +178,12 @@ def _run_locked(
         renderer = None if browser else choose_renderer()
         on_ready = _ready_writer(ready_file, server.port, renderer, started)
         _stop_on_signals(shell.close)
+        # Only a path on the local server: the window never opens another site.
+        url = server.url + start_path.lstrip("/")
         if renderer is None:
-            shell.run_in_browser(server.url, on_ready)
+            shell.run_in_browser(url, on_ready)
         else:
-            shell.run_in_window(server.url, on_ready)
+            shell.run_in_window(url, on_ready)
         instance.remove_instance_file(data, recorded)
         return 0
     finally:
@@ -279,9 +289,14 @@ class _Shell:
     help="Write the port and start-up seconds here once the window shows the app (tests, bench).",
 )
 @click.option("--browser", is_flag=True, help="Use the system browser even if a webview exists.")
-def main(home: str | None, ready_file: str | None, browser: bool) -> None:
+@click.option(
+    "--start-path",
+    default="/",
+    help="Page of the app to open first, e.g. /catalogue/ for a public catalogue screen.",
+)
+def main(home: str | None, ready_file: str | None, browser: bool, start_path: str) -> None:
     """Open Bianmin in a window of its own (便民 桌面窗口)."""
-    sys.exit(run_desktop(home, ready_file, browser))
+    sys.exit(run_desktop(home, ready_file, browser, start_path))
 
 
 if __name__ == "__main__":

@@ -83,3 +83,39 @@ def test_window_shows_login_raises_itself_for_a_second_launch_and_closes_cleanly
         timeout=60,
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+PRINT_BUTTON = (47, 74)  # the guide's 打印 button, inside the 1280x720 window
+PRINT_TO_FILE_ROW = (82, 86)  # GTK print dialog: the "Print to File" printer
+
+
+def test_print_button_prints_the_guide_from_the_window_with_print_styles(
+    xvfb: Xvfb, demo_home: Path, tmp_path: Path
+) -> None:
+    desktop = DesktopProcess(demo_home, xvfb.display, cwd=tmp_path)
+    desktop.start("--start-path", "/catalogue/370613-MZ-001", name="print")
+    try:
+        desktop.wait_ready()
+        window = wait_for_window(xvfb, "便民")[0]
+        screenshot_with_content(xvfb, tmp_path / "guide.png")
+        xvfb.click(window, *PRINT_BUTTON)  # the page calls window.print()
+        dialog = wait_for_window(xvfb, "^(Print|打印)$")
+        assert dialog, "window.print() opened no print dialog"
+        xvfb.screenshot(ARTIFACTS / "desktop-print-dialog.png")
+        xvfb.click(dialog[0], *PRINT_TO_FILE_ROW)
+        xvfb.key("Return")
+        pdf = tmp_path / "output.pdf"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (pdf.exists() and pdf.stat().st_size):
+            time.sleep(0.2)
+        time.sleep(0.5)  # the printer writes the file in pieces
+        text = subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+        assert "办事指南" in text and "370613-MZ-001" in text
+        assert "返回目录" not in text and "English" not in text  # no-print tools stay on screen
+        assert "A4" in info
+        assert desktop.close() == 0, desktop.stderr()
+    finally:
+        desktop.kill()

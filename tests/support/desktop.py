@@ -19,7 +19,7 @@ SCREEN = "1366x768x24"  # the township PCs' screen
 
 def gui_missing() -> str:
     """Return why the real window cannot run here ('' when everything is installed)."""
-    for program in ("Xvfb", "xdotool", "import", "convert"):
+    for program in ("Xvfb", "xdotool", "import", "identify", "pdftotext"):
         if shutil.which(program) is None:
             return f"{program} is not installed (run `make gui`)"
     for module in ("webview", "gi"):
@@ -85,6 +85,24 @@ class Xvfb:
         )
         return found.stdout.split()
 
+    def click(self, window: str, x: int, y: int) -> None:
+        """Click at a point of a window (coordinates inside the window)."""
+        subprocess.run(
+            ["xdotool", "mousemove", "--window", window, str(x), str(y), "click", "1"],
+            env={**os.environ, "DISPLAY": self.display},
+            check=True,
+            timeout=10,
+        )
+
+    def key(self, name: str) -> None:
+        """Press a key in the focused window."""
+        subprocess.run(
+            ["xdotool", "key", name],
+            env={**os.environ, "DISPLAY": self.display},
+            check=True,
+            timeout=10,
+        )
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -111,6 +129,7 @@ class DesktopProcess:
     process: subprocess.Popen[bytes] | None = None
     ready_file: Path | None = None
     log: Path | None = None
+    cwd: Path = ROOT  # GTK's "Print to File" writes output.pdf here
 
     def start(self, *args: str, name: str = "desktop") -> DesktopProcess:
         """Start the entry point (it returns before the window is ready)."""
@@ -125,7 +144,7 @@ class DesktopProcess:
         self.process = subprocess.Popen(
             [*entry_point(), "--ready-file", str(self.ready_file), *args],
             env=env,
-            cwd=ROOT,
+            cwd=self.cwd,
             stdout=subprocess.DEVNULL,
             stderr=open(self.log, "wb"),  # noqa: SIM115 - the child keeps it open
         )
