@@ -130,24 +130,17 @@ def run_desktop(
     data = Path(home or str(from_environment()["HOME"]))
     data.mkdir(parents=True, exist_ok=True)
     log_path = setup_logging(data)
-    lock = instance.InstanceLock(data)
-    try:
-        lock.acquire()
-    except instance.AlreadyRunning:
-        return _show_running_instance(data)
+    claimed = instance.claim_or_show(data)
+    if claimed is None:
+        tell_user(NOT_ANSWERING.format(home=data))
+        return 1
+    if isinstance(claimed, instance.InstanceFile):
+        log.info(ALREADY_RUNNING)
+        return 0
     try:
         return _run_locked(data, log_path, ready_file, browser, start_path, started)
     finally:
-        lock.release()
-
-
-def _show_running_instance(data: Path) -> int:
-    running = instance.ask_to_show(data)
-    if running is None:
-        tell_user(NOT_ANSWERING.format(home=data))
-        return 1
-    log.info(ALREADY_RUNNING)
-    return 0
+        claimed.release()
 
 
 def _run_locked(
@@ -160,8 +153,9 @@ def _run_locked(
 ) -> int:
     from township_app import create_app, start_worker
 
-    app = create_app({"HOME": str(data)})
     shell = _Shell()
+    _stop_on_signals(shell.close)  # from here on a SIGTERM closes cleanly, even before the window
+    app = create_app({"HOME": str(data)})
     gate = instance.ShowRequests(app.wsgi_app, shell.show)
     app.wsgi_app = gate  # type: ignore[method-assign]
     server = LocalServer(app).start()
@@ -169,7 +163,7 @@ def _run_locked(
     try:
         if not app.config["READ_ONLY"]:
             worker = start_worker(app)
-        if not server.wait_until_answering():
+        if not server.wait_until_answering() and not shell.closing.is_set():
             tell_user(NO_SERVER.format(log=log_path))
             return 1
         recorded = instance.write_instance_file(data, server.port)
@@ -177,7 +171,6 @@ def _run_locked(
         log.info("local server on 127.0.0.1:%s", server.port)
         renderer = None if browser else choose_renderer()
         on_ready = _ready_writer(ready_file, server.port, renderer, started)
-        _stop_on_signals(shell.close)
         # Only a path on the local server: the window never opens another site.
         url = server.url + start_path.lstrip("/")
         if renderer is None:
@@ -236,21 +229,31 @@ class _Shell:
     def __init__(self) -> None:
         self.window: Any = None
         self.url = ""
-        self.closed = threading.Event()
+        self.closing = threading.Event()
+        self.shown = False
 
     def run_in_window(self, url: str, on_ready: Callable[[], None]) -> None:
         """Open the window and block until it is closed (pywebview runs on the main thread)."""
         import webview
 
         self.url = url
+        if self.closing.is_set():
+            return
         webview.settings["ALLOW_DOWNLOADS"] = True
         self.window = webview.create_window(
             TITLE, url, width=1280, height=720, min_size=(1024, 600), text_select=True
         )
         self.window.events.loaded += on_ready
+        # A close asked for while the window was being made is carried out once it shows.
+        self.window.events.shown += self._on_shown
         # Private mode forgets cookies at exit: a clerk logs in again, all state is in SQLite.
         webview.start(private_mode=True)
-        self.closed.set()
+        self.closing.set()
+
+    def _on_shown(self) -> None:
+        self.shown = True
+        if self.closing.is_set():
+            threading.Thread(target=self.window.destroy, daemon=True).start()
 
     def run_in_browser(self, url: str, on_ready: Callable[[], None]) -> None:
         """Open the system browser at the app and serve until told to stop."""
@@ -259,11 +262,13 @@ class _Shell:
         if not webbrowser.open(url):
             log.warning(NO_BROWSER.format(url=url))
         on_ready()
-        while not self.closed.wait(0.5):  # a timeout keeps Ctrl-C working on Windows
+        while not self.closing.wait(0.5):  # a timeout keeps Ctrl-C working on Windows
             pass
 
     def show(self) -> None:
         """Bring the window to the front (or open the browser again)."""
+        if self.closing.is_set():
+            return  # closing: a second launch waits for the lock instead
         if self.window is not None:
             self.window.show()
             self.window.restore()
@@ -272,10 +277,11 @@ class _Shell:
 
     def close(self) -> None:
         """Close the window (or end browser mode): the app then shuts down cleanly."""
-        if self.window is not None and not self.closed.is_set():
+        if self.closing.is_set():
+            return
+        self.closing.set()
+        if self.window is not None and self.shown:  # else _on_shown closes it
             self.window.destroy()
-        else:
-            self.closed.set()
 
 
 @click.command()

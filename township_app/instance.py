@@ -110,7 +110,7 @@ def ask_to_show(home: Path, wait: float = 15.0) -> InstanceFile | None:
                 response = requests.post(
                     f"http://127.0.0.1:{instance.port}{SHOW_PATH}",
                     headers={TOKEN_HEADER: instance.token},
-                    timeout=5,
+                    timeout=3,
                 )
                 if response.status_code == 204:
                     return instance
@@ -119,6 +119,27 @@ def ask_to_show(home: Path, wait: float = 15.0) -> InstanceFile | None:
                 )
             except requests.RequestException as error:
                 log.info("the running instance does not answer yet (%s)", type(error).__name__)
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.2)
+
+
+def claim_or_show(home: Path, wait: float = 20.0) -> InstanceLock | InstanceFile | None:
+    """Take the data folder's lock, or get its holder to show its window; None if neither in time.
+
+    An instance that is closing (its worker ends its round) holds the lock but no longer answers:
+    the lock comes free soon, and this launch then starts normally.
+    """
+    lock = InstanceLock(home)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return lock.acquire()
+        except AlreadyRunning:
+            pass
+        shown = ask_to_show(home, wait=0)
+        if shown is not None:
+            return shown
         if time.monotonic() >= deadline:
             return None
         time.sleep(0.2)

@@ -165,3 +165,38 @@ def test_local_server_stops_with_a_connection_still_open() -> None:
     with pytest.raises(requests.ConnectionError):
         requests.get(server.url, timeout=2)
     keep_alive.close()
+
+
+def test_launch_during_another_instance_closing_takes_the_lock_once_it_is_free(
+    tmp_path: Path,
+) -> None:
+    holder = hold_lock_in_another_process(tmp_path)  # holds the lock, answers no show request
+    threading.Timer(1.0, holder.kill).start()  # ... until it has finished closing
+    try:
+        claimed = instance.claim_or_show(tmp_path, wait=15)
+        assert isinstance(claimed, instance.InstanceLock)
+        claimed.release()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_launch_finding_a_running_instance_gets_it_shown(running_instance) -> None:
+    home, server, shown = running_instance
+    holder = hold_lock_in_another_process(home)
+    try:
+        claimed = instance.claim_or_show(home, wait=5)
+        assert isinstance(claimed, instance.InstanceFile) and claimed.port == server.port
+        assert shown.is_set()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_launch_gives_up_on_a_holder_that_never_answers(tmp_path: Path) -> None:
+    holder = hold_lock_in_another_process(tmp_path)
+    try:
+        assert instance.claim_or_show(tmp_path, wait=1) is None
+    finally:
+        holder.kill()
+        holder.wait()
