@@ -207,7 +207,9 @@ def _ready_writer(
         log.info("window ready after %s s (%s)", seconds, renderer or "system browser")
         if ready_file:
             figures = {"port": port, "renderer": renderer or "browser", "seconds": seconds}
-            Path(ready_file).write_text(json.dumps(figures), encoding="utf-8")
+            partial = Path(ready_file + ".tmp")
+            partial.write_text(json.dumps(figures), encoding="utf-8")
+            os.replace(partial, ready_file)  # whoever waits for it never reads half of it
 
     return on_ready
 
