@@ -35,7 +35,10 @@ log = logging.getLogger(__name__)
 TITLE = "便民 乡镇便民服务中心"
 # Engines that run the vendored htmx 2: Edge WebView2, WebKit2GTK, Qt WebEngine, WKWebView, CEF.
 HTMX_RENDERERS = frozenset({"edgechromium", "gtkwebkit2", "qtwebengine", "wkwebview", "cef"})
-WORKER_STOP_SECONDS = 60.0
+# A round left unfinished is cut like a power cut (every step commits by itself); the next start
+# goes on where it stopped. A second launch waits a little longer than this for the lock.
+WORKER_STOP_SECONDS = 20.0
+CLAIM_WAIT_SECONDS = WORKER_STOP_SECONDS + 10
 LOG_BYTES = 1_000_000
 LOG_BACKUPS = 5
 
@@ -46,6 +49,7 @@ NO_ENGINE = (
 ALREADY_RUNNING = "便民已经在运行，已切换到已打开的窗口。"
 NOT_ANSWERING = "便民已经在运行（数据目录 {home}），但没有响应。请稍候再试；仍不行请重新启动电脑。"
 NO_BROWSER = "找不到系统浏览器，请手动在浏览器中打开：{url}"
+FAILED = "便民启动失败。请把数据目录下 logs 文件夹里的日志发给信息化人员。"
 NO_SERVER = "便民本地服务没有启动成功，详见日志：{log}"
 
 
@@ -130,7 +134,7 @@ def run_desktop(
     data = Path(home or str(from_environment()["HOME"]))
     data.mkdir(parents=True, exist_ok=True)
     log_path = setup_logging(data)
-    claimed = instance.claim_or_show(data)
+    claimed = instance.claim_or_show(data, wait=CLAIM_WAIT_SECONDS)
     if claimed is None:
         tell_user(NOT_ANSWERING.format(home=data))
         return 1
@@ -304,7 +308,13 @@ class _Shell:
 )
 def main(home: str | None, ready_file: str | None, browser: bool, start_path: str) -> None:
     """Open Bianmin in a window of its own (便民 桌面窗口)."""
-    sys.exit(run_desktop(home, ready_file, browser, start_path))
+    try:
+        code = run_desktop(home, ready_file, browser, start_path)
+    except Exception:  # noqa: BLE001 - pythonw has no console: the log and a dialog must say it
+        log.exception("the desktop window failed")
+        tell_user(FAILED)
+        code = 1
+    sys.exit(code)
 
 
 if __name__ == "__main__":
