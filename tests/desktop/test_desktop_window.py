@@ -39,7 +39,7 @@ def screenshot_with_content(screen: Xvfb, target: Path, timeout: float = 20.0) -
     return colours
 
 
-def test_window_shows_login_raises_itself_for_a_second_launch_and_closes_cleanly(
+def test_window_shows_login_comes_to_the_front_for_a_second_launch_and_closes_cleanly(
     xvfb: Xvfb, demo_home: Path
 ) -> None:
     first = DesktopProcess(demo_home, xvfb.display).start(name="first")
@@ -47,7 +47,8 @@ def test_window_shows_login_raises_itself_for_a_second_launch_and_closes_cleanly
         ready = first.wait_ready()
         assert ready["renderer"] == "gtkwebkit2"
         port = ready["port"]
-        assert wait_for_window(xvfb, "便民"), "no window titled 便民 on the screen"
+        windows = wait_for_window(xvfb, "便民")
+        assert len(windows) == 1, f"expected one window titled 便民, found {windows}"
         colours = screenshot_with_content(xvfb, ARTIFACTS / "desktop-login.png")
         assert colours > 100, f"the window looks blank ({colours} colours)"
         page = requests.get(f"http://127.0.0.1:{port}/auth/login", timeout=10)
@@ -55,6 +56,7 @@ def test_window_shows_login_raises_itself_for_a_second_launch_and_closes_cleanly
         recorded = (demo_home / instance.INSTANCE_NAME).read_bytes()
         assert instance.read_instance_file(demo_home).port == port
 
+        assert xvfb.focused_window() != windows[0]
         started = time.monotonic()
         second = DesktopProcess(demo_home, xvfb.display).start(name="second")
         assert second.process.wait(30) == 0, second.stderr()
@@ -65,8 +67,14 @@ def test_window_shows_login_raises_itself_for_a_second_launch_and_closes_cleanly
         log = (demo_home / "logs" / "desktop.log").read_text(encoding="utf-8")
         assert log.count("local server on 127.0.0.1") == 1, "a second server was started"
         assert "a second launch asked this window to come to the front" in log
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and xvfb.focused_window() != windows[0]:
+            time.sleep(0.1)
+        assert xvfb.focused_window() == windows[0], "the open window did not come to the front"
+        assert len(xvfb.window_ids("便民")) == 1
 
-        assert first.close() == 0, first.stderr()
+        xvfb.close_window(windows[0])  # the title bar's ×, as a clerk closes it
+        assert first.wait() == 0, first.stderr()
     finally:
         first.kill()
     log = (demo_home / "logs" / "desktop.log").read_text(encoding="utf-8")

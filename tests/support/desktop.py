@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import importlib.util
 import json
 import os
@@ -85,6 +87,21 @@ class Xvfb:
         )
         return found.stdout.split()
 
+    def focused_window(self) -> str:
+        """Return the id of the window with the keyboard focus ('' when none has it)."""
+        found = subprocess.run(
+            ["xdotool", "getwindowfocus"],
+            env={**os.environ, "DISPLAY": self.display},
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        return found.stdout.strip() if found.returncode == 0 else ""
+
+    def close_window(self, window: str) -> None:
+        """Close a window as its title bar's close button does: send it WM_DELETE_WINDOW."""
+        send_delete_window(self.display, int(window))
+
     def click(self, window: str, x: int, y: int) -> None:
         """Click at a point of a window (coordinates inside the window)."""
         subprocess.run(
@@ -109,6 +126,60 @@ class Xvfb:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+class _ClientMessage(ctypes.Structure):
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("serial", ctypes.c_ulong),
+        ("send_event", ctypes.c_int),
+        ("display", ctypes.c_void_p),
+        ("window", ctypes.c_ulong),
+        ("message_type", ctypes.c_ulong),
+        ("format", ctypes.c_int),
+        ("data", ctypes.c_long * 5),
+    ]
+
+
+class _XEvent(ctypes.Union):
+    _fields_ = [("xclient", _ClientMessage), ("pad", ctypes.c_long * 24)]
+
+
+def send_delete_window(display: str, window: int) -> None:
+    """Send a window the WM_DELETE_WINDOW message a window manager sends when × is clicked.
+
+    Xvfb runs no window manager, and xdotool (Debian 12) has no command for it: libX11 directly.
+    """
+    x11 = ctypes.CDLL(ctypes.util.find_library("X11"))
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XInternAtom.restype = ctypes.c_ulong
+    x11.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    x11.XSendEvent.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_ulong,
+        ctypes.c_int,
+        ctypes.c_long,
+        ctypes.POINTER(_XEvent),
+    ]
+    x11.XFlush.argtypes = [ctypes.c_void_p]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    connection = x11.XOpenDisplay(display.encode())
+    if not connection:
+        raise RuntimeError(f"cannot open display {display}")
+    try:
+        event = _XEvent()
+        event.xclient.type = 33  # ClientMessage
+        event.xclient.window = window
+        event.xclient.message_type = x11.XInternAtom(connection, b"WM_PROTOCOLS", 0)
+        event.xclient.format = 32
+        event.xclient.data[0] = x11.XInternAtom(connection, b"WM_DELETE_WINDOW", 0)
+        event.xclient.data[1] = 0  # CurrentTime
+        if not x11.XSendEvent(connection, window, 0, 0, ctypes.byref(event)):
+            raise RuntimeError("XSendEvent failed")
+        x11.XFlush(connection)
+    finally:
+        x11.XCloseDisplay(connection)
 
 
 def colour_count(png: Path) -> int:
@@ -164,6 +235,11 @@ class DesktopProcess:
 
     def stderr(self) -> str:
         return self.log.read_text(errors="replace")[-4000:] if self.log else ""
+
+    def wait(self, timeout: float = 90.0) -> int:
+        """Wait for the process to end and return its exit status."""
+        assert self.process is not None
+        return self.process.wait(timeout)
 
     def close(self, timeout: float = 90.0) -> int:
         """Ask the window to close (SIGTERM: desktop.py destroys the window) and wait."""
