@@ -7,7 +7,7 @@ DEMO_HOME ?= data/township
 DEMO_PORT ?= 5080
 TRANSLATIONS := township_app/translations
 
-.PHONY: install translations browser demo test lint fmt bench clean installer lock
+.PHONY: install translations browser gui gui-debs demo test lint fmt bench clean installer lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,31 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
 	fi
 
+# The desktop window's pieces from Debian (Xvfb, xdotool, ImageMagick, poppler for its tests; WebKit2GTK and
+# the headers PyGObject builds against), then the `desktop` extra into the venv.
+GUI_DEBS := xvfb xauth xdotool imagemagick poppler-utils fonts-noto-cjk gir1.2-webkit2-4.1 \
+	libgirepository1.0-dev libcairo2-dev pkg-config
+GUI_STAMP := $(VENV)/.gui-stamp
+
+gui: gui-debs $(GUI_STAMP)
+
+# Checked on every run: a venv can outlive the machine's packages.
+gui-debs:
+	@missing=$$(for deb in $(GUI_DEBS); do dpkg -s $$deb >/dev/null 2>&1 || echo $$deb; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages for the desktop window:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(GUI_STAMP): $(STAMP) | gui-debs
+	$(BIN)/python -m pip install --quiet -e '.[desktop]'
+	touch $(GUI_STAMP)
+
 # A central server and a township app on loopback (SQLite under data/), enrolled and syncing.
 demo: install translations
 	DEMO_HOME=$(DEMO_HOME) DEMO_PORT=$(DEMO_PORT) scripts/run-demo.sh
 
-test: install translations browser
+test: install translations browser gui
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: install
@@ -43,9 +63,10 @@ fmt: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: install translations
+bench: install translations gui
 	$(BIN)/python -m tests.bench.bench_township --cases 100000
 	$(BIN)/python -m tests.bench.bench_sync --postgres postgresql://postgres@127.0.0.1:5432
+	$(BIN)/python -m tests.bench.bench_desktop
 
 # Offline bundle (Linux), .deb (UOS/Kylin) and the Windows wheelhouse + pynsist config, into dist/installer.
 installer: install translations

@@ -195,6 +195,18 @@ def check(home: str | None) -> None:
         store.close()
 
 
+@main.command()
+@click.option("--ready-file", type=click.Path(dir_okay=False), default=None, hidden=True)
+@click.option("--browser", is_flag=True, help="Use the system browser even if a webview exists.")
+@click.option("--start-path", default="/", help="Page of the app to open first.")
+@click.pass_obj
+def desktop(home: str | None, ready_file: str | None, browser: bool, start_path: str) -> None:
+    """Open the app in a window of its own (as the bianmin-desktop icon does)."""
+    from township_app.desktop import run_desktop
+
+    sys.exit(run_desktop(home, ready_file, browser, start_path))
+
+
 sync_cli.register(main)
 backup_cli.register(main)
 
