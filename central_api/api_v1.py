@@ -113,17 +113,23 @@ def rotate() -> Any:
     """Replace the calling device's key (signed by the old and the new key)."""
     caller = _caller()
     return jsonify(
-        enrollment.rotate_key(_store(), caller.device, caller.key_id, _json_body(), utc_now())
+        enrollment.rotate_key(
+            _store(), _central_key(), caller.device, caller.key_id, _json_body(), utc_now()
+        )
     )
 
 
 @bp.get("/devices/me")
 def me() -> Any:
     """Tell the calling device what central holds of it."""
-    device = _caller().device
+    caller = _caller()
+    device = caller.device
     with _store().reading() as c:
         device = _store().device(c, device["device_id"]) or device
+        key = _store().key(c, caller.key_id)
+    certificate = enrollment.device_certificate(_central_key(), device, key) if key else None
     return jsonify(
+        device_certificate=certificate,
         device_id=device["device_id"],
         org_code=device["org_code"],
         status=device["status"],

@@ -14,7 +14,6 @@ from datetime import datetime
 from central_api import publish
 from central_api.store import CentralStore
 from sync import events as ev
-from sync import feed
 from sync.errors import InvalidInput, NotAllowed
 from sync.events import Event, new_event
 from sync.fold import FORWARDED, apply_event
@@ -122,9 +121,7 @@ def _write(
         store.save_cases(c, [], [following])
         store.set_chain_head(c, ev.CENTRAL_WRITER, event.writer_seq, event.hash)
         answers = store.forwarding_bundle(c, state.case_id)
-        publish.append_entry(
-            store, c, central_key, feed.EVENT, state.org_code, feed.event_body(event, answers), now
-        )
+        publish.publish_case_event(store, c, central_key, following, event, answers, now)
     return event
 
 

@@ -27,17 +27,26 @@ HOME_QUEUE_SIZE = 15  # the oldest first: those are the ones about to run late
 def home() -> Any:
     """Show today's work: what waits for a decision, a supplement, a review, or is near due."""
     store = get_store()
-    village = g.user["org_code"] if g.user["role"] == "agent" else ""
+    agency = g.user["org_code"] if g.user["role"] == "agent" else ""
     queues = {
-        state: store.cases_in_state(state, village_code=village, limit=HOME_QUEUE_SIZE)
+        state: store.cases_in_state(state, agency_code=agency, limit=HOME_QUEUE_SIZE)
         for state in ("draft", "supplement_requested", "accepted", "in_review")
     }
+    if not agency:
+        # 来自村代办点: applications taken by village agents, waiting for the window's decision.
+        queues["from_villages"] = store.cases_in_state(
+            "draft", from_villages=True, limit=HOME_QUEUE_SIZE
+        )
     return render_page(
         "township/home.html",
         "township/home.html",
         queues=queues,
-        counts=store.state_counts(village_code=village),
+        counts=store.state_counts(agency_code=agency),
+        from_villages=store.count_cases(CaseFilter(state="draft", from_villages=True))
+        if not agency
+        else 0,
         catalogue=store.catalogue_version(),
+        village_pc=casework.is_village_pc(store),
     )
 
 
@@ -55,7 +64,8 @@ def index() -> Any:
         text=request.args.get("q", "")[:40],
         state=state if state in STATES else "",
         item_code=request.args.get("item", ""),
-        village_code=g.user["org_code"] if g.user["role"] == "agent" else "",
+        agency_code=g.user["org_code"] if g.user["role"] == "agent" else "",
+        from_villages=request.args.get("from") == "villages",
     )
     cases, has_next = store.search_cases(where, page=page)
     return render_page(
@@ -169,7 +179,7 @@ def supplement(case_id: str) -> Any:
 
 
 @bp.route("/<case_id>/supplement-received", methods=("POST",))
-@login_required("request_supplement")
+@login_required("receive_supplement")
 def supplement_received(case_id: str) -> Any:
     """Record the supplemented materials; the case returns to where it was."""
     store = get_store()

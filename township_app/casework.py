@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sync import events as ev
+from sync.agency import check_village_event, is_village_code, township_of
 from sync.case_numbers import format_case_number, new_query_code
 from sync.errors import N_, Conflict, InvalidForm, InvalidInput, NotAllowed
 from sync.events import business_date, format_time, new_event
@@ -66,6 +67,7 @@ def record(
         if device is None:
             raise NotAllowed(N_("本机尚未初始化，请联系信息化人员运行 bianmin-township init。"))
         state = store.case(case_id)
+        village_pc = is_village_code(device["org_code"])
         event = new_event(
             case_id=case_id,
             writer=device["device_id"],
@@ -76,11 +78,15 @@ def record(
             payload=payload,
             at=now,
         )
+        if village_pc:
+            # A village PC writes only the applicant's side of its own agency cases; the window's
+            # decisions are the township's (central refuses them from a village device too).
+            check_village_event(device["org_code"], event, state.agency_code if state else None)
         following = apply_event(state, event)
         store.append_event(event)
         store.advance_writer(event.writer_seq, event.hash)
         store.save_case(following)
-        if event_type == ev.FORWARDED:
+        if event_type == ev.FORWARDED or village_pc:
             store.enqueue_outbox(case_id, event.event_id, event.at)
         return following
 
@@ -100,6 +106,32 @@ def record_central(store: Store, event: ev.Event) -> CaseState:
         store.append_event(event)
         store.save_case(following)
         return following
+
+
+def record_received(store: Store, event: ev.Event) -> CaseState:
+    """Append an event another device wrote, as central's feed carried it down: a village agency
+    case's events at its township (the first one creates the case), the township's at the village.
+
+    Like central's events they keep their own writer and chain and never move this device's head;
+    the fold must accept them, or nothing is written.
+    """
+    with store.write():
+        device = store.device()
+        if device is None or event.writer in (device["device_id"], ev.CENTRAL_WRITER):
+            raise NotAllowed(N_("该事件不能作为其他设备的记录应用。"))
+        state = store.case(event.case_id)
+        following = apply_event(state, event)
+        if state is None and device["org_code"] not in (following.org_code, following.agency_code):
+            raise NotAllowed(N_("该办件不属于本单位。"))
+        store.append_event(event)
+        store.save_case(following)
+        return following
+
+
+def is_village_pc(store: Store) -> bool:
+    """Tell whether this PC sits at a village agency point (its unit is a village)."""
+    device = store.device()
+    return device is not None and is_village_code(device["org_code"])
 
 
 def clean_applicant(form: ApplicantForm, *, villages: Iterable[str], today: date) -> dict[str, Any]:
@@ -206,15 +238,19 @@ def register_case(
     item = store.item(item_code)
     if item is None:
         raise InvalidInput(N_("事项不存在或已停用，请重新选择事项。"), field="item_code")
-    if actor.role == "agent" and not item.get("village_available"):
+    device = store.device()
+    if device is None:
+        raise NotAllowed(N_("本机尚未初始化，请联系信息化人员运行 bianmin-township init。"))
+    village_pc = is_village_code(device["org_code"])
+    agency = device["org_code"] if village_pc else (actor.org_code if actor.role == "agent" else "")
+    if agency and not item.get("village_available"):
         raise NotAllowed(N_("该事项不能在村代办点申请，请到乡镇便民服务中心窗口办理。"))
+    if village_pc:
+        materials = _with_entrustment(materials, proxy)
     with store.write():
         existing = store.case(case_id)
         if existing is not None:
             return existing, False
-        device = store.device()
-        if device is None:
-            raise NotAllowed(N_("本机尚未初始化，请联系信息化人员运行 bianmin-township init。"))
         day = business_date(format_time(now))
         sequence = store.next_case_sequence(day.isoformat())
         payload = {
@@ -222,8 +258,9 @@ def register_case(
                 day, device["org_code"], device["device_code"], sequence
             ),
             "query_code": new_query_code(),
-            "org_code": device["org_code"],
-            "channel": "village" if actor.role == "agent" else "window",
+            # A village PC registers for its township, which accepts and holds the case.
+            "org_code": township_of(device["org_code"]) if village_pc else device["org_code"],
+            "channel": "village" if agency else "window",
             "green_channel": green_channel,
             "item": {
                 "code": item["code"],
@@ -240,7 +277,35 @@ def register_case(
             "proxy": dict(proxy) if proxy else None,
             "materials": materials,
         }
+        if agency:
+            payload["agency_code"] = agency
         return record(store, case_id, ev.REGISTERED, payload, actor, now), True
+
+
+ENTRUSTMENT_CODE = "WTS"  # the entrustment material of an item whose checklist names none
+
+
+def _with_entrustment(
+    materials: list[dict[str, Any]], proxy: Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Check an agent's application: the agent's identity and the scanned entrustment (委托书)."""
+    if not proxy or not proxy.get("name") or not proxy.get("id_number"):
+        raise InvalidInput(N_("代办申请须填写代办员姓名和身份证号码。"), field="proxy_id_number")
+    entrustment = next((m for m in materials if "委托书" in m["name"]), None)
+    if entrustment is None:
+        entrustment = {
+            "code": ENTRUSTMENT_CODE,
+            "name": N_("代办委托书"),
+            "mandatory": True,
+            "received": False,
+            "files": [],
+        }
+        materials = [*materials, entrustment]
+    if not entrustment["files"]:
+        raise InvalidInput(
+            N_("代办申请须上传申请人签字（或按手印）的委托书扫描件。"), field="entrustment"
+        )
+    return materials
 
 
 def accept_case(store: Store, case_id: str, actor: Actor, now: datetime) -> CaseState:
@@ -295,7 +360,8 @@ def receive_supplement(
     now: datetime,
 ) -> CaseState:
     """Record the materials the applicant brought for a supplement; the clock resumes."""
-    require_permission(actor.role, "request_supplement")
+    require_permission(actor.role, "receive_supplement")
+    case_id = visible_case(store, case_id, actor).case_id
     codes = sorted(set(checked) | {code for code, files in scans.items() if files})
     payload = {
         "materials": [
@@ -350,16 +416,18 @@ def withdraw_case(
 ) -> CaseState:
     """Record that the applicant withdrew the application."""
     require_permission(actor.role, "withdraw")
+    case_id = visible_case(store, case_id, actor).case_id
     payload = {"reason": _limited(reason, N_("撤回申请须记录原因。"), "reason")}
-    return record(store, _existing(store, case_id), ev.WITHDRAWN, payload, actor, now)
+    return record(store, case_id, ev.WITHDRAWN, payload, actor, now)
 
 
 def visible_case(store: Store, case_id: str, actor: Actor) -> CaseState:
-    """Return a case the actor may see, or refuse (a village agent sees only its own village)."""
+    """Return a case the actor may see, or refuse (a village agent sees only its own agency
+    point's cases)."""
     state = store.case(case_id)
     if state is None:
         raise NotAllowed(N_("没有找到该办件。"))
-    if actor.role == "agent" and state.applicant.get("village_code") != actor.org_code:
+    if actor.role == "agent" and state.agency_code != actor.org_code:
         # Same answer as for a missing case: guessing URLs tells nothing.
         raise NotAllowed(N_("没有找到该办件。"))
     return state

@@ -22,9 +22,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "register": frozenset({CLERK, AGENT}),
     "decide_intake": frozenset({CLERK}),  # accept or refuse at the window
     "request_supplement": frozenset({CLERK, REVIEWER}),
+    # The applicant's side, which a village agent may record for its own agency cases too.
+    "receive_supplement": frozenset({CLERK, REVIEWER, AGENT}),
     "forward": frozenset({REVIEWER}),
     "complete": frozenset({CLERK, REVIEWER}),
-    "withdraw": frozenset({CLERK}),
+    "withdraw": frozenset({CLERK, AGENT}),
     "view_cases": frozenset({CLERK, REVIEWER, AGENT, ADMIN}),
     "view_full_id": frozenset({CLERK, REVIEWER}),
     "admin": frozenset({ADMIN}),
