@@ -108,7 +108,13 @@ def create(item_code: str) -> Any:
 
 def _villages(store: Any) -> list[dict[str, Any]]:
     device = store.device()
-    return store.child_units(device["org_code"]) if device else []
+    if device is None:
+        return []
+    if casework.is_village_pc(store):
+        # A village agency point takes applications of its own village's residents only.
+        unit = store.org_unit(device["org_code"])
+        return [unit] if unit else [{"code": device["org_code"], "name": device["org_code"]}]
+    return store.child_units(device["org_code"])
 
 
 def _agent_applicant(
