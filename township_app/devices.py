@@ -211,6 +211,18 @@ def central_keys(store: Store) -> dict[str, bytes]:
     return {state["central_key_id"]: b64decode(state["central_public_key"], "central_public_key")}
 
 
+def fetch_certificate(store: Store, client: CentralClient) -> None:
+    """Ask central for its certificate of this PC's key (a PC enrolled before certificates)."""
+    answer = client.me()
+    state = SyncStore(store).state()
+    certificate = _certificate(
+        answer, central_keys(store), _device(store)["device_id"], state["key_id"]
+    )
+    if certificate:
+        with store.write():
+            SyncStore(store).update_state(device_certificate=certificate)
+
+
 def make_client(store: Store, home: Path, override_url: str = "") -> CentralClient:
     """Return the signed client of this enrolled device."""
     state = SyncStore(store).state()

@@ -23,7 +23,7 @@ from sync.backoff import retry_delay
 from sync.client import ApiError, CentralClient, Offline
 from sync.errors import DomainError
 from sync.events import format_time, utc_now
-from township_app import blobs_up, bundles_up, device_keys, devices, feed_down
+from township_app import blobs_up, bundles_up, casework, device_keys, devices, feed_down, relay
 from township_app.store import Store
 from township_app.sync_store import SyncStore
 
@@ -42,6 +42,7 @@ class RoundReport:
     blobs: int = 0
     push: bundles_up.PushResult = field(default_factory=bundles_up.PushResult)
     pull: feed_down.PullResult = field(default_factory=feed_down.PullResult)
+    relayed: int = 0  # village bundles from a USB stick that central acknowledged
     offline: bool = False
     retry_after: float | None = None
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (stage, code, message)
@@ -69,6 +70,8 @@ class RoundReport:
             f"pull: {self.pull.applied} applied, {self.pull.skipped} skipped,"
             f" {self.pull.problems} problem(s)",
         ]
+        if self.relayed:
+            out.insert(3, f"relay: {self.relayed} village bundle(s) acknowledged")
         if self.offline:
             out.append("offline: 无法连接中心服务器")
         out += [f"{stage}: {code}: {message}" for stage, code, message in self.errors]
@@ -165,6 +168,14 @@ def sync_round(
                     )
                     if again is not None:
                         report.push = again
+            if relay.relay_waiting(store):
+                # Village bundles that came on a USB stick go up unchanged (their blobs went up
+                # with this PC's own above).
+                report.relayed = (
+                    run(stages.PUSH, lambda: relay.push_relayed(store, client, keys, now=now)) or 0
+                )
+            if casework.is_village_pc(store) and not sync.state()["device_certificate"]:
+                run(stages.PUSH, lambda: devices.fetch_certificate(store, client))
         pull = run(
             stages.PULL,
             lambda: feed_down.pull_feed(

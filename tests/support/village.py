@@ -87,3 +87,45 @@ def register_by_agent(
     path = "/" + response.url.split("127.0.0.1", 1)[1].split("/", 1)[1]
     assert path.startswith("/cases/"), path
     return path
+
+
+def register_in_folder(home: Path, item_code: str, *, name: str = "李四") -> tuple[str, str]:
+    """Register an agent's application in a village PC's data folder (no server needed), with
+    the entrustment scanned; return (case id, case number)."""
+    from sync.events import utc_now
+    from township_app import casework
+    from township_app.blobs import save_scan
+    from township_app.store import Store
+
+    store = Store.open(home / "township.db")
+    try:
+        device = store.device()
+        assert device is not None
+        item = store.item(item_code)
+        assert item is not None
+        scan = save_scan(home / "blobs", io.BytesIO(PNG + uuid.uuid4().bytes), "wts.png", 1 << 20)
+        with store.write():
+            store.add_blob(scan.sha256, scan.size, scan.media_type, "2026-01-01T00:00:00.000Z")
+        materials = casework.materials_checklist(
+            item, [m["code"] for m in item["materials"]], {entrustment_code(item_code): [scan]}
+        )
+        state, _ = casework.register_case(
+            store,
+            case_id=str(uuid.uuid4()),
+            item_code=item_code,
+            applicant={
+                "name": name,
+                "id_number": APPLICANT_ID,
+                "phone": "13912345678",
+                "address": "东解甲庄村8号",
+                "village_code": device["org_code"],
+            },
+            proxy={"name": "李秀英", "id_number": AGENT_ID, "phone": "", "relation": "代办员"},
+            materials=materials,
+            green_channel=False,
+            actor=casework.Actor("daiban", "agent", device["org_code"]),
+            now=utc_now(),
+        )
+    finally:
+        store.close()
+    return state.case_id, state.case_number
