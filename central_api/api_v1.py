@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from central_api import blobs, enrollment, ingest, publish
+from central_api import blobs, blobs_down, enrollment, ingest, publish
 from central_api.device_auth import Caller, authenticate
 from central_api.errors import Refusal
 from central_api.store import CentralStore
@@ -183,6 +183,22 @@ def upload_chunk(sha256: str) -> Any:
             request.headers.get("Upload-Offset"),
             request.headers.get("Upload-Checksum"),
             request.get_data(cache=True),
+        )
+    )
+
+
+@bp.get("/blobs/<sha256>/content")
+def download_blob(sha256: str) -> Any:
+    """Return a piece of a scan named by a case of the calling device's side (base64 in JSON)."""
+    device = _caller().device
+    return jsonify(
+        blobs_down.read_blob_piece(
+            _store(),
+            _home(),
+            device,
+            sha256,
+            request.args.get("offset", "0"),
+            request.args.get("length", str(blobs_down.MAX_PIECE)),
         )
     )
 

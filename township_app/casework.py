@@ -16,12 +16,14 @@ from typing import Any
 
 from sync import events as ev
 from sync.agency import check_village_event, is_village_code, township_of
+from sync.bundle import attachments_of
 from sync.case_numbers import format_case_number, new_query_code
 from sync.errors import N_, Conflict, InvalidForm, InvalidInput, NotAllowed
 from sync.events import business_date, format_time, new_event
 from sync.fold import CaseState, apply_event
 from sync.ids import check_mobile, check_resident_id
 from township_app.blobs import StoredScan
+from township_app.relay_store import RelayStore
 from township_app.roles import require_permission
 from township_app.store import Store
 
@@ -125,6 +127,12 @@ def record_received(store: Store, event: ev.Event) -> CaseState:
             raise NotAllowed(N_("该办件不属于本单位。"))
         store.append_event(event)
         store.save_case(following)
+        for attachment in attachments_of([event]):
+            if store.blob(attachment.sha256) is None:
+                # The other side's scans come from central on the next sync rounds.
+                RelayStore(store).want_blob(
+                    attachment.sha256, attachment.size, attachment.media_type
+                )
         return following
 
 

@@ -281,5 +281,14 @@ def m006_village(db: Database) -> None:
             PRIMARY KEY (device_id, sequence)
         );
         CREATE INDEX relay_bundles_status ON relay_bundles (status, device_id, sequence);
+        -- Scans named by events another device wrote (a village's, or the township's at the
+        -- village): fetched from central by the next sync rounds.
+        CREATE TABLE blobs_wanted (
+            sha256 TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            media_type TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT ''
+        );
         """
     )

@@ -306,6 +306,11 @@ def relay_waiting(store: Store) -> bool:
     return bool(RelayStore(store).waiting(1, columns="bundle_hash"))
 
 
+def scans_wanted(store: Store) -> bool:
+    """Tell whether scans of the other side of an agency case wait to be fetched from central."""
+    return bool(RelayStore(store).wanted_blobs(1))
+
+
 def relay_attachments(store: Store) -> list[dict[str, Any]]:
     """Return the attachments the waiting relayed bundles name (uploaded before they go up)."""
     return [

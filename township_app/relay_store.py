@@ -127,3 +127,29 @@ class RelayStore:
         return dict(
             self.db.execute("SELECT status, COUNT(*) FROM relay_bundles GROUP BY status").fetchall()
         )
+
+    # Scans to fetch from central
+
+    def want_blob(self, sha256: str, size: int, media_type: str) -> None:
+        """Remember a scan named by another device's event that this PC does not hold."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO blobs_wanted (sha256, size, media_type) VALUES (?, ?, ?)",
+            [sha256, size, media_type],
+        )
+
+    def wanted_blobs(self, limit: int) -> list[dict[str, Any]]:
+        """Return the scans still to fetch, fewest attempts first."""
+        return list(
+            self.db.query("SELECT * FROM blobs_wanted ORDER BY attempts, sha256 LIMIT ?", [limit])
+        )
+
+    def got_blob(self, sha256: str) -> None:
+        """Forget a scan that is now held here."""
+        self.db.execute("DELETE FROM blobs_wanted WHERE sha256 = ?", [sha256])
+
+    def blob_attempt(self, sha256: str, error: str) -> None:
+        """Count a failed fetch of a scan (tried again later, after the others)."""
+        self.db.execute(
+            "UPDATE blobs_wanted SET attempts = attempts + 1, last_error = ? WHERE sha256 = ?",
+            [error[:200], sha256],
+        )

@@ -23,7 +23,16 @@ from sync.backoff import retry_delay
 from sync.client import ApiError, CentralClient, Offline
 from sync.errors import DomainError
 from sync.events import format_time, utc_now
-from township_app import blobs_up, bundles_up, casework, device_keys, devices, feed_down, relay
+from township_app import (
+    blobs_down,
+    blobs_up,
+    bundles_up,
+    casework,
+    device_keys,
+    devices,
+    feed_down,
+    relay,
+)
 from township_app.store import Store
 from township_app.sync_store import SyncStore
 
@@ -184,6 +193,12 @@ def sync_round(
         )
         if pull is not None:
             report.pull = pull
+        if relay.scans_wanted(store):
+            blob_root = Path(str(config.get("BLOB_DIR") or home / "blobs"))
+            run(
+                stages.PULL,
+                lambda: blobs_down.fetch_wanted_scans(store, client, blob_root, now=now),
+            )
     finally:
         client.close()
     _record(store, report)

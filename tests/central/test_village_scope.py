@@ -3,6 +3,8 @@ own agency cases, and each side of an agency case learns the other's events from
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 from central_api.store import CentralStore
 from sync import events as ev
 from sync import feed, stages
+from sync.client import ApiError
 from sync.signing import FEED_ENTRY_TYPE, Envelope, b64decode, verify_envelope
 from tests.support.central import TOWNSHIP, CentralProcess, FakeDevice
 from tests.unit.casefactory import registered_payload
@@ -110,3 +113,27 @@ def test_a_village_device_writing_beyond_its_agency_is_refused_out_of_scope(
     assert result["status"] == "refused"
     assert result["error"]["code"] == stages.OUT_OF_SCOPE
     assert {k: v for k, v in central_store.counts().items() if k != "nonces"} == before
+
+
+def test_a_scan_of_an_agency_case_is_readable_by_its_township_only(
+    village: FakeDevice, township: FakeDevice, central: CentralProcess, new_code
+) -> None:
+    scan = b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes * 100
+    sha256 = hashlib.sha256(scan).hexdigest()
+    client = village.client()
+    client.start_blob(sha256, len(scan), "image/png")
+    client.send_chunk(sha256, 0, scan)
+    files = [{"sha256": sha256, "size": len(scan), "media_type": "image/png", "filename": "w.png"}]
+    materials = registered_payload("promised")["materials"]
+    materials[1].update(files=files, received=True)  # the scanned entrustment (委托书)
+    registered = agency_registration(village, materials=materials)
+    assert village.push(village.pack([registered]))[0]["status"] == "accepted"
+
+    piece = township.client().blob_piece(sha256, 0, 64)
+    assert base64.b64decode(piece["data"]) == scan[:64] and piece["size"] == len(scan)
+    assert base64.b64decode(village.client().blob_piece(sha256, 64, 10**6)["data"]) == scan[64:]
+    stranger = FakeDevice(central.url, org_code="370613001", device_code="ZZ")
+    stranger.enroll(new_code("370613001"))
+    with pytest.raises(ApiError) as refused:
+        stranger.client().blob_piece(sha256, 0, 64)
+    assert refused.value.code == stages.NOT_FOUND

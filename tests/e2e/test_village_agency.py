@@ -4,6 +4,7 @@ outcome (and the county's decision) comes back to the village."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ from tests.e2e.conftest import decide, wait_for
 from tests.e2e.test_sync_end_to_end import central_case_state
 from tests.support.central import CentralProcess
 from tests.support.township import Browserless, TownshipProcess
-from tests.support.village import VILLAGE, register_by_agent
+from tests.support.village import PNG, VILLAGE, register_by_agent
 
 FORWARDED_ITEM = "370613-MZ-001"  # 最低生活保障审核确认: open at village points, county decides
 SYNC_FAST = {"BIANMIN_SYNC_SECONDS": "1"}
@@ -28,6 +29,18 @@ def case_row(home: Path, case_id: str) -> tuple | None:
         ).fetchone()
     finally:
         conn.close()
+
+
+def entrustment_sha(home: Path, case_id: str) -> str:
+    """The SHA-256 of a case's entrustment scan, from its projection."""
+    conn = sqlite3.connect(f"file:{home / 'township.db'}?mode=ro", uri=True, timeout=10)
+    try:
+        state = json.loads(
+            conn.execute("SELECT state_json FROM cases WHERE case_id = ?", [case_id]).fetchone()[0]
+        )
+    finally:
+        conn.close()
+    return next(m for m in state["materials"] if "委托书" in m["name"])["files"][0]["sha256"]
 
 
 def state_of(home: Path, case_id: str) -> str | None:
@@ -66,6 +79,10 @@ def test_village_application_is_accepted_at_the_township_and_the_village_sees_th
         assert "来自村代办点" in home.text and number in home.text
         listed = clerk.get("/cases/", params={"from": "villages"})
         assert number in listed.text
+        # The entrustment the agent scanned comes down too: the clerk checks it before accepting.
+        scan = f"{path}/scans/{entrustment_sha(village_home, case_id)}"
+        wait_for(lambda: clerk.get(scan).status_code == 200, what="the entrustment scan")
+        assert clerk.get(scan).content == PNG
 
         # The window accepts (the clock starts now) and the reviewer forwards to the county.
         accepted = clerk.post(path + "/accept")
