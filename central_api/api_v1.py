@@ -19,6 +19,7 @@ from central_api.device_auth import Caller, authenticate
 from central_api.errors import Refusal
 from central_api.store import CentralStore
 from sync import stages
+from sync.agency import is_village_code, township_of
 from sync.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from sync.events import utc_now
 from sync.signing import SigningKey, strict_loads
@@ -223,7 +224,15 @@ def read_feed() -> Any:
         raise Refusal(stages.MALFORMED_REQUEST, "after 和 limit 应为整数。") from None
     if after < 0 or not 1 <= limit <= publish.MAX_PAGE:
         raise Refusal(stages.MALFORMED_REQUEST, "after 不能为负数，limit 应在 1 到 500 之间。")
-    page = publish.feed_page(_store(), device["org_code"], after, limit)
+    scope = request.args.get("scope", device["org_code"])
+    if scope != device["org_code"] and not (
+        # A township relays by USB stick for its villages: it may read their feeds to carry down.
+        is_village_code(scope)
+        and not is_village_code(device["org_code"])
+        and township_of(scope) == device["org_code"]
+    ):
+        raise Refusal(stages.NOT_FOUND, "只能读取本单位或本乡镇所属村代办点的下发内容。")
+    page = publish.feed_page(_store(), scope, after, limit)
     return jsonify(**page, server_time=int(utc_now().timestamp()))
 
 

@@ -150,9 +150,10 @@ class CentralClient:
         query = urlencode({"offset": offset, "length": length})
         return self._call("GET", f"/blobs/{sha256}/content?{query}")
 
-    def feed(self, after: int, limit: int = 200) -> dict[str, Any]:
-        """Fetch the next page of this device's feed after a cursor."""
-        return self._call("GET", "/feed?" + urlencode({"after": after, "limit": limit}))
+    def feed(self, after: int, limit: int = 200, scope: str = "") -> dict[str, Any]:
+        """Fetch the next page of this device's feed (or a village's, to relay) after a cursor."""
+        query = {"after": after, "limit": limit, **({"scope": scope} if scope else {})}
+        return self._call("GET", "/feed?" + urlencode(query))
 
     # Transport
 

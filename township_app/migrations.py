@@ -283,6 +283,17 @@ def m006_village(db: Database) -> None:
         CREATE INDEX relay_bundles_status ON relay_bundles (status, device_id, sequence);
         -- Scans named by events another device wrote (a village's, or the township's at the
         -- village): fetched from central by the next sync rounds.
+        -- The feeds of the villages relayed for, to carry down on their next stick.
+        CREATE TABLE relay_feed (
+            org_code TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            envelope BLOB NOT NULL,
+            PRIMARY KEY (org_code, seq)
+        );
+        CREATE TABLE relay_feed_cursors (
+            org_code TEXT PRIMARY KEY,
+            cursor INTEGER NOT NULL
+        );
         CREATE TABLE blobs_wanted (
             sha256 TEXT PRIMARY KEY,
             size INTEGER NOT NULL,

@@ -320,12 +320,41 @@ def relay_attachments(store: Store) -> list[dict[str, Any]]:
     ]
 
 
+def pull_village_feeds(store: Store, client: CentralClient, *, page_size: int = 200) -> int:
+    """Keep the feed entries of every village relayed for, to carry down on its next stick;
+    return how many were new."""
+    relay = RelayStore(store)
+    kept = 0
+    for village in relay.relay_villages():
+        while True:
+            cursor = relay.feed_cursor(village)
+            answer = client.feed(cursor, page_size, scope=village)
+            entries, new_cursor = answer.get("entries"), answer.get("cursor")
+            if not isinstance(entries, list) or not isinstance(new_cursor, int):
+                break
+            page = [
+                (int(item["seq"]), Envelope.from_dict(item["envelope"]).to_json())
+                for item in entries
+                if isinstance(item, Mapping) and isinstance(item.get("seq"), int)
+            ]
+            with store.write():
+                relay.add_feed_page(village, page, max(new_cursor, cursor))
+            kept += len(page)
+            if not answer.get("more") or not entries or new_cursor <= cursor:
+                break
+    return kept
+
+
 def write_receipts(store: Store, folder: Path, org_code: str = "") -> int:
-    """Put central's receipts for relayed bundles on a stick (of one village, or all); return how
-    many were new there."""
+    """Put central's receipts for relayed bundles, and the villages' feeds, on a stick (of one
+    village, or all); return how many receipts were new there."""
     written = 0
     for row in RelayStore(store).receipts(org_code):
         written += usb.write_receipt(
             folder, row["device_id"], row["sequence"], bytes(row["receipt"])
         )
+    # And what central sent the village meanwhile (the township's decisions, the county's, the
+    # catalogue): the village verifies each entry with its own pinned central key.
+    for row in RelayStore(store).feed_entries(org_code):
+        usb.write_feed_entry(folder, row["org_code"], row["seq"], bytes(row["envelope"]))
     return written

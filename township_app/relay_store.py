@@ -153,3 +153,37 @@ class RelayStore:
             "UPDATE blobs_wanted SET attempts = attempts + 1, last_error = ? WHERE sha256 = ?",
             [error[:200], sha256],
         )
+
+    # Villages' feeds, carried down by stick
+
+    def relay_villages(self) -> list[str]:
+        """Return the villages whose bundles this township relayed."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT org_code FROM relay_devices")]
+
+    def feed_cursor(self, org_code: str) -> int:
+        """Return how far a village's feed was read."""
+        row = self.db.execute(
+            "SELECT cursor FROM relay_feed_cursors WHERE org_code = ?", [org_code]
+        ).fetchone()
+        return row[0] if row else 0
+
+    def add_feed_page(self, org_code: str, entries: list[tuple[int, bytes]], cursor: int) -> None:
+        """Keep a page of a village's feed and its new cursor (one transaction)."""
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO relay_feed (org_code, seq, envelope) VALUES (?, ?, ?)",
+            [(org_code, seq, envelope) for seq, envelope in entries],
+        )
+        self.db.execute(
+            "INSERT INTO relay_feed_cursors (org_code, cursor) VALUES (?, ?)"
+            " ON CONFLICT (org_code) DO UPDATE SET cursor = excluded.cursor",
+            [org_code, cursor],
+        )
+
+    def feed_entries(self, org_code: str = "") -> list[dict[str, Any]]:
+        """Return the kept feed entries of one village (or all), in order."""
+        sql = "SELECT org_code, seq, envelope FROM relay_feed"
+        params: list[Any] = []
+        if org_code:
+            sql += " WHERE org_code = ?"
+            params.append(org_code)
+        return list(self.db.query(sql + " ORDER BY org_code, seq", params))

@@ -33,6 +33,7 @@ from township_app import (
     feed_down,
     relay,
 )
+from township_app.relay_store import RelayStore
 from township_app.store import Store
 from township_app.sync_store import SyncStore
 
@@ -183,6 +184,8 @@ def sync_round(
                 report.relayed = (
                     run(stages.PUSH, lambda: relay.push_relayed(store, client, keys, now=now)) or 0
                 )
+            if RelayStore(store).relay_villages():
+                run(stages.PULL, lambda: relay.pull_village_feeds(store, client))
             if casework.is_village_pc(store) and not sync.state()["device_certificate"]:
                 run(stages.PUSH, lambda: devices.fetch_certificate(store, client))
         pull = run(

@@ -137,3 +137,22 @@ def test_a_scan_of_an_agency_case_is_readable_by_its_township_only(
     with pytest.raises(ApiError) as refused:
         stranger.client().blob_piece(sha256, 0, 64)
     assert refused.value.code == stages.NOT_FOUND
+
+
+def test_a_township_may_read_its_villages_feeds_to_relay_them_and_nobody_else_may(
+    village: FakeDevice, township: FakeDevice
+) -> None:
+    registered = agency_registration(village)
+    assert village.push(village.pack([registered]))[0]["status"] == "accepted"
+    accepted = township.event(registered.case_id, ev.ACCEPTED, {})
+    assert township.push(township.pack([accepted]))[0]["status"] == "accepted"
+    relayed = township.client().feed(0, 500, scope=VILLAGE)["entries"]
+    assert len(relayed) == len(village.client().feed(0, 500)["entries"])
+    for device, scope in [
+        (township, "370613001201"),  # a village of another township
+        (village, OTHER_VILLAGE),
+        (village, TOWNSHIP),
+    ]:
+        with pytest.raises(ApiError) as refused:
+            device.client().feed(0, 10, scope=scope)
+        assert refused.value.code == stages.NOT_FOUND

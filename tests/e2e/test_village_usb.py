@@ -39,6 +39,20 @@ def snapshot(home: Path) -> tuple:
     )
 
 
+def accept_at_the_window(home: Path, case_id: str) -> None:
+    """The township clerk accepts the case (through the same domain function as the page)."""
+    from sync.events import utc_now
+    from township_app import casework
+    from township_app.store import Store
+
+    store = Store.open(home / "township.db")
+    try:
+        clerk = casework.Actor("chuangkou", "clerk", "370613004")
+        casework.accept_case(store, case_id, clerk, utc_now())
+    finally:
+        store.close()
+
+
 def run(home: Path, *args: str) -> str:
     done = township_cli(home, *args)
     assert done.returncode == 0, done.stderr + done.stdout
@@ -85,12 +99,22 @@ def test_a_usb_stick_carries_village_bundles_through_the_township_to_central_and
     village_device = rows(village_home, "SELECT device_id FROM device")[0][0]
     assert writers == [(village_device,)]  # once, written by the village PC itself
 
-    # Back at the village: the township's export carries central's receipt; twice is the same.
+    # The window accepts the application (offline would do too); the next sync sends it up and
+    # keeps what central sends the village meanwhile.
+    accept_at_the_window(township_home, case_id)
+    run(township_home, "sync")
+
+    # Back at the village: the township's export carries central's receipt and the village's
+    # feed (the acceptance); importing it twice is the same as once.
     back = tmp_path / "stick-back"
     out = run(township_home, "export", "--to", str(back), "--for-village", VILLAGE)
     assert "村代办点回执 1" in out, out
+    assert list((back / "bianmin" / "feed" / VILLAGE).glob("*.dsse.json"))
     run(village_home, "import", str(back))
     assert rows(village_home, "SELECT status FROM bundles_out") == [("done",)]
+    assert rows(village_home, "SELECT state FROM cases WHERE case_id = ?", (case_id,)) == [
+        ("accepted",)
+    ]
     settled = snapshot(village_home)
     run(village_home, "import", str(back))
     assert snapshot(village_home) == settled
