@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, g, redirect, request, send_file, url_f
 
 from sync.errors import N_, InvalidInput, NotAllowed
 from sync.fold import STATES
-from township_app import casework, roles
+from township_app import agency, casework, roles
 from township_app.auth import current_actor, login_required
 from township_app.blobs import blob_path
 from township_app.db import get_store, now
@@ -27,12 +27,12 @@ HOME_QUEUE_SIZE = 15  # the oldest first: those are the ones about to run late
 def home() -> Any:
     """Show today's work: what waits for a decision, a supplement, a review, or is near due."""
     store = get_store()
-    agency = g.user["org_code"] if g.user["role"] == "agent" else ""
+    own = g.user["org_code"] if g.user["role"] == "agent" else ""
     queues = {
-        state: store.cases_in_state(state, agency_code=agency, limit=HOME_QUEUE_SIZE)
+        state: store.cases_in_state(state, agency_code=own, limit=HOME_QUEUE_SIZE)
         for state in ("draft", "supplement_requested", "accepted", "in_review")
     }
-    if not agency:
+    if not own:
         # 来自村代办点: applications taken by village agents, waiting for the window's decision.
         queues["from_villages"] = store.cases_in_state(
             "draft", from_villages=True, limit=HOME_QUEUE_SIZE
@@ -41,12 +41,12 @@ def home() -> Any:
         "township/home.html",
         "township/home.html",
         queues=queues,
-        counts=store.state_counts(agency_code=agency),
+        counts=store.state_counts(agency_code=own),
         from_villages=store.count_cases(CaseFilter(state="draft", from_villages=True))
-        if not agency
+        if not own
         else 0,
         catalogue=store.catalogue_version(),
-        village_pc=casework.is_village_pc(store),
+        village_pc=agency.is_village_pc(store),
     )
 
 

@@ -16,14 +16,13 @@ from typing import Any
 
 from sync import events as ev
 from sync.agency import check_village_event, is_village_code, township_of
-from sync.bundle import attachments_of
 from sync.case_numbers import format_case_number, new_query_code
 from sync.errors import N_, Conflict, InvalidForm, InvalidInput, NotAllowed
 from sync.events import business_date, format_time, new_event
 from sync.fold import CaseState, apply_event
 from sync.ids import check_mobile, check_resident_id
+from township_app import agency
 from township_app.blobs import StoredScan
-from township_app.relay_store import RelayStore
 from township_app.roles import require_permission
 from township_app.store import Store
 
@@ -108,38 +107,6 @@ def record_central(store: Store, event: ev.Event) -> CaseState:
         store.append_event(event)
         store.save_case(following)
         return following
-
-
-def record_received(store: Store, event: ev.Event) -> CaseState:
-    """Append an event another device wrote, as central's feed carried it down: a village agency
-    case's events at its township (the first one creates the case), the township's at the village.
-
-    Like central's events they keep their own writer and chain and never move this device's head;
-    the fold must accept them, or nothing is written.
-    """
-    with store.write():
-        device = store.device()
-        if device is None or event.writer in (device["device_id"], ev.CENTRAL_WRITER):
-            raise NotAllowed(N_("该事件不能作为其他设备的记录应用。"))
-        state = store.case(event.case_id)
-        following = apply_event(state, event)
-        if state is None and device["org_code"] not in (following.org_code, following.agency_code):
-            raise NotAllowed(N_("该办件不属于本单位。"))
-        store.append_event(event)
-        store.save_case(following)
-        for attachment in attachments_of([event]):
-            if store.blob(attachment.sha256) is None:
-                # The other side's scans come from central on the next sync rounds.
-                RelayStore(store).want_blob(
-                    attachment.sha256, attachment.size, attachment.media_type
-                )
-        return following
-
-
-def is_village_pc(store: Store) -> bool:
-    """Tell whether this PC sits at a village agency point (its unit is a village)."""
-    device = store.device()
-    return device is not None and is_village_code(device["org_code"])
 
 
 def clean_applicant(form: ApplicantForm, *, villages: Iterable[str], today: date) -> dict[str, Any]:
@@ -250,11 +217,13 @@ def register_case(
     if device is None:
         raise NotAllowed(N_("本机尚未初始化，请联系信息化人员运行 bianmin-township init。"))
     village_pc = is_village_code(device["org_code"])
-    agency = device["org_code"] if village_pc else (actor.org_code if actor.role == "agent" else "")
-    if agency and not item.get("village_available"):
+    agency_code = (
+        device["org_code"] if village_pc else (actor.org_code if actor.role == "agent" else "")
+    )
+    if agency_code and not item.get("village_available"):
         raise NotAllowed(N_("该事项不能在村代办点申请，请到乡镇便民服务中心窗口办理。"))
     if village_pc:
-        materials = _with_entrustment(materials, proxy)
+        materials = agency.with_entrustment(materials, proxy)
     with store.write():
         existing = store.case(case_id)
         if existing is not None:
@@ -268,7 +237,7 @@ def register_case(
             "query_code": new_query_code(),
             # A village PC registers for its township, which accepts and holds the case.
             "org_code": township_of(device["org_code"]) if village_pc else device["org_code"],
-            "channel": "village" if agency else "window",
+            "channel": "village" if agency_code else "window",
             "green_channel": green_channel,
             "item": {
                 "code": item["code"],
@@ -285,35 +254,9 @@ def register_case(
             "proxy": dict(proxy) if proxy else None,
             "materials": materials,
         }
-        if agency:
-            payload["agency_code"] = agency
+        if agency_code:
+            payload["agency_code"] = agency_code
         return record(store, case_id, ev.REGISTERED, payload, actor, now), True
-
-
-ENTRUSTMENT_CODE = "WTS"  # the entrustment material of an item whose checklist names none
-
-
-def _with_entrustment(
-    materials: list[dict[str, Any]], proxy: Mapping[str, Any] | None
-) -> list[dict[str, Any]]:
-    """Check an agent's application: the agent's identity and the scanned entrustment (委托书)."""
-    if not proxy or not proxy.get("name") or not proxy.get("id_number"):
-        raise InvalidInput(N_("代办申请须填写代办员姓名和身份证号码。"), field="proxy_id_number")
-    entrustment = next((m for m in materials if "委托书" in m["name"]), None)
-    if entrustment is None:
-        entrustment = {
-            "code": ENTRUSTMENT_CODE,
-            "name": N_("代办委托书"),
-            "mandatory": True,
-            "received": False,
-            "files": [],
-        }
-        materials = [*materials, entrustment]
-    if not entrustment["files"]:
-        raise InvalidInput(
-            N_("代办申请须上传申请人签字（或按手印）的委托书扫描件。"), field="entrustment"
-        )
-    return materials
 
 
 def accept_case(store: Store, case_id: str, actor: Actor, now: datetime) -> CaseState:

@@ -23,7 +23,7 @@ from sync.deadlines import YearCalendar
 from sync.errors import N_, DomainError, InvalidInput
 from sync.events import format_time
 from sync.signing import FEED_ENTRY_TYPE, BadSignature, Envelope, verify_envelope
-from township_app import casework
+from township_app import agency, casework
 from township_app.store import Store
 from township_app.sync_store import SyncStore
 
@@ -146,7 +146,7 @@ def _apply(store: Store, entry: feed.FeedEntry, at: str) -> None:
         elif event.type == ev.REGISTERED or store.case(event.case_id) is not None:
             # A village agency case: the village's events at its township (the application
             # creates the case in the "from villages" queue), the township's at the village.
-            casework.record_received(store, event)
+            agency.record_received(store, event)
     elif entry.kind == feed.CATALOGUE:
         _newer(body["serial"], state["catalogue_serial"], N_("事项目录"))
         items = body.get("items")

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, redirect, request, url_for
 
 from sync.errors import N_, InvalidForm, InvalidInput, NotAllowed
-from township_app import casework
+from township_app import agency, casework
 from township_app.auth import current_actor, login_required
 from township_app.blobs import StoredScan
 from township_app.db import get_store, now, today
@@ -102,7 +102,7 @@ def create(item_code: str) -> Any:
         errors=errors,
         case_id=form.get("case_id") or str(uuid.uuid4()),
         received=set(form.getlist("received")) if request.method == "POST" else set(),
-        village_pc=casework.is_village_pc(store),
+        village_pc=agency.is_village_pc(store),
     )
 
 
@@ -110,7 +110,7 @@ def _villages(store: Any) -> list[dict[str, Any]]:
     device = store.device()
     if device is None:
         return []
-    if casework.is_village_pc(store):
+    if agency.is_village_pc(store):
         # A village agency point takes applications of its own village's residents only.
         unit = store.org_unit(device["org_code"])
         return [unit] if unit else [{"code": device["org_code"], "name": device["org_code"]}]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sync import usb
 from sync.errors import N_, NotAllowed
-from township_app import bundles_up, casework, device_keys, devices, feed_down, relay
+from township_app import agency, bundles_up, device_keys, devices, feed_down, relay
 from township_app.blobs import blob_path
 from township_app.blobs_up import BlobUnavailable
 from township_app.store import Store
@@ -74,7 +74,7 @@ def export_to(
             if not source.exists():
                 raise BlobUnavailable(N_("附件文件缺失：%(sha)s…"), sha=attachment["sha256"][:12])
             result.blobs += int(usb.write_blob(folder, attachment["sha256"], source))
-    if casework.is_village_pc(store):
+    if agency.is_village_pc(store):
         certificate = SyncStore(store).state()["device_certificate"]
         if not certificate:
             raise NotAllowed(
@@ -109,6 +109,6 @@ def import_from(
         for seq, raw in usb.read_feed(folder, device["org_code"]):
             outcome = feed_down.apply_entry(store, seq, raw, keys, now=now)
             setattr(result, outcome, getattr(result, outcome) + 1)
-    if blob_root is not None and not casework.is_village_pc(store):
+    if blob_root is not None and not agency.is_village_pc(store):
         result.relayed = relay.import_village_bundles(store, folder, blob_root, now=now)
     return result

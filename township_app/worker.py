@@ -24,10 +24,10 @@ from sync.client import ApiError, CentralClient, Offline
 from sync.errors import DomainError
 from sync.events import format_time, utc_now
 from township_app import (
+    agency,
     blobs_down,
     blobs_up,
     bundles_up,
-    casework,
     device_keys,
     devices,
     feed_down,
@@ -186,7 +186,7 @@ def sync_round(
                 )
             if RelayStore(store).relay_villages():
                 run(stages.PULL, lambda: relay.pull_village_feeds(store, client))
-            if casework.is_village_pc(store) and not sync.state()["device_certificate"]:
+            if agency.is_village_pc(store) and not sync.state()["device_certificate"]:
                 run(stages.PUSH, lambda: devices.fetch_certificate(store, client))
         pull = run(
             stages.PULL,
