@@ -124,7 +124,7 @@ def _agent_applicant(
     return replace(
         form,
         village_code=village,
-        proxy_name=form.proxy_name.strip() or agent_name,
+        proxy_name=form.proxy_name.strip() or agent_name.split("（")[0].strip(),
         proxy_relation="代办员",
     )
 

@@ -122,6 +122,15 @@ class RelayStore:
             params.append(org_code)
         return list(self.db.query(sql + " ORDER BY device_id, sequence", params))
 
+    def refused_bundles(self) -> list[dict[str, Any]]:
+        """Return the relayed bundles central refused, with its code and message."""
+        return list(
+            self.db.query(
+                "SELECT org_code, device_id, sequence, error_code, error_message FROM relay_bundles"
+                " WHERE status = 'refused' ORDER BY org_code, sequence LIMIT 200"
+            )
+        )
+
     def counts(self) -> dict[str, int]:
         """Return how many relayed bundles are in each status."""
         return dict(

@@ -280,3 +280,19 @@ def test_relay_refuses_a_window_decision_written_at_a_village_pc(
     result = _import(store, demo_home, tmp_path / "stick")
     assert result.relayed.bundles == 0 and "村代办点只能" in result.relayed.refused[0]
     assert store.event_count() == 0
+
+
+def test_the_sync_page_shows_what_is_relayed_for_the_villages(
+    store: Store, demo_home: Path, village_home: Path, village: Store, tmp_path: Path
+):
+    from tests.support.township import DEMO_PASSWORDS
+    from township_app import create_app
+
+    register_in_folder(village_home, PROMISED_ITEM)
+    _export(village_home, village, tmp_path / "stick")
+    _import(store, demo_home, tmp_path / "stick")
+    app = create_app({"HOME": str(demo_home), "TESTING": True, "WTF_CSRF_ENABLED": False})
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "admin", "password": DEMO_PASSWORDS["admin"]})
+    page = client.get("/sync/").get_data(as_text=True)
+    assert "村代办点（U盘转交）" in page and "等待上报 1 个案卷包" in page
