@@ -14,11 +14,12 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from central_api import blobs, enrollment, ingest, public_store, publish
+from central_api import blobs, blobs_down, enrollment, ingest, public_store, publish
 from central_api.device_auth import Caller, authenticate
 from central_api.errors import Refusal
 from central_api.store import CentralStore
 from sync import stages
+from sync.agency import is_village_code, township_of
 from sync.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from sync.events import format_time, utc_now
 from sync.signing import SigningKey, strict_loads
@@ -113,17 +114,23 @@ def rotate() -> Any:
     """Replace the calling device's key (signed by the old and the new key)."""
     caller = _caller()
     return jsonify(
-        enrollment.rotate_key(_store(), caller.device, caller.key_id, _json_body(), utc_now())
+        enrollment.rotate_key(
+            _store(), _central_key(), caller.device, caller.key_id, _json_body(), utc_now()
+        )
     )
 
 
 @bp.get("/devices/me")
 def me() -> Any:
     """Tell the calling device what central holds of it."""
-    device = _caller().device
+    caller = _caller()
+    device = caller.device
     with _store().reading() as c:
         device = _store().device(c, device["device_id"]) or device
+        key = _store().key(c, caller.key_id)
+    certificate = enrollment.device_certificate(_central_key(), device, key) if key else None
     return jsonify(
+        device_certificate=certificate,
         device_id=device["device_id"],
         org_code=device["org_code"],
         status=device["status"],
@@ -199,6 +206,22 @@ def upload_chunk(sha256: str) -> Any:
     )
 
 
+@bp.get("/blobs/<sha256>/content")
+def download_blob(sha256: str) -> Any:
+    """Return a piece of a scan named by a case of the calling device's side (base64 in JSON)."""
+    device = _caller().device
+    return jsonify(
+        blobs_down.read_blob_piece(
+            _store(),
+            _home(),
+            device,
+            sha256,
+            request.args.get("offset", "0"),
+            request.args.get("length", str(blobs_down.MAX_PIECE)),
+        )
+    )
+
+
 @bp.post("/bundles")
 def push_bundles() -> Any:
     """Verify and store a batch of bundles; answer one result per bundle."""
@@ -219,8 +242,17 @@ def read_feed() -> Any:
         raise Refusal(stages.MALFORMED_REQUEST, "after 和 limit 应为整数。") from None
     if after < 0 or not 1 <= limit <= publish.MAX_PAGE:
         raise Refusal(stages.MALFORMED_REQUEST, "after 不能为负数，limit 应在 1 到 500 之间。")
-    page = publish.feed_page(_store(), device["org_code"], after, limit)
-    _release_ready(device["org_code"], after)
+    scope = request.args.get("scope", device["org_code"])
+    if scope != device["org_code"] and not (
+        # A township relays by USB stick for its villages: it may read their feeds to carry down.
+        is_village_code(scope)
+        and not is_village_code(device["org_code"])
+        and township_of(scope) == device["org_code"]
+    ):
+        raise Refusal(stages.NOT_FOUND, "只能读取本单位或本乡镇所属村代办点的下发内容。")
+    page = publish.feed_page(_store(), scope, after, limit)
+    if scope == device["org_code"]:  # a relayed village feed's cursor says nothing of the window
+        _release_ready(scope, after)
     return jsonify(**page, server_time=int(utc_now().timestamp()))
 
 

@@ -16,7 +16,6 @@ from datetime import datetime
 from central_api import notifications, public_store, publish
 from central_api.store import CentralStore
 from sync import events as ev
-from sync import feed
 from sync.errors import N_, InvalidInput, NotAllowed
 from sync.events import Event, new_event
 from sync.fold import COMPLETED, DECIDED, FORWARDED, STATE_LABELS, CaseState, apply_event
@@ -240,9 +239,7 @@ def _write(
         store.save_cases(c, [], [following])
         store.set_chain_head(c, ev.CENTRAL_WRITER, event.writer_seq, event.hash)
         answers = store.forwarding_bundle(c, state.case_id)
-        feed_seq = publish.append_entry(
-            store, c, central_key, feed.EVENT, state.org_code, feed.event_body(event, answers), now
-        )
+        feed_seq = publish.publish_case_event(store, c, central_key, following, event, answers, now)
         # The resident's notifications, in this transaction: never lost, never holding it up.
         public_store.add_notifications(
             c, notifications.rows_for(following, event_type, at, feed_seq=feed_seq)

@@ -13,6 +13,7 @@ from central_api import publish
 from central_api.errors import Refusal
 from central_api.store import CentralStore
 from sync import feed, stages
+from sync.agency import make_device_certificate
 from sync.enrollment import enrollment_public_key, read_enrollment_request, read_rotation_request
 from sync.errors import DomainError, InvalidInput
 from sync.events import GENESIS_HASH, format_time, parse_time
@@ -67,16 +68,31 @@ def issue_code(
     return code
 
 
+def device_certificate(
+    central_key: SigningKey, device: Mapping[str, Any], key: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Return central's signed certificate of a device's key (a township checks a village's
+    bundles from a USB stick with it, offline); the same key gives the same bytes every time."""
+    return make_device_certificate(
+        central_key,
+        device_id=device["device_id"],
+        org_code=device["org_code"],
+        public_key=bytes(key["public_key"]),
+        issued_at=key["created_at"],
+    ).to_dict()
+
+
 def _enrollment_answer(
-    device: Mapping[str, Any], key: str, central_key: SigningKey, now: datetime
+    device: Mapping[str, Any], key: Mapping[str, Any], central_key: SigningKey, now: datetime
 ) -> dict[str, Any]:
     return {
         "device_id": device["device_id"],
         "device_code": device["device_code"],
         "org_code": device["org_code"],
-        "key_id": key,
+        "key_id": key["key_id"],
         "central_public_key": b64encode(central_key.public_bytes),
         "central_key_id": central_key.key_id,
+        "device_certificate": device_certificate(central_key, device, key),
         "server_time": int(now.timestamp()),
     }
 
@@ -116,12 +132,9 @@ def enroll(store: CentralStore, central_key: SigningKey, raw: Any, now: datetime
         if code and code["used_at"] and code["device_id"] == request.device_id:
             # The same request again after a lost answer: the same answer, nothing new.
             device = store.device(c, request.device_id)
-            if (
-                device
-                and store.key(c, kid)
-                and store.key(c, kid)["device_id"] == device["device_id"]
-            ):
-                return _enrollment_answer(device, kid, central_key, now)
+            known = store.key(c, kid)
+            if device and known and known["device_id"] == device["device_id"]:
+                return _enrollment_answer(device, known, central_key, now)
         invalid = (
             code is None
             or code["used_at"] is not None
@@ -154,21 +167,24 @@ def enroll(store: CentralStore, central_key: SigningKey, raw: Any, now: datetime
             "status_reason": "",
         }
         store.add_device(c, device)
-        store.add_key(
-            c,
-            {
-                "key_id": kid,
-                "device_id": request.device_id,
-                "public_key": request.public_key,
-                "created_at": at,
-            },
-        )
+        key = {
+            "key_id": kid,
+            "device_id": request.device_id,
+            "public_key": request.public_key,
+            "created_at": at,
+        }
+        store.add_key(c, key)
         store.use_enrollment_code(c, hashed, request.device_id, at)
-    return _enrollment_answer(device, kid, central_key, now)
+    return _enrollment_answer(device, key, central_key, now)
 
 
 def rotate_key(
-    store: CentralStore, device: Mapping[str, Any], signer: str, raw: Any, now: datetime
+    store: CentralStore,
+    central_key: SigningKey,
+    device: Mapping[str, Any],
+    signer: str,
+    raw: Any,
+    now: datetime,
 ) -> dict[str, Any]:
     """Replace a device's key with a new one, on a request signed by the old and the new key."""
     envelope = read_envelope(raw, ROTATION_TYPE)
@@ -196,17 +212,15 @@ def rotate_key(
             raise Refusal(stages.BAD_SIGNATURE, "密钥更换申请须由新旧两把密钥共同签名。") from None
         if store.key(c, new_id):
             raise Refusal(stages.ENROLLMENT_CONFLICT, "新密钥已经登记过。")
-        store.add_key(
-            c,
-            {
-                "key_id": new_id,
-                "device_id": device["device_id"],
-                "public_key": claimed.new_public_key,
-                "created_at": at,
-            },
-        )
+        key = {
+            "key_id": new_id,
+            "device_id": device["device_id"],
+            "public_key": claimed.new_public_key,
+            "created_at": at,
+        }
+        store.add_key(c, key)
         store.retire_keys(c, device["device_id"], at, keep=new_id)
-    return {"key_id": new_id}
+    return {"key_id": new_id, "device_certificate": device_certificate(central_key, device, key)}
 
 
 def revoke_device(

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from central_api import notifications, public_store
+from central_api import notifications, public_store, publish
 from central_api.bundle_checks import (
     CheckedBundle,
     named_files,
@@ -29,6 +29,7 @@ from central_api.errors import Refusal
 from central_api.store import CentralStore
 from sync import events as ev
 from sync import stages
+from sync.agency import is_village_code, village_may_write
 from sync.bundle import CaseBundle, Receipt, make_receipt
 from sync.errors import DomainError, InvalidInput
 from sync.events import format_time
@@ -86,6 +87,8 @@ class _Batch:
         wanted.update(h for b in bundles for h in named_files(b))
         self.blobs = store.complete_blobs(c, wanted)
         self.receipts: dict[str, bytes] = {}  # bundles accepted in this batch
+        # Events of village agency cases to carry down to the other side (township or village).
+        self.fan_out: list[tuple[CaseState, ev.Event, str, str]] = []
         self.bundle_rows: list[dict[str, Any]] = []
         self.event_rows: list[dict[str, Any]] = []
         # The event type of each case's latest stage in this batch: a case that passes several
@@ -203,7 +206,8 @@ class _Batch:
     ) -> dict[str, Any] | None:
         seq, previous = device["last_writer_seq"], device["last_event_hash"]
         seen: set[str] = set()
-        orgs: dict[str, str] = {}
+        orgs: dict[str, tuple[str | None, object]] = {}  # case → (org code, agency code)
+        village = device["org_code"] if is_village_code(device["org_code"]) else None
         for event, event_hash in zip(bundle.events, hashes, strict=True):
             broken = (
                 event.writer != bundle.device_id
@@ -221,12 +225,25 @@ class _Batch:
             seq, previous = event.writer_seq, event_hash
             seen.add(event.event_id)
             if event.type == ev.REGISTERED:
-                org = event.payload.get("org_code")
-                orgs.setdefault(event.case_id, str(org))
+                org: str | None = str(event.payload.get("org_code"))
+                agency = event.payload.get("agency_code")
+                orgs.setdefault(event.case_id, (org, agency))
             else:
                 state = self.states.get(event.case_id)
-                org = state.org_code if state else orgs.get(event.case_id)
-            if org is not None and org != device["org_code"]:
+                org, agency = (
+                    (state.org_code, state.agency_code)
+                    if state
+                    else orgs.get(event.case_id, (None, None))
+                )
+            if village is not None:
+                # A village agency point writes only the applicant's side of its own cases.
+                if village_may_write(village, event.type, agency, org):
+                    return refused(
+                        stages.OUT_OF_SCOPE,
+                        "案卷包中有村代办点无权写入的内容（只能登记、补正、撤回、复核投诉本村代办的办件）。",
+                        bundle_hash,
+                    )
+            elif org is not None and org != device["org_code"]:
                 return refused(
                     stages.OUT_OF_SCOPE,
                     "案卷包中有不属于本单位的办件。",
@@ -251,6 +268,8 @@ class _Batch:
                 reason = ""
                 self.states[event.case_id] = following
                 self.touched.add(event.case_id)
+                if following.agency_code is not None:
+                    self.fan_out.append((following, event, bundle_hash, org_code))
                 if event.type == ev.REGISTERED:
                     self.numbers[following.case_number] = event.case_id
                 elif event.type in notifications.STAGES_OF:
@@ -321,9 +340,13 @@ class _Batch:
             ),
         )
 
-    def write(self) -> None:
-        """Write every staged row: bundles, events, cases, device heads."""
+    def write(self, central_key: SigningKey) -> None:
+        """Write every staged row: bundles, events, cases, device heads, agency feed entries."""
         store, c = self.store, self.c
+        for state, event, bundle_hash, writer_org in self.fan_out:
+            publish.publish_case_event(
+                store, c, central_key, state, event, bundle_hash, self.now, writer_org=writer_org
+            )
         store.add_bundles(c, self.bundle_rows)
         store.add_events(c, self.event_rows)
         new = [self.states[i] for i in self.touched if i not in self.present]
@@ -384,7 +407,7 @@ def ingest_bundles(
             batch = _Batch(store, c, checked, now)
             for item in checked:
                 results[item.index] = batch.take(item, central_key)
-            batch.write()
+            batch.write(central_key)
     return [r for r in results if r is not None]
 
 

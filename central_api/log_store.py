@@ -244,6 +244,18 @@ class LogStore:
                 ],
             )
 
+    def case_names_file(
+        self, c: Connection, org_code: str, sha256: str, *, agency_code: str = ""
+    ) -> bool:
+        """Tell whether a case of a unit (an agency case of a village, when given) names a file."""
+        cases = t.cases.c
+        query = select(cases.case_id).where(
+            cases.org_code == org_code, cases.state_json.contains(sha256)
+        )
+        if agency_code:
+            query = query.where(cases.state_json.contains(f'"agency_code":"{agency_code}"'))
+        return c.execute(query.limit(1)).first() is not None
+
     def cases_held_by(self, org_code: str) -> list[CaseState]:
         """Return the cases a unit holds now."""
         with self.reading() as c:

@@ -14,7 +14,8 @@ from central_api.store import CentralStore
 from sync import feed
 from sync.deadlines import YearCalendar
 from sync.errors import Conflict, DomainError, InvalidInput
-from sync.events import format_time
+from sync.events import Event, format_time
+from sync.fold import CaseState
 from sync.signing import SigningKey
 
 MAX_PAGE = 500
@@ -33,6 +34,37 @@ def append_entry(
     at = format_time(now)
     envelope = feed.make_feed_entry(central_key, kind=kind, scope=scope, issued_at=at, body=body)
     return store.add_feed_entry(c, scope, kind, envelope.to_json(), at)
+
+
+def publish_case_event(
+    store: CentralStore,
+    c: Connection,
+    central_key: SigningKey,
+    state: CaseState,
+    event: Event,
+    answers_bundle: str,
+    now: datetime,
+    *,
+    writer_org: str | None = None,
+) -> int | None:
+    """Carry an event of a case down to the units that hold it, in the caller's transaction.
+
+    A central event goes to the township that holds the case; on a village agency case, every
+    event also goes to the side that did not write it: the village's to the township, the
+    township's and central's to the village. ``writer_org`` is the org of the device that wrote
+    the event (None for central). Return the seq of a central event's entry in the township's
+    feed (a decision is at the window once the township's cursor passes it), else None.
+    """
+    body = feed.event_body(event, answers_bundle)
+    township_seq = None
+    if writer_org is None:
+        township_seq = append_entry(store, c, central_key, feed.EVENT, state.org_code, body, now)
+    if state.agency_code is None:
+        return township_seq
+    scope = state.org_code if writer_org == state.agency_code else state.agency_code
+    if writer_org is None or scope != writer_org:
+        append_entry(store, c, central_key, feed.EVENT, scope, body, now)
+    return township_seq
 
 
 def publish_catalogue(

@@ -155,9 +155,15 @@ class CentralClient:
         }
         return self._call("PATCH", f"/blobs/{sha256}", raw=chunk, headers=headers)
 
-    def feed(self, after: int, limit: int = 200) -> dict[str, Any]:
-        """Fetch the next page of this device's feed after a cursor."""
-        return self._call("GET", "/feed?" + urlencode({"after": after, "limit": limit}))
+    def blob_piece(self, sha256: str, offset: int, length: int) -> dict[str, Any]:
+        """Read a piece of a scan that a case of this device's side names (base64 ``data``)."""
+        query = urlencode({"offset": offset, "length": length})
+        return self._call("GET", f"/blobs/{sha256}/content?{query}")
+
+    def feed(self, after: int, limit: int = 200, scope: str = "") -> dict[str, Any]:
+        """Fetch the next page of this device's feed (or a village's, to relay) after a cursor."""
+        query = {"after": after, "limit": limit, **({"scope": scope} if scope else {})}
+        return self._call("GET", "/feed?" + urlencode(query))
 
     # Transport
 

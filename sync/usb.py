@@ -4,6 +4,9 @@
     <DIR>/bianmin/blobs/<sha256>                                 an attachment, named by its hash
     <DIR>/bianmin/feed/<org_code>/<seq:010d>.dsse.json           a feed entry envelope, verbatim
     <DIR>/bianmin/receipts/<device_id>/<sequence:08d>.dsse.json  central's receipt for a bundle
+    <DIR>/bianmin/certificates/<device_id>.dsse.json             central's certificate of a device's
+                                                                 key (a village PC's, for the
+                                                                 township that relays its bundles)
 
 Files are written to a temporary name, fsynced and renamed, so a stick pulled out half-way holds
 only whole files. Reading returns bytes; verification happens where the network path verifies.
@@ -58,6 +61,17 @@ def write_receipt(folder: Path, device_id: str, sequence: int, envelope: bytes) 
     return _write_once(
         folder / ROOT / "receipts" / device_id / f"{sequence:08d}.dsse.json", envelope
     )
+
+
+def write_certificate(folder: Path, device_id: str, envelope: bytes) -> bool:
+    """Put central's certificate of this device's key on the stick."""
+    return _write_once(folder / ROOT / "certificates" / f"{device_id}.dsse.json", envelope)
+
+
+def read_certificate(folder: Path, device_id: str) -> bytes | None:
+    """Return the certificate of one device's key from the stick, if it is there."""
+    path = folder / ROOT / "certificates" / f"{device_id}.dsse.json"
+    return path.read_bytes() if path.is_file() else None
 
 
 def read_receipts(folder: Path, device_id: str) -> Iterator[tuple[int, bytes]]:

@@ -22,6 +22,7 @@ from sync.client import ApiError, CentralClient, Offline
 from sync.errors import N_, DomainError
 from sync.events import format_time
 from sync.usb import file_sha256
+from township_app import relay
 from township_app.blobs import blob_path
 from township_app.store import Store
 from township_app.sync_store import SyncStore
@@ -57,6 +58,8 @@ def upload_blobs(store: Store, client: CentralClient, blob_root: Path, *, now: d
     for bundle in sync.sendable(10_000, columns="attachments"):
         for attachment in json.loads(bundle["attachments"]):
             wanted.setdefault(attachment["sha256"], attachment)
+    for attachment in relay.relay_attachments(store):  # village bundles relayed from a stick
+        wanted.setdefault(attachment["sha256"], attachment)
     done = sync.completed_blobs(wanted)
     todo = [(sha, attachment) for sha, attachment in wanted.items() if sha not in done]
     if not todo:

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, g, redirect, request, send_file, url_f
 
 from sync.errors import N_, InvalidInput, NotAllowed
 from sync.fold import STATES
-from township_app import casework, results, roles
+from township_app import agency, casework, results, roles
 from township_app.auth import current_actor, login_required
 from township_app.blobs import blob_path
 from township_app.db import get_store, now
@@ -28,19 +28,28 @@ HOME_QUEUE_SIZE = 15  # the oldest first: those are the ones about to run late
 def home() -> Any:
     """Show today's work: what waits for a decision, a supplement, a review, or is near due."""
     store = get_store()
-    village = g.user["org_code"] if g.user["role"] == "agent" else ""
+    own = g.user["org_code"] if g.user["role"] == "agent" else ""
     queues = {
-        state: store.cases_in_state(state, village_code=village, limit=HOME_QUEUE_SIZE)
+        state: store.cases_in_state(state, agency_code=own, limit=HOME_QUEUE_SIZE)
         for state in ("draft", "supplement_requested", "accepted", "in_review", "decided")
     }
     waiting = queues["supplement_requested"]
+    if not own:
+        # 来自村代办点: applications taken by village agents, waiting for the window's decision.
+        queues["from_villages"] = store.cases_in_state(
+            "draft", from_villages=True, limit=HOME_QUEUE_SIZE
+        )
     return render_page(
         "township/home.html",
         "township/home.html",
         queues=queues,
         returned=ResultsStore(store).returned_case_ids(c.case_id for c in waiting),
-        counts=store.state_counts(village_code=village),
+        counts=store.state_counts(agency_code=own),
+        from_villages=store.count_cases(CaseFilter(state="draft", from_villages=True))
+        if not own
+        else 0,
         catalogue=store.catalogue_version(),
+        village_pc=agency.is_village_pc(store),
     )
 
 
@@ -58,7 +67,8 @@ def index() -> Any:
         text=request.args.get("q", "")[:40],
         state=state if state in STATES else "",
         item_code=request.args.get("item", ""),
-        village_code=g.user["org_code"] if g.user["role"] == "agent" else "",
+        agency_code=g.user["org_code"] if g.user["role"] == "agent" else "",
+        from_villages=request.args.get("from") == "villages",
     )
     cases, has_next = store.search_cases(where, page=page)
     return render_page(
@@ -176,7 +186,7 @@ def supplement(case_id: str) -> Any:
 
 
 @bp.route("/<case_id>/supplement-received", methods=("POST",))
-@login_required("request_supplement")
+@login_required("receive_supplement")
 def supplement_received(case_id: str) -> Any:
     """Record the supplemented materials; the case returns to where it was."""
     store = get_store()

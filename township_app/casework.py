@@ -15,11 +15,13 @@ from datetime import date, datetime
 from typing import Any
 
 from sync import events as ev
+from sync.agency import check_village_event, is_village_code, township_of
 from sync.case_numbers import format_case_number, new_query_code
 from sync.errors import N_, Conflict, InvalidForm, InvalidInput, NotAllowed
 from sync.events import business_date, format_time, new_event
 from sync.fold import DECIDED, CaseState, apply_event
 from sync.ids import check_mobile, check_resident_id
+from township_app import agency
 from township_app.blobs import StoredScan
 from township_app.roles import require_permission
 from township_app.store import Store
@@ -66,6 +68,7 @@ def record(
         if device is None:
             raise NotAllowed(N_("本机尚未初始化，请联系信息化人员运行 bianmin-township init。"))
         state = store.case(case_id)
+        village_pc = is_village_code(device["org_code"])
         event = new_event(
             case_id=case_id,
             writer=device["device_id"],
@@ -76,11 +79,15 @@ def record(
             payload=payload,
             at=now,
         )
+        if village_pc:
+            # A village PC writes only the applicant's side of its own agency cases; the window's
+            # decisions are the township's (central refuses them from a village device too).
+            check_village_event(device["org_code"], event, state.agency_code if state else None)
         following = apply_event(state, event)
         store.append_event(event)
         store.advance_writer(event.writer_seq, event.hash)
         store.save_case(following)
-        if event_type == ev.FORWARDED:
+        if event_type == ev.FORWARDED or village_pc:
             store.enqueue_outbox(case_id, event.event_id, event.at)
         return following
 
@@ -206,15 +213,21 @@ def register_case(
     item = store.item(item_code)
     if item is None:
         raise InvalidInput(N_("事项不存在或已停用，请重新选择事项。"), field="item_code")
-    if actor.role == "agent" and not item.get("village_available"):
+    device = store.device()
+    if device is None:
+        raise NotAllowed(N_("本机尚未初始化，请联系信息化人员运行 bianmin-township init。"))
+    village_pc = is_village_code(device["org_code"])
+    agency_code = (
+        device["org_code"] if village_pc else (actor.org_code if actor.role == "agent" else "")
+    )
+    if agency_code and not item.get("village_available"):
         raise NotAllowed(N_("该事项不能在村代办点申请，请到乡镇便民服务中心窗口办理。"))
+    if village_pc:
+        materials = agency.with_entrustment(materials, proxy)
     with store.write():
         existing = store.case(case_id)
         if existing is not None:
             return existing, False
-        device = store.device()
-        if device is None:
-            raise NotAllowed(N_("本机尚未初始化，请联系信息化人员运行 bianmin-township init。"))
         day = business_date(format_time(now))
         sequence = store.next_case_sequence(day.isoformat())
         payload = {
@@ -222,8 +235,9 @@ def register_case(
                 day, device["org_code"], device["device_code"], sequence
             ),
             "query_code": new_query_code(),
-            "org_code": device["org_code"],
-            "channel": "village" if actor.role == "agent" else "window",
+            # A village PC registers for its township, which accepts and holds the case.
+            "org_code": township_of(device["org_code"]) if village_pc else device["org_code"],
+            "channel": "village" if agency_code else "window",
             "green_channel": green_channel,
             "item": {
                 "code": item["code"],
@@ -240,6 +254,8 @@ def register_case(
             "proxy": dict(proxy) if proxy else None,
             "materials": materials,
         }
+        if agency_code:
+            payload["agency_code"] = agency_code
         return record(store, case_id, ev.REGISTERED, payload, actor, now), True
 
 
@@ -295,7 +311,8 @@ def receive_supplement(
     now: datetime,
 ) -> CaseState:
     """Record the materials the applicant brought for a supplement; the clock resumes."""
-    require_permission(actor.role, "request_supplement")
+    require_permission(actor.role, "receive_supplement")
+    case_id = visible_case(store, case_id, actor).case_id
     codes = sorted(set(checked) | {code for code, files in scans.items() if files})
     payload = {
         "materials": [
@@ -354,16 +371,18 @@ def withdraw_case(
 ) -> CaseState:
     """Record that the applicant withdrew the application."""
     require_permission(actor.role, "withdraw")
+    case_id = visible_case(store, case_id, actor).case_id
     payload = {"reason": _limited(reason, N_("撤回申请须记录原因。"), "reason")}
-    return record(store, _existing(store, case_id), ev.WITHDRAWN, payload, actor, now)
+    return record(store, case_id, ev.WITHDRAWN, payload, actor, now)
 
 
 def visible_case(store: Store, case_id: str, actor: Actor) -> CaseState:
-    """Return a case the actor may see, or refuse (a village agent sees only its own village)."""
+    """Return a case the actor may see, or refuse (a village agent sees only its own agency
+    point's cases)."""
     state = store.case(case_id)
     if state is None:
         raise NotAllowed(N_("没有找到该办件。"))
-    if actor.role == "agent" and state.applicant.get("village_code") != actor.org_code:
+    if actor.role == "agent" and state.agency_code != actor.org_code:
         # Same answer as for a missing case: guessing URLs tells nothing.
         raise NotAllowed(N_("没有找到该办件。"))
     return state

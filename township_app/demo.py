@@ -18,7 +18,7 @@ from sync.case_numbers import device_code_from_id
 from sync.demo_data import read_demo
 from sync.events import CHINA_TZ, format_time
 from sync.ids import resident_id_check_char
-from township_app import accounts, casework
+from township_app import accounts, agency, casework
 from township_app.store import Store
 
 DEMO_DIR = Path(__file__).parent / "demo"
@@ -69,7 +69,10 @@ def load(store: Store, *, now: datetime, cases: int = 40, seed: int = 2026) -> s
                 password=person["password"],
                 now=now,
             )
-    made = seed_cases(store, count=cases, now=now, seed=seed) if cases else 0
+    # A village agency point's PC (`init --org <village code>` before `load-demo`) gets no window
+    # cases: its agent registers real applications, which the township decides.
+    village_pc = agency.is_village_pc(store)
+    made = seed_cases(store, count=cases, now=now, seed=seed) if cases and not village_pc else 0
     return (
         f"demo loaded: {len(tree['units'])} org units, {len(catalogue['items'])} items, "
         f"{len(people['users'])} users, {made} cases"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sync import stages
+from sync.agency import read_device_certificate
 from sync.client import ApiError, CentralClient, Offline
 from sync.enrollment import EnrollmentRequest, make_enrollment_request, make_rotation_request
 from sync.errors import N_, Conflict, DomainError, InvalidInput, NotAllowed
@@ -143,6 +144,7 @@ def complete_enrollment(
             got=device_keys.fingerprint(central_id),
             given=fingerprint,
         )
+    certificate = _certificate(answer, {central_id: central_key}, device["device_id"], key.key_id)
     with store.write():
         SyncStore(store).record_enrollment(
             server_url=server_url.rstrip("/"),
@@ -151,8 +153,29 @@ def complete_enrollment(
             central_key_id=central_id,
             at=format_time(utc_now()),
         )
+        if certificate:
+            SyncStore(store).update_state(device_certificate=certificate)
     log.info("enrolled with central key %s", device_keys.fingerprint(central_id))
     return enrollment(store)
+
+
+def _certificate(
+    answer: Mapping[str, Any], keys: Mapping[str, bytes], device_id: str, own_key_id: str
+) -> str:
+    """Return central's certificate of this PC's key from an answer, checked, as JSON ("" if none).
+
+    Older servers send none; a village PC then cannot send bundles by USB stick until it has one.
+    """
+    raw = answer.get("device_certificate")
+    if raw is None:
+        return ""
+    try:
+        certificate = read_device_certificate(raw, keys)
+    except DomainError:
+        raise EnrollmentFailed(N_("中心服务器发来的设备证书无效，已停止。")) from None
+    if certificate.device_id != device_id or certificate.key_id != own_key_id:
+        raise EnrollmentFailed(N_("中心服务器发来的设备证书不是本机的，已停止。"))
+    return json.dumps(raw, sort_keys=True, separators=(",", ":"))
 
 
 def enroll(
@@ -186,6 +209,18 @@ def central_keys(store: Store) -> dict[str, bytes]:
     if not state["central_key_id"]:
         raise NotAllowed(N_("本机尚未在中心注册。"))
     return {state["central_key_id"]: b64decode(state["central_public_key"], "central_public_key")}
+
+
+def fetch_certificate(store: Store, client: CentralClient) -> None:
+    """Ask central for its certificate of this PC's key (a PC enrolled before certificates)."""
+    answer = client.me()
+    state = SyncStore(store).state()
+    certificate = _certificate(
+        answer, central_keys(store), _device(store)["device_id"], state["key_id"]
+    )
+    if certificate:
+        with store.write():
+            SyncStore(store).update_state(device_certificate=certificate)
 
 
 def make_client(store: Store, home: Path, override_url: str = "") -> CentralClient:
@@ -227,10 +262,10 @@ def rotate_key(store: Store, home: Path, override_url: str = "") -> str:
         sync.update_state(pending_key_id=new.key_id)
     envelope = make_rotation_request(old, new, _device(store)["device_id"], format_time(utc_now()))
     try:
-        client.rotate_key(json.loads(envelope.to_json()))
+        answer = client.rotate_key(json.loads(envelope.to_json()))
     except (Offline, ApiError) as error:
         raise EnrollmentFailed(describe(error)[1]) from None
-    _adopt_next_key(store, home, new)
+    _adopt_next_key(store, home, new, answer)
     client.key = new
     try:
         client.me()  # confirmation: central knows the new key
@@ -249,15 +284,27 @@ def finish_rotation(store: Store, home: Path, client: CentralClient) -> bool:
         client.base_url, key=new, device_id=client.device_id, clock_offset=client.clock_offset
     )
     try:
-        trial.me()
+        answer = trial.me()
     except (Offline, ApiError):
         return False
-    _adopt_next_key(store, home, new)
+    _adopt_next_key(store, home, new, answer)
     return True
 
 
-def _adopt_next_key(store: Store, home: Path, new: SigningKey) -> None:
+def _adopt_next_key(
+    store: Store, home: Path, new: SigningKey, answer: Mapping[str, Any] | None = None
+) -> None:
+    certificate = ""
+    if answer:
+        try:
+            certificate = _certificate(
+                answer, central_keys(store), _device(store)["device_id"], new.key_id
+            )
+        except EnrollmentFailed:
+            log.warning("central's certificate of the new key did not verify")
     device_keys.promote_next_key(home)
     with store.write():
         SyncStore(store).update_state(key_id=new.key_id, pending_key_id="")
+        if certificate:
+            SyncStore(store).update_state(device_certificate=certificate)
     log.info("device key replaced: %s", device_keys.fingerprint(new.key_id))

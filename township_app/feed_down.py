@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sync import events as ev
 from sync import feed
 from sync.client import CentralClient, Offline
 from sync.deadlines import YearCalendar
 from sync.errors import N_, DomainError, InvalidInput
 from sync.events import format_time
 from sync.signing import FEED_ENTRY_TYPE, BadSignature, Envelope, verify_envelope
-from township_app import casework
+from township_app import agency, casework
 from township_app.store import Store
 from township_app.sync_store import SyncStore
 
@@ -135,10 +136,17 @@ def _apply(store: Store, entry: feed.FeedEntry, at: str) -> None:
     state = sync.state()
     if entry.kind == feed.EVENT:
         event = entry.event
+        if sync.event_exists(event.event_id) or event.writer == device["device_id"]:
+            return
         # Several window PCs may serve one unit: a decision on a case registered at another PC of
         # the unit is that PC's business, not a problem here.
-        if store.case(event.case_id) is not None and not sync.event_exists(event.event_id):
-            casework.record_central(store, event)
+        if event.writer == ev.CENTRAL_WRITER:
+            if store.case(event.case_id) is not None:
+                casework.record_central(store, event)
+        elif event.type == ev.REGISTERED or store.case(event.case_id) is not None:
+            # A village agency case: the village's events at its township (the application
+            # creates the case in the "from villages" queue), the township's at the village.
+            agency.record_received(store, event)
     elif entry.kind == feed.CATALOGUE:
         _newer(body["serial"], state["catalogue_serial"], N_("事项目录"))
         items = body.get("items")

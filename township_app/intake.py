@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, redirect, request, url_for
 
 from sync.errors import N_, InvalidForm, InvalidInput, NotAllowed
-from township_app import casework
+from township_app import agency, casework
 from township_app.auth import current_actor, login_required
 from township_app.blobs import StoredScan
 from township_app.db import get_store, now, today
@@ -63,7 +63,9 @@ def create(item_code: str) -> Any:
                 }
             )
             if actor.role == "agent":
-                applicant_form = _agent_applicant(applicant_form, actor.org_code)
+                applicant_form = _agent_applicant(
+                    applicant_form, actor.org_code, g.user["display_name"]
+                )
             cleaned = casework.clean_applicant(
                 applicant_form, villages=[v["code"] for v in villages], today=today()
             )
@@ -85,8 +87,8 @@ def create(item_code: str) -> Any:
                 field: translate_error(InvalidInput(msg)) for field, msg in invalid.errors.items()
             }
             errors["_form"] = translate_error(invalid)
-        except InvalidInput as invalid:
-            errors = {invalid.field or "_form": translate_error(invalid)}
+        except (InvalidInput, NotAllowed) as invalid:
+            errors = {getattr(invalid, "field", None) or "_form": translate_error(invalid)}
             errors.setdefault("_form", translate_error(invalid))
         else:
             return redirect(url_for("cases.show", case_id=state.case_id), code=303)
@@ -100,17 +102,31 @@ def create(item_code: str) -> Any:
         errors=errors,
         case_id=form.get("case_id") or str(uuid.uuid4()),
         received=set(form.getlist("received")) if request.method == "POST" else set(),
+        village_pc=agency.is_village_pc(store),
     )
 
 
 def _villages(store: Any) -> list[dict[str, Any]]:
     device = store.device()
-    return store.child_units(device["org_code"]) if device else []
+    if device is None:
+        return []
+    if agency.is_village_pc(store):
+        # A village agency point takes applications of its own village's residents only.
+        unit = store.org_unit(device["org_code"])
+        return [unit] if unit else [{"code": device["org_code"], "name": device["org_code"]}]
+    return store.child_units(device["org_code"])
 
 
-def _agent_applicant(form: casework.ApplicantForm, village: str) -> casework.ApplicantForm:
-    # A village agent applies only for residents of its own village.
-    return replace(form, village_code=village)
+def _agent_applicant(
+    form: casework.ApplicantForm, village: str, agent_name: str
+) -> casework.ApplicantForm:
+    # A village agent applies only for residents of its own village, and is the proxy (代办员).
+    return replace(
+        form,
+        village_code=village,
+        proxy_name=form.proxy_name.strip() or agent_name.split("（")[0].strip(),
+        proxy_relation="代办员",
+    )
 
 
 def scans_from_request(store: Any, material_codes: list[str]) -> dict[str, list[StoredScan]]:

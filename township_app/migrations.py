@@ -249,6 +249,74 @@ def m005_results(db: Database) -> None:
 
 
 @migrations()
+def m006_village(db: Database) -> None:
+    """Village agency points: the agency of each case, this PC's certificate, relayed bundles."""
+    # One statement at a time: executescript would commit first and break the step's transaction.
+    for statement in _M006_VILLAGE.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+_M006_VILLAGE = """
+        ALTER TABLE cases ADD COLUMN agency_code TEXT NOT NULL DEFAULT '';
+        UPDATE cases SET agency_code = COALESCE(json_extract(state_json, '$.agency_code'), '');
+        -- The township's "from villages" queue and a village PC's own list read by agency.
+        CREATE INDEX cases_agency ON cases (agency_code, state, registered_at);
+        -- Central's certificate of this PC's key: a village PC writes it on its USB stick.
+        ALTER TABLE sync_state ADD COLUMN device_certificate TEXT NOT NULL DEFAULT '';
+        -- Village PCs whose bundles came here on a USB stick: their certificate and chain heads.
+        CREATE TABLE relay_devices (
+            device_id TEXT PRIMARY KEY,
+            org_code TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            certificate BLOB NOT NULL,
+            last_sequence INTEGER NOT NULL DEFAULT 0,
+            last_bundle_hash TEXT NOT NULL,
+            last_writer_seq INTEGER NOT NULL DEFAULT 0,
+            last_event_hash TEXT NOT NULL
+        );
+        -- Their bundles, the exact envelope bytes, relayed to central by the next push; central's
+        -- receipt is kept to go back to the village on the next stick.
+        CREATE TABLE relay_bundles (
+            device_id TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            bundle_hash TEXT NOT NULL UNIQUE,
+            org_code TEXT NOT NULL,
+            attachments TEXT NOT NULL,
+            envelope BLOB NOT NULL,
+            status TEXT NOT NULL DEFAULT 'waiting',
+            error_code TEXT NOT NULL DEFAULT '',
+            error_message TEXT NOT NULL DEFAULT '',
+            receipt BLOB,
+            imported_at TEXT NOT NULL,
+            done_at TEXT,
+            PRIMARY KEY (device_id, sequence)
+        );
+        CREATE INDEX relay_bundles_status ON relay_bundles (status, device_id, sequence);
+        -- Scans named by events another device wrote (a village's, or the township's at the
+        -- village): fetched from central by the next sync rounds.
+        -- The feeds of the villages relayed for, to carry down on their next stick.
+        CREATE TABLE relay_feed (
+            org_code TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            envelope BLOB NOT NULL,
+            PRIMARY KEY (org_code, seq)
+        );
+        CREATE TABLE relay_feed_cursors (
+            org_code TEXT PRIMARY KEY,
+            cursor INTEGER NOT NULL
+        );
+        CREATE TABLE blobs_wanted (
+            sha256 TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            media_type TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT ''
+        );
+"""
+
+
+@migrations()
 def m007_restore_check(db: Database) -> None:
     """Remember a restore until central confirms this PC is not behind it; keep retired bundles."""
     # A restored older backup rewinds the bundle sequence: central would see the next bundle as a

@@ -22,9 +22,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "register": frozenset({CLERK, AGENT}),
     "decide_intake": frozenset({CLERK}),  # accept or refuse at the window
     "request_supplement": frozenset({CLERK, REVIEWER}),
+    # The applicant's side, which a village agent may record for its own agency cases too.
+    "receive_supplement": frozenset({CLERK, REVIEWER, AGENT}),
     "forward": frozenset({REVIEWER}),
     "complete": frozenset({CLERK, REVIEWER}),
-    "withdraw": frozenset({CLERK}),
+    "withdraw": frozenset({CLERK, AGENT}),
     "deliver": frozenset({CLERK, REVIEWER}),  # record delivery (送达) and complete a decided case
     "petition": frozenset({CLERK}),  # register a re-examination request or a complaint
     "view_cases": frozenset({CLERK, REVIEWER, AGENT, ADMIN}),

@@ -1,8 +1,10 @@
 """USB (sneakernet) at the township: the same signed bytes as over the network, as files on a stick.
 
-Export writes every bundle not yet acknowledged and the blobs it names. Import takes central's
-receipts for this device and the feed entries for this unit through exactly the checks of the
-network path. Doing either twice changes nothing.
+Export writes every bundle not yet acknowledged and the blobs it names; a village PC adds central's
+certificate of its key, and a township PC adds central's receipts for the village bundles it relayed.
+Import takes central's receipts for this device and the feed entries for this unit through exactly
+the checks of the network path, and at a township relays the village bundles on the stick
+(``township_app.relay``). Doing either twice changes nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from sync import usb
 from sync.errors import N_, NotAllowed
-from township_app import bundles_up, device_keys, devices, feed_down
+from township_app import agency, bundles_up, device_keys, devices, feed_down, relay
 from township_app.backup_store import RestoreStore
 from township_app.blobs import blob_path
 from township_app.blobs_up import BlobUnavailable
@@ -29,6 +31,7 @@ class ExportResult:
     bundles: int = 0
     blobs: int = 0
     unchanged: int = 0
+    receipts: int = 0  # central's receipts for relayed village bundles, back to the village
 
 
 @dataclass
@@ -40,12 +43,20 @@ class ImportResult:
     applied: int = 0
     skipped: int = 0
     problems: int = 0
+    relayed: relay.RelayImport | None = None  # village bundles taken at a township
 
 
 def export_to(
-    store: Store, folder: Path, blob_root: Path, key_home: Path, *, now: datetime
+    store: Store,
+    folder: Path,
+    blob_root: Path,
+    key_home: Path,
+    *,
+    now: datetime,
+    for_village: str = "",
 ) -> ExportResult:
-    """Pack what is new, then write every unacknowledged bundle and its blobs to the folder."""
+    """Pack what is new, then write every unacknowledged bundle and its blobs to the folder (and
+    a village PC's certificate, or a township's receipts for the villages' relayed bundles)."""
     if RestoreStore(store).restore_state()["restore_check"]:
         # A restored PC must not pack before central has said it is not ahead (restore.py).
         raise NotAllowed(
@@ -72,11 +83,23 @@ def export_to(
             if not source.exists():
                 raise BlobUnavailable(N_("附件文件缺失：%(sha)s…"), sha=attachment["sha256"][:12])
             result.blobs += int(usb.write_blob(folder, attachment["sha256"], source))
+    if agency.is_village_pc(store):
+        certificate = SyncStore(store).state()["device_certificate"]
+        if not certificate:
+            raise NotAllowed(
+                N_("本机还没有中心签发的设备证书：请联网同步一次（或重新注册）后再导出。")
+            )
+        usb.write_certificate(folder, device["device_id"], certificate.encode())
+    else:
+        result.receipts = relay.write_receipts(store, folder, for_village)
     return result
 
 
-def import_from(store: Store, folder: Path, *, now: datetime) -> ImportResult:
-    """Take central's receipts for this device and the feed entries for this unit from a folder."""
+def import_from(
+    store: Store, folder: Path, *, now: datetime, blob_root: Path | None = None
+) -> ImportResult:
+    """Take central's receipts for this device and the feed entries for this unit from a folder;
+    at a township, also verify, apply and keep for relaying the village bundles on it."""
     device = store.device()
     result = ImportResult()
     if device is None:
@@ -95,4 +118,6 @@ def import_from(store: Store, folder: Path, *, now: datetime) -> ImportResult:
         for seq, raw in usb.read_feed(folder, device["org_code"]):
             outcome = feed_down.apply_entry(store, seq, raw, keys, now=now)
             setattr(result, outcome, getattr(result, outcome) + 1)
+    if blob_root is not None and not agency.is_village_pc(store):
+        result.relayed = relay.import_village_bundles(store, folder, blob_root, now=now)
     return result

@@ -36,7 +36,9 @@ class CaseFilter:
     text: str = ""  # case number, applicant name, or the last digits of an ID number
     state: str = ""
     item_code: str = ""
-    village_code: str = ""  # a village agent sees only its own village
+    village_code: str = ""  # the applicant's village
+    agency_code: str = ""  # a village agent sees only its own agency point's cases
+    from_villages: bool = False  # only applications taken at village agency points
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> Database:
@@ -347,7 +349,8 @@ class Store:
         self.db.execute(
             "INSERT INTO cases (case_id, case_number, item_code, item_name, kind, state,"
             " applicant_name, id_reversed, village_code, org_code, green_channel, registered_at,"
-            " updated_at, state_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " updated_at, state_json, agency_code)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (case_id) DO UPDATE SET state = excluded.state,"
             " updated_at = excluded.updated_at, state_json = excluded.state_json",
             [
@@ -365,6 +368,7 @@ class Store:
                 state.registered_at,
                 state.last_at,
                 json.dumps(state.to_dict(), ensure_ascii=False),
+                state.agency_code or "",
             ],
         )
 
@@ -401,7 +405,13 @@ class Store:
         return self.db.execute(f"SELECT COUNT(*) FROM {source} {clause}", params).fetchone()[0]
 
     def cases_in_state(
-        self, state: str, *, village_code: str = "", limit: int = 1000
+        self,
+        state: str,
+        *,
+        village_code: str = "",
+        agency_code: str = "",
+        from_villages: bool = False,
+        limit: int = 1000,
     ) -> list[CaseState]:
         """Return the oldest cases in one state (work queues), at most ``limit``."""
         sql = "SELECT state_json FROM cases WHERE state = ?"
@@ -409,16 +419,24 @@ class Store:
         if village_code:
             sql += " AND village_code = ?"
             params.append(village_code)
+        if agency_code:
+            sql += " AND agency_code = ?"
+            params.append(agency_code)
+        if from_villages:
+            sql += " AND agency_code != ''"
         rows = self.db.execute(sql + " ORDER BY registered_at LIMIT ?", [*params, limit]).fetchall()
         return [CaseState.from_dict(json.loads(r[0])) for r in rows]
 
-    def state_counts(self, *, village_code: str = "") -> dict[str, int]:
+    def state_counts(self, *, village_code: str = "", agency_code: str = "") -> dict[str, int]:
         """Return how many cases are in each state."""
         sql = "SELECT state, COUNT(*) FROM cases"
         params: list[Any] = []
         if village_code:
             sql += " WHERE village_code = ?"
             params.append(village_code)
+        elif agency_code:
+            sql += " WHERE agency_code = ?"
+            params.append(agency_code)
         return dict(self.db.execute(sql + " GROUP BY state", params).fetchall())
 
     # Attachments
@@ -511,5 +529,10 @@ def _filter_clause(where: CaseFilter) -> tuple[str, str, list[Any]]:
     if where.village_code:
         conditions.append("village_code = ?")
         params.append(where.village_code)
+    if where.agency_code:
+        conditions.append("agency_code = ?")
+        params.append(where.agency_code)
+    if where.from_villages:
+        conditions.append("agency_code != ''")
     clause = ("WHERE " + " AND ".join(conditions)) if conditions else ""
     return source, clause, params

@@ -103,16 +103,27 @@ def sync_now(home: str | None) -> None:
 
 @click.command("export")
 @click.option("--to", "target", required=True, type=click.Path(file_okay=False))
+@click.option(
+    "--for-village",
+    default="",
+    help="At a township: put only this village's receipts on the stick (default: every village).",
+)
 @click.pass_obj
-def export(home: str | None, target: str) -> None:
+def export(home: str | None, target: str, for_village: str) -> None:
     """Write every bundle not yet acknowledged, and its attachments, to a folder (USB stick)."""
     with _opened(home) as (store, path, config):
         result = sneakernet.export_to(
-            store, Path(target), Path(config["BLOB_DIR"]), path, now=utc_now()
+            store,
+            Path(target),
+            Path(config["BLOB_DIR"]),
+            path,
+            now=utc_now(),
+            for_village=for_village.strip(),
         )
     click.echo(
         f"已写入 {result.bundles} 个案卷包、{result.blobs} 个附件"
         f"（{result.unchanged} 个案卷包已在盘上）"
+        + (f"；村代办点回执 {result.receipts} 份" if result.receipts else "")
     )
 
 
@@ -121,12 +132,22 @@ def export(home: str | None, target: str) -> None:
 @click.pass_obj
 def import_(home: str | None, source: str) -> None:
     """Take central's receipts and feed entries for this PC from a folder (USB stick)."""
-    with _opened(home) as (store, _path, _config_values):
-        result = sneakernet.import_from(store, Path(source), now=utc_now())
+    with _opened(home) as (store, _path, config):
+        result = sneakernet.import_from(
+            store, Path(source), now=utc_now(), blob_root=Path(config["BLOB_DIR"])
+        )
     click.echo(
         f"回执：接受 {result.receipts}，无效 {result.receipts_refused}；"
         f"下发内容：应用 {result.applied}，已有 {result.skipped}，有问题 {result.problems}"
     )
+    relayed = result.relayed
+    if relayed is not None and (relayed.bundles or relayed.unchanged or relayed.refused):
+        click.echo(
+            f"村代办点案卷包：转交 {relayed.bundles}（应用 {relayed.events} 条记录），"
+            f"已有 {relayed.unchanged}，拒收 {len(relayed.refused)}"
+        )
+        for message in relayed.refused:
+            click.echo(f"  拒收：{message}")
 
 
 @click.command("rotate-key")

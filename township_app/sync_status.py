@@ -14,6 +14,7 @@ from sync.events import format_time, parse_time, utc_now
 from township_app import bundles_up, device_keys, devices
 from township_app.auth import login_required
 from township_app.db import get_store, now
+from township_app.relay_store import RelayStore
 from township_app.store import Store
 from township_app.sync_store import SyncStore
 from township_app.web import is_htmx, render_page, translate_error
@@ -25,6 +26,7 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 def overview(store: Store, tolerance_seconds: int) -> dict[str, Any]:
     """Collect what the sync page shows."""
     sync = SyncStore(store)
+    relay = RelayStore(store)
     state = devices.enrollment(store)
     warnings = []
     if state["newest_issued_at"]:
@@ -47,6 +49,11 @@ def overview(store: Store, tolerance_seconds: int) -> dict[str, Any]:
         "problems": sync.feed_problems(),
         "applied": sync.count_applied(),
         "clock_warnings": warnings,
+        "relay": {
+            "villages": relay.relay_villages(),
+            "counts": relay.counts(),
+            "refused": relay.refused_bundles(),
+        },
     }
 
 

@@ -23,7 +23,18 @@ from sync.backoff import retry_delay
 from sync.client import ApiError, CentralClient, Offline
 from sync.errors import DomainError
 from sync.events import format_time, utc_now
-from township_app import blobs_up, bundles_up, device_keys, devices, feed_down, restore
+from township_app import (
+    agency,
+    blobs_down,
+    blobs_up,
+    bundles_up,
+    device_keys,
+    devices,
+    feed_down,
+    relay,
+    restore,
+)
+from township_app.relay_store import RelayStore
 from township_app.store import Store
 from township_app.sync_store import SyncStore
 
@@ -42,6 +53,7 @@ class RoundReport:
     blobs: int = 0
     push: bundles_up.PushResult = field(default_factory=bundles_up.PushResult)
     pull: feed_down.PullResult = field(default_factory=feed_down.PullResult)
+    relayed: int = 0  # village bundles from a USB stick that central acknowledged
     offline: bool = False
     retry_after: float | None = None
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (stage, code, message)
@@ -69,6 +81,8 @@ class RoundReport:
             f"pull: {self.pull.applied} applied, {self.pull.skipped} skipped,"
             f" {self.pull.problems} problem(s)",
         ]
+        if self.relayed:
+            out.insert(3, f"relay: {self.relayed} village bundle(s) acknowledged")
         if self.offline:
             out.append("offline: 无法连接中心服务器")
         out += [f"{stage}: {code}: {message}" for stage, code, message in self.errors]
@@ -170,6 +184,16 @@ def sync_round(
                     )
                     if again is not None:
                         report.push = again
+            if relay.relay_waiting(store):
+                # Village bundles that came on a USB stick go up unchanged (their blobs went up
+                # with this PC's own above).
+                report.relayed = (
+                    run(stages.PUSH, lambda: relay.push_relayed(store, client, keys, now=now)) or 0
+                )
+            if RelayStore(store).relay_villages():
+                run(stages.PULL, lambda: relay.pull_village_feeds(store, client))
+            if agency.is_village_pc(store) and not sync.state()["device_certificate"]:
+                run(stages.PUSH, lambda: devices.fetch_certificate(store, client))
         pull = (
             None
             if held
@@ -182,6 +206,12 @@ def sync_round(
         )
         if pull is not None:
             report.pull = pull
+        if not held and relay.scans_wanted(store):
+            blob_root = Path(str(config.get("BLOB_DIR") or home / "blobs"))
+            run(
+                stages.PULL,
+                lambda: blobs_down.fetch_wanted_scans(store, client, blob_root, now=now),
+            )
     finally:
         client.close()
     _record(store, report)

@@ -12,6 +12,7 @@ import pytest
 from central_api import enrollment
 from central_api.store import CentralStore
 from sync import stages
+from sync.agency import read_device_certificate
 from sync.client import ApiError, CentralClient
 from sync.enrollment import make_rotation_request
 from sync.events import format_time, utc_now
@@ -117,7 +118,10 @@ def test_rotated_key_signs_and_old_key_is_retired(device: FakeDevice) -> None:
     new = SigningKey.generate()
     rotation = make_rotation_request(device.key, new, device.device_id, format_time(utc_now()))
     answer = device.client().rotate_key(rotation.to_dict())
-    assert answer == {"key_id": new.key_id}
+    assert set(answer) == {"key_id", "device_certificate"} and answer["key_id"] == new.key_id
+    central_key = {device.central_key_id: b64decode(device.central_public_key, "k")}
+    certificate = read_device_certificate(answer["device_certificate"], central_key)
+    assert (certificate.device_id, certificate.public_key) == (device.device_id, new.public_bytes)
     with pytest.raises(ApiError) as refused:
         device.client().feed(0)
     assert refused.value.code == stages.KEY_RETIRED

@@ -108,3 +108,25 @@ def wait_for(check: Callable[[], bool], timeout: float = 30.0, what: str = "") -
 def decide(central_home: Path, central_url_db: str, case_number: str, *args: str) -> None:
     """Write a county decision at central through its CLI."""
     central_cli(central_home, central_url_db, "decide", case_number, *args)
+
+
+@pytest.fixture
+def enrolled_village_home(
+    demo_home_template: Path, tmp_path: Path, central: CentralProcess, central_home: Path,
+    central_url_db: str,
+) -> Callable[..., Path]:  # fmt: skip
+    """Make a fresh village agency point PC (东解甲庄村 by default) enrolled at central."""
+    from tests.support.village import VILLAGE, make_village_home
+
+    made = 0
+
+    def make(server_url: str, village: str = VILLAGE) -> Path:
+        nonlocal made
+        made += 1
+        home = make_village_home(demo_home_template, tmp_path / f"village-{made}", village)
+        code = issue_code(central_home, central_url_db, org_code=village)
+        done = township_cli(home, "enroll", "--server", server_url, "--code", code)
+        assert done.returncode == 0, done.stderr + done.stdout
+        return home
+
+    return make

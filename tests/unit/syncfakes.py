@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sync import feed, stages
+from sync.agency import make_device_certificate
 from sync.bundle import Receipt, make_receipt, read_bundle
 from sync.client import ApiError, Offline
 from sync.events import Event, format_time, new_event, utc_now
@@ -57,6 +58,13 @@ class FakeCentral:
             "key_id": kid,
             "central_public_key": b64encode(self.key.public_bytes),
             "central_key_id": self.key.key_id,
+            "device_certificate": make_device_certificate(
+                self.key,
+                device_id=payload["device_id"],
+                org_code=payload["org_code"],
+                public_key=public,
+                issued_at="2026-11-01T00:00:00.000Z",
+            ).to_dict(),
             "server_time": 0,
         }
 

@@ -145,7 +145,10 @@ def test_case_text_migration_indexes_cases_stored_before_it(store: Store, tmp_pa
     case = register(store, name="王秀英")
     older = Store(connect(tmp_path / "older.db"))
     migrations.apply(older.db, stop_before="m003_case_text_index")
-    older.save_case(case)
+    # The row as the release before m003 wrote it (today's save_case writes later columns too).
+    row = next(iter(store.db.query("SELECT * FROM cases WHERE case_id = ?", [case.case_id])))
+    row.pop("agency_code", None)
+    older.db["cases"].insert(row)
     migrations.apply(older.db)
     assert older.db.execute("SELECT COUNT(*) FROM cases INDEXED BY cases_text").fetchone()[0] == 1
     assert [c.case_id for c in older.search_cases(CaseFilter(text="秀英"))[0]] == [case.case_id]
