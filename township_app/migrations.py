@@ -252,7 +252,10 @@ def m005_results(db: Database) -> None:
 def m006_village(db: Database) -> None:
     """Village agency points: the agency of each case, this PC's certificate, relayed bundles."""
     # One statement at a time: executescript would commit first and break the step's transaction.
-    for statement in _M006_VILLAGE.split(";"):
+    script = "\n".join(
+        line for line in _M006_VILLAGE.splitlines() if not line.lstrip().startswith("--")
+    )
+    for statement in script.split(";"):
         if statement.strip():
             db.execute(statement)
 
