@@ -45,6 +45,12 @@ class NotAllowed(DomainError):
     code = "not_allowed"
 
 
+class NotFound(DomainError):
+    """There is no such thing, or none the user may know of (the same answer for both)."""
+
+    code = "not_found"
+
+
 class Conflict(DomainError):
     """The action collides with what is already recorded (a duplicate, a stale form)."""
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, request, send_file, url_for
 
-from sync.errors import N_, InvalidInput, NotAllowed
+from sync.errors import N_, InvalidInput, NotAllowed, NotFound
 from sync.fold import STATES
 from township_app import agency, casework, results, roles
 from township_app.auth import current_actor, login_required
@@ -115,7 +115,7 @@ def case_page(case_id: str, error: str = "", status: int = 200) -> Any:
 
 
 @bp.route("/<case_id>/scans/<sha256>")
-@login_required()
+@login_required("view_scans")
 def scan(case_id: str, sha256: str) -> Any:
     """Send a scan of one of the case's materials to those who handle the case."""
     store = get_store()
@@ -123,7 +123,7 @@ def scan(case_id: str, sha256: str) -> Any:
     names = {f["sha256"] for m in state.materials for f in m["files"]}
     record = store.blob(sha256)
     if sha256 not in names or record is None:
-        raise NotAllowed(N_("没有找到该材料扫描件。"))
+        raise NotFound(N_("没有找到该材料扫描件。"))
     path = blob_path(_blob_root(), sha256)
     return send_file(path, mimetype=record["media_type"], max_age=0)
 

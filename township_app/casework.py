@@ -17,7 +17,7 @@ from typing import Any
 from sync import events as ev
 from sync.agency import check_village_event, is_village_code, township_of
 from sync.case_numbers import format_case_number, new_query_code
-from sync.errors import N_, Conflict, InvalidForm, InvalidInput, NotAllowed
+from sync.errors import N_, Conflict, InvalidForm, InvalidInput, NotAllowed, NotFound
 from sync.events import business_date, format_time, new_event
 from sync.fold import DECIDED, CaseState, apply_event
 from sync.ids import check_mobile, check_resident_id
@@ -381,16 +381,16 @@ def visible_case(store: Store, case_id: str, actor: Actor) -> CaseState:
     point's cases)."""
     state = store.case(case_id)
     if state is None:
-        raise NotAllowed(N_("没有找到该办件。"))
+        raise NotFound(N_("没有找到该办件。"))
     if actor.role == "agent" and state.agency_code != actor.org_code:
         # Same answer as for a missing case: guessing URLs tells nothing.
-        raise NotAllowed(N_("没有找到该办件。"))
+        raise NotFound(N_("没有找到该办件。"))
     return state
 
 
 def _existing(store: Store, case_id: str) -> str:
     if store.case(case_id) is None:
-        raise NotAllowed(N_("没有找到该办件。"))
+        raise NotFound(N_("没有找到该办件。"))
     return case_id
 
 

@@ -31,7 +31,7 @@ def _page() -> int:
 
 
 def _village() -> str:
-    # A village agent sees only its own village's cases.
+    # A village agent sees only its own agency point's cases (never the window's of its village).
     return g.user["org_code"] if g.user["role"] == "agent" else ""
 
 
@@ -41,14 +41,14 @@ def index() -> Any:
     """List the decided cases waiting to be delivered, oldest first (the rows alone for htmx)."""
     page = _page()
     found = ResultsStore(get_store())
-    cases, has_next = found.decided_cases(village_code=_village(), page=page)
+    cases, has_next = found.decided_cases(agency_code=_village(), page=page)
     return render_page(
         "township/results/index.html",
         "township/results/_rows.html",
         cases=cases,
         page=page,
         has_next=has_next,
-        total=found.count_decided(village_code=_village()),
+        total=found.count_decided(agency_code=_village()),
         org_names=get_store().org_names(),
     )
 
@@ -103,8 +103,8 @@ def _waiting_counts() -> dict[str, Any]:
         try:
             found = ResultsStore(get_store())
             if what == "results":
-                return found.count_decided(village_code=_village())
-            return found.count_petitions(status="open", village_code=_village())
+                return found.count_decided(agency_code=_village())
+            return found.count_petitions(status="open", agency_code=_village())
         except sqlite3.DatabaseError:
             return 0  # a damaged database: the page's own banner says so
 

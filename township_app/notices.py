@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from sync import events as ev
 from sync.case_clock import promised_completion
-from sync.errors import N_, NotAllowed
+from sync.errors import N_, Conflict
 from sync.fold import NOT_ACCEPTED, SUPPLEMENT_REQUESTED
 from township_app import casework, results
 from township_app.auth import current_actor, login_required
@@ -56,7 +56,7 @@ def receipt(case_id: str) -> Any:
     """Print the acceptance receipt with the promised date, query code and QR code."""
     state = casework.visible_case(get_store(), case_id, current_actor())
     if state.accepted_on is None:
-        raise NotAllowed(N_("办件尚未受理，不能打印受理回执。"))
+        raise Conflict(N_("办件尚未受理，不能打印受理回执。"))
     url = progress_url(state.case_number, state.query_code)
     return _paper(
         case_id,
@@ -74,7 +74,7 @@ def refusal(case_id: str) -> Any:
     """Print the not-accepted notice (不予受理通知书) with reasons and remedies."""
     state = casework.visible_case(get_store(), case_id, current_actor())
     if state.state != NOT_ACCEPTED:
-        raise NotAllowed(N_("办件没有被决定不予受理，不能打印不予受理通知书。"))
+        raise Conflict(N_("办件没有被决定不予受理，不能打印不予受理通知书。"))
     return _paper(case_id, "township/notices/refusal.html", ev.REFUSED)
 
 
@@ -85,7 +85,7 @@ def supplement(case_id: str) -> Any:
     store = get_store()
     state = casework.visible_case(store, case_id, current_actor())
     if state.state != SUPPLEMENT_REQUESTED:
-        raise NotAllowed(N_("办件当前不在待补正状态，不能打印一次性告知书。"))
+        raise Conflict(N_("办件当前不在待补正状态，不能打印一次性告知书。"))
     returned = results.return_from_above(store.case_events(case_id))
     return _paper(
         case_id,
@@ -104,5 +104,5 @@ def decision(case_id: str) -> Any:
     casework.visible_case(store, case_id, current_actor())
     found = results.decision_of(store.case_events(case_id))
     if found is None:
-        raise NotAllowed(N_("办件尚无上级审批结果，不能打印审批决定书。"))
+        raise Conflict(N_("办件尚无上级审批结果，不能打印审批决定书。"))
     return _paper(case_id, "township/notices/decision.html", None, decision=found)

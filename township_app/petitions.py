@@ -31,7 +31,7 @@ def index() -> Any:
     status = status if status in PETITION_STATUSES else ""
     village = g.user["org_code"] if g.user["role"] == "agent" else ""
     found = ResultsStore(get_store())
-    rows, has_next = found.petitions(status=status, village_code=village, page=page)
+    rows, has_next = found.petitions(status=status, agency_code=village, page=page)
     return render_page(
         "township/petitions/index.html",
         "township/petitions/_rows.html",
@@ -39,7 +39,7 @@ def index() -> Any:
         page=page,
         has_next=has_next,
         petition_status=status,
-        total=found.count_petitions(status=status, village_code=village),
+        total=found.count_petitions(status=status, agency_code=village),
         org_names=get_store().org_names(),
     )
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sync import events as ev
-from sync.errors import N_, InvalidInput, NotAllowed
+from sync.errors import N_, InvalidInput, NotAllowed, NotFound
 from sync.fold import DECIDED, DELIVERY_METHODS, PETITION_KINDS, CaseState
 from township_app.casework import Actor, record
 from township_app.roles import require_permission
@@ -132,7 +132,7 @@ def register_petition(
     """Register a re-examination request (复核) or a complaint (投诉) against a case."""
     require_permission(actor.role, "petition")
     if store.case(case_id) is None:
-        raise NotAllowed(N_("没有找到该办件。"))
+        raise NotFound(N_("没有找到该办件。"))
     if kind not in PETITION_KINDS:
         raise InvalidInput(N_("请选择复核申请或投诉。"), field="kind")
     cleaned = text.strip()
@@ -147,7 +147,7 @@ def register_petition(
 def _decided(store: Store, case_id: str) -> CaseState:
     state = store.case(case_id)
     if state is None:
-        raise NotAllowed(N_("没有找到该办件。"))
+        raise NotFound(N_("没有找到该办件。"))
     if state.state != DECIDED:
         raise NotAllowed(N_("只有上级已审批、尚未办结的办件才能送达和办结。"))
     return state

@@ -21,14 +21,14 @@ class ResultsStore:
         self.db = store.db
 
     def decided_cases(
-        self, *, village_code: str = "", page: int = 1, page_size: int = PAGE_SIZE
+        self, *, agency_code: str = "", page: int = 1, page_size: int = PAGE_SIZE
     ) -> tuple[list[CaseState], bool]:
         """Return one page of decided cases waiting to be delivered, oldest first, and if more."""
         sql = "SELECT state_json FROM cases WHERE state = ?"
         params: list[Any] = [DECIDED]
-        if village_code:
-            sql += " AND village_code = ?"
-            params.append(village_code)
+        if agency_code:
+            sql += " AND agency_code = ?"
+            params.append(agency_code)
         rows = self.db.execute(
             sql + " ORDER BY registered_at, case_id LIMIT ? OFFSET ?",
             [*params, page_size + 1, (page - 1) * page_size],
@@ -36,13 +36,13 @@ class ResultsStore:
         states = [CaseState.from_dict(json.loads(r[0])) for r in rows[:page_size]]
         return states, len(rows) > page_size
 
-    def count_decided(self, *, village_code: str = "") -> int:
+    def count_decided(self, *, agency_code: str = "") -> int:
         """Return how many decided cases wait to be delivered."""
         sql = "SELECT COUNT(*) FROM cases WHERE state = ?"
         params: list[Any] = [DECIDED]
-        if village_code:
-            sql += " AND village_code = ?"
-            params.append(village_code)
+        if agency_code:
+            sql += " AND agency_code = ?"
+            params.append(agency_code)
         return self.db.execute(sql, params).fetchone()[0]
 
     def returned_case_ids(self, case_ids: Iterable[str]) -> set[str]:
@@ -64,12 +64,12 @@ class ResultsStore:
         self,
         *,
         status: str = "",
-        village_code: str = "",
+        agency_code: str = "",
         page: int = 1,
         page_size: int = PAGE_SIZE,
     ) -> tuple[list[dict[str, Any]], bool]:
         """Return one page of petitions, newest first, each with its case; and whether more."""
-        clause, params = _petition_filter(status, village_code)
+        clause, params = _petition_filter(status, agency_code)
         rows = self.db.execute(
             "SELECT e.event_id, c.state_json FROM events e JOIN cases c ON c.case_id = e.case_id"
             f" WHERE e.type = 'petitioned' {clause} ORDER BY e.seq DESC LIMIT ? OFFSET ?",
@@ -83,9 +83,9 @@ class ResultsStore:
                 found.append({"petition": petition, "case": case})
         return found, len(rows) > page_size
 
-    def count_petitions(self, *, status: str = "", village_code: str = "") -> int:
+    def count_petitions(self, *, status: str = "", agency_code: str = "") -> int:
         """Return how many petitions match (open: not answered yet)."""
-        clause, params = _petition_filter(status, village_code)
+        clause, params = _petition_filter(status, agency_code)
         return self.db.execute(
             "SELECT COUNT(*) FROM events e JOIN cases c ON c.case_id = e.case_id"
             f" WHERE e.type = 'petitioned' {clause}",
@@ -93,7 +93,7 @@ class ResultsStore:
         ).fetchone()[0]
 
 
-def _petition_filter(status: str, village_code: str) -> tuple[str, list[Any]]:
+def _petition_filter(status: str, agency_code: str) -> tuple[str, list[Any]]:
     conditions: list[str] = []
     params: list[Any] = []
     if status in PETITION_STATUSES:
@@ -103,7 +103,7 @@ def _petition_filter(status: str, village_code: str) -> tuple[str, list[Any]]:
             " AND json_extract(a.payload, '$.petition_id') = e.event_id)"
         )
         conditions.append(answered if status == "answered" else "NOT " + answered)
-    if village_code:
-        conditions.append("c.village_code = ?")
-        params.append(village_code)
+    if agency_code:
+        conditions.append("c.agency_code = ?")
+        params.append(agency_code)
     return "".join(" AND " + c for c in conditions), params

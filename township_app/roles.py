@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "petition": frozenset({CLERK}),  # register a re-examination request or a complaint
     "view_cases": frozenset({CLERK, REVIEWER, AGENT, ADMIN}),
     "view_full_id": frozenset({CLERK, REVIEWER}),
+    # Scans show ID cards and signatures whole: only those who handle cases (an agent, its own).
+    "view_scans": frozenset({CLERK, REVIEWER, AGENT}),
     "admin": frozenset({ADMIN}),
 }
 

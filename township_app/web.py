@@ -27,7 +27,15 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from sync import events as ev
 from sync import fold
 from sync.case_clock import case_deadline
-from sync.errors import N_, CalendarUnknown, Conflict, DomainError, InvalidInput, NotAllowed
+from sync.errors import (
+    N_,
+    CalendarUnknown,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+)
 from sync.events import CHINA_TZ, parse_time
 from sync.ids import mask_resident_id
 from township_app import roles
@@ -82,11 +90,13 @@ def _error_page(message: str, status: int) -> tuple[str, int]:
 
 
 def _domain_error(error: DomainError) -> Any:
-    status = {NotAllowed: 403, Conflict: 409, CalendarUnknown: 422, InvalidInput: 422}.get(
-        type(error), 422
-    )
-    if isinstance(error, NotAllowed) and error.template == "没有找到该办件。":
-        status = 404
+    status = {
+        NotAllowed: 403,
+        NotFound: 404,
+        Conflict: 409,
+        CalendarUnknown: 422,
+        InvalidInput: 422,
+    }.get(type(error), 422)
     return _error_page(translate_error(error), status)
 
 

@@ -134,7 +134,7 @@ def test_the_refusal_notice_states_the_reasons_and_every_remedy(desk):
 def test_no_decision_notice_before_a_decision(desk):
     clerk = logged_in(desk["url"], "chuangkou")
     paper = clerk.get(f"/cases/{desk['above']}/decision-notice")
-    assert paper.status_code == 403 and "尚无上级审批结果" in paper.text
+    assert paper.status_code == 409 and "尚无上级审批结果" in paper.text
 
 
 def test_deliver_and_complete_in_one_form_then_a_second_time_is_refused(desk):
