@@ -131,6 +131,7 @@ MATRIX: dict[str, dict[str, str]] = {
             "api_v1.announce_blob",
             "api_v1.create_blob_with_upload",
             "api_v1.blob_status",
+            "api_v1.download_blob",
             "api_v1.upload_chunk",
             "api_v1.push_bundles",
             "api_v1.me",
@@ -260,6 +261,7 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
         "petitions.index": "/supervision/petitions/",
         "users.index": "/admin/users/",
         "api_v1.blob_status": f"/api/v1/blobs/{world.scan}",
+        "api_v1.download_blob": f"/api/v1/blobs/{world.scan}/content?offset=0&length=10",
         "api_v1.me": "/api/v1/devices/me",
         "api_v1.read_feed": "/api/v1/feed?after=0",
     }
