@@ -13,6 +13,7 @@ import binascii
 import fcntl
 import hashlib
 import os
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -60,14 +61,7 @@ def announce_blob(
     store: CentralStore, home: Path, sha256: Any, size: Any, media_type: Any, now: datetime
 ) -> dict[str, Any]:
     """Remember an upload before any byte is sent and tell the offset to continue from."""
-    if not _is_sha256(sha256):
-        raise Refusal(stages.MALFORMED_REQUEST, "附件的 SHA-256 摘要格式不正确。")
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise Refusal(stages.MALFORMED_REQUEST, "附件大小不正确。")
-    if not isinstance(media_type, str) or not 0 < len(media_type) <= 64:
-        raise Refusal(stages.MALFORMED_REQUEST, "附件类型不正确。")
-    if size > MAX_BLOB:
-        raise Refusal(stages.BLOB_TOO_LARGE, "附件超过 64 MB，不能上传。")
+    _check_announcement(sha256, size, media_type)
     # An announcement lost to a power cut is made again by the device's next attempt (a chunk
     # for an unknown upload answers not_found): it need not wait for the disk.
     with store.light_transaction() as c:
@@ -109,10 +103,73 @@ def create_with_upload(
     blob central already holds in part or whole is only announced: the answer's offset tells the
     device where to go on, exactly as after ``announce_blob``.
     """
+    if chunk and len(chunk) == size <= MAX_CHUNK:
+        # The common case, a scan that fits in one chunk: when it is whole and its hash checks,
+        # keep it with one transaction and no partial file, instead of announcing and appending.
+        _check_announcement(sha256, size, media_type)
+        digest = hashlib.sha256(chunk).digest()
+        claimed = "sha256 " + base64.b64encode(digest).decode("ascii")
+        if digest.hex() == sha256 and checksum_header == claimed:
+            kept = _store_whole(store, home, sha256, size, media_type, chunk, now)
+            if kept is not None:
+                return kept
     status = announce_blob(store, home, sha256, size, media_type, now)
     if status["complete"] or status["offset"] != 0 or not chunk:
         return status
     return append_chunk(store, home, sha256, "0", checksum_header, chunk)
+
+
+def _check_announcement(sha256: Any, size: Any, media_type: Any) -> None:
+    if not _is_sha256(sha256):
+        raise Refusal(stages.MALFORMED_REQUEST, "附件的 SHA-256 摘要格式不正确。")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise Refusal(stages.MALFORMED_REQUEST, "附件大小不正确。")
+    if not isinstance(media_type, str) or not 0 < len(media_type) <= 64:
+        raise Refusal(stages.MALFORMED_REQUEST, "附件类型不正确。")
+    if size > MAX_BLOB:
+        raise Refusal(stages.BLOB_TOO_LARGE, "附件超过 64 MB，不能上传。")
+
+
+def _store_whole(
+    store: CentralStore,
+    home: Path,
+    sha256: str,
+    size: int,
+    media_type: str,
+    data: bytes,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """Keep a blob that arrived whole and checked in one request: the file durably in place
+    first, then one transaction records it complete. None if central already holds it in part
+    with another size (the general path answers that)."""
+    target = blob_path(home, sha256)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.parent / f".{sha256}.{os.getpid()}.{threading.get_ident()}"
+        with open(temporary, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)  # same bytes whoever wins: the name is their hash
+        _fsync_dir(target.parent)
+    with store.transaction() as c:
+        row = store.blob(c, sha256, lock=True)
+        if row is None:
+            row = {
+                "sha256": sha256,
+                "size": size,
+                "media_type": media_type,
+                "received": size,
+                "complete": 1,
+                "created_at": format_time(now),
+            }
+            store.add_blob(c, row)
+        elif int(row["size"]) != size:
+            return None
+        elif not row["complete"]:
+            store.set_blob_progress(c, sha256, size, complete=True)
+            row = {**row, "received": size, "complete": 1}
+    return _answer(row)
 
 
 def blob_status(store: CentralStore, sha256: str) -> dict[str, Any]:
