@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from sync import fold
-from sync.errors import InvalidForm, NotAllowed
+from sync.errors import InvalidForm, NotAllowed, NotFound
 from sync.events import utc_now
 from township_app import casework
 from township_app.store import CaseFilter, Store
@@ -104,7 +104,7 @@ def test_village_agent_sees_only_its_own_villages_cases(store: Store):
     own = register(store, actor=AGENT, village="370613004201")
     other = register(store, village="370613004202")
     assert casework.visible_case(store, own.case_id, AGENT) == own
-    with pytest.raises(NotAllowed, match="没有找到该办件"):
+    with pytest.raises(NotFound, match="没有找到该办件"):
         casework.visible_case(store, other.case_id, AGENT)
 
 
