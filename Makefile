@@ -72,11 +72,13 @@ bench: install translations gui
 installer: install translations
 	$(BIN)/python installer/build.py --out dist/installer
 
-# Re-pin installer/requirements.lock from a clean install of the runtime dependencies.
+# Re-pin installer/requirements.lock from a clean install of the runtime dependencies, with the
+# desktop window's pywebview (on Linux its GTK binding is the system's python3-gi, not a wheel).
 lock:
 	rm -rf build/lock-venv
 	$(PYTHON) -m venv build/lock-venv
-	build/lock-venv/bin/python -m pip install --quiet .
+	build/lock-venv/bin/python -m pip install --quiet . \
+		"$$(grep -o 'pywebview==[0-9.]*' pyproject.toml)"
 	{ head -n 2 installer/requirements.lock; build/lock-venv/bin/pip freeze --all \
 		--exclude bianmin --exclude setuptools --exclude wheel; } > installer/requirements.lock.new
 	mv installer/requirements.lock.new installer/requirements.lock

@@ -66,10 +66,26 @@ def build_wheelhouse(src: Path, wheels: Path) -> None:
     shutil.rmtree(wheels, ignore_errors=True)
     wheels.mkdir(parents=True)
     _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), str(src))
+    _pure_python_wheels(wheels)
     _pip(
-        "download", "--only-binary=:all:", "--dest", str(wheels),
+        "download", "--only-binary=:all:", "--find-links", str(wheels), "--dest", str(wheels),
         "-r", str(HERE / "requirements.lock"),
     )  # fmt: skip
+
+
+# Pinned dependencies published only as source (pywebview's proxy_tools): built here once into
+# pure-Python wheels, which then serve Linux and Windows alike. No wheel is ever built on a PC.
+SOURCE_ONLY = ("proxy_tools",)
+
+
+def _pure_python_wheels(wheels: Path) -> None:
+    pins = [
+        line.strip()
+        for line in (HERE / "requirements.lock").read_text().splitlines()
+        if line.split("==")[0].strip() in SOURCE_ONLY
+    ]
+    if pins:
+        _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), *pins)
 
 
 def make_bundle(out: Path, wheels: Path, ver: str) -> Path:
@@ -171,10 +187,12 @@ def make_windows(out: Path, src: Path, ver: str) -> Path:
     wheels = folder / "wheels"
     wheels.mkdir(parents=True)
     _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), str(src))
+    _pure_python_wheels(wheels)
     _pip(
         "download", "--only-binary=:all:", "--platform", "win_amd64",
-        "--python-version", WINDOWS_PYTHON, "--implementation", "cp",
+        "--python-version", WINDOWS_PYTHON, "--implementation", "cp", "--find-links", str(wheels),
         "--dest", str(wheels), "-r", str(HERE / "requirements.lock"),
+        "-r", str(HERE / "windows" / "requirements-windows.lock"),
     )  # fmt: skip
     config = (HERE / "windows" / "installer.cfg").read_text(encoding="utf-8")
     (folder / "installer.cfg").write_text(config.replace("@VERSION@", ver), encoding="utf-8")

@@ -75,6 +75,12 @@ def test_the_offline_bundle_installs_with_no_index_and_serves_the_login_page(
     launcher = prefix / "bin" / "bianmin-township"
     entry = (tmp_path / "share" / "applications" / f"{APPID}.desktop").read_text()
     assert f"Exec={prefix}/bin/bianmin-desktop" in entry and "Name[zh_CN]=便民服务" in entry
+    # The window's pywebview came from the wheelhouse too (its GTK binding is the system's).
+    webview = subprocess.run(
+        [str(prefix / "venv" / "bin" / "python"), "-c", "import webview, sys; print(webview.__file__)"],
+        env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert webview.returncode == 0 and str(prefix) in webview.stdout, webview.stderr
 
     run_env = {**env, "BIANMIN_HOME": str(home)}
     done = subprocess.run(
