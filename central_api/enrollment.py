@@ -152,6 +152,7 @@ def enroll(store: CentralStore, central_key: SigningKey, raw: Any, now: datetime
             raise Refusal(
                 stages.ENROLLMENT_CONFLICT,
                 f"本单位已有设备代码 {request.device_code}，请换一个设备代码。",
+                device_code_taken=True,
             )
         device = {
             "device_id": request.device_id,

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from sync import stages
 from sync.agency import read_device_certificate
+from sync.case_numbers import QUERY_CODE_ALPHABET
 from sync.client import ApiError, CentralClient, Offline
 from sync.enrollment import EnrollmentRequest, make_enrollment_request, make_rotation_request
 from sync.errors import N_, Conflict, DomainError, InvalidInput, NotAllowed
@@ -194,13 +196,39 @@ def enroll(
         raise InvalidInput(
             N_("请填写中心服务器地址，以 http:// 或 https:// 开头。"), field="server"
         )
-    request = enrollment_request(store, home, code, label)
     client = client or CentralClient(server_url)
-    try:
-        answer = client.enroll(json.loads(request))
-    except (Offline, ApiError) as error:
-        raise EnrollmentFailed(describe(error)[1]) from None
-    return complete_enrollment(store, home, answer, server_url=server_url, fingerprint=fingerprint)
+    refused = ""
+    for _ in range(CODE_ATTEMPTS):
+        request = enrollment_request(store, home, code, label)
+        try:
+            answer = client.enroll(json.loads(request))
+        except ApiError as error:
+            refused = describe(error)[1]
+            # The code was not used: another PC of the unit holds this two-character device code.
+            if error.body.get("device_code_taken") and _take_another_device_code(store):
+                continue
+            raise EnrollmentFailed(refused) from None
+        except Offline as error:
+            raise EnrollmentFailed(describe(error)[1]) from None
+        return complete_enrollment(
+            store, home, answer, server_url=server_url, fingerprint=fingerprint
+        )
+    raise EnrollmentFailed(refused)
+
+
+CODE_ATTEMPTS = 8  # a two-character code is taken by another PC of the unit about 1 time in 900
+
+
+def _take_another_device_code(store: Store) -> bool:
+    """Pick another device code if this PC has written nothing yet (no case number carries it)."""
+    device = _device(store)
+    if device["writer_seq"]:
+        return False
+    with store.write():
+        store.change_device_code(
+            "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(len(device["device_code"])))
+        )
+    return True
 
 
 def central_keys(store: Store) -> dict[str, bytes]:

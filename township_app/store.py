@@ -117,6 +117,10 @@ class Store:
             [device_id, device_code, org_code, GENESIS_HASH, at],
         )
 
+    def change_device_code(self, device_code: str) -> None:
+        """Give this PC another device code (only before it has written anything)."""
+        self.db.execute("UPDATE device SET device_code = ? WHERE id = 1", [device_code])
+
     def advance_writer(self, writer_seq: int, last_hash: str) -> None:
         """Move this device's chain head to the event just appended."""
         self.db.execute(

@@ -260,3 +260,27 @@ def test_a_new_pc_gets_its_org_tree_and_catalogue_from_central_after_enrollment(
     # A second org tree is refused before enrollment only when the code is not a division code.
     bad = township_cli(tmp_path / "other-pc", "init", "--org", "37061300X")
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
+
+
+def test_a_new_pc_whose_device_code_is_taken_in_its_unit_takes_another_and_enrolls(
+    central: CentralProcess, central_home: Path, central_url_db: str, tmp_path: Path
+) -> None:
+    from tests.support.central import issue_code
+    from township_app.store import Store
+
+    homes = []
+    for name in ("first", "second"):
+        home = tmp_path / name
+        assert township_cli(home, "init", "--org", "370613004").returncode == 0
+        store = Store.open(home / "township.db")
+        try:
+            with store.write():
+                store.change_device_code("ZZ")  # both PCs drew the same two characters
+        finally:
+            store.close()
+        code = issue_code(central_home, central_url_db)
+        done = township_cli(home, "enroll", "--server", central.url, "--code", code)
+        assert done.returncode == 0, done.stderr + done.stdout
+        homes.append(home)
+    codes = [township_row(home, "SELECT device_code FROM device")[0] for home in homes]
+    assert codes[0] == "ZZ" and codes[1] != "ZZ" and len(codes[1]) == 2
