@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, g, redirect, request, send_file, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, send_file, url_for
 
 from sync.errors import N_, InvalidInput, NotAllowed, NotFound
 from sync.fold import STATES
@@ -132,22 +132,32 @@ def _blob_root() -> Path:
     return Path(current_app.config["BLOB_DIR"])
 
 
-def _act(case_id: str, action: Any, notice: str | None = None) -> Any:
-    """Run a decision; on refusal come back to the case page with the reason shown."""
+def act_on_case(
+    case_id: str,
+    action: Any,
+    notice: str | None = None,
+    *,
+    done: str = "",
+    anchor: str | None = None,
+) -> Any:
+    """Run a step on a case; on refusal come back to the case page with the reason shown, else
+    say ``done`` and go to the notice to print or back to the case."""
     try:
         action()
     except (InvalidInput, NotAllowed) as refusal:
         return case_page(case_id, translate_error(refusal), 422)
+    if done:
+        flash(done, "success")
     if notice:
         return redirect(url_for(notice, case_id=case_id), code=303)
-    return redirect(url_for("cases.show", case_id=case_id), code=303)
+    return redirect(url_for("cases.show", case_id=case_id, _anchor=anchor), code=303)
 
 
 @bp.route("/<case_id>/accept", methods=("POST",))
 @login_required("decide_intake")
 def accept(case_id: str) -> Any:
     """Accept the case (受理) and go to its receipt."""
-    return _act(
+    return act_on_case(
         case_id,
         lambda: casework.accept_case(get_store(), case_id, current_actor(), now()),
         "notices.receipt",
@@ -159,7 +169,7 @@ def accept(case_id: str) -> Any:
 def refuse(case_id: str) -> Any:
     """Refuse to accept the case (不予受理) and go to the notice."""
     reason = request.form.get("reason", "")
-    return _act(
+    return act_on_case(
         case_id,
         lambda: casework.refuse_case(get_store(), case_id, reason, current_actor(), now()),
         "notices.refusal",
@@ -170,7 +180,7 @@ def refuse(case_id: str) -> Any:
 @login_required("request_supplement")
 def supplement(case_id: str) -> Any:
     """Request every missing material at once (一次性告知) and go to the notice."""
-    return _act(
+    return act_on_case(
         case_id,
         lambda: casework.request_supplement(
             get_store(),
@@ -205,14 +215,14 @@ def supplement_received(case_id: str) -> Any:
             store, case_id, checked=checked, scans=scans, actor=current_actor(), now=now()
         )
 
-    return _act(case_id, receive)
+    return act_on_case(case_id, receive)
 
 
 @bp.route("/<case_id>/complete", methods=("POST",))
 @login_required("complete")
 def complete(case_id: str) -> Any:
     """Complete (办结) an immediate or promised case with its result."""
-    return _act(
+    return act_on_case(
         case_id,
         lambda: casework.complete_case(
             get_store(),
@@ -232,7 +242,7 @@ def complete(case_id: str) -> Any:
 def withdraw(case_id: str) -> Any:
     """Record the applicant's withdrawal."""
     reason = request.form.get("reason", "")
-    return _act(
+    return act_on_case(
         case_id,
         lambda: casework.withdraw_case(get_store(), case_id, reason, current_actor(), now()),
     )

@@ -7,16 +7,15 @@ import logging
 import sqlite3
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import Blueprint, g, request
 from flask_babel import gettext
 
-from sync.errors import InvalidInput, NotAllowed
 from township_app import results
 from township_app.auth import current_actor, login_required
-from township_app.cases import case_page
+from township_app.cases import act_on_case
 from township_app.db import get_store, now
 from township_app.results_store import ResultsStore
-from township_app.web import render_page, translate_error
+from township_app.web import render_page
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +58,9 @@ def deliver(case_id: str) -> Any:
     """Record the delivery, and complete the case too unless only the delivery was asked for."""
     only_delivery = request.form.get("then") == "deliver"
     step = results.deliver_case if only_delivery else results.deliver_and_complete
-    try:
-        step(
+    return act_on_case(
+        case_id,
+        lambda: step(
             get_store(),
             case_id,
             method=request.form.get("method", ""),
@@ -68,29 +68,26 @@ def deliver(case_id: str) -> Any:
             note=request.form.get("note", ""),
             actor=current_actor(),
             now=now(),
-        )
-    except (InvalidInput, NotAllowed) as refusal:
-        return case_page(case_id, translate_error(refusal), 422)
-    flash(gettext("已登记送达。") if only_delivery else gettext("已送达并办结。"), "success")
-    return redirect(url_for("cases.show", case_id=case_id), code=303)
+        ),
+        done=gettext("已登记送达。") if only_delivery else gettext("已送达并办结。"),
+    )
 
 
 @bp.route("/<case_id>/complete", methods=("POST",))
 @login_required("deliver")
 def complete(case_id: str) -> Any:
     """Complete a delivered case with the decision from above."""
-    try:
-        results.complete_decided_case(
+    return act_on_case(
+        case_id,
+        lambda: results.complete_decided_case(
             get_store(),
             case_id,
             note=request.form.get("note", ""),
             actor=current_actor(),
             now=now(),
-        )
-    except (InvalidInput, NotAllowed) as refusal:
-        return case_page(case_id, translate_error(refusal), 422)
-    flash(gettext("已办结。"), "success")
-    return redirect(url_for("cases.show", case_id=case_id), code=303)
+        ),
+        done=gettext("已办结。"),
+    )
 
 
 @bp.app_context_processor

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import Blueprint, g, request
 from flask_babel import gettext
 
-from sync.errors import InvalidInput, NotAllowed
 from township_app import results
 from township_app.auth import current_actor, login_required
-from township_app.cases import case_page
+from township_app.cases import act_on_case
 from township_app.db import get_store, now
 from township_app.results_store import PETITION_STATUSES, ResultsStore
-from township_app.web import render_page, translate_error
+from township_app.web import render_page
 
 bp = Blueprint("petitions", __name__, url_prefix="/petitions")
 
@@ -48,8 +47,9 @@ def index() -> Any:
 @login_required("petition")
 def create(case_id: str) -> Any:
     """Register a re-examination request or a complaint against a case."""
-    try:
-        results.register_petition(
+    return act_on_case(
+        case_id,
+        lambda: results.register_petition(
             get_store(),
             case_id,
             kind=request.form.get("kind", ""),
@@ -57,8 +57,7 @@ def create(case_id: str) -> Any:
             contact=request.form.get("contact", ""),
             actor=current_actor(),
             now=now(),
-        )
-    except (InvalidInput, NotAllowed) as refusal:
-        return case_page(case_id, translate_error(refusal), 422)
-    flash(gettext("已登记，将随下次同步报送上级，答复回传后显示在本页。"), "success")
-    return redirect(url_for("cases.show", case_id=case_id, _anchor="petitions"), code=303)
+        ),
+        done=gettext("已登记，将随下次同步报送上级，答复回传后显示在本页。"),
+        anchor="petitions",
+    )

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, request
 
-from sync.errors import InvalidInput, NotAllowed
 from sync.fold import IN_REVIEW
 from township_app import casework
 from township_app.auth import current_actor, login_required
-from township_app.cases import case_page
+from township_app.cases import act_on_case
 from township_app.db import get_store, now
-from township_app.web import render_page, translate_error
+from township_app.web import render_page
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -34,16 +33,14 @@ def index() -> Any:
 @login_required("forward")
 def forward(case_id: str) -> Any:
     """Record the preliminary review opinion and forward the case (it waits in the outbox)."""
-    store = get_store()
-    try:
-        casework.forward_case(
-            store,
+    return act_on_case(
+        case_id,
+        lambda: casework.forward_case(
+            get_store(),
             case_id,
             opinion=request.form.get("opinion", ""),
             conclusion=request.form.get("conclusion", ""),
             actor=current_actor(),
             now=now(),
-        )
-    except (InvalidInput, NotAllowed) as refusal:
-        return case_page(case_id, translate_error(refusal), 422)
-    return redirect(url_for("cases.show", case_id=case_id), code=303)
+        ),
+    )
