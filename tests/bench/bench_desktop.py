@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from tests.bench.bench_township import Figure, evict_from_page_cache
+from tests.bench.bench_township import Figure, evict_from_page_cache, print_figures
 from tests.support.desktop import DesktopProcess, Xvfb, gui_missing
 from tests.support.township import make_demo_home
 
@@ -131,19 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         log.error("cannot run the desktop bench: %s", missing)
         return 2
-    temporary = None
-    if args.home is None:
-        temporary = Path(tempfile.mkdtemp(prefix="bianmin-bench-desktop-"))
-        home = temporary / "home"
-    else:
-        home = args.home
-    try:
-        for figure in run(args, home):
-            print(figure.to_json(), flush=True)  # the output itself, not a progress message
-    finally:
-        if temporary is not None:
-            shutil.rmtree(temporary, ignore_errors=True)
-    return 0
+    return print_figures(run, args, "bianmin-bench-desktop-")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -326,10 +326,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s bench: %(message)s"
     )
-    args = parse_args(argv)
+    return print_figures(run, parse_args(argv), "bianmin-bench-")
+
+
+def print_figures(
+    run: Callable[[argparse.Namespace, Path], Iterable[Figure]],
+    args: argparse.Namespace,
+    prefix: str,
+) -> int:
+    """Run a benchmark in ``args.home`` (or a temporary folder, removed after) and print its
+    figures, one JSON object per line."""
     temporary = None
     if args.home is None:
-        temporary = Path(tempfile.mkdtemp(prefix="bianmin-bench-"))
+        temporary = Path(tempfile.mkdtemp(prefix=prefix))
         home = temporary / "home"
     else:
         home = args.home
