@@ -15,10 +15,13 @@ from sync import events as ev
 from sync import stages
 from sync.bundle import CaseBundle, read_bundle
 from sync.errors import DomainError, InvalidInput
-from sync.signing import BUNDLE_TYPE, BadSignature, Envelope, verify_envelope
-
-# Column widths of the schema: PostgreSQL refuses longer values, so they are refused here first.
-_EVENT_TEXT_LIMITS = {"event_id": 36, "case_id": 36, "writer": 36, "at": 32, "type": 32}
+from sync.signing import (
+    BUNDLE_TYPE,
+    BadSignature,
+    Envelope,
+    strict_loads,
+)
+from sync.signing import check_signatures as check_envelope
 
 
 @dataclass
@@ -30,6 +33,7 @@ class CheckedBundle:
     bundle_hash: str
     bundle: CaseBundle
     hashes: list[str]  # each event's hash, in order
+    files: set[str]  # the SHA-256 of every file its events name
 
 
 def refused(code: str, message: str, bundle_hash: str | None = None, **extra: Any) -> dict:
@@ -42,13 +46,19 @@ def refused(code: str, message: str, bundle_hash: str | None = None, **extra: An
 
 
 def _check_shape(bundle: CaseBundle) -> None:
-    """Refuse field values the schema cannot hold, before they reach the database."""
+    """Refuse values wider than the schema's columns (PostgreSQL would refuse them) up front."""
     if len(bundle.bundle_id) > 36 or len(bundle.device_id) > 36 or len(bundle.created_at) > 32:
         raise InvalidInput("案卷包字段过长。", field="bundle")
     for event in bundle.events:
-        for name, limit in _EVENT_TEXT_LIMITS.items():
-            value = getattr(event, name)
-            if not isinstance(value, str) or not value or len(value) > limit:
+        # Spelled out rather than looped over names: ingest runs this for every event it takes.
+        for name, value, limit in (
+            ("event_id", event.event_id, 36),
+            ("case_id", event.case_id, 36),
+            ("writer", event.writer, 36),
+            ("at", event.at, 32),
+            ("type", event.type, 32),
+        ):
+            if value.__class__ is not str or not value or len(value) > limit:
                 raise InvalidInput(f"事件字段 {name} 不正确。", field=name)
         if not isinstance(event.actor, str) or not isinstance(event.prev_hash, str):
             raise InvalidInput("事件字段不正确。", field="event")
@@ -64,23 +74,34 @@ def parse_envelope(raw: bytes) -> Envelope | dict[str, Any]:
         return refused(stages.MALFORMED_ENVELOPE, "签名信封格式不正确。")
 
 
-def verify_bundle(
-    index: int, raw: bytes, envelope: Envelope, keys: Mapping[str, Mapping[str, Any]]
-) -> CheckedBundle | dict[str, Any]:
-    """Run steps 1–2 on one parsed envelope: a checked bundle, or the refusal."""
-    bundle_hash = hashlib.sha256(envelope.payload).hexdigest()
+def check_signature(
+    envelope: Envelope, keys: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any] | None:
+    """Run step 2's signature check on one parsed envelope: None if it verifies, else the refusal."""
     if envelope.payload_type != BUNDLE_TYPE:
-        return refused(stages.WRONG_PAYLOAD_TYPE, "签名内容不是案卷包。", bundle_hash)
+        return refused(stages.WRONG_PAYLOAD_TYPE, "签名内容不是案卷包。", envelope.digest)
     signer = next((kid for kid, _ in envelope.signatures if kid in keys), None)
     if signer is None:
-        return refused(stages.UNKNOWN_KEY, "签名密钥未在中心服务器登记。", bundle_hash)
-    key = keys[signer]
+        return refused(stages.UNKNOWN_KEY, "签名密钥未在中心服务器登记。", envelope.digest)
     try:
-        payload = verify_envelope(envelope, BUNDLE_TYPE, {signer: key["public_key"]})
+        check_envelope(envelope, BUNDLE_TYPE, {signer: keys[signer]["public_key"]})
     except BadSignature:
         return refused(
-            stages.BAD_SIGNATURE, "签名校验失败：数据被改动，或签名密钥不符。", bundle_hash
+            stages.BAD_SIGNATURE, "签名校验失败：数据被改动，或签名密钥不符。", envelope.digest
         )
+    return None
+
+
+def read_verified(
+    index: int, raw: bytes, envelope: Envelope, keys: Mapping[str, Mapping[str, Any]]
+) -> CheckedBundle | dict[str, Any]:
+    """Run the rest of step 2 on an envelope whose signature verified: a checked bundle, or the
+    refusal (strict parse, schema, event hashes, signer named in the bundle)."""
+    bundle_hash = envelope.digest
+    signer = next(kid for kid, _ in envelope.signatures if kid in keys)
+    key = keys[signer]
+    try:
+        payload = strict_loads(envelope.payload)
     except InvalidInput as error:
         return refused(stages.MALFORMED_PAYLOAD, error.message, bundle_hash)
     try:
@@ -91,7 +112,7 @@ def verify_bundle(
         return refused(stages.MALFORMED_PAYLOAD, f"案卷包内容不正确：{error}", bundle_hash)
     if bundle.key_id != signer or bundle.device_id != key["device_id"]:
         return refused(stages.KEY_MISMATCH, "案卷包写明的设备或密钥与签名不符。", bundle_hash)
-    return CheckedBundle(index, raw, bundle_hash, bundle, hashes)
+    return CheckedBundle(index, raw, bundle_hash, bundle, hashes, named_files(bundle))
 
 
 def _event_hash(event: ev.Event) -> str:

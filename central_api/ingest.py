@@ -9,7 +9,6 @@ leaves behind: a quarantined bundle, a quarantined device and the alert).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,21 +19,22 @@ import orjson
 from central_api import notifications, public_store, publish
 from central_api.bundle_checks import (
     CheckedBundle,
-    named_files,
+    check_signature,
     parse_envelope,
+    read_verified,
     refused,
-    verify_bundle,
 )
 from central_api.errors import Refusal
 from central_api.store import CentralStore
 from sync import events as ev
 from sync import stages
 from sync.agency import is_village_code, village_may_write
-from sync.bundle import CaseBundle, Receipt, make_receipt
+from sync.bundle import CaseBundle, Receipt, receipt_payload
 from sync.errors import DomainError, InvalidInput
 from sync.events import format_time
 from sync.fold import CaseState, apply_event
-from sync.signing import Envelope, SigningKey
+from sync.gc_pause import collector_paused
+from sync.signing import RECEIPT_TYPE, Envelope, SigningKey
 
 APPLIED = "applied"
 REJECTED = "rejected"
@@ -84,9 +84,11 @@ class _Batch:
             ),
         )
         wanted = {a.sha256 for b in bundles for a in b.attachments}
-        wanted.update(h for b in bundles for h in named_files(b))
+        wanted.update(h for item in checked for h in item.files)
         self.blobs = store.complete_blobs(c, wanted)
-        self.receipts: dict[str, bytes] = {}  # bundles accepted in this batch
+        # Bundles accepted in this batch: their answer and their receipt's payload, to be signed.
+        self.accepted: dict[str, tuple[dict[str, Any], bytes]] = {}
+        self.duplicates: list[tuple[dict[str, Any], str]] = []  # repeated within this batch
         # Events of village agency cases to carry down to the other side (township or village).
         self.fan_out: list[tuple[CaseState, ev.Event, str, str]] = []
         self.bundle_rows: list[dict[str, Any]] = []
@@ -96,37 +98,44 @@ class _Batch:
         self.notices: dict[str, str] = {}
         self.touched: set[str] = set()
 
-    def take(self, item: CheckedBundle, central_key: SigningKey) -> dict[str, Any]:
-        """Run steps 3–7 on one bundle and, if it passes, fold and stage its rows."""
+    def take(self, item: CheckedBundle) -> dict[str, Any]:
+        """Run steps 3–7 on one bundle and, if it passes, fold and stage its rows.
+
+        The receipt of an accepted bundle is signed in ``write``, once its rejected events are known.
+        """
         bundle, bundle_hash = item.bundle, item.bundle_hash
         known = self.stored.get(bundle_hash)
-        receipt = known["receipt"] if known else self.receipts.get(bundle_hash)
-        if receipt is not None:
-            return {
+        if known is not None or bundle_hash in self.accepted:
+            result = {
                 "status": "duplicate",
                 "bundle_hash": bundle_hash,
                 "sequence": bundle.sequence,
-                "receipt": json.loads(receipt),
             }
+            if known is not None:
+                result["receipt"] = orjson.loads(known["receipt"])
+            else:  # the same bundle twice in one batch: the receipt of its first copy
+                self.duplicates.append((result, bundle_hash))
+            return result
         head = self.heads[bundle.device_id]
         device = head.row
         refusal = self._refusal(item, head)
         if refusal is not None:
             return refusal
         rejected = self._fold(bundle, item.hashes, bundle_hash, device["org_code"])
-        envelope = make_receipt(
-            central_key,
-            Receipt(
-                bundle_id=bundle.bundle_id,
-                bundle_hash=bundle_hash,
-                device_id=bundle.device_id,
-                sequence=bundle.sequence,
-                received_at=self.at,
-                rejected_events=tuple(rejected),
+        result = {"status": "accepted", "bundle_hash": bundle_hash, "sequence": bundle.sequence}
+        self.accepted[bundle_hash] = (
+            result,
+            receipt_payload(
+                Receipt(
+                    bundle_id=bundle.bundle_id,
+                    bundle_hash=bundle_hash,
+                    device_id=bundle.device_id,
+                    sequence=bundle.sequence,
+                    received_at=self.at,
+                    rejected_events=tuple(rejected),
+                )
             ),
         )
-        receipt = envelope.to_json()
-        self.receipts[bundle_hash] = receipt
         self.bundle_rows.append(
             {
                 "bundle_hash": bundle_hash,
@@ -135,7 +144,7 @@ class _Batch:
                 "org_code": device["org_code"],
                 "sequence": bundle.sequence,
                 "envelope": item.raw,
-                "receipt": receipt,
+                "receipt": None,  # signed in ``write``
                 "received_at": self.at,
                 "key_id": bundle.key_id,
                 "device_created_at": bundle.created_at,
@@ -147,12 +156,7 @@ class _Batch:
         device["last_sequence"] = bundle.sequence
         device["last_bundle_hash"] = bundle_hash
         head.changed = True
-        return {
-            "status": "accepted",
-            "bundle_hash": bundle_hash,
-            "sequence": bundle.sequence,
-            "receipt": envelope.to_dict(),
-        }
+        return result
 
     def _refusal(self, item: CheckedBundle, head: _Head) -> dict[str, Any] | None:
         bundle, bundle_hash = item.bundle, item.bundle_hash
@@ -193,7 +197,7 @@ class _Batch:
         required = {a.sha256: a.size for a in bundle.attachments}
         missing = sorted(
             {h for h, size in required.items() if self.blobs.get(h) != size}
-            | {h for h in named_files(bundle) if h not in required or h not in self.blobs}
+            | {h for h in item.files if h not in required or h not in self.blobs}
         )
         if missing:
             return refused(
@@ -347,7 +351,6 @@ class _Batch:
             publish.publish_case_event(
                 store, c, central_key, state, event, bundle_hash, self.now, writer_org=writer_org
             )
-        store.add_bundles(c, self.bundle_rows)
         store.add_events(c, self.event_rows)
         new = [self.states[i] for i in self.touched if i not in self.present]
         changed = [self.states[i] for i in self.touched if i in self.present]
@@ -381,12 +384,29 @@ class _Batch:
                 if head.changed
             ],
         )
+        signed = [central_key.sign(RECEIPT_TYPE, payload) for _, payload in self.accepted.values()]
+        receipts = {}
+        for (bundle_hash, (result, _)), envelope in zip(self.accepted.items(), signed, strict=True):
+            result["receipt"] = envelope.to_dict()
+            receipts[bundle_hash] = envelope.to_json()
+        for result, bundle_hash in self.duplicates:
+            result["receipt"] = self.accepted[bundle_hash][0]["receipt"]
+        for row in self.bundle_rows:
+            row["receipt"] = receipts[row["bundle_hash"]]
+        store.add_bundles(c, self.bundle_rows)
 
 
 def ingest_bundles(
     store: CentralStore, central_key: SigningKey, raws: Sequence[bytes], now: datetime
 ) -> list[dict[str, Any]]:
     """Verify and store a batch of bundle envelopes (their exact bytes); one result per bundle."""
+    with collector_paused():
+        return _ingest(store, central_key, raws, now)
+
+
+def _ingest(
+    store: CentralStore, central_key: SigningKey, raws: Sequence[bytes], now: datetime
+) -> list[dict[str, Any]]:
     results: list[dict[str, Any] | None] = [None] * len(raws)
     envelopes = [parse_envelope(raw) for raw in raws]
     key_ids = {kid for e in envelopes if isinstance(e, Envelope) for kid, _ in e.signatures}
@@ -394,10 +414,9 @@ def ingest_bundles(
         keys = store.keys(c, key_ids)
     checked: list[CheckedBundle] = []
     for index, (raw, envelope) in enumerate(zip(raws, envelopes, strict=True)):
-        if not isinstance(envelope, Envelope):
-            results[index] = envelope
-            continue
-        outcome = verify_bundle(index, raw, envelope, keys)
+        outcome: CheckedBundle | dict[str, Any] | None = envelope
+        if isinstance(envelope, Envelope):
+            outcome = check_signature(envelope, keys) or read_verified(index, raw, envelope, keys)
         if isinstance(outcome, CheckedBundle):
             checked.append(outcome)
         else:
@@ -406,7 +425,7 @@ def ingest_bundles(
         with store.transaction() as c:
             batch = _Batch(store, c, checked, now)
             for item in checked:
-                results[item.index] = batch.take(item, central_key)
+                results[item.index] = batch.take(item)
             batch.write(central_key)
     return [r for r in results if r is not None]
 

@@ -41,6 +41,23 @@ def bulk_insert(c: Connection, table: Any, rows: list[Mapping[str, Any]]) -> Non
     c.exec_driver_sql(statement, [tuple(row[name] for name in names) for row in rows])
 
 
+def where_in(c: Connection, sql: str, values: Iterable[str]) -> list[Any]:
+    """Run a query whose ``{values}`` stands for a list of strings; return its rows.
+
+    One parameter however long the list: a JSON array that SQLite unpacks with json_each, an array
+    for PostgreSQL's ``= ANY``. Ingest looks up tens of thousands of event and case ids per batch,
+    and SQLAlchemy's expanding IN (...) compiles a placeholder for each of them.
+    """
+    listed = sorted(set(values))
+    if not listed:
+        return []
+    if c.dialect.name == "postgresql":
+        statement = sql.format(values="= ANY(%s)")
+        return list(c.exec_driver_sql(statement, (listed,)))
+    statement = sql.format(values="IN (SELECT value FROM json_each(?))")
+    return list(c.exec_driver_sql(statement, (orjson.dumps(listed).decode(),)))
+
+
 def state_json(state: CaseState) -> str:
     """Serialize a folded case state for its projection row."""
     # A shallow dict: dataclasses.asdict deep-copies every nested value, and ingest writes
@@ -119,11 +136,10 @@ class LogStore:
 
     def existing_event_ids(self, c: Connection, event_ids: Iterable[str]) -> set[str]:
         """Return those of these event ids that the log already holds."""
-        found: set[str] = set()
-        for chunk in chunked(sorted(set(event_ids))):
-            query = select(t.events.c.event_id).where(t.events.c.event_id.in_(chunk))
-            found.update(r[0] for r in c.execute(query))
-        return found
+        return {
+            r[0]
+            for r in where_in(c, "SELECT event_id FROM events WHERE event_id {values}", event_ids)
+        }
 
     def add_events(self, c: Connection, rows: list[Mapping[str, Any]]) -> None:
         """Append events to the central log."""
@@ -158,25 +174,21 @@ class LogStore:
 
     def cases_locked(self, c: Connection, case_ids: Iterable[str]) -> dict[str, CaseState]:
         """Return the folded states of these cases, locked in id order."""
-        found: dict[str, CaseState] = {}
-        for chunk in chunked(sorted(set(case_ids))):
-            query = (
-                select(t.cases.c.case_id, t.cases.c.state_json)
-                .where(t.cases.c.case_id.in_(chunk))
-                .order_by(t.cases.c.case_id)
-            )
-            found.update({r[0]: _state(r[1]) for r in c.execute(self._locked(query))})
-        return found
+        # PostgreSQL locks the rows; SQLite's BEGIN IMMEDIATE already holds the database write lock.
+        lock = " FOR UPDATE" if c.dialect.name == "postgresql" else ""
+        rows = where_in(
+            c,
+            "SELECT case_id, state_json FROM cases WHERE case_id {values} ORDER BY case_id" + lock,
+            case_ids,
+        )
+        return {r[0]: _state(r[1]) for r in rows}
 
     def case_numbers_taken(self, c: Connection, numbers: Iterable[str]) -> dict[str, str]:
         """Return the case id of each of these case numbers that is already in use."""
-        found: dict[str, str] = {}
-        for chunk in chunked(sorted(set(numbers))):
-            query = select(t.cases.c.case_number, t.cases.c.case_id).where(
-                t.cases.c.case_number.in_(chunk)
-            )
-            found.update({r[0]: r[1] for r in c.execute(query)})
-        return found
+        rows = where_in(
+            c, "SELECT case_number, case_id FROM cases WHERE case_number {values}", numbers
+        )
+        return {r[0]: r[1] for r in rows}
 
     def case_by_number(self, c: Connection, case_number: str) -> CaseState | None:
         """Return a case by its readable number, locked for this transaction."""

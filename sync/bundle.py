@@ -176,23 +176,24 @@ class Receipt:
     rejected_events: tuple[tuple[str, str], ...]  # (event id, reason) kept but not applied
 
 
+def receipt_payload(receipt: Receipt) -> bytes:
+    """Return a receipt's canonical payload bytes, as the central key signs them."""
+    return canonical_bytes(
+        {
+            "bundle_id": receipt.bundle_id,
+            "bundle_hash": receipt.bundle_hash,
+            "device_id": receipt.device_id,
+            "sequence": receipt.sequence,
+            "received_at": receipt.received_at,
+            "rejected_events": [{"event_id": e, "reason": r} for e, r in receipt.rejected_events],
+        },
+        checked=True,  # strings and an integer made by central
+    )
+
+
 def make_receipt(key: SigningKey, receipt: Receipt) -> Envelope:
     """Sign a receipt with the central key."""
-    return key.sign(
-        RECEIPT_TYPE,
-        canonical_bytes(
-            {
-                "bundle_id": receipt.bundle_id,
-                "bundle_hash": receipt.bundle_hash,
-                "device_id": receipt.device_id,
-                "sequence": receipt.sequence,
-                "received_at": receipt.received_at,
-                "rejected_events": [
-                    {"event_id": e, "reason": r} for e, r in receipt.rejected_events
-                ],
-            }
-        ),
-    )
+    return key.sign(RECEIPT_TYPE, receipt_payload(receipt))
 
 
 def read_receipt(payload: Any) -> Receipt:

@@ -233,7 +233,7 @@ def _files(raw: Any) -> tuple[dict[str, Any], ...]:
         if not isinstance(entry, Mapping):
             raise InvalidInput(N_("材料附件格式不正确。"), field="files")
         digest = _text(entry, "sha256", N_("附件缺少 SHA-256 摘要。"))
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        if len(digest) != 64 or digest.strip("0123456789abcdef"):
             raise InvalidInput(N_("附件的 SHA-256 摘要格式不正确。"), field="sha256")
         files.append(
             {

@@ -61,6 +61,9 @@ def _compact(s: str, *, drop_hyphens: bool = False) -> str:
     return re.sub(r"\s+", "", s)
 
 
+_NORMAL_ID = re.compile(r"[0-9]{17}[0-9X]")
+
+
 def resident_id_check_char(body: str) -> str:
     """Return the GB 11643 check character of the first 17 digits."""
     if len(body) != len(_ID_WEIGHTS):
@@ -71,7 +74,9 @@ def resident_id_check_char(body: str) -> str:
 def check_resident_id(s: str, *, today: date | None = None) -> str:
     """Return the normalised resident ID number, or raise InvalidInput naming the wrong part."""
     field = "id_number"
-    s = _compact(s).upper()
+    # Already normalised (every number in a stored event is): skip the Unicode folding.
+    if not _NORMAL_ID.fullmatch(s):
+        s = _compact(s).upper()
     if not s:
         raise InvalidInput(N_("请填写身份证号码。"), field=field)
     if len(s) == 15 and s.isascii() and s.isdigit():

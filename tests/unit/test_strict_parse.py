@@ -1,0 +1,62 @@
+"""The strict parser's fast path for canonical bytes agrees with the slow path and refuses the same."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sync.errors import InvalidInput
+from sync.events import canonical_bytes
+from sync.signing import _canonical_loads, _strict_loads_slowly, strict_loads
+from tests.unit.test_canonical_json import json_values
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(json_values) | st.dictionaries(st.text(), json_values))
+def test_canonical_bytes_parse_fast_to_what_the_slow_parser_gives(value):
+    raw = canonical_bytes(value)
+    assert strict_loads(raw) == _strict_loads_slowly(raw) == value
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"a":1,"a":2}',  # a duplicate key: the parsed dict writes back shorter
+        b'{"a":1.5}',
+        b'{"a":[1,2.0]}',
+        b'{"a":1e3}',
+        b'{"a":-2E1}',
+        b'{"a":9007199254740993}',  # beyond 2^53
+        b'{"a":NaN}',
+        b'{"a":Infinity}',
+        b'{"a":"\xff"}',  # not UTF-8
+    ],
+)
+def test_what_the_slow_parser_refuses_never_passes_the_fast_path(raw):
+    assert _canonical_loads(raw) is None
+    with pytest.raises(InvalidInput):
+        strict_loads(raw)
+
+
+def test_non_canonical_but_valid_json_is_still_read_by_the_slow_path():
+    assert strict_loads(b'{ "b": 1, "a": [true, null] }') == {"a": [True, None], "b": 1}
+
+
+def test_a_string_that_looks_like_a_float_is_no_float():
+    assert strict_loads(b'{"note":"3,1.5 m"}') == {"note": "3,1.5 m"}
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(json_values),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(min_value=0, max_value=5),
+)
+def test_a_float_anywhere_in_canonical_bytes_is_refused(values, number, where):
+    value = {"a": values[:where] + [{"n": number}] + values[where:], "at": "12:30:24.123Z"}
+    raw = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    assert _canonical_loads(raw) is None
+    with pytest.raises(InvalidInput):
+        strict_loads(raw)
