@@ -1,7 +1,8 @@
 """The delivery loop: work off the notifications outbox with retries, back-off and a final alert.
 
-A notification is claimed for one attempt by moving its next attempt time past a lease, then sent
-outside any transaction (a slow gateway holds no lock), then its outcome is committed. A loop killed
+A round's notifications are claimed for one attempt each by moving their next attempt time past a
+lease (one transaction), then sent outside any transaction (a slow gateway holds no lock), then
+their outcomes are committed together. A loop killed
 between the send and the commit sends that message again when the lease runs out: delivery is at
 least once, the way every SMS outbox without the gateway's help is.
 """
@@ -63,61 +64,86 @@ def deliver_due(
     counts = {"sent": 0, "retry": 0, "failed": 0}
     with store.reading() as c:
         rows = public_store.due_notifications(c, at, policy.batch)
-    for row in rows:
-        with store.transaction() as c:
-            taken = public_store.claim_notification(
-                c, row, format_time(now + timedelta(seconds=policy.lease))
-            )
-        if taken:
-            outcome = _attempt(store, sender, policy, row, row["attempts"] + 1)
+    if not rows:
+        return counts
+    # The round's messages are claimed in one transaction and their outcomes kept in another:
+    # two disk flushes a round instead of two a message, which a busy ingest would wait behind.
+    lease_until = now + timedelta(seconds=policy.lease)
+    with store.transaction() as c:
+        claimed = format_time(lease_until)
+        taken = [row for row in rows if public_store.claim_notification(c, row, claimed)]
+    # A slow gateway must not outlast the lease (another loop would send the rest again): what
+    # is not sent by half the lease goes back to the queue untried.
+    send_until = now + timedelta(seconds=policy.lease / 2)
+    outcomes = []
+    for row in taken:
+        if utc_now() >= send_until:
+            break
+        outcomes.append((row, _attempt(sender, policy, row)))
+    with store.transaction() as c:
+        for row, (reason, permanent) in outcomes:
+            outcome = _record(store, c, policy, row, row["attempts"] + 1, reason, permanent)
             counts[outcome] += 1
+        for row in taken[len(outcomes) :]:
+            public_store.finish_notification(
+                c, row["id"], attempts=row["attempts"], next_attempt_at=format_time(utc_now())
+            )
     return counts
 
 
-def _attempt(
-    store: CentralStore, sender: Sender, policy: DeliveryPolicy, row: Mapping[str, Any], tries: int
-) -> str:
+def _attempt(sender: Sender, policy: DeliveryPolicy, row: Mapping[str, Any]) -> tuple[str, bool]:
+    """Send one message outside any transaction; its failure reason ("" if sent) and whether
+    the failure is permanent."""
     message = Message(
         to=row["phone"],
         text=nt.signed_text(row["text"], policy.signature),
         case_number=row["case_number"],
         stage=row["stage"],
     )
-    permanent = False
     try:
         sender.send(message)
     except SendFailed as failure:
-        reason, permanent = failure.reason, failure.permanent
+        return failure.reason, failure.permanent
     except Exception as error:  # a sender's bug must not stop the loop
         log.exception("notification %s: sender failed", row["id"])
-        reason = f"发送出错：{type(error).__name__}"
-    else:
-        with store.transaction() as c:
-            done = utc_now()
-            public_store.finish_notification(
-                c, row["id"], status=nt.SENT, sent_at=format_time(done), last_error=""
-            )
+        return f"发送出错：{type(error).__name__}", False
+    return "", False
+
+
+def _record(
+    store: CentralStore,
+    c: Any,
+    policy: DeliveryPolicy,
+    row: Mapping[str, Any],
+    tries: int,
+    reason: str,
+    permanent: bool,
+) -> str:
+    """Keep one attempt's outcome: sent, to be retried after a back-off, or failed with an alert."""
+    done = utc_now()
+    if not reason:
+        public_store.finish_notification(
+            c, row["id"], status=nt.SENT, sent_at=format_time(done), last_error=""
+        )
         log.info("notification %s for case %s sent", row["stage"], row["case_number"])
         return "sent"
-    done = utc_now()
-    with store.transaction() as c:
-        if permanent or tries >= policy.max_attempts:
-            public_store.finish_notification(c, row["id"], status=nt.FAILED, last_error=reason)
-            label = nt.STAGE_LABELS.get(row["stage"], row["stage"])
-            store.add_alert(
-                c,
-                format_time(done),
-                "notification_failed",
-                None,
-                f"办件 {row['case_number']} 的「{label}」短信通知发送失败（已试 {tries} 次）：{reason}",
-            )
-            outcome = "failed"
-        else:
-            delay = timedelta(seconds=policy.retry_delay(tries))
-            public_store.finish_notification(
-                c, row["id"], next_attempt_at=format_time(done + delay), last_error=reason
-            )
-            outcome = "retry"
+    if permanent or tries >= policy.max_attempts:
+        public_store.finish_notification(c, row["id"], status=nt.FAILED, last_error=reason)
+        label = nt.STAGE_LABELS.get(row["stage"], row["stage"])
+        store.add_alert(
+            c,
+            format_time(done),
+            "notification_failed",
+            None,
+            f"办件 {row['case_number']} 的「{label}」短信通知发送失败（已试 {tries} 次）：{reason}",
+        )
+        outcome = "failed"
+    else:
+        delay = timedelta(seconds=policy.retry_delay(tries))
+        public_store.finish_notification(
+            c, row["id"], next_attempt_at=format_time(done + delay), last_error=reason
+        )
+        outcome = "retry"
     log.warning(
         "notification %s for case %s: attempt %d failed (%s)",
         row["stage"],
