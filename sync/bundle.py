@@ -86,11 +86,19 @@ def make_bundle(
     catalogue_version: str,
     created_at: str,
     events: Sequence[Event],
+    bundle_id: str | None = None,
+    attachments: Sequence[Attachment] | None = None,
 ) -> Envelope:
-    """Pack and sign a device's events as the bundle with this sequence number."""
+    """Pack and sign a device's events as the bundle with this sequence number.
+
+    ``bundle_id`` (a new UUID by default) and ``attachments`` (``attachments_of(events)`` by
+    default) may come from a caller that keeps them beside the bundle anyway.
+    """
+    if attachments is None:
+        attachments = attachments_of(events)
     payload = {
         "format": FORMAT,
-        "bundle_id": str(uuid.uuid4()),
+        "bundle_id": bundle_id or str(uuid.uuid4()),
         "device_id": device_id,
         "key_id": key.key_id,
         "sequence": sequence,
@@ -99,8 +107,7 @@ def make_bundle(
         "created_at": created_at,
         "events": [event.body() for event in events],
         "attachments": [
-            {"sha256": a.sha256, "size": a.size, "media_type": a.media_type}
-            for a in attachments_of(events)
+            {"sha256": a.sha256, "size": a.size, "media_type": a.media_type} for a in attachments
         ],
     }
     # The events were checked when they were written (``new_event``) and the other fields are

@@ -190,7 +190,8 @@ class Event:
             actor=row["actor"],
             at=row["at"],
             type=row["type"],
-            payload=json.loads(row["payload"]),
+            # Stored by this code, checked when written: orjson reads it several times faster.
+            payload=orjson.loads(row["payload"]),
         )
 
     @classmethod

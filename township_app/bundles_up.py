@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
-
 from sync import stages
 from sync.bundle import attachments_of, make_bundle, read_receipt
 from sync.client import CentralClient
 from sync.errors import InvalidInput, NotAllowed
-from sync.events import GENESIS_HASH, format_time
+from sync.events import GENESIS_HASH, Event, format_time
 from sync.signing import RECEIPT_TYPE, BadSignature, Envelope, SigningKey, verify_envelope
 from township_app.store import Store
 from township_app.sync_store import SyncStore
@@ -61,15 +60,14 @@ def pack_bundles(
         if not events:
             return made
         catalogue = store.catalogue_version()
-        sequence = state["bundle_sequence"] + 1
-        envelope = make_bundle(
+        row = _signed_bundle(
             key,
-            device_id=device["device_id"],
-            sequence=sequence,
-            previous=state["bundle_hash"],
-            catalogue_version=catalogue["version"] if catalogue else "",
-            created_at=format_time(now),
-            events=events,
+            device["device_id"],
+            state["bundle_sequence"] + 1,
+            state["bundle_hash"],
+            catalogue["version"] if catalogue else "",
+            events,
+            now,
         )
         with store.write():
             head = sync.state()
@@ -78,24 +76,44 @@ def pack_bundles(
                 state["packed_writer_seq"],
             ):
                 continue  # another packer moved the head: make this bundle again on the new one
-            sync.add_bundle(_bundle_row(envelope, events, sequence, now))
+            sync.add_bundle(row)
         made += 1
 
 
-def _bundle_row(envelope: Envelope, events: list[Any], sequence: int, now: datetime) -> dict:
-    payload = orjson.loads(envelope.payload)  # our own bytes, just made: the fast parser will do
+def _signed_bundle(
+    key: SigningKey,
+    device_id: str,
+    sequence: int,
+    previous: str,
+    catalogue_version: str,
+    events: list[Event],
+    now: datetime,
+) -> dict[str, Any]:
+    """Sign events as the bundle with this sequence and return its outbox row."""
+    bundle_id = str(uuid.uuid4())
+    attachments = attachments_of(events)
+    envelope = make_bundle(
+        key,
+        device_id=device_id,
+        sequence=sequence,
+        previous=previous,
+        catalogue_version=catalogue_version,
+        created_at=format_time(now),
+        events=events,
+        bundle_id=bundle_id,
+        attachments=attachments,
+    )
     return {
         "sequence": sequence,
-        "bundle_id": payload["bundle_id"],
+        "bundle_id": bundle_id,
         "bundle_hash": envelope.digest,
-        "previous": payload["previous"],
-        "key_id": payload["key_id"],
+        "previous": previous,
+        "key_id": key.key_id,
         "first_writer_seq": events[0].writer_seq,
         "last_writer_seq": events[-1].writer_seq,
         "event_count": len(events),
         "attachments": [
-            {"sha256": a.sha256, "size": a.size, "media_type": a.media_type}
-            for a in attachments_of(events)
+            {"sha256": a.sha256, "size": a.size, "media_type": a.media_type} for a in attachments
         ],
         "envelope": envelope.to_json(),
         "created_at": format_time(now),
@@ -120,19 +138,17 @@ def resign_refused(store: Store, key: SigningKey, *, now: datetime) -> int:
                 device["device_id"], row["first_writer_seq"], row["last_writer_seq"]
             )
             old = json.loads(Envelope.from_json(row["envelope"]).payload)
-            envelope = make_bundle(
+            signed = _signed_bundle(
                 key,
-                device_id=device["device_id"],
-                sequence=row["sequence"],
-                previous=previous,
-                catalogue_version=old["catalogue_version"],
-                created_at=format_time(now),
-                events=events,
+                device["device_id"],
+                row["sequence"],
+                previous,
+                old["catalogue_version"],
+                events,
+                now,
             )
-            sync.replace_bundle(
-                row["sequence"], _bundle_row(envelope, events, row["sequence"], now)
-            )
-            previous = envelope.digest
+            sync.replace_bundle(row["sequence"], signed)
+            previous = signed["bundle_hash"]
             count += 1
         sync.update_state(bundle_hash=previous)
     log.info("re-signed %s bundles from sequence %s", count, first)

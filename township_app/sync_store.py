@@ -10,6 +10,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
 from sync.events import Event
 from township_app.store import Store, _event_from_row
 
@@ -80,13 +82,15 @@ class SyncStore:
 
     def events_to_pack(self, writer: str, after_seq: int, limit: int) -> list[Event]:
         """Return a writer's events after a sequence number, in order, at most ``limit``."""
+        # Plain tuples rather than sqlite-utils' dicts: packing reads every event once more.
+        cursor = self.db.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE writer = ? AND writer_seq > ?"
+            " ORDER BY writer_seq LIMIT ?",
+            [writer, after_seq, limit],
+        )
         return [
-            _event_from_row(r)
-            for r in self.db.query(
-                f"SELECT {_EVENT_COLUMNS} FROM events WHERE writer = ? AND writer_seq > ?"
-                " ORDER BY writer_seq LIMIT ?",
-                [writer, after_seq, limit],
-            )
+            Event(event_id, case_id, writer_, seq, prev, actor, at, kind, orjson.loads(payload))
+            for event_id, case_id, writer_, seq, prev, actor, at, kind, payload in cursor
         ]
 
     def events_between(self, writer: str, first: int, last: int) -> list[Event]:
