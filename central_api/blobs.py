@@ -27,7 +27,8 @@ MAX_BLOB = 64 * 1024 * 1024
 MAX_CHUNK = 1024 * 1024
 
 
-def _is_sha256(text: Any) -> bool:
+def is_sha256(text: Any) -> bool:
+    """Tell whether a value is a lowercase hex SHA-256 (the name of a blob)."""
     return isinstance(text, str) and len(text) == 64 and not text.strip("0123456789abcdef")
 
 
@@ -49,7 +50,8 @@ def _answer(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Flush a folder's entries (a file renamed into it survives a power cut)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -61,7 +63,7 @@ def announce_blob(
     store: CentralStore, home: Path, sha256: Any, size: Any, media_type: Any, now: datetime
 ) -> dict[str, Any]:
     """Remember an upload before any byte is sent and tell the offset to continue from."""
-    _check_announcement(sha256, size, media_type)
+    check_announcement(sha256, size, media_type)
     # An announcement lost to a power cut is made again by the device's next attempt (a chunk
     # for an unknown upload answers not_found): it need not wait for the disk.
     with store.light_transaction() as c:
@@ -106,7 +108,7 @@ def create_with_upload(
     if chunk and len(chunk) == size <= MAX_CHUNK:
         # The common case, a scan that fits in one chunk: when it is whole and its hash checks,
         # keep it with one transaction and no partial file, instead of announcing and appending.
-        _check_announcement(sha256, size, media_type)
+        check_announcement(sha256, size, media_type)
         digest = hashlib.sha256(chunk).digest()
         claimed = "sha256 " + base64.b64encode(digest).decode("ascii")
         if digest.hex() == sha256 and checksum_header == claimed:
@@ -119,8 +121,9 @@ def create_with_upload(
     return append_chunk(store, home, sha256, "0", checksum_header, chunk)
 
 
-def _check_announcement(sha256: Any, size: Any, media_type: Any) -> None:
-    if not _is_sha256(sha256):
+def check_announcement(sha256: Any, size: Any, media_type: Any) -> None:
+    """Refuse an announcement whose hash, size or media type is not one central takes."""
+    if not is_sha256(sha256):
         raise Refusal(stages.MALFORMED_REQUEST, "附件的 SHA-256 摘要格式不正确。")
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise Refusal(stages.MALFORMED_REQUEST, "附件大小不正确。")
@@ -144,14 +147,8 @@ def _store_whole(
     with another size (the general path answers that)."""
     target = blob_path(home, sha256)
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.parent / f".{sha256}.{os.getpid()}.{threading.get_ident()}"
-        with open(temporary, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)  # same bytes whoever wins: the name is their hash
-        _fsync_dir(target.parent)
+        os.replace(write_temporary(target, data), target)  # same bytes whoever wins the race
+        fsync_dir(target.parent)
     with store.transaction() as c:
         row = store.blob(c, sha256, lock=True)
         if row is None:
@@ -172,10 +169,29 @@ def _store_whole(
     return _answer(row)
 
 
+def write_temporary(target: Path, data: bytes | memoryview) -> Path:
+    """Write a checked blob durably beside its place, under a name of this thread; return it.
+
+    The caller renames it into place (its name is its hash, so whoever wins a race wrote the same
+    bytes) and flushes the folder; a failure leaves no temporary file behind.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.parent / f".{target.name}.{os.getpid()}.{threading.get_ident()}"
+    try:
+        with open(temporary, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
 def blob_status(store: CentralStore, sha256: str) -> dict[str, Any]:
     """Tell how much of a blob is held."""
     with store.reading() as c:
-        row = store.blob(c, sha256) if _is_sha256(sha256) else None
+        row = store.blob(c, sha256) if is_sha256(sha256) else None
     if row is None:
         raise Refusal(stages.NOT_FOUND, "服务器上没有这个附件的上传记录。")
     return _answer(row)
@@ -210,7 +226,7 @@ def append_chunk(
     checksum = _read_checksum(checksum_header)
     if len(chunk) > MAX_CHUNK:
         raise Refusal(stages.BLOB_TOO_LARGE, "每块最多 1 MB。")
-    if not _is_sha256(sha256):
+    if not is_sha256(sha256):
         raise Refusal(stages.NOT_FOUND, "服务器上没有这个附件的上传记录，请先登记。")
     partial = _partial_path(home, sha256)
     partial.parent.mkdir(parents=True, exist_ok=True)
@@ -281,7 +297,7 @@ def _move_into_place(home: Path, sha256: str) -> bool:
     target = blob_path(home, sha256)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(partial, target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return True
 
 

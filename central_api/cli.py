@@ -127,6 +127,9 @@ def serve(context: Context, host: str, port: int, port_file: str | None, threads
         port=port,
         threads=threads,
         clear_untrusted_proxy_headers=not int(app.config["PROXY_HOPS"]),
+        # waitress reads a body 8 KB at a time by default: a batch of scans (a few MB) then takes
+        # hundreds of turns of its event loop. Reading 256 KB at a time costs a quarter less CPU.
+        recv_bytes=256 * 1024,
     )
     # waitress reports the port it really bound (a string for port 0).
     real_port = int(server.effective_port)  # type: ignore[union-attr]

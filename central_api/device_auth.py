@@ -54,11 +54,10 @@ def authenticate(
     # A nonce lost to a power cut reopens a replay only of a request that is idempotent anyway
     # (bundles answer duplicate, chunks check their offset): no need to wait for the disk.
     with store.light_transaction() as c:
-        device = store.device(c, signed.device_id)
+        device, key = store.device_and_key(c, signed.device_id, signed.key_id)
         if device is None:
             raise Refusal(stages.UNKNOWN_DEVICE, "本机未在中心服务器登记。")
-        key = store.key(c, signed.key_id)
-        if key is None or key["device_id"] != device["device_id"]:
+        if key is None:
             raise Refusal(stages.UNKNOWN_KEY, "签名密钥不是本机登记的密钥。")
         if key["retired_at"]:
             raise Refusal(stages.KEY_RETIRED, "该密钥已被更换，请使用新密钥。")

@@ -13,6 +13,9 @@ PUSH = "push"  # waiting bundles → central, in batches; receipts verified and 
 PULL = "pull"  # the feed from the cursor, applied in order, one page per transaction
 STAGES = (PACK, UPLOAD_BLOBS, PUSH, PULL)
 
+# The body of POST /api/v1/blob-batches: a JSON manifest line, then the blobs' bytes (13.7).
+BLOB_BATCH_TYPE = "application/vnd.bianmin.blob-batch"
+
 # Error codes of the central API, answered as {"error": {"code": ..., "message": ...}}.
 MALFORMED_REQUEST = "malformed_request"  # the request body is not what the endpoint takes
 UNAUTHENTICATED = "unauthenticated"  # no or malformed device signature headers

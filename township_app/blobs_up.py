@@ -1,8 +1,11 @@
-"""Attachments up: the scans named by waiting bundles, in resumable chunks, several at a time.
+"""Attachments up: the scans named by waiting bundles, small ones in batches, large ones in
+resumable chunks, several requests at a time.
 
-In the manner of tus (protocol 13.7): announce the upload with its first chunk (creation-with-upload),
-ask central what it holds, send chunks with their checksum, go on from central's offset after a cut.
-A blob central holds completely is never sent again.
+Small blobs (most scans of a page) go up whole, many to a request (protocol 13.7, blob batches): a
+request costs central far more than 200 KB of bytes do. Large ones, and small ones whose batch did
+not get through, go in the manner of tus: announce the upload with its first chunk
+(creation-with-upload), ask central what it holds, send chunks with their checksum, go on from
+central's offset after a cut. A blob central holds completely is never sent again.
 """
 
 from __future__ import annotations
@@ -36,8 +39,11 @@ FIRST_CHUNK = 64 * 1024  # a blob starts with this: a cut early on costs little
 MIN_CHUNK = 20 * 1024
 GROW_AFTER = 8  # chunks sent in a row without a cut before the chunk size doubles again
 MAX_CUTS_PER_ROUND = 200  # then the round ends offline and the worker backs off
-UPLOADS_AT_ONCE = 4  # blobs uploaded in parallel
+UPLOADS_AT_ONCE = 4  # requests in flight: batches or single blobs
 MARK_EVERY = 50  # completed blobs recorded per local transaction
+SMALL_BLOB = 1024 * 1024  # at most this goes up in a batch (central's limit per blob, 13.7)
+BATCH_BYTES = 4 * 1024 * 1024  # a batch is closed at this (central takes up to 8 MB)
+BATCH_BLOBS = 64  # central's limit of blobs per batch
 
 
 class BlobUnavailable(DomainError):
@@ -49,8 +55,8 @@ class BlobUnavailable(DomainError):
 def upload_blobs(store: Store, client: CentralClient, blob_root: Path, *, now: datetime) -> int:
     """Upload the attachments named by the bundles about to go up; return how many completed.
 
-    Several uploads run at once: most of a small blob's time is the server's disk flush, which
-    other uploads can use. What central holds completely is recorded here in batches: a mark
+    Several requests run at once: much of a request's time is the server's disk flush, which
+    other requests can use. What central holds completely is recorded here in batches: a mark
     lost to a crash only costs asking central again (it answers "complete"), never a resend.
     """
     sync = SyncStore(store)
@@ -64,31 +70,39 @@ def upload_blobs(store: Store, client: CentralClient, blob_root: Path, *, now: d
     todo = [(sha, attachment) for sha, attachment in wanted.items() if sha not in done]
     if not todo:
         return 0
-    # What one blob learns of the link, the next one starts from. Shared by the upload threads
-    # without a lock: it is a hint, and a lost update only costs a chunk size.
+    # Large blobs first: they take longest, and the batches fill the time beside them.
+    jobs: list[list[tuple[str, Mapping[str, Any]]]] = [
+        [item] for item in todo if int(item[1]["size"]) > SMALL_BLOB
+    ]
+    jobs += _batches([item for item in todo if int(item[1]["size"]) <= SMALL_BLOB])
+    # What one request learns of the link, the next one starts from. Shared by the upload threads
+    # without a lock: it is a hint, and a lost update only costs a chunk size or one batch.
     link = LinkState()
-    clients = [client] + [client.clone() for _ in range(min(UPLOADS_AT_ONCE, len(todo)) - 1)]
+    clients = [client] + [client.clone() for _ in range(min(UPLOADS_AT_ONCE, len(jobs)) - 1)]
     free: queue.SimpleQueue[CentralClient] = queue.SimpleQueue()
     for each in clients:
         free.put(each)
 
-    def upload(sha256: str, attachment: Mapping[str, Any]) -> str:
+    def upload(job: list[tuple[str, Mapping[str, Any]]]) -> list[str]:
         mine = free.get()
         try:
-            upload_blob(mine, blob_path(blob_root, sha256), attachment, link)
+            if len(job) == 1 and int(job[0][1]["size"]) > SMALL_BLOB:
+                sha256, attachment = job[0]
+                upload_blob(mine, blob_path(blob_root, sha256), attachment, link)
+                return [sha256]
+            return upload_batch(mine, blob_root, job, link)
         finally:
             free.put(mine)
-        return sha256
 
     sent = 0
     completed: list[str] = []
     try:
         with ThreadPoolExecutor(max_workers=len(clients)) as pool:
-            futures = [pool.submit(upload, sha, attachment) for sha, attachment in todo]
+            futures = [pool.submit(upload, job) for job in jobs]
             failure: BaseException | None = None
             for future in futures:
                 try:
-                    completed.append(future.result())
+                    completed += future.result()
                 except BaseException as error:  # noqa: BLE001 - the first failure is raised below
                     failure = failure or error
                     for other in futures:
@@ -102,6 +116,73 @@ def upload_blobs(store: Store, client: CentralClient, blob_root: Path, *, now: d
         for extra in clients[1:]:
             extra.close()
     return sent
+
+
+def _batches(
+    small: list[tuple[str, Mapping[str, Any]]],
+) -> list[list[tuple[str, Mapping[str, Any]]]]:
+    """Pack small blobs into batches of at most BATCH_BYTES and BATCH_BLOBS, in order."""
+    batches: list[list[tuple[str, Mapping[str, Any]]]] = []
+    size = 0
+    for item in small:
+        grows = int(item[1]["size"])
+        if not batches or size + grows > BATCH_BYTES or len(batches[-1]) >= BATCH_BLOBS:
+            batches.append([])
+            size = 0
+        batches[-1].append(item)
+        size += grows
+    return batches
+
+
+def upload_batch(
+    client: CentralClient,
+    blob_root: Path,
+    batch: list[tuple[str, Mapping[str, Any]]],
+    link: LinkState,
+) -> list[str]:
+    """Send small blobs whole in one request; what that does not complete goes blob by blob.
+
+    A batch cut off on the way up, refused whole, or sent to a central server that has no batch
+    route (an older release answers not_found) is not tried again in this round: its blobs, and
+    every later batch's, take the resumable path, whose chunks shrink on a link that keeps
+    cutting. So a bad link wastes at most the part of one batch per request in flight before the
+    round adapts, and the next round tries batches again. A blob the batch refused (its file does
+    not match its hash, or central knows it with another size) goes the same way, which reports
+    that blob's own fault as it always did.
+    """
+    readable: list[tuple[Mapping[str, Any], bytes]] = []
+    for sha256, attachment in batch:
+        data = _read_whole(blob_path(blob_root, sha256), int(attachment["size"]))
+        if data is not None:
+            readable.append((attachment, data))
+    completed: list[str] = []
+    if link.batches and readable:
+        try:
+            results = client.send_blob_batch(readable)
+        except Offline:
+            link.batches = False
+            link.clean_run, link.chunk_size = 0, MIN_CHUNK
+        except ApiError as error:
+            link.batches = False
+            log.info("blob batch refused (%s): sending blob by blob", error.code)
+        else:
+            completed = [r["sha256"] for r in results if r.get("status") == "complete"]
+    held = set(completed)
+    for sha256, attachment in batch:
+        if sha256 not in held:
+            upload_blob(client, blob_path(blob_root, sha256), attachment, link)
+            completed.append(sha256)
+    return completed
+
+
+def _read_whole(path: Path, size: int) -> bytes | None:
+    """Return a blob file's bytes, or None if it is missing or not its size (the resumable
+    path then reports it)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if len(data) == size else None
 
 
 def _mark_complete(store: Store, digests: list[str], now: datetime) -> int:
@@ -148,6 +229,7 @@ class LinkState:
 
     chunk_size: int = FIRST_CHUNK
     clean_run: int = 0
+    batches: bool = True  # small blobs still go up in batches (not after a cut or a refusal)
 
 
 def upload_blob(

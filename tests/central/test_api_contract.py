@@ -79,6 +79,18 @@ def test_real_answers_match_the_openapi_file(
     check(
         "GET", "/api/v1/blobs/" + "0" * 64, signed_call(device, "GET", "/api/v1/blobs/" + "0" * 64)
     )
+    scan = b"batched scan" * 100
+    manifest = [
+        {"sha256": hashlib.sha256(scan).hexdigest(), "size": len(scan), "media_type": "image/png"},
+        {"sha256": "ab" * 32, "size": len(scan), "media_type": "image/png"},
+    ]
+    batch = json.dumps({"blobs": manifest}).encode() + b"\n" + scan + scan
+    kind = {"Content-Type": "application/vnd.bianmin.blob-batch"}
+    batched = signed_call(device, "POST", "/api/v1/blob-batches", batch, headers=kind)
+    answered = check("POST", "/api/v1/blob-batches", batched)
+    assert [r["status"] for r in answered["results"]] == ["complete", "refused"]
+    short = signed_call(device, "POST", "/api/v1/blob-batches", batch[:-1], headers=kind)
+    check("POST", "/api/v1/blob-batches", short)
     case = device.forwarded_case()
     good = device.pack(case)
     body = b'{"bundles":[' + good + b"," + good + b',{"x":1}]}'
@@ -130,6 +142,9 @@ SIGNED_JUNK = [
     ("POST", "/api/v1/blobs", b'{"sha256": null}', 400),
     ("POST", "/api/v1/blobs", b'"x"', 400),
     ("PATCH", "/api/v1/blobs/" + "ab" * 32, b"x", 400),
+    ("POST", "/api/v1/blob-batches", b"", 400),
+    ("POST", "/api/v1/blob-batches", b"\n", 400),
+    ("POST", "/api/v1/blob-batches", DEEP, 400),
     ("GET", "/api/v1/feed?after=-1", b"", 400),
     ("GET", "/api/v1/feed?limit=100000", b"", 400),
     ("GET", "/api/v1/blobs/..%2F..%2Fetc", b"", 404),
@@ -166,7 +181,11 @@ def test_signed_junk_gets_a_json_refusal(
 
 @pytest.mark.parametrize(
     ("path", "code"),
-    [("/api/v1/enroll", "malformed_request"), ("/api/v1/bundles", "batch_too_large")],
+    [
+        ("/api/v1/enroll", "malformed_request"),
+        ("/api/v1/bundles", "batch_too_large"),
+        ("/api/v1/blob-batches", "batch_too_large"),
+    ],
 )
 def test_body_over_the_limit_is_refused_with_413(path: str, code: str, device: FakeDevice) -> None:
     response = signed_call(device, "POST", path, b"x" * (65 * 2**20))

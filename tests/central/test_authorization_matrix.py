@@ -130,6 +130,7 @@ MATRIX: dict[str, dict[str, str]] = {
         for api in (
             "api_v1.announce_blob",
             "api_v1.create_blob_with_upload",
+            "api_v1.upload_blob_batch",
             "api_v1.blob_status",
             "api_v1.download_blob",
             "api_v1.upload_chunk",
@@ -271,6 +272,7 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
         "api_v1.announce_blob": ("POST", "/api/v1/blobs"),
         "api_v1.create_blob_with_upload": ("POST", f"/api/v1/blobs/{world.scan}"),
         "api_v1.upload_chunk": ("PATCH", f"/api/v1/blobs/{world.scan}"),
+        "api_v1.upload_blob_batch": ("POST", "/api/v1/blob-batches"),
         "api_v1.push_bundles": ("POST", "/api/v1/bundles"),
         "api_v1.rotate": ("POST", "/api/v1/devices/rotate"),
         "api_v1.enroll": ("POST", "/api/v1/enroll"),

@@ -41,6 +41,9 @@ class FakeCentral:
         self.rejected: dict[str, str] = {}  # event id → reason
         self.cut_after_chunks: int | None = None
         self.chunks = 0
+        self.batches: list[list[str]] = []  # the blobs of each batch that arrived
+        self.batch_calls = 0
+        self.batch_fault: str | None = None  # "not_found" (an older central), "cut" (every batch)
         self.central_seq = 0
 
     # Calls of the client
@@ -86,6 +89,27 @@ class FakeCentral:
         if status["complete"] or status["offset"] or not first_chunk:
             return status
         return self.send_chunk(sha256, 0, first_chunk)
+
+    def send_blob_batch(
+        self, blobs: Sequence[tuple[dict[str, Any], bytes]]
+    ) -> list[dict[str, Any]]:
+        self._up()
+        self.batch_calls += 1
+        if self.batch_fault == "not_found":
+            raise ApiError(404, stages.NOT_FOUND, "没有这个地址", {})
+        if self.batch_fault == "cut":
+            raise Offline("ConnectionError")  # cut on the way up: nothing arrived
+        results = []
+        for attachment, data in blobs:
+            sha256 = attachment["sha256"]
+            if hashlib.sha256(data).hexdigest() != sha256:
+                error = {"code": stages.BLOB_HASH_MISMATCH, "message": "摘要不符"}
+                results.append({"sha256": sha256, "status": "refused", "error": error})
+                continue
+            self.blobs[sha256], self.blob_sizes[sha256] = bytearray(data), len(data)
+            results.append({"sha256": sha256, "status": "complete"})
+        self.batches.append([a["sha256"] for a, _ in blobs])
+        return results
 
     def clone(self) -> FakeCentral:
         return self  # one fake server; its calls are quick enough to need no lock here
