@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,12 +52,20 @@ class BlobUnavailable(DomainError):
     code = "blob_unavailable"
 
 
-def upload_blobs(store: Store, client: CentralClient, blob_root: Path, *, now: datetime) -> int:
+def upload_blobs(
+    store: Store,
+    client: CentralClient,
+    blob_root: Path,
+    *,
+    now: datetime,
+    on_marked: Callable[[], None] | None = None,
+) -> int:
     """Upload the attachments named by the bundles about to go up; return how many completed.
 
     Several requests run at once: much of a request's time is the server's disk flush, which
     other requests can use. What central holds completely is recorded here in batches: a mark
     lost to a crash only costs asking central again (it answers "complete"), never a resend.
+    ``on_marked`` is called after each batch of marks but the last (their bundles may go up).
     """
     sync = SyncStore(store)
     wanted: dict[str, Mapping[str, Any]] = {}
@@ -109,6 +117,8 @@ def upload_blobs(store: Store, client: CentralClient, blob_root: Path, *, now: d
                         other.cancel()
                 if len(completed) >= MARK_EVERY:
                     sent += _mark_complete(store, completed, now)
+                    if on_marked is not None:
+                        on_marked()
             if failure is not None:
                 raise failure
     finally:

@@ -170,7 +170,7 @@ def push_bundles(
     if device is None:
         return result
     while True:
-        bundles = sync.sendable(min(batch, 500))
+        bundles = _scans_held(sync, sync.sendable(min(batch, 500)))
         if not bundles:
             return result
         answers = client.push_bundles([bytes(b["envelope"]) for b in bundles])
@@ -183,6 +183,22 @@ def push_bundles(
                     store, bundle, answer, keys, device["device_id"], now, result
                 ):
                     return result
+
+
+def _scans_held(sync: SyncStore, bundles: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the leading bundles whose attachments central holds, as far as this PC knows.
+
+    A bundle naming a scan not yet up would be refused (attachments_missing), and every later one
+    with it: sending them costs central a signature check each for nothing, and while scans are
+    still going up, that was most of the bundles packed. A scan central lost after all is still
+    found out: it was marked complete here, so its bundle goes, and central names it missing.
+    """
+    manifests = [json.loads(bundle["attachments"]) for bundle in bundles]
+    held = sync.completed_blobs(a["sha256"] for manifest in manifests for a in manifest)
+    for index, manifest in enumerate(manifests):
+        if any(a["sha256"] not in held for a in manifest):
+            return bundles[:index]
+    return bundles
 
 
 def _handle_result(

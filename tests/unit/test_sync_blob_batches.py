@@ -4,6 +4,7 @@ to blob by blob after a cut or against an older central server, against a fake c
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from sync.events import utc_now
 from tests.support.cases import queue_forwarded_cases
 from tests.unit.syncfakes import FakeCentral, enroll_with
-from township_app import blobs_up, bundles_up, device_keys
+from township_app import blobs_up, bundles_up, device_keys, worker
 from township_app.blobs import blob_path
 from township_app.store import Store
 from township_app.sync_store import SyncStore
@@ -24,13 +25,15 @@ def central(store: Store, demo_home: Path) -> FakeCentral:
     return central
 
 
-def _scans_waiting(store: Store, demo_home: Path, *sizes: tuple[int, int]) -> dict[str, bytes]:
+def _scans_waiting(
+    store: Store, demo_home: Path, *sizes: tuple[int, int], max_events: int = 500
+) -> dict[str, bytes]:
     """Queue cases with scans of these (count, size), pack them; return each scan's bytes."""
     for seed, (count, size) in enumerate(sizes):
         queue_forwarded_cases(demo_home, count, scan_bytes=size, seed=seed)
     key = device_keys.load_key(demo_home)
     assert key is not None
-    bundles_up.pack_bundles(store, key, now=utc_now())
+    bundles_up.pack_bundles(store, key, now=utc_now(), max_events=max_events)
     named = {
         a["sha256"]
         for bundle in SyncStore(store).sendable(10_000, columns="attachments")
@@ -92,4 +95,32 @@ def test_a_scan_the_batch_refuses_is_sent_again_on_its_own(store, demo_home, cen
 
     central.send_blob_batch = refuse_one
     assert _upload(store, central, demo_home) == 3
+    assert {sha: bytes(central.blobs[sha]) for sha in scans} == scans
+
+
+def test_bundles_whose_scans_are_up_go_up_while_later_scans_still_do(
+    store, demo_home, central, monkeypatch
+):
+    monkeypatch.setattr(blobs_up, "BATCH_BYTES", 20_000)  # two scans a batch
+    monkeypatch.setattr(blobs_up, "UPLOADS_AT_ONCE", 1)  # one after another
+    scans = _scans_waiting(store, demo_home, (120, 10_000), max_events=40)  # ~10 cases a bundle
+    calls: list[str] = []
+    send_batch, push = central.send_blob_batch, central.push_bundles
+
+    def slow_batch(blobs):
+        time.sleep(0.01)
+        calls.append("scans")
+        return send_batch(blobs)
+
+    def recorded_push(envelopes):
+        calls.append("bundles")
+        return push(envelopes)
+
+    monkeypatch.setattr(central, "send_blob_batch", slow_batch)
+    monkeypatch.setattr(central, "push_bundles", recorded_push)
+    config = {"HOME": str(demo_home), "BLOB_DIR": str(demo_home / "blobs")}
+    report = worker.sync_round(store, config, central)
+    assert report.ok and report.blobs == len(scans) == 120
+    assert calls.index("bundles") < len(calls) - 1 - calls[::-1].index("scans")
+    assert SyncStore(store).sendable(10_000) == []
     assert {sha: bytes(central.blobs[sha]) for sha in scans} == scans

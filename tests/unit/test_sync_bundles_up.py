@@ -264,9 +264,47 @@ def test_attachments_named_by_waiting_bundles_are_uploaded_before_the_push(
     manifest = json.loads(SyncStore(store).unacknowledged()[0]["attachments"])
     assert [a["sha256"] for a in manifest] == [sha]
     keys = {central.key.key_id: central.key.public_bytes}
+    # Its scan is not up yet: the bundle waits here instead of being sent to be refused.
+    assert bundles_up.push_bundles(store, central, keys, now=utc_now()) == bundles_up.PushResult()
+    assert central.sent == []
+    assert blobs_up.upload_blobs(store, central, demo_home / "blobs", now=utc_now()) == 1
+    assert blobs_up.upload_blobs(store, central, demo_home / "blobs", now=utc_now()) == 0
+    assert bundles_up.push_bundles(store, central, keys, now=utc_now()).accepted == 1
+
+
+def test_a_scan_central_lost_is_found_out_by_the_push_and_sent_again(store, demo_home, central):
+    data = b"%PDF-1.4 lost scan" * 1000
+    sha = hashlib.sha256(data).hexdigest()
+    path = blob_path(demo_home / "blobs", sha)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    state = register(store)
+    store.add_blob(sha, len(data), "application/pdf", "2026-01-01T00:00:00.000Z")
+    casework.request_supplement(
+        store,
+        state.case_id,
+        missing_codes=[],
+        other_missing="户口簿",
+        note="",
+        actor=casework.Actor("chuangkou", "clerk", "370613004"),
+        now=utc_now(),
+    )
+    casework.receive_supplement(
+        store,
+        state.case_id,
+        checked=[],
+        scans={
+            state.materials[0]["code"]: [StoredScan(sha, len(data), "application/pdf", "a.pdf")]
+        },
+        actor=casework.Actor("chuangkou", "clerk", "370613004"),
+        now=utc_now(),
+    )
+    bundles_up.pack_bundles(store, _key(demo_home), now=utc_now())
+    with store.write():  # this PC believes central holds the scan; central lost it
+        SyncStore(store).mark_blob_complete(sha, "2026-01-01T00:00:00.000Z")
+    keys = {central.key.key_id: central.key.public_bytes}
     assert bundles_up.push_bundles(store, central, keys, now=utc_now()).waiting == [
         stages.ATTACHMENTS_MISSING
     ]
     assert blobs_up.upload_blobs(store, central, demo_home / "blobs", now=utc_now()) == 1
-    assert blobs_up.upload_blobs(store, central, demo_home / "blobs", now=utc_now()) == 0
     assert bundles_up.push_bundles(store, central, keys, now=utc_now()).accepted == 1
