@@ -185,6 +185,19 @@ def push_bundles(
                     return result
 
 
+def merge_results(total: PushResult | None, more: PushResult | None) -> PushResult | None:
+    """Add what one push did to what the round's pushes did so far (either may be None)."""
+    if more is None:
+        return total
+    if total is None:
+        return more
+    total.accepted += more.accepted
+    total.duplicate += more.duplicate
+    total.refused += more.refused
+    total.waiting += [code for code in more.waiting if code not in total.waiting]
+    return total
+
+
 def _scans_held(sync: SyncStore, bundles: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return the leading bundles whose attachments central holds, as far as this PC knows.
 

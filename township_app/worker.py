@@ -35,6 +35,7 @@ from township_app import (
     relay,
     restore,
 )
+from township_app.push_beside import PushBeside
 from township_app.relay_store import RelayStore
 from township_app.store import Store
 from township_app.sync_store import SyncStore
@@ -145,7 +146,9 @@ def sync_round(
                 # checks one batch while this PC signs the next.
                 packing = packer.is_alive()
                 # While scans go up, the bundles whose scans are already there go up beside them.
-                pusher = _Pusher(store, client, keys, now, int(config.get("SYNC_BATCH_SIZE", 500)))
+                pusher = PushBeside(
+                    store, client, keys, now, int(config.get("SYNC_BATCH_SIZE", 500))
+                )
                 try:
                     report.blobs += (
                         run(
@@ -163,11 +166,11 @@ def sync_round(
                     )
                 finally:
                     pusher.stop()
-                push = _merge(push, pusher.result)
+                push = bundles_up.merge_results(push, pusher.result)
                 if pusher.failure is not None:
                     run(stages.PUSH, pusher.raise_failure)
                 else:
-                    push = _merge(
+                    push = bundles_up.merge_results(
                         push,
                         run(
                             stages.PUSH,
@@ -277,81 +280,6 @@ class _Packer:
             self.failure = error
         finally:
             store.close()
-
-
-class _Pusher:
-    """Push the bundles whose scans central holds while the other scans are still going up, in a
-    thread of its own, on its own connection and client.
-
-    It starts when the first scans are recorded as held (a round with none starts no thread) and
-    pushes again each time more are. It stops at the first bundle that must wait or is refused,
-    and when told to: the round's own push then goes on from wherever it got, as before.
-    """
-
-    def __init__(
-        self, store: Store, client: CentralClient, keys: Mapping[str, bytes], now: Any, batch: int
-    ) -> None:
-        self.path = store.db.execute("PRAGMA database_list").fetchone()[2]
-        self.client, self.keys, self.now, self.batch = client, keys, now, batch
-        self.result: bundles_up.PushResult | None = None
-        self.failure: BaseException | None = None
-        self.more = threading.Event()
-        self.stopping = False
-        self.thread: threading.Thread | None = None
-
-    def nudge(self) -> None:
-        """Tell it that more scans are held (from the uploading thread)."""
-        if self.thread is None and not self.stopping:
-            self.thread = threading.Thread(target=self._push, name="bianmin-push", daemon=True)
-            self.thread.start()
-        self.more.set()
-
-    def stop(self) -> None:
-        """Let the push under way finish and wait for it."""
-        self.stopping = True
-        self.more.set()
-        if self.thread is not None:
-            self.thread.join()
-
-    def raise_failure(self) -> None:
-        """Raise what ended the pushing thread, for the round to report like its own push's."""
-        if self.failure is not None:
-            raise self.failure
-
-    def _push(self) -> None:
-        store = Store.open(self.path)
-        client = self.client.clone()
-        try:
-            while True:
-                self.more.wait()
-                self.more.clear()
-                if self.stopping:
-                    return
-                done = bundles_up.push_bundles(
-                    store, client, self.keys, now=self.now, batch=self.batch
-                )
-                self.result = _merge(self.result, done)
-                if done.waiting or done.refused:
-                    return
-        except BaseException as error:  # noqa: BLE001 - reported by the round, never lost
-            self.failure = error
-        finally:
-            client.close()
-            store.close()
-
-
-def _merge(
-    total: bundles_up.PushResult | None, more: bundles_up.PushResult | None
-) -> bundles_up.PushResult | None:
-    if more is None:
-        return total
-    if total is None:
-        return more
-    total.accepted += more.accepted
-    total.duplicate += more.duplicate
-    total.refused += more.refused
-    total.waiting += [code for code in more.waiting if code not in total.waiting]
-    return total
 
 
 def _record(store: Store, report: RoundReport) -> None:
