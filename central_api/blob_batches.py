@@ -24,6 +24,7 @@ from central_api.blobs import (
     MAX_CHUNK,
     blob_path,
     check_announcement,
+    discard_partial,
     fsync_dir,
     write_temporary,
 )
@@ -110,7 +111,7 @@ def store_batch(
             keep.append(blob)
     _put_in_place(home, view, keep)
     if keep:
-        results.update(_record(store, keep, now))
+        results.update(_record(store, home, keep, now))
     return [results[b.sha256] for b in blobs]
 
 
@@ -134,10 +135,11 @@ def _put_in_place(home: Path, view: memoryview, blobs: list[BatchBlob]) -> None:
 
 
 def _record(
-    store: CentralStore, blobs: list[BatchBlob], now: datetime
+    store: CentralStore, home: Path, blobs: list[BatchBlob], now: datetime
 ) -> dict[str, dict[str, Any]]:
     """Record the blobs now in place complete, in one transaction."""
     results: dict[str, dict[str, Any]] = {}
+    begun_in_chunks: list[str] = []
     with store.transaction() as c:
         rows = store.blobs(c, [b.sha256 for b in blobs], lock=True)
         new = []
@@ -161,8 +163,11 @@ def _record(
                 continue
             elif not row["complete"]:
                 store.set_blob_progress(c, blob.sha256, blob.size, complete=True)
+                begun_in_chunks.append(blob.sha256)
             results[blob.sha256] = _complete(blob)
         store.add_blobs(c, new)
+    for sha256 in begun_in_chunks:
+        discard_partial(home, sha256)
     return results
 
 

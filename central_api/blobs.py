@@ -149,6 +149,7 @@ def _store_whole(
     if not target.exists():
         os.replace(write_temporary(target, data), target)  # same bytes whoever wins the race
         fsync_dir(target.parent)
+    begun_in_chunks = False
     with store.transaction() as c:
         row = store.blob(c, sha256, lock=True)
         if row is None:
@@ -166,7 +167,28 @@ def _store_whole(
         elif not row["complete"]:
             store.set_blob_progress(c, sha256, size, complete=True)
             row = {**row, "received": size, "complete": 1}
+            begun_in_chunks = True
+    if begun_in_chunks:
+        discard_partial(home, sha256)
     return _answer(row)
+
+
+def discard_partial(home: Path, sha256: str) -> None:
+    """Remove what a chunked upload of a blob left once the blob is complete another way.
+
+    Under the upload's own file lock: a chunk waiting for it then finds the file gone and answers
+    with central's offset (the client asks again and hears "complete").
+    """
+    try:
+        descriptor = os.open(_partial_path(home, sha256), os.O_WRONLY)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        if _still_partial(_partial_path(home, sha256), descriptor):
+            _partial_path(home, sha256).unlink()
+    finally:
+        os.close(descriptor)
 
 
 def write_temporary(target: Path, data: bytes | memoryview) -> Path:
@@ -246,6 +268,8 @@ def append_chunk(
         if row is None:
             raise Refusal(stages.NOT_FOUND, "服务器上没有这个附件的上传记录，请先登记。")
         held = int(row["received"])
+        if row["complete"]:
+            partial.unlink(missing_ok=True)  # opening it for this chunk made it again, empty
         if row["complete"] or offset != held:
             raise Refusal(
                 stages.OFFSET_MISMATCH,
@@ -265,12 +289,18 @@ def append_chunk(
         received = held + len(chunk)
         whole = received < size or _move_into_place(home, sha256)
         with store.transaction() as c:
-            if not whole:
+            current = store.blob(c, sha256, lock=True)
+            # A whole upload of the same blob (another request) may have completed it since the
+            # row was read: complete stays complete.
+            finished_elsewhere = current is not None and bool(current["complete"])
+            if finished_elsewhere:
+                pass
+            elif not whole:
                 store.set_blob_progress(c, sha256, 0, complete=False)
             else:
                 store.set_blob_progress(c, sha256, received, complete=received == size)
             answer = store.blob(c, sha256)
-    if not whole:
+    if not whole and not finished_elsewhere:
         # Raised after the commit: the discarded upload must stay discarded.
         raise Refusal(stages.BLOB_HASH_MISMATCH, "附件内容与其 SHA-256 摘要不符，请从头重新上传。")
     assert answer is not None

@@ -122,6 +122,14 @@ def test_a_batch_completes_a_scan_begun_in_chunks(device: FakeDevice, central_ho
     assert client.send_blob_batch([(attachment, data)])[0]["status"] == "complete"
     assert client.blob_status(attachment["sha256"])["complete"] is True
     assert _held(central_home, attachment["sha256"]) == data
+    assert not (central_home / "blobs" / "partial" / attachment["sha256"]).exists()
+    # The chunked upload, still going on, hears central's offset and cannot undo the completion.
+    with pytest.raises(ApiError) as refused:
+        client.send_chunk(attachment["sha256"], 100_000, data[100_000:200_000])
+    assert (refused.value.status, refused.value.code) == (409, stages.OFFSET_MISMATCH)
+    assert client.blob_status(attachment["sha256"])["complete"] is True
+    assert _held(central_home, attachment["sha256"]) == data
+    assert not (central_home / "blobs" / "partial" / attachment["sha256"]).exists()
 
 
 def test_a_scan_announced_with_another_size_is_refused_in_the_batch(
