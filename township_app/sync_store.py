@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from sync.events import Event
-from township_app.store import Store, _event_from_row
+from township_app.store import Store
 
 _EVENT_COLUMNS = "event_id, case_id, writer, writer_seq, prev_hash, actor, at, type, payload"
 
@@ -82,26 +82,24 @@ class SyncStore:
 
     def events_to_pack(self, writer: str, after_seq: int, limit: int) -> list[Event]:
         """Return a writer's events after a sequence number, in order, at most ``limit``."""
-        # Plain tuples rather than sqlite-utils' dicts: packing reads every event once more.
-        cursor = self.db.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE writer = ? AND writer_seq > ?"
-            " ORDER BY writer_seq LIMIT ?",
+        return self._events(
+            "WHERE writer = ? AND writer_seq > ? ORDER BY writer_seq LIMIT ?",
             [writer, after_seq, limit],
         )
-        return [
-            Event(event_id, case_id, writer_, seq, prev, actor, at, kind, orjson.loads(payload))
-            for event_id, case_id, writer_, seq, prev, actor, at, kind, payload in cursor
-        ]
 
     def events_between(self, writer: str, first: int, last: int) -> list[Event]:
         """Return a writer's events with sequence numbers from ``first`` to ``last``."""
+        return self._events(
+            "WHERE writer = ? AND writer_seq BETWEEN ? AND ? ORDER BY writer_seq",
+            [writer, first, last],
+        )
+
+    def _events(self, where: str, params: list[Any]) -> list[Event]:
+        # Plain tuples rather than sqlite-utils' dicts: packing reads every event once more.
+        cursor = self.db.execute(f"SELECT {_EVENT_COLUMNS} FROM events {where}", params)
         return [
-            _event_from_row(r)
-            for r in self.db.query(
-                f"SELECT {_EVENT_COLUMNS} FROM events WHERE writer = ? AND writer_seq BETWEEN ? AND ?"
-                " ORDER BY writer_seq",
-                [writer, first, last],
-            )
+            Event(event_id, case_id, writer, seq, prev, actor, at, kind, orjson.loads(payload))
+            for event_id, case_id, writer, seq, prev, actor, at, kind, payload in cursor
         ]
 
     def add_bundle(self, row: Mapping[str, Any]) -> None:
