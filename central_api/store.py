@@ -36,6 +36,8 @@ from central_api.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
+_READING = "bianmin_reading"  # execution option of ``CentralStore.reading`` connections
+
 
 def make_engine(url: str) -> Engine:
     """Create the engine for a database URL, with durable settings on SQLite."""
@@ -61,7 +63,13 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin_immediate(connection: Connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A reader's transaction stays deferred: in WAL mode it reads a snapshot beside the
+            # writer. Taken IMMEDIATE, every page view and every device request's key lookup would
+            # wait behind a batch being ingested, and hold up the next one.
+            if connection.get_execution_options().get(_READING):
+                connection.exec_driver_sql("BEGIN")
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
@@ -202,7 +210,7 @@ class CentralStore(LogStore):
     def reading(self) -> Iterator[Connection]:
         """Run reads on one connection without taking the write lock."""
         with self.engine.connect() as connection:
-            yield connection
+            yield connection.execution_options(**{_READING: True})
 
     @property
     def is_postgres(self) -> bool:
