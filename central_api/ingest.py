@@ -92,7 +92,7 @@ class _Batch:
         # Events of village agency cases to carry down to the other side (township or village).
         self.fan_out: list[tuple[CaseState, ev.Event, str, str]] = []
         self.bundle_rows: list[dict[str, Any]] = []
-        self.event_rows: list[dict[str, Any]] = []
+        self.event_rows: list[tuple[Any, ...]] = []
         # The event type of each case's latest stage in this batch: a case that passes several
         # stages in one batch (a PC that was offline for a day) gets one message, of the latest.
         self.notices: dict[str, str] = {}
@@ -281,24 +281,24 @@ class _Batch:
             if reason:
                 rejected.append((event.event_id, reason))
             self.event_ids.add(event.event_id)
-            self.event_rows.append(
-                {
-                    "event_id": event.event_id,
-                    "case_id": event.case_id,
-                    "org_code": org_code,
-                    "writer": event.writer,
-                    "writer_seq": event.writer_seq,
-                    "prev_hash": event.prev_hash,
-                    "hash": event_hash,
-                    "actor": event.actor,
-                    "at": event.at,
-                    "type": event.type,
-                    "payload": orjson.dumps(event.payload).decode(),
-                    "bundle_hash": bundle_hash,
-                    "status": REJECTED if reason else APPLIED,
-                    "reason": reason,
-                    "received_at": self.at,
-                }
+            self.event_rows.append(  # in log_store.EVENT_COLUMNS order
+                (
+                    event.event_id,
+                    event.case_id,
+                    org_code,
+                    event.writer,
+                    event.writer_seq,
+                    event.prev_hash,
+                    event_hash,
+                    event.actor,
+                    event.at,
+                    event.type,
+                    orjson.dumps(event.payload).decode(),
+                    bundle_hash,
+                    REJECTED if reason else APPLIED,
+                    reason,
+                    self.at,
+                )
             )
         return rejected
 
@@ -351,7 +351,7 @@ class _Batch:
             publish.publish_case_event(
                 store, c, central_key, state, event, bundle_hash, self.now, writer_org=writer_org
             )
-        store.add_events(c, self.event_rows)
+        store.add_event_values(c, self.event_rows)
         new = [self.states[i] for i in self.touched if i not in self.present]
         changed = [self.states[i] for i in self.touched if i in self.present]
         store.save_cases(c, new, changed)

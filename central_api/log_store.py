@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -20,6 +20,40 @@ from sync.fold import CaseState
 
 _STATE_FIELDS = tuple(f.name for f in dataclasses.fields(CaseState))
 
+_CASE_COLUMNS = (
+    "case_id",
+    "case_number",
+    "org_code",
+    "holder_code",
+    "state",
+    "state_json",
+    "updated_at",
+    "item_code",
+    "item_name",
+    "applicant_name",
+    "accepted_on",
+    "open_petitions",
+)
+
+# The columns of an event row as ingest builds it, in order.
+EVENT_COLUMNS = (
+    "event_id",
+    "case_id",
+    "org_code",
+    "writer",
+    "writer_seq",
+    "prev_hash",
+    "hash",
+    "actor",
+    "at",
+    "type",
+    "payload",
+    "bundle_hash",
+    "status",
+    "reason",
+    "received_at",
+)
+
 
 def chunked(values: list[Any], size: int = 5000) -> Iterator[list[Any]]:
     """Yield slices of a list small enough for one IN (...) of any database."""
@@ -29,11 +63,19 @@ def chunked(values: list[Any], size: int = 5000) -> Iterator[list[Any]]:
 
 def bulk_insert(c: Connection, table: Any, rows: list[Mapping[str, Any]]) -> None:
     """Insert many rows with the driver's own executemany (every row has the same keys)."""
+    if rows:
+        names = list(rows[0])
+        insert_values(c, table, names, [tuple(row[name] for name in names) for row in rows])
+
+
+def insert_values(
+    c: Connection, table: Any, names: Sequence[str], values: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows given as tuples in the order of ``names``."""
     # SQLAlchemy's per-row parameter processing cost more than the inserts themselves at ingest's
     # volumes; the values here are plain str/int/bytes that both drivers take as they are.
-    if not rows:
+    if not values:
         return
-    names = list(rows[0])
     if c.dialect.name == "postgresql":
         # COPY streams the rows in one go; executemany, even pipelined, pays a round of
         # parameter handling per row, several times the cost at ingest's volumes.
@@ -42,14 +84,13 @@ def bulk_insert(c: Connection, table: Any, rows: list[Mapping[str, Any]]) -> Non
             driver.cursor() as cursor,
             cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy,
         ):
-            for row in rows:
-                copy.write_row([row[name] for name in names])
+            for row in values:
+                copy.write_row(row)
         return
-    mark = "?"
     statement = (
-        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
     )
-    c.exec_driver_sql(statement, [tuple(row[name] for name in names) for row in rows])
+    c.exec_driver_sql(statement, values)
 
 
 def where_in(c: Connection, sql: str, values: Iterable[str]) -> list[Any]:
@@ -156,6 +197,10 @@ class LogStore:
         """Append events to the central log."""
         bulk_insert(c, t.events, rows)
 
+    def add_event_values(self, c: Connection, values: list[tuple[Any, ...]]) -> None:
+        """Append events given as tuples in ``EVENT_COLUMNS`` order (ingest's thousands)."""
+        insert_values(c, t.events, EVENT_COLUMNS, values)
+
     def case_events(self, case_id: str) -> list[tuple[Event, str, str]]:
         """Return a case's events with their status and reason, in log order."""
         e = t.events.c
@@ -216,28 +261,28 @@ class LogStore:
 
     def save_cases(self, c: Connection, new: list[CaseState], changed: list[CaseState]) -> None:
         """Write the projections of new and changed cases from their folded states."""
-        if new:
-            bulk_insert(
-                c,
-                t.cases,
-                [
-                    {
-                        "case_id": s.case_id,
-                        "case_number": s.case_number,
-                        "org_code": s.org_code,
-                        "holder_code": s.holder_code,
-                        "state": s.state,
-                        "state_json": state_json(s),
-                        "updated_at": s.last_at,
-                        "item_code": s.item["code"][:40],
-                        "item_name": s.item["name"],
-                        "applicant_name": s.applicant["name"],
-                        "accepted_on": s.accepted_on,
-                        "open_petitions": _open_petitions(s),
-                    }
-                    for s in new
-                ],
-            )
+        insert_values(
+            c,
+            t.cases,
+            _CASE_COLUMNS,
+            [
+                (
+                    s.case_id,
+                    s.case_number,
+                    s.org_code,
+                    s.holder_code,
+                    s.state,
+                    state_json(s),
+                    s.last_at,
+                    s.item["code"][:40],
+                    s.item["name"],
+                    s.applicant["name"],
+                    s.accepted_on,
+                    _open_petitions(s),
+                )
+                for s in new
+            ],
+        )
         if changed:
             statement = (
                 update(t.cases)
