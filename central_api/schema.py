@@ -148,7 +148,8 @@ cases = Table(
     Column("case_id", String(36), primary_key=True),
     Column("case_number", String(40), nullable=False, unique=True),
     Column("org_code", String(12), nullable=False, index=True),
-    Column("holder_code", String(12), nullable=False, index=True),
+    # Looked up through cases_holder_state, whose first column it is (migration 0005).
+    Column("holder_code", String(12), nullable=False),
     Column("state", String(24), nullable=False),
     Column("state_json", Text, nullable=False),
     Column("updated_at", String(32), nullable=False),
