@@ -6,7 +6,6 @@ malformed, is answered with a 500.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 
 from central_api import blob_batches, blobs, blobs_down, enrollment, ingest, public_store, publish
+from central_api.bundle_body import bundle_envelopes
 from central_api.device_auth import Caller, authenticate
 from central_api.errors import Refusal
 from central_api.store import CentralStore
@@ -303,64 +303,6 @@ def _release_ready(org_code: str, after: int) -> None:
         public_store.release_ready(_store(), org_code, after, format_time(utc_now()))
     except Exception:  # a notice must never cost the township its feed
         log.exception("releasing ready notices of %s failed", org_code)
-
-
-def bundle_envelopes(body: bytes) -> list[bytes]:
-    """Return the exact bytes of each envelope in a ``{"bundles": [...]}`` body.
-
-    One pass over the body: each envelope is parsed once, to find where it ends, and kept as the
-    device sent it (never re-serialized); the outer object must be exactly ``{"bundles": [...]}``.
-    """
-    malformed = Refusal(stages.MALFORMED_REQUEST, '请求内容应为 {"bundles": [...]}。')
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Refusal(stages.MALFORMED_REQUEST, "请求内容不是有效的 JSON。") from None
-    decoder = json.JSONDecoder()
-    position = 0
-
-    def expect(token: str) -> None:
-        nonlocal position
-        position = _skip_space(text, position)
-        if not text.startswith(token, position):
-            raise malformed
-        position += len(token)
-
-    try:
-        expect("{")
-        position = _skip_space(text, position)
-        key, position = decoder.raw_decode(text, position)
-        if key != "bundles":
-            raise malformed
-        expect(":")
-        expect("[")
-        spans: list[bytes] = []
-        position = _skip_space(text, position)
-        if text.startswith("]", position):
-            position += 1
-        else:
-            while True:
-                position = _skip_space(text, position)
-                start = position
-                _, position = decoder.raw_decode(text, position)
-                spans.append(text[start:position].encode("utf-8"))
-                position = _skip_space(text, position)
-                if text.startswith("]", position):
-                    position += 1
-                    break
-                expect(",")
-        expect("}")
-    except (ValueError, RecursionError):
-        raise Refusal(stages.MALFORMED_REQUEST, "请求内容不是有效的 JSON。") from None
-    if _skip_space(text, position) != len(text):
-        raise malformed
-    return spans
-
-
-def _skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " \t\r\n":
-        position += 1
-    return position
 
 
 @bp.errorhandler(Refusal)
