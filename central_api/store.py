@@ -8,8 +8,6 @@ are locked for the transaction. The SQL of the case log and the feed is in ``log
 
 from __future__ import annotations
 
-import logging
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
@@ -19,8 +17,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     bindparam,
-    create_engine,
-    event,
     func,
     insert,
     literal_column,
@@ -28,103 +24,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
 
 from central_api import schema as t
 from central_api.log_store import LogStore, chunked
 from central_api.migrate import upgrade
-
-log = logging.getLogger(__name__)
-
-_READING = "bianmin_reading"  # execution option of ``CentralStore.reading`` connections
-
-
-def make_engine(url: str) -> Engine:
-    """Create the engine for a database URL, with durable settings on SQLite."""
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            # Take over transaction control so that writes can begin IMMEDIATE.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            # WAL with NORMAL may lose the last commits on power loss: a receipt must not outlive
-            # the bundle it acknowledges.
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            # A batch's pages stay in memory until its commit instead of spilling on the way.
-            cursor.execute("PRAGMA cache_size=-65536")
-            # The WAL is copied into the database file by the store's checkpoint thread, not by
-            # whichever request happens to commit past 1,000 pages (``_Checkpointer``).
-            cursor.execute("PRAGMA wal_autocheckpoint=0")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _begin_immediate(connection: Connection) -> None:
-            # A reader's transaction stays deferred: in WAL mode it reads a snapshot beside the
-            # writer. Taken IMMEDIATE, every page view and every device request's key lookup would
-            # wait behind a batch being ingested, and hold up the next one.
-            if connection.get_execution_options().get(_READING):
-                connection.exec_driver_sql("BEGIN")
-            else:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
-
-
-class _Checkpointer:
-    """Copies SQLite's write-ahead log into the database file on a thread of its own.
-
-    SQLite does it by default inside the commit that takes the log past 1,000 pages: a request
-    that commits a large batch then also writes every page of it a second time and waits for that
-    flush. Here a commit only wakes this thread, whose passive checkpoint blocks neither readers nor
-    the next writer (and leaves the interpreter lock while it copies).
-    """
-
-    EVERY_SECONDS = 5.0  # also without a wake-up: a stray reader may have held the log back
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        """Ask for a checkpoint soon (after a commit)."""
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.wait(self.EVERY_SECONDS)
-            self._wake.clear()
-            if self._stopping.is_set():
-                return
-            self.checkpoint("PASSIVE")
-
-    def checkpoint(self, mode: str) -> None:
-        try:
-            with self.engine.connect() as connection:
-                # On the driver's connection: SQLAlchemy would begin a transaction first, and a
-                # checkpoint cannot run inside one.
-                connection.connection.driver_connection.execute(f"PRAGMA wal_checkpoint({mode})")
-        except (OperationalError, sqlite3.OperationalError) as error:
-            # Busy or locked by a connection that is checkpointing or reading right now: the log
-            # stays valid and the next wake-up tries again.
-            log.debug("WAL checkpoint (%s) put off: %s", mode, error)
-
-    def stop(self) -> None:
-        """Stop the thread and fold the whole log into the database file."""
-        self._stopping.set()
-        self._wake.set()
-        self._thread.join(timeout=30)
-        self.checkpoint("TRUNCATE")
-
+from central_api.store_engine import READING, Checkpointer, make_engine
 
 # The device of a signed request and the key it names, if that key is the device's own.
 _DEVICE_AND_KEY = (
@@ -143,7 +47,7 @@ class CentralStore(LogStore):
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._checkpointer = _Checkpointer(engine) if engine.dialect.name == "sqlite" else None
+        self._checkpointer = Checkpointer(engine) if engine.dialect.name == "sqlite" else None
         # SQLite has one writer at a time, and a writer that finds the lock taken sleeps in steps
         # of up to 100 ms before it tries again. The threads of one server therefore queue on a
         # lock of their own, which wakes the next one at once; other processes still wait on
@@ -210,7 +114,7 @@ class CentralStore(LogStore):
     def reading(self) -> Iterator[Connection]:
         """Run reads on one connection without taking the write lock."""
         with self.engine.connect() as connection:
-            yield connection.execution_options(**{_READING: True})
+            yield connection.execution_options(**{READING: True})
 
     @property
     def is_postgres(self) -> bool:
