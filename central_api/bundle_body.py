@@ -31,10 +31,14 @@ def bundle_envelopes(body: bytes) -> list[bytes]:
             spans = [bytes(raw) for raw in _BODY.decode(body).bundles]
         except (msgspec.DecodeError, msgspec.ValidationError):
             pass
-    tight = len(_OPEN) + sum(map(len, spans)) + max(len(spans) - 1, 0) + len(_CLOSE) if spans else 0
-    if spans is not None and len(body) == tight:
+    if spans is not None and len(body) == _tight_length(spans):
         return spans
     return _split_exactly(body)
+
+
+def _tight_length(spans: list[bytes]) -> int:
+    """Return the length of ``{"bundles":[...]}`` with these elements and no space."""
+    return len(_OPEN) + sum(map(len, spans)) + max(len(spans) - 1, 0) + len(_CLOSE)
 
 
 def _split_exactly(body: bytes) -> list[bytes]:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from central_api import notifications, public_store, publish
+from central_api.log_store import event_values
 from central_api.store import CentralStore
 from sync import events as ev
 from sync.errors import N_, InvalidInput, NotAllowed
@@ -215,26 +216,7 @@ def _write(
         following = apply_event(state, event)
         at = event.at
         store.add_events(
-            c,
-            [
-                {
-                    "event_id": event.event_id,
-                    "case_id": event.case_id,
-                    "org_code": state.org_code,
-                    "writer": event.writer,
-                    "writer_seq": event.writer_seq,
-                    "prev_hash": event.prev_hash,
-                    "hash": event.hash,
-                    "actor": actor,
-                    "at": at,
-                    "type": event_type,
-                    "payload": _json(payload),
-                    "bundle_hash": None,
-                    "status": "applied",
-                    "reason": "",
-                    "received_at": at,
-                }
-            ],
+            c, [event_values(event, event.hash, state.org_code, None, "applied", "", at)]
         )
         store.save_cases(c, [], [following])
         store.set_chain_head(c, ev.CENTRAL_WRITER, event.writer_seq, event.hash)
@@ -245,9 +227,3 @@ def _write(
             c, notifications.rows_for(following, event_type, at, feed_seq=feed_seq)
         )
     return event
-
-
-def _json(payload: dict[str, object]) -> str:
-    import json
-
-    return json.dumps(payload, ensure_ascii=False)

@@ -25,6 +25,7 @@ from central_api.bundle_checks import (
     refused,
 )
 from central_api.errors import Refusal
+from central_api.log_store import event_values
 from central_api.store import CentralStore
 from sync import events as ev
 from sync import stages
@@ -281,19 +282,11 @@ class _Batch:
             if reason:
                 rejected.append((event.event_id, reason))
             self.event_ids.add(event.event_id)
-            self.event_rows.append(  # in log_store.EVENT_COLUMNS order
-                (
-                    event.event_id,
-                    event.case_id,
-                    org_code,
-                    event.writer,
-                    event.writer_seq,
-                    event.prev_hash,
+            self.event_rows.append(
+                event_values(
+                    event,
                     event_hash,
-                    event.actor,
-                    event.at,
-                    event.type,
-                    orjson.dumps(event.payload).decode(),
+                    org_code,
                     bundle_hash,
                     REJECTED if reason else APPLIED,
                     reason,
@@ -351,7 +344,7 @@ class _Batch:
             publish.publish_case_event(
                 store, c, central_key, state, event, bundle_hash, self.now, writer_org=writer_org
             )
-        store.add_event_values(c, self.event_rows)
+        store.add_events(c, self.event_rows)
         new = [self.states[i] for i in self.touched if i not in self.present]
         changed = [self.states[i] for i in self.touched if i in self.present]
         store.save_cases(c, new, changed)
