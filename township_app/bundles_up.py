@@ -22,12 +22,17 @@ from sync.client import CentralClient
 from sync.errors import InvalidInput, NotAllowed
 from sync.events import GENESIS_HASH, Event, format_time
 from sync.signing import RECEIPT_TYPE, BadSignature, Envelope, SigningKey, verify_envelope
+from township_app.bundle_sender import BundleSender
 from township_app.store import Store
 from township_app.sync_store import SyncStore
 
 log = logging.getLogger(__name__)
 
 MAX_EVENTS = 500  # per bundle (protocol 13.8)
+# Per request, in events: a drain goes up in several requests rather than one huge one, so that the
+# PC records each answer's receipts while central checks the next request (and a cut link loses
+# less). The first bundle always goes, however large.
+BATCH_EVENTS = 4000
 
 
 @dataclass
@@ -163,26 +168,42 @@ def push_bundles(
     now: datetime,
     batch: int = 500,
 ) -> PushResult:
-    """Send the waiting bundles in sequence order, in batches, and handle each result."""
+    """Send the waiting bundles in sequence order, in batches, and handle each result.
+
+    The next batch goes up while the receipts of the last one are recorded here. To central that
+    is one larger batch: it is sent after the last one was answered, so its bundles follow those
+    in sequence. When handling stops at a bundle (refused, or to wait), central has refused every
+    later one as a sequence gap, which changes nothing: the answers of the batch then in flight
+    are dropped, and its bundles go up again (a bundle central did keep answers "duplicate" with
+    its receipt).
+    """
     sync = SyncStore(store)
     result = PushResult()
     device = store.device()
     if device is None:
         return result
-    while True:
-        bundles = _scans_held(sync, sync.sendable(min(batch, 500)))
-        if not bundles:
-            return result
-        answers = client.push_bundles([bytes(b["envelope"]) for b in bundles])
-        # One local transaction for the whole answer: a receipt each costs a disk flush each
-        # (hundreds per drain). A power cut before the commit loses only these marks; the
-        # bundles then go up again and central answers "duplicate" with the same receipts.
-        with store.write():
-            for bundle, answer in zip(bundles, answers, strict=True):
-                if not _handle_result(
-                    store, bundle, answer, keys, device["device_id"], now, result
-                ):
-                    return result
+    size = min(batch, 500)
+    sender = BundleSender(client)
+    try:
+        bundles = _batch(sync, sync.sendable(size))
+        pending = sender.send(bundles)
+        while pending is not None:
+            answers = sender.answers(pending)
+            following = _batch(sync, sync.sendable(size, after=bundles[-1]["sequence"]))
+            pending = sender.send(following)
+            # One local transaction for the whole answer: a receipt each costs a disk flush each
+            # (hundreds per drain). A power cut before the commit loses only these marks; the
+            # bundles then go up again and central answers "duplicate" with the same receipts.
+            with store.write():
+                for bundle, answer in zip(bundles, answers, strict=True):
+                    if not _handle_result(
+                        store, bundle, answer, keys, device["device_id"], now, result
+                    ):
+                        return result
+            bundles = following
+        return result
+    finally:
+        sender.close()
 
 
 def merge_results(total: PushResult | None, more: PushResult | None) -> PushResult | None:
@@ -196,6 +217,17 @@ def merge_results(total: PushResult | None, more: PushResult | None) -> PushResu
     total.refused += more.refused
     total.waiting += [code for code in more.waiting if code not in total.waiting]
     return total
+
+
+def _batch(sync: SyncStore, bundles: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the leading bundles that go up in one request: scans held, at most BATCH_EVENTS."""
+    bundles = _scans_held(sync, bundles)
+    events = 0
+    for index, bundle in enumerate(bundles):
+        events += bundle["event_count"]
+        if events > BATCH_EVENTS and index:
+            return bundles[:index]
+    return bundles
 
 
 def _scans_held(sync: SyncStore, bundles: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -171,16 +171,17 @@ class SyncStore:
             )
         )
 
-    def sendable(self, limit: int, columns: str = "*") -> list[dict[str, Any]]:
+    def sendable(self, limit: int, columns: str = "*", *, after: int = 0) -> list[dict[str, Any]]:
         """Return the waiting bundles in order up to the first refused one (sequences are strict).
 
-        ``columns`` narrows the rows (the envelopes are large; the uploads need only manifests).
+        ``columns`` narrows the rows (the envelopes are large; the uploads need only manifests);
+        ``after`` skips the bundles up to that sequence (a batch on its way).
         """
         first_refused = self.db.execute(
             "SELECT MIN(sequence) FROM bundles_out WHERE status = 'refused'"
         ).fetchone()[0]
-        sql = f"SELECT {columns} FROM bundles_out WHERE status = 'waiting'"
-        params: list[Any] = []
+        sql = f"SELECT {columns} FROM bundles_out WHERE status = 'waiting' AND sequence > ?"
+        params: list[Any] = [after]
         if first_refused is not None:
             sql += " AND sequence < ?"
             params.append(first_refused)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -308,3 +309,73 @@ def test_a_scan_central_lost_is_found_out_by_the_push_and_sent_again(store, demo
     ]
     assert blobs_up.upload_blobs(store, central, demo_home / "blobs", now=utc_now()) == 1
     assert bundles_up.push_bundles(store, central, keys, now=utc_now()).accepted == 1
+
+
+def _three_bundles(store: Store, home: Path) -> None:
+    for _ in range(3):
+        register(store)
+    assert bundles_up.pack_bundles(store, _key(home), now=utc_now(), max_events=1) == 3
+
+
+def _bundles(store: Store) -> list[dict]:
+    return [SyncStore(store).bundle(sequence) for sequence in (1, 2, 3)]
+
+
+def test_the_next_batch_goes_up_while_the_receipts_of_the_last_are_recorded(
+    store, demo_home, central, monkeypatch
+):
+    _three_bundles(store, demo_home)
+    keys = {central.key.key_id: central.key.public_bytes}
+    sent_while_marking: dict[int, int] = {}
+    mark = SyncStore.mark_bundle_done
+
+    def marking(self, bundle, **values):
+        # Recording bundle 1's receipt waits (up to 5 s) for bundle 2 to arrive: one push after
+        # the other would never get there, and the count would stay at 1.
+        deadline = time.monotonic() + 5
+        while bundle["sequence"] == 1 and len(central.sent) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sent_while_marking[bundle["sequence"]] = len(central.sent)
+        mark(self, bundle, **values)
+
+    monkeypatch.setattr(SyncStore, "mark_bundle_done", marking)
+    result = bundles_up.push_bundles(store, central, keys, now=utc_now(), batch=1)
+    assert result.accepted == 3
+    assert sent_while_marking[1] == 2
+    assert [r["status"] for r in _bundles(store)] == ["done"] * 3
+    assert len(central.sent) == 3  # each bundle went up once
+
+
+def test_the_batch_in_flight_behind_a_bundle_that_must_wait_goes_up_again(
+    store, demo_home, central
+):
+    _three_bundles(store, demo_home)
+    keys = {central.key.key_id: central.key.public_bytes}
+    central.refuse[1] = stages.RATE_LIMITED
+    first = bundles_up.push_bundles(store, central, keys, now=utc_now(), batch=1)
+    # Bundle 2 was on its way when bundle 1's answer said to wait: central refused it (sequence
+    # gap) and its answer was dropped here, so it is still waiting, with no attempt counted.
+    assert (first.accepted, first.waiting) == (0, [stages.RATE_LIMITED])
+    assert len(central.sent) == 2
+    rows = _bundles(store)
+    assert [r["status"] for r in rows] == ["waiting"] * 3
+    assert rows[1]["attempts"] == 0
+    second = bundles_up.push_bundles(store, central, keys, now=utc_now(), batch=1)
+    assert second.accepted == 3
+    assert [r["status"] for r in _bundles(store)] == ["done"] * 3
+
+
+def test_a_request_carries_at_most_batch_events_events(store, demo_home, central, monkeypatch):
+    _three_bundles(store, demo_home)
+    monkeypatch.setattr(bundles_up, "BATCH_EVENTS", 2)
+    requests: list[int] = []
+    push = central.push_bundles
+
+    def counting(envelopes):
+        requests.append(len(envelopes))
+        return push(envelopes)
+
+    monkeypatch.setattr(central, "push_bundles", counting)
+    keys = {central.key.key_id: central.key.public_bytes}
+    assert bundles_up.push_bundles(store, central, keys, now=utc_now()).accepted == 3
+    assert requests == [2, 1]
