@@ -12,7 +12,7 @@ import click
 
 from sync.errors import DomainError
 from sync.events import utc_now
-from township_app import bundles_up, device_keys, devices, sneakernet
+from township_app import bundles_up, device_keys, devices, sneakernet, usb_exchange
 from township_app.settings import from_environment
 from township_app.store import Store
 from township_app.worker import ROUND_LOCK, sync_round
@@ -120,11 +120,7 @@ def export(home: str | None, target: str, for_village: str) -> None:
             now=utc_now(),
             for_village=for_village.strip(),
         )
-    click.echo(
-        f"已写入 {result.bundles} 个案卷包、{result.blobs} 个附件"
-        f"（{result.unchanged} 个案卷包已在盘上）"
-        + (f"；村代办点回执 {result.receipts} 份" if result.receipts else "")
-    )
+    click.echo(usb_exchange.export_message(result))
 
 
 @click.command("import")
@@ -136,18 +132,8 @@ def import_(home: str | None, source: str) -> None:
         result = sneakernet.import_from(
             store, Path(source), now=utc_now(), blob_root=Path(config["BLOB_DIR"])
         )
-    click.echo(
-        f"回执：接受 {result.receipts}，无效 {result.receipts_refused}；"
-        f"下发内容：应用 {result.applied}，已有 {result.skipped}，有问题 {result.problems}"
-    )
-    relayed = result.relayed
-    if relayed is not None and (relayed.bundles or relayed.unchanged or relayed.refused):
-        click.echo(
-            f"村代办点案卷包：转交 {relayed.bundles}（应用 {relayed.events} 条记录），"
-            f"已有 {relayed.unchanged}，拒收 {len(relayed.refused)}"
-        )
-        for message in relayed.refused:
-            click.echo(f"  拒收：{message}")
+    for line in usb_exchange.import_messages(result):
+        click.echo(line)
 
 
 @click.command("rotate-key")

@@ -11,7 +11,7 @@ from flask_babel import gettext
 
 from sync.errors import DomainError, InvalidInput
 from sync.events import format_time, parse_time, utc_now
-from township_app import bundles_up, device_keys, devices
+from township_app import agency, bundles_up, device_keys, devices, usb_exchange
 from township_app.auth import login_required
 from township_app.db import get_store, now
 from township_app.relay_store import RelayStore
@@ -49,6 +49,7 @@ def overview(store: Store, tolerance_seconds: int) -> dict[str, Any]:
         "problems": sync.feed_problems(),
         "applied": sync.count_applied(),
         "clock_warnings": warnings,
+        "village_pc": agency.is_village_pc(store),
         "relay": {
             "villages": relay.relay_villages(),
             "counts": relay.counts(),
@@ -134,3 +135,43 @@ def acknowledge_problems() -> Any:
         store.audit(at, g.user["username"], "acknowledge_feed_problems", str(count))
     flash(gettext("已确认 %(n)s 条未应用的下发内容。") % {"n": count}, "success")
     return redirect(url_for("sync.index"), code=303)
+
+
+@bp.route("/usb/export", methods=("POST",))
+@login_required()
+def usb_export() -> Any:
+    """Write this PC's waiting bundles (and, at a township, the villages' receipts) to a stick."""
+    form = request.form
+    try:
+        message = usb_exchange.export_to_stick(
+            get_store(),
+            Path(current_app.instance_path),
+            Path(str(current_app.config["BLOB_DIR"])),
+            folder=form.get("folder", ""),
+            for_village=form.get("for_village", ""),
+            username=g.user["username"],
+            now=now(),
+        )
+    except (InvalidInput, DomainError) as refusal:
+        return _page(translate_error(refusal), status=422)
+    flash(message, "success")
+    return redirect(url_for("sync.index") + "#usb", code=303)
+
+
+@bp.route("/usb/import", methods=("POST",))
+@login_required()
+def usb_import() -> Any:
+    """Take central's receipts and feed (and, at a township, village bundles) from a stick."""
+    try:
+        lines = usb_exchange.import_from_stick(
+            get_store(),
+            Path(str(current_app.config["BLOB_DIR"])),
+            folder=request.form.get("folder", ""),
+            username=g.user["username"],
+            now=now(),
+        )
+    except (InvalidInput, DomainError) as refusal:
+        return _page(translate_error(refusal), status=422)
+    for line in lines:
+        flash(line, "success")
+    return redirect(url_for("sync.index") + "#usb", code=303)

@@ -1,0 +1,121 @@
+"""USB exchange from the sync page: the checks of the folder a clerk types, the export and import of
+``sneakernet`` under the round lock, and the result in words (the command line prints the same)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from flask_babel import gettext
+
+from sync.errors import N_, InvalidInput
+from sync.events import format_time
+from township_app import sneakernet
+from township_app.store import Store
+from township_app.worker import ROUND_LOCK
+
+log = logging.getLogger(__name__)
+
+
+def stick_folder(text: str, *, must_exist: bool) -> Path:
+    """Return the folder a clerk typed, or refuse it with what to do."""
+    folder = Path(text.strip())
+    if not text.strip() or not folder.is_absolute():
+        raise InvalidInput(
+            N_("请填写 U 盘文件夹的完整路径，例如 /media/usb 或 E:\\。"), field="folder"
+        )
+    if not (folder.is_dir() if must_exist else folder.parent.is_dir()):
+        raise InvalidInput(
+            N_("找不到文件夹「%(path)s」：请插好 U 盘并检查路径。"), field="folder", path=text
+        )
+    return folder
+
+
+def export_message(result: sneakernet.ExportResult) -> str:
+    """Say what an export wrote."""
+    counts = {"b": result.bundles, "f": result.blobs, "u": result.unchanged, "n": result.receipts}
+    if result.receipts:
+        return (
+            gettext(
+                "已写入 %(b)s 个案卷包、%(f)s 个附件（%(u)s 个案卷包已在盘上）；"
+                "村代办点回执 %(n)s 份。"
+            )
+            % counts
+        )
+    return gettext("已写入 %(b)s 个案卷包、%(f)s 个附件（%(u)s 个案卷包已在盘上）。") % counts
+
+
+def import_messages(result: sneakernet.ImportResult) -> list[str]:
+    """Say what an import did: receipts and feed, then the village bundles relayed (if any)."""
+    lines = [
+        gettext("回执：接受 %(a)s，无效 %(r)s；下发内容：应用 %(p)s，已有 %(s)s，有问题 %(q)s。")
+        % {
+            "a": result.receipts,
+            "r": result.receipts_refused,
+            "p": result.applied,
+            "s": result.skipped,
+            "q": result.problems,
+        }
+    ]
+    relayed = result.relayed
+    if relayed is not None and (relayed.bundles or relayed.unchanged or relayed.refused):
+        lines.append(
+            gettext("村代办点案卷包：转交 %(b)s（应用 %(e)s 条记录），已有 %(u)s，拒收 %(r)s。")
+            % {
+                "b": relayed.bundles,
+                "e": relayed.events,
+                "u": relayed.unchanged,
+                "r": len(relayed.refused),
+            }
+        )
+        lines += [gettext("拒收：%(m)s") % {"m": message} for message in relayed.refused]
+    return lines
+
+
+def export_to_stick(
+    store: Store,
+    home: Path,
+    blob_root: Path,
+    *,
+    folder: str,
+    for_village: str,
+    username: str,
+    now: datetime,
+) -> str:
+    """Write this PC's waiting bundles (and a township's village receipts) to the typed folder."""
+    target = stick_folder(folder, must_exist=False)
+    try:
+        target.mkdir(exist_ok=True)
+        with ROUND_LOCK:
+            result = sneakernet.export_to(
+                store, target, blob_root, home, now=now, for_village=for_village.strip()
+            )
+    except OSError as error:
+        log.warning("USB export failed: %s", type(error).__name__)
+        raise InvalidInput(
+            N_("写入 U 盘失败：%(error)s。请检查 U 盘是否写保护或空间不足，然后再导出一次。"),
+            field="folder",
+            error=str(error)[:200],
+        ) from None
+    store.audit(format_time(now), username, "usb_export", f"{target} {result.bundles}")
+    return export_message(result)
+
+
+def import_from_stick(
+    store: Store, blob_root: Path, *, folder: str, username: str, now: datetime
+) -> list[str]:
+    """Take central's receipts and feed (and, at a township, the village bundles) from the folder."""
+    source = stick_folder(folder, must_exist=True)
+    try:
+        with ROUND_LOCK:
+            result = sneakernet.import_from(store, source, now=now, blob_root=blob_root)
+    except OSError as error:
+        log.warning("USB import failed: %s", type(error).__name__)
+        raise InvalidInput(
+            N_("读取 U 盘失败：%(error)s。请重新插好 U 盘后再导入一次。"),
+            field="folder",
+            error=str(error)[:200],
+        ) from None
+    store.audit(format_time(now), username, "usb_import", str(source))
+    return import_messages(result)
