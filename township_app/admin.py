@@ -16,6 +16,7 @@ from township_app.db import get_store, now
 from township_app.web import render_page, translate_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+OUTBOX_SHOWN = 200  # the oldest waiting cases listed on the page; the count says how many in all
 
 
 def _page(error: str = "", status: int = 200) -> Any:
@@ -30,7 +31,8 @@ def _page(error: str = "", status: int = 200) -> Any:
         units=[store.org_unit(device["org_code"])] + store.child_units(device["org_code"])
         if device
         else [],
-        outbox=store.outbox_rows(),
+        outbox=store.outbox_waiting_rows(OUTBOX_SHOWN),
+        outbox_waiting=store.outbox_waiting(),
         audit=store.audit_entries(),
         catalogue=store.catalogue_version(),
         calendar_years=store.calendar_years(),

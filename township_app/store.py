@@ -474,6 +474,21 @@ class Store:
         """Return the outbox, oldest first."""
         return list(self.db.query("SELECT * FROM outbox ORDER BY id"))
 
+    def outbox_waiting_rows(self, limit: int) -> list[dict[str, Any]]:
+        """Return the oldest forwarded cases still waiting to go up, with their case numbers.
+
+        Only the waiting ones, and at most ``limit``: the outbox keeps every case ever sent, tens
+        of thousands after a few years, and the admin page shows what is stuck.
+        """
+        return list(
+            self.db.query(
+                "SELECT o.id, o.case_id, o.created_at, c.case_number FROM outbox o"
+                " LEFT JOIN cases c ON c.case_id = o.case_id"
+                " WHERE o.status = 'waiting' ORDER BY o.id LIMIT ?",
+                [limit],
+            )
+        )
+
     # Working-day calendar
 
     def calendar_years(self) -> list[YearCalendar]:

@@ -80,6 +80,26 @@ def test_forwarding_queues_the_case_in_the_outbox_in_the_same_transaction(store:
     assert [r["case_id"] for r in store.outbox_rows()] == [case.case_id]
 
 
+def test_the_admin_outbox_lists_the_oldest_waiting_cases_only(store: Store):
+    forwarded = []
+    for _ in range(3):
+        case = register(store, item_code=FORWARDED_ITEM)
+        casework.accept_case(store, case.case_id, CLERK, utc_now())
+        casework.forward_case(
+            store, case.case_id, opinion="属实", conclusion="agree", actor=REVIEWER, now=utc_now()
+        )
+        forwarded.append(case)
+    with store.write():  # the first one went up
+        store.db.execute(
+            "UPDATE outbox SET status = 'sent' WHERE case_id = ?", [forwarded[0].case_id]
+        )
+    listed = store.outbox_waiting_rows(1)
+    assert [(r["case_id"], r["case_number"]) for r in listed] == [
+        (forwarded[1].case_id, forwarded[1].case_number)
+    ]
+    assert store.outbox_waiting() == 2
+
+
 @pytest.mark.parametrize(
     ("actor", "action"),
     [
