@@ -72,6 +72,7 @@ SYNC_EXPECTED = {
     "ingest_over_verify_sqlite_batch500",
     "central_only_drain_10000_sqlite_s",
     "drain_60_cases_s",
+    "drain_60_cases_central_busy_pct",
     "drain_10_cases_200kb_scan_s",
     "bytes_up_per_case",
     "cut_link_5mb_scan_s",
