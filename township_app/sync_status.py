@@ -28,6 +28,7 @@ def overview(store: Store, tolerance_seconds: int) -> dict[str, Any]:
     sync = SyncStore(store)
     relay = RelayStore(store)
     state = devices.enrollment(store)
+    villages = relay.relay_villages()
     warnings = []
     if state["newest_issued_at"]:
         floor = parse_time(state["newest_issued_at"])
@@ -51,7 +52,8 @@ def overview(store: Store, tolerance_seconds: int) -> dict[str, Any]:
         "clock_warnings": warnings,
         "village_pc": agency.is_village_pc(store),
         "relay": {
-            "villages": relay.relay_villages(),
+            "villages": villages,
+            "names": {code: (store.org_unit(code) or {}).get("name", code) for code in villages},
             "counts": relay.counts(),
             "refused": relay.refused_bundles(),
         },

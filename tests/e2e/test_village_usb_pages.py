@@ -73,7 +73,7 @@ def test_a_village_stick_goes_through_the_township_and_back_from_the_sync_pages(
     back = tmp_path / "stick-back"
     back.mkdir()
     page = clerk.get("/sync/").text
-    assert f'<option value="{VILLAGE}"' in page
+    assert f">东解甲庄村民委员会（{VILLAGE}）</option>" in page
     shown = _flashes(clerk.post("/sync/usb/export", {"folder": str(back), "for_village": VILLAGE}))
     assert "村代办点回执 1 份" in shown
 
