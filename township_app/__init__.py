@@ -24,7 +24,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     values = settings.from_environment()
     if test_config:
         values.update({k: v for k, v in test_config.items() if k in values})
-    home = Path(str(values["HOME"]))
+    # Flask wants the instance folder absolute; BIANMIN_HOME=data/township (as `make demo` gives
+    # it) is taken from the current folder.
+    home = Path(str(values["HOME"])).absolute()
+    values["HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
     app = Flask(
         __name__,
