@@ -172,10 +172,10 @@ def push_bundles(
 
     The next batch goes up while the receipts of the last one are recorded here. To central that
     is one larger batch: it is sent after the last one was answered, so its bundles follow those
-    in sequence. When handling stops at a bundle (refused, or to wait), central has refused every
-    later one as a sequence gap, which changes nothing: the answers of the batch then in flight
-    are dropped, and its bundles go up again (a bundle central did keep answers "duplicate" with
-    its receipt).
+    in sequence. When handling stops at a bundle, the answers of the batch then in flight are
+    dropped and its bundles go up again later: behind a refused bundle central refused them too (a
+    sequence gap, which changes nothing), and what it did keep (behind a receipt this PC could not
+    use) it answers again as "duplicate" with the same receipts.
     """
     sync = SyncStore(store)
     result = PushResult()
