@@ -379,3 +379,21 @@ def test_a_request_carries_at_most_batch_events_events(store, demo_home, central
     keys = {central.key.key_id: central.key.public_bytes}
     assert bundles_up.push_bundles(store, central, keys, now=utc_now()).accepted == 3
     assert requests == [2, 1]
+
+
+def test_bundles_central_kept_behind_an_unusable_receipt_come_back_as_duplicates(
+    store, demo_home, central
+):
+    _three_bundles(store, demo_home)
+    stranger = SigningKey.generate()  # a pinned key that did not sign central's receipts
+    first = bundles_up.push_bundles(
+        store, central, {stranger.key_id: stranger.public_bytes}, now=utc_now(), batch=1
+    )
+    # Bundle 1's receipt could not be verified: the push stopped there, with bundle 2 already on
+    # its way. Central kept both; this PC marked neither done.
+    assert first.accepted == 0 and len(central.sent) == 2
+    assert [r["status"] for r in _bundles(store)] == ["waiting"] * 3
+    keys = {central.key.key_id: central.key.public_bytes}
+    second = bundles_up.push_bundles(store, central, keys, now=utc_now(), batch=1)
+    assert (second.duplicate, second.accepted) == (2, 1)
+    assert [r["status"] for r in _bundles(store)] == ["done"] * 3
