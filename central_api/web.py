@@ -37,6 +37,7 @@ from sync.deadlines import WorkingCalendar
 from sync.errors import N_, CalendarUnknown, Conflict, DomainError, InvalidInput, NotAllowed
 from sync.events import CHINA_TZ, parse_time, utc_now
 from sync.ids import mask_resident_id
+from sync.page_headers import page_headers
 
 log = logging.getLogger(__name__)
 
@@ -162,15 +163,8 @@ def _enforce_session() -> Any:
 def _security_headers(response: Response) -> Response:
     if request.blueprint == "api_v1":
         return response
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
-        " frame-ancestors 'none'; form-action 'self'",
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if session.get("user_id"):
-        response.headers.setdefault("Cache-Control", "no-store")
+    for name, value in page_headers(bool(session.get("user_id"))).items():
+        response.headers.setdefault(name, value)
     return response
 
 

@@ -38,6 +38,7 @@ from sync.errors import (
 )
 from sync.events import CHINA_TZ, parse_time
 from sync.ids import mask_resident_id
+from sync.page_headers import page_headers
 from township_app import roles
 from township_app.db import get_calendar, get_store, today
 from township_app.sync_store import SyncStore
@@ -166,15 +167,8 @@ def _refuse_writes_when_read_only() -> Any:
 
 
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
-        " frame-ancestors 'none'; form-action 'self'",
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if session.get("user_id"):
-        response.headers.setdefault("Cache-Control", "no-store")
+    for name, value in page_headers(bool(session.get("user_id"))).items():
+        response.headers.setdefault(name, value)
     return response
 
 
