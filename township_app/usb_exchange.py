@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -30,6 +32,17 @@ def stick_folder(text: str, *, must_exist: bool) -> Path:
             N_("找不到文件夹「%(path)s」：请插好 U 盘并检查路径。"), field="folder", path=text
         )
     return folder
+
+
+@contextmanager
+def _stick_trouble(message: str, doing: str) -> Iterator[None]:
+    """Turn a stick that fails on the way (pulled out, full, write-protected) into the clerk's
+    message; what was written before stays valid (files are written whole, then renamed)."""
+    try:
+        yield
+    except OSError as error:
+        log.warning("USB %s failed: %s", doing, type(error).__name__)
+        raise InvalidInput(message, field="folder", error=str(error)[:200]) from None
 
 
 def export_message(result: sneakernet.ExportResult) -> str:
@@ -85,19 +98,12 @@ def export_to_stick(
 ) -> str:
     """Write this PC's waiting bundles (and a township's village receipts) to the typed folder."""
     target = stick_folder(folder, must_exist=False)
-    try:
+    trouble = N_("写入 U 盘失败：%(error)s。请检查 U 盘是否写保护或空间不足，然后再导出一次。")
+    with _stick_trouble(trouble, "export"), ROUND_LOCK:
         target.mkdir(exist_ok=True)
-        with ROUND_LOCK:
-            result = sneakernet.export_to(
-                store, target, blob_root, home, now=now, for_village=for_village.strip()
-            )
-    except OSError as error:
-        log.warning("USB export failed: %s", type(error).__name__)
-        raise InvalidInput(
-            N_("写入 U 盘失败：%(error)s。请检查 U 盘是否写保护或空间不足，然后再导出一次。"),
-            field="folder",
-            error=str(error)[:200],
-        ) from None
+        result = sneakernet.export_to(
+            store, target, blob_root, home, now=now, for_village=for_village.strip()
+        )
     store.audit(format_time(now), username, "usb_export", f"{target} {result.bundles}")
     return export_message(result)
 
@@ -107,15 +113,8 @@ def import_from_stick(
 ) -> list[str]:
     """Take central's receipts and feed (and, at a township, the village bundles) from the folder."""
     source = stick_folder(folder, must_exist=True)
-    try:
-        with ROUND_LOCK:
-            result = sneakernet.import_from(store, source, now=now, blob_root=blob_root)
-    except OSError as error:
-        log.warning("USB import failed: %s", type(error).__name__)
-        raise InvalidInput(
-            N_("读取 U 盘失败：%(error)s。请重新插好 U 盘后再导入一次。"),
-            field="folder",
-            error=str(error)[:200],
-        ) from None
+    trouble = N_("读取 U 盘失败：%(error)s。请重新插好 U 盘后再导入一次。")
+    with _stick_trouble(trouble, "import"), ROUND_LOCK:
+        result = sneakernet.import_from(store, source, now=now, blob_root=blob_root)
     store.audit(format_time(now), username, "usb_import", str(source))
     return import_messages(result)
