@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from central_api import auth, case_pages, inbox, petitions, user_admin, web
+from central_api import auth, case_pages, inbox, petitions, usb_pages, user_admin, web
 
 
 def init_app(app: Flask, exempt: list[Blueprint]) -> None:
     """Wire the pages' shared machinery and register their blueprints."""
     web.init_app(app, exempt)
-    for module in (auth, inbox, case_pages, petitions, user_admin):
+    for module in (auth, inbox, case_pages, petitions, user_admin, usb_pages):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", endpoint="root", view_func=inbox.home)

@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "forward_on": frozenset({COUNTY_REVIEWER}),  # a city-route case on to the city
     "answer_petitions": frozenset({SUPERVISOR}),
     "manage_users": frozenset({ADMIN}),
+    "exchange_usb": frozenset({ADMIN}),  # import a township's stick, write receipts and feed back
 }
 
 # Where each role lands after log-in (an endpoint name).

@@ -3,6 +3,7 @@ the receipts back; export a unit's feed onto a stick."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -55,3 +56,30 @@ def export_feed(store: CentralStore, org_code: str, folder: Path, after: int = 0
         if len(rows) < 500:
             return written
         after = rows[-1]["seq"]
+
+
+@dataclass
+class StickExchange:
+    """What one visit of a stick did: a line per blob problem and per bundle, and the feed entries
+    written for each unit whose devices' bundles were on it."""
+
+    lines: list[dict[str, Any]]
+    feed: dict[str, int]
+
+    @property
+    def bundles(self) -> int:
+        return sum(1 for line in self.lines if "device_id" in line)
+
+    def count(self, status: str) -> int:
+        return sum(1 for line in self.lines if line.get("status") == status)
+
+
+def exchange(
+    store: CentralStore, home: Path, central_key: Any, folder: Path, now: datetime
+) -> StickExchange:
+    """Import a stick and put back everything that goes down on it in one visit: the receipts, and
+    the feed of every unit whose devices' bundles were on it (the CLI's `import` + `export-feed`)."""
+    lines = import_folder(store, home, central_key, folder, now)
+    units = {device["device_id"]: device["org_code"] for device in store.devices()}
+    orgs = sorted({units[line["device_id"]] for line in lines if line.get("device_id") in units})
+    return StickExchange(lines, {org: export_feed(store, org, folder) for org in orgs})

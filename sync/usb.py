@@ -19,7 +19,24 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from sync.errors import N_, InvalidInput
+
 ROOT = "bianmin"
+
+
+def stick_folder(text: str, *, must_exist: bool) -> Path:
+    """Return the stick's folder as a person typed it on a page, or refuse it with what to do
+    (it must be a full path; to read it must be there, to write its parent must)."""
+    folder = Path(text.strip())
+    if not text.strip() or not folder.is_absolute():
+        raise InvalidInput(
+            N_("请填写 U 盘文件夹的完整路径，例如 /media/usb 或 E:\\。"), field="folder"
+        )
+    if not (folder.is_dir() if must_exist else folder.parent.is_dir()):
+        raise InvalidInput(
+            N_("找不到文件夹「%(path)s」：请插好 U 盘并检查路径。"), field="folder", path=text
+        )
+    return folder
 
 
 def _write_once(path: Path, data: bytes) -> bool:

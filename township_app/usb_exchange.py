@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask_babel import gettext
 
+from sync import usb
 from sync.errors import N_, InvalidInput
 from sync.events import format_time
 from township_app import sneakernet
@@ -18,20 +19,6 @@ from township_app.store import Store
 from township_app.worker import ROUND_LOCK
 
 log = logging.getLogger(__name__)
-
-
-def stick_folder(text: str, *, must_exist: bool) -> Path:
-    """Return the folder a clerk typed, or refuse it with what to do."""
-    folder = Path(text.strip())
-    if not text.strip() or not folder.is_absolute():
-        raise InvalidInput(
-            N_("请填写 U 盘文件夹的完整路径，例如 /media/usb 或 E:\\。"), field="folder"
-        )
-    if not (folder.is_dir() if must_exist else folder.parent.is_dir()):
-        raise InvalidInput(
-            N_("找不到文件夹「%(path)s」：请插好 U 盘并检查路径。"), field="folder", path=text
-        )
-    return folder
 
 
 @contextmanager
@@ -97,7 +84,7 @@ def export_to_stick(
     now: datetime,
 ) -> str:
     """Write this PC's waiting bundles (and a township's village receipts) to the typed folder."""
-    target = stick_folder(folder, must_exist=False)
+    target = usb.stick_folder(folder, must_exist=False)
     trouble = N_("写入 U 盘失败：%(error)s。请检查 U 盘是否写保护或空间不足，然后再导出一次。")
     with _stick_trouble(trouble, "export"), ROUND_LOCK:
         target.mkdir(exist_ok=True)
@@ -112,7 +99,7 @@ def import_from_stick(
     store: Store, blob_root: Path, *, folder: str, username: str, now: datetime
 ) -> list[str]:
     """Take central's receipts and feed (and, at a township, the village bundles) from the folder."""
-    source = stick_folder(folder, must_exist=True)
+    source = usb.stick_folder(folder, must_exist=True)
     trouble = N_("读取 U 盘失败：%(error)s。请重新插好 U 盘后再导入一次。")
     with _stick_trouble(trouble, "import"), ROUND_LOCK:
         result = sneakernet.import_from(store, source, now=now, blob_root=blob_root)

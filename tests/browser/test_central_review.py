@@ -68,3 +68,28 @@ def test_county_reviewer_opens_a_case_sees_its_scan_and_approves_it(
             assert store.case_by_number(c, number).result["document_number"] == "莱民〔2026〕12号"
     finally:
         store.close()
+
+
+def test_the_admin_takes_a_township_stick_and_gives_it_back_with_receipts(
+    page: Page, central_server: CentralProcess, artifacts: Path, tmp_path: Path
+) -> None:
+    from sync import usb
+
+    device = FakeDevice(central_server.url, device_code=uuid.uuid4().hex[:4].upper())
+    device.enroll(issue_code(central_server.home, central_server.database_url))
+    stick = tmp_path / "stick"
+    usb.write_bundle(stick, device.device_id, 1, device.pack(device.forwarded_case()))
+
+    page.goto(central_server.url + "/")
+    page.get_by_label("用户名").fill("admin")
+    page.get_by_label("密码").fill(DEMO_PASSWORDS["admin"])
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="U 盘交换").click()
+    page.get_by_label("U 盘文件夹").fill(str(stick))
+    page.get_by_role("button", name="导入并写回回执和下发内容").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "共 1 个案卷包：接收 1 个，已收过 0 个，拒收 0 个。"
+    )
+    expect(page.locator("#usb-result tbody tr")).to_have_count(1)
+    page.screenshot(path=str(artifacts / "central-usb-exchange.png"), full_page=True)
+    assert [seq for seq, _ in usb.read_receipts(stick, device.device_id)] == [1]

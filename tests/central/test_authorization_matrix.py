@@ -7,6 +7,7 @@ added without deciding who may use it. Every refused write is checked to have ch
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ ROLES = (ANON, COUNTY, OTHER_COUNTY, CITY, SUPERVISOR, ADMIN)
 # "forbidden" (403: the role may never do this), "not_found" (404: the case is not its unit's),
 # "device" (401: device API routes take only device signatures, never a browser session).
 OK, LOGIN, FORBIDDEN, NOT_FOUND, DEVICE = "ok", "login", "forbidden", "not_found", "device"
+EMPTY_STICK = tempfile.mkdtemp(prefix="bianmin-empty-stick-")  # the admin's USB visit finds nothing
 
 
 def everyone(answer: str) -> dict[str, str]:
@@ -122,7 +124,13 @@ MATRIX: dict[str, dict[str, str]] = {
             supervisor=FORBIDDEN,
             admin=OK,
         )
-        for admin_page in ("users.index", "users.create", "users.unlock")
+        for admin_page in (
+            "users.index",
+            "users.create",
+            "users.unlock",
+            "usb.index",
+            "usb.exchange",
+        )
     },
     # The device API: a browser session is no device signature, whoever is logged in.
     **{
@@ -242,6 +250,8 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
             },
         ),
         "users.unlock": ("/admin/users/xianshen/unlock", {}),
+        # An existing folder with nothing on it: the admin's visit imports nothing.
+        "usb.exchange": ("/admin/usb/", {"folder": EMPTY_STICK}),
         "auth.logout": ("/auth/logout", {}),
         "auth.set_language": ("/auth/language/zh", {}),
     }
@@ -261,6 +271,7 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
         "cases.scan": f"/review/cases/{number}/files/{world.scan}",
         "petitions.index": "/supervision/petitions/",
         "users.index": "/admin/users/",
+        "usb.index": "/admin/usb/",
         "api_v1.blob_status": f"/api/v1/blobs/{world.scan}",
         "api_v1.download_blob": f"/api/v1/blobs/{world.scan}/content?offset=0&length=10",
         "api_v1.me": "/api/v1/devices/me",

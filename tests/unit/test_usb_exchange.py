@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sync import usb
 from sync.errors import InvalidInput
 from sync.events import utc_now
 from township_app import sneakernet, usb_exchange
@@ -27,12 +28,12 @@ def _audit_count(store) -> int:
 )
 def test_a_folder_that_is_not_there_is_refused_with_what_to_do(text, must_exist, message):
     with pytest.raises(InvalidInput) as refused:
-        usb_exchange.stick_folder(text, must_exist=must_exist)
+        usb.stick_folder(text, must_exist=must_exist)
     assert message in refused.value.message and refused.value.field == "folder"
 
 
 def test_a_new_folder_on_a_plugged_in_stick_is_fine(tmp_path: Path):
-    assert usb_exchange.stick_folder(str(tmp_path / "new"), must_exist=False) == tmp_path / "new"
+    assert usb.stick_folder(str(tmp_path / "new"), must_exist=False) == tmp_path / "new"
 
 
 def test_a_stick_that_fills_up_says_so_and_records_nothing(store, demo_home, tmp_path, monkeypatch):
