@@ -65,6 +65,7 @@ class StickExchange:
 
     lines: list[dict[str, Any]]
     feed: dict[str, int]
+    devices: dict[str, dict[str, Any]]  # the devices whose bundles were on it, by id
 
     @property
     def bundles(self) -> int:
@@ -80,6 +81,7 @@ def exchange(
     """Import a stick and put back everything that goes down on it in one visit: the receipts, and
     the feed of every unit whose devices' bundles were on it (the CLI's `import` + `export-feed`)."""
     lines = import_folder(store, home, central_key, folder, now)
-    units = {device["device_id"]: device["org_code"] for device in store.devices()}
-    orgs = sorted({units[line["device_id"]] for line in lines if line.get("device_id") in units})
-    return StickExchange(lines, {org: export_feed(store, org, folder) for org in orgs})
+    on_stick = {line["device_id"] for line in lines if "device_id" in line}
+    devices = {d["device_id"]: d for d in store.devices() if d["device_id"] in on_stick}
+    orgs = sorted({device["org_code"] for device in devices.values()})
+    return StickExchange(lines, {org: export_feed(store, org, folder) for org in orgs}, devices)

@@ -24,11 +24,9 @@ bp = page_errors(Blueprint("usb", __name__, url_prefix="/admin/usb"))
 def _render(
     result: usb_import.StickExchange | None = None, error: str = "", status: int = 200
 ) -> Any:
-    devices = {d["device_id"]: d for d in get_store().devices()}
     page = render_template(
         "central/usb/index.html",
         result=result,
-        devices=devices,
         units=reviews().unit_names(),
         error=error,
         form=request.form,

@@ -185,11 +185,11 @@ def push_bundles(
     size = min(batch, 500)
     sender = BundleSender(client)
     try:
-        bundles = _batch(sync, sync.sendable(size))
+        bundles = _batch(sync, size, after=0)
         pending = sender.send(bundles)
         while pending is not None:
             answers = sender.answers(pending)
-            following = _batch(sync, sync.sendable(size, after=bundles[-1]["sequence"]))
+            following = _batch(sync, size, after=bundles[-1]["sequence"])
             pending = sender.send(following)
             # One local transaction for the whole answer: a receipt each costs a disk flush each
             # (hundreds per drain). A power cut before the commit loses only these marks; the
@@ -219,15 +219,25 @@ def merge_results(total: PushResult | None, more: PushResult | None) -> PushResu
     return total
 
 
-def _batch(sync: SyncStore, bundles: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return the leading bundles that go up in one request: scans held, at most BATCH_EVENTS."""
-    bundles = _scans_held(sync, bundles)
+# What the push needs of a waiting bundle besides its envelope, read for up to 500 bundles at a
+# time: the envelopes (up to ~0.5 MB each) are read only for the bundles a request carries.
+_SENDABLE = "sequence, bundle_hash, first_writer_seq, last_writer_seq, event_count, attachments"
+
+
+def _batch(sync: SyncStore, size: int, *, after: int) -> list[dict[str, Any]]:
+    """Return the next bundles that go up in one request, with their envelopes: waiting, after
+    ``after``, scans held, at most ``size`` bundles and BATCH_EVENTS events (the first always)."""
+    bundles = _scans_held(sync, sync.sendable(size, _SENDABLE, after=after))
     events = 0
     for index, bundle in enumerate(bundles):
         events += bundle["event_count"]
         if events > BATCH_EVENTS and index:
-            return bundles[:index]
-    return bundles
+            bundles = bundles[:index]
+            break
+    if not bundles:
+        return []
+    envelopes = sync.envelopes(bundles[0]["sequence"], bundles[-1]["sequence"])
+    return [{**bundle, "envelope": envelopes[bundle["sequence"]]} for bundle in bundles]
 
 
 def _scans_held(sync: SyncStore, bundles: list[dict[str, Any]]) -> list[dict[str, Any]]:

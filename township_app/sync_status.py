@@ -154,7 +154,7 @@ def usb_export() -> Any:
             username=g.user["username"],
             now=now(),
         )
-    except (InvalidInput, DomainError) as refusal:
+    except DomainError as refusal:
         return _page(translate_error(refusal), status=422)
     flash(message, "success")
     return redirect(url_for("sync.index") + "#usb", code=303)
@@ -172,7 +172,7 @@ def usb_import() -> Any:
             username=g.user["username"],
             now=now(),
         )
-    except (InvalidInput, DomainError) as refusal:
+    except DomainError as refusal:
         return _page(translate_error(refusal), status=422)
     for line in lines:
         flash(line, "success")

@@ -187,6 +187,16 @@ class SyncStore:
             params.append(first_refused)
         return list(self.db.query(sql + " ORDER BY sequence LIMIT ?", [*params, limit]))
 
+    def envelopes(self, first: int, last: int) -> dict[int, bytes]:
+        """Return the stored envelope bytes of the bundles with sequences ``first`` to ``last``."""
+        return {
+            sequence: bytes(envelope)
+            for sequence, envelope in self.db.execute(
+                "SELECT sequence, envelope FROM bundles_out WHERE sequence BETWEEN ? AND ?",
+                [first, last],
+            )
+        }
+
     def count_bundles(self) -> dict[str, int]:
         """Return how many bundles are in each status."""
         return dict(
