@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from sync.errors import InvalidInput
 from township_app import accounts, roles
-from township_app.admin_backup import backup_to_folder, recent_backups
+from township_app.admin_backup import (
+    backup_message,
+    latest_backup,
+    recent_backups,
+    start_backup,
+)
 from township_app.auth import login_required
 from township_app.backup import backup_folder
 from township_app.db import get_store, now
@@ -38,6 +43,7 @@ def _page(error: str = "", status: int = 200) -> Any:
         calendar_years=store.calendar_years(),
         event_count=store.event_count(),
         backups=recent_backups(backup_folder(current_app.config)),
+        **_backup_context(),
         error=error,
         form=request.form,
     )
@@ -96,11 +102,10 @@ def set_active(user_id: int) -> Any:
 @bp.route("/backup", methods=("POST",))
 @login_required("admin")
 def backup() -> Any:
-    """Write a backup of this PC's data into a chosen folder (a USB stick)."""
+    """Start writing a backup of this PC's data into a chosen folder (a USB stick)."""
     form = request.form
     try:
-        message = backup_to_folder(
-            current_app.config,
+        start_backup(
             folder=form.get("folder", ""),
             passphrase=form.get("passphrase", ""),
             confirmation=form.get("passphrase2", ""),
@@ -109,5 +114,21 @@ def backup() -> Any:
         )
     except InvalidInput as invalid:
         return _page(translate_error(invalid), 422)
-    flash(message, "success")
-    return redirect(url_for("admin.index"), code=303)
+    return redirect(url_for("admin.index") + "#backup", code=303)
+
+
+@bp.route("/backup/progress")
+@login_required("admin")
+def backup_progress() -> Any:
+    """Show how far the backup started from this page has got (htmx asks every second)."""
+    return render_template("township/admin/_backup_progress.html", **_backup_context())
+
+
+def _backup_context() -> dict[str, Any]:
+    # One copy for the whole page: the thread may end the backup while the page is rendered.
+    latest = latest_backup()
+    job = latest.seen() if latest is not None else None
+    return {
+        "backup_job": job,
+        "backup_message": backup_message(job) if job is not None and not job.running else "",
+    }

@@ -1,33 +1,32 @@
-"""Backups from the admin page: to a chosen folder (a USB stick), and the list of recent ones."""
+"""Backups from the admin page: to a chosen folder (a USB stick), followed as they run, and the
+list of recent ones."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext
 
-from sync.errors import N_, DomainError, InvalidInput
-from sync.events import format_time
+from sync.errors import N_, InvalidInput
 from township_app import backup
-from township_app.db import get_store
+from township_app.backup_jobs import BackupJob, BackupRunner
 
-log = logging.getLogger(__name__)
+_RUNNER_LOCK = threading.Lock()
 
 
-def backup_to_folder(
-    config: Mapping[str, Any],
+def start_backup(
     *,
     folder: str,
     passphrase: str,
     confirmation: str,
     username: str,
     now: datetime,
-) -> str:
-    """Check the form, write the backup, record it in the audit trail; return the result message."""
+) -> BackupJob:
+    """Check the form and start writing the backup on a thread; the page follows its progress."""
     target = Path(folder.strip())
     if not folder.strip() or not target.is_absolute():
         raise InvalidInput(
@@ -42,29 +41,41 @@ def backup_to_folder(
         raise InvalidInput(N_("备份密码至少 8 个字符。"), field="passphrase")
     if passphrase != confirmation:
         raise InvalidInput(N_("两次输入的备份密码不一致。"), field="passphrase")
-    try:
-        result = backup.make_backup(
-            Path(str(config["HOME"])), target, passphrase=passphrase or None, now=now
-        )
-    except (OSError, DomainError) as error:
-        log.warning("backup to a chosen folder failed: %s", type(error).__name__)
-        raise InvalidInput(
-            N_("备份失败，数据未受影响：%(error)s。请检查 U 盘是否写保护或空间不足。"),
-            field="folder",
-            error=str(error)[:200],
-        ) from None
-    store = get_store()
-    store.audit(format_time(now), username, "backup", result.path.name)
-    manifest = result.manifest
+    return backup_runner().start(target, passphrase or None, username=username, now=now)
+
+
+def backup_runner() -> BackupRunner:
+    """Return this app's backup runner (one per app: one backup at a time)."""
+    with _RUNNER_LOCK:
+        runner = current_app.extensions.get("bianmin_backups")
+        if runner is None:
+            config = current_app.config
+            runner = BackupRunner(Path(str(config["HOME"])), Path(str(config["DATABASE"])))
+            current_app.extensions["bianmin_backups"] = runner
+    return runner
+
+
+def latest_backup() -> BackupJob | None:
+    """Return the backup started from the page most recently, running or ended."""
+    return backup_runner().latest
+
+
+def backup_message(job: BackupJob) -> str:
+    """Return the result message of an ended backup, in the page's language."""
+    if job.result is None:
+        return gettext("备份失败，数据未受影响：%(error)s。请检查 U 盘是否写保护或空间不足。") % {
+            "error": job.error
+        }
+    manifest = job.result.manifest
     message = gettext(
         "备份完成：%(path)s（%(size)s MB，办件 %(cases)s 件，附件 %(files)s 个）。"
     ) % {
-        "path": result.path,
-        "size": round(result.size / 1024 / 1024, 1),
+        "path": job.result.path,
+        "size": round(job.result.size / 1024 / 1024, 1),
         "cases": manifest["cases"],
         "files": backup.attachment_count(manifest),
     }
-    if not manifest["key_included"] and passphrase:
+    if not manifest["key_included"] and job.with_key:
         message += gettext("本机还没有设备密钥（尚未注册），备份中不含密钥。")
     elif not manifest["key_included"]:
         message += gettext("未设置备份密码，备份中不含设备密钥。")

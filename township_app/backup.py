@@ -47,7 +47,7 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 _NAME = re.compile(r"^bianmin-backup-(\d{8})-(\d{6})-(daily|manual|upgrade)\.zip$")
 _BLOB_NAME = re.compile(r"^[0-9a-f]{64}$")
 
-Progress = Callable[[int, int], None]  # (files done, files in all)
+Progress = Callable[[int, int], None]  # (bytes written, bytes in all), after every chunk
 
 
 class BackupInvalid(DomainError):
@@ -108,16 +108,17 @@ def make_backup(
         blobs = sorted(_blob_files(home / "blobs")) if attachments else []
         key_blob = _encrypted_key(home, passphrase, device.get("device_id", ""))
         files: dict[str, dict[str, Any]] = {}
-        total = 1 + len(blobs)
+        # Counted in bytes, not files: the database is one file but most of the work.
+        meter = _Meter(progress, snapshot.stat().st_size + sum(p.stat().st_size for p in blobs))
         try:
             with zipfile.ZipFile(partial, "w", allowZip64=True) as archive:
-                files[DATABASE] = _add_file(archive, DATABASE, snapshot, zipfile.ZIP_DEFLATED)
-                _report(progress, 1, total)
-                for done, path in enumerate(blobs, start=2):
+                files[DATABASE] = _add_file(
+                    archive, DATABASE, snapshot, zipfile.ZIP_DEFLATED, meter
+                )
+                for path in blobs:
                     arcname = f"blobs/{path.name[:2]}/{path.name}"
                     # Scans are already compressed (JPEG, PNG, PDF): store them as they are.
-                    files[arcname] = _add_file(archive, arcname, path, zipfile.ZIP_STORED)
-                    _report(progress, done, total)
+                    files[arcname] = _add_file(archive, arcname, path, zipfile.ZIP_STORED, meter)
                 if (home / CONFIG).is_file():
                     files[CONFIG] = _add_file(archive, CONFIG, home / CONFIG, zipfile.ZIP_DEFLATED)
                 if key_blob:
@@ -146,7 +147,7 @@ def make_backup(
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-        _report(progress, total, total)
+        meter.finish()
     log.info("backup written: %s (%s files)", target.name, len(files))
     return BackupResult(target, manifest)
 
@@ -339,7 +340,13 @@ def _blob_files(root: Path) -> Iterator[Path]:
             yield path
 
 
-def _add_file(archive: zipfile.ZipFile, arcname: str, path: Path, method: int) -> dict[str, Any]:
+def _add_file(
+    archive: zipfile.ZipFile,
+    arcname: str,
+    path: Path,
+    method: int,
+    meter: _Meter | None = None,
+) -> dict[str, Any]:
     digest, size = hashlib.sha256(), 0
     info = zipfile.ZipInfo.from_file(path, arcname)
     info.compress_type = method
@@ -348,6 +355,8 @@ def _add_file(archive: zipfile.ZipFile, arcname: str, path: Path, method: int) -
             digest.update(chunk)
             size += len(chunk)
             member.write(chunk)
+            if meter is not None:
+                meter.add(len(chunk))
     return {"sha256": digest.hexdigest(), "size": size}
 
 
@@ -355,9 +364,21 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _report(progress: Progress | None, done: int, total: int) -> None:
-    if progress is not None:
-        progress(done, total)
+class _Meter:
+    """Adds up the bytes written and tells the caller's progress callback, if there is one."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def add(self, count: int) -> None:
+        self.done += count
+        if self.progress is not None:
+            # A file that grew since it was measured must not show more than 100 %.
+            self.progress(min(self.done, self.total), self.total)
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress(self.total, self.total)
 
 
 def fsync_file(path: Path) -> None:

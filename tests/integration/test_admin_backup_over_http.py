@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,19 @@ def admin(township: TownshipProcess) -> Browserless:
     return session
 
 
+def _until_ended(admin: Browserless, timeout: float = 60.0) -> str:
+    """Ask for the progress as the page does, every second (here faster), until the backup ends."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        fragment = admin.get("/admin/backup/progress")
+        assert fragment.status_code == 200
+        if "hx-trigger" not in fragment.text:  # the page stops asking once the backup has ended
+            return fragment.text
+        assert "正在" in fragment.text
+        time.sleep(0.1)
+    raise AssertionError("the backup did not end")
+
+
 def test_the_admin_backs_up_to_a_folder_and_sees_the_result(admin: Browserless, tmp_path: Path):
     usb = tmp_path / "usb"
     usb.mkdir()
@@ -25,13 +39,38 @@ def test_the_admin_backs_up_to_a_folder_and_sees_the_result(admin: Browserless, 
         "/admin/backup",
         {"folder": str(usb), "passphrase": "u-disk-2026!", "passphrase2": "u-disk-2026!"},
     )
-    assert answer.status_code == 200 and "备份完成" in answer.text
+    # The answer is the admin page with the backup under way (or, on a small PC, already done).
+    assert answer.status_code == 200 and 'id="backup-progress"' in answer.text
+    box = answer.text[answer.text.index('id="backup-progress"') :][:600]
+    assert "正在" in box or "备份完成" in box, box
+    ended = _until_ended(admin)
+    assert "备份完成" in ended
     [made] = usb.glob("bianmin-backup-*-manual.zip")
-    assert str(made) in answer.text
+    assert str(made) in ended
     manifest = backup.verify_backup(made)
     assert manifest["cases"] == 0 and not manifest["key_included"]  # demo PC: no key yet
-    assert "本机还没有设备密钥" in answer.text
-    assert ">backup<" in admin.get("/admin/").text  # in the audit trail
+    assert "本机还没有设备密钥" in ended
+    page = admin.get("/admin/").text
+    assert ">backup<" in page  # in the audit trail
+    assert "备份完成" in page  # and the result stays on the page
+
+
+def test_a_backup_that_fails_says_why_on_the_page(admin: Browserless, tmp_path: Path):
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    # The stick is there, but the folder named is a file on it: the backup starts and then fails.
+    (stick / "backups").write_text("not a folder")
+    answer = admin.post("/admin/backup", {"folder": str(stick / "backups")})
+    assert answer.status_code == 200
+    ended = _until_ended(admin)
+    assert "备份失败，数据未受影响" in ended and "error-message" in ended
+    assert not list(tmp_path.rglob("*.zip")) and not list(tmp_path.rglob("*.partial"))
+
+
+def test_the_progress_of_no_backup_is_an_empty_box(admin: Browserless):
+    answer = admin.get("/admin/backup/progress")
+    assert answer.status_code == 200
+    assert 'id="backup-progress"' in answer.text and "hx-trigger" not in answer.text
 
 
 @pytest.mark.parametrize(
