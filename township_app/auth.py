@@ -15,7 +15,7 @@ from sync.events import format_time
 from township_app import accounts, roles
 from township_app.casework import Actor
 from township_app.db import get_store, now
-from township_app.web import render_page, translate_error
+from township_app.web import render_page, to_login, translate_error
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -27,7 +27,7 @@ def login_required(permission: str = "view_cases") -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if g.get("user") is None:
-                return redirect(url_for("auth.login", next=request.full_path))
+                return to_login(next=request.full_path)
             roles.require_permission(g.user["role"], permission)
             session.modified = True  # slide the idle timeout
             return view(*args, **kwargs)

@@ -47,6 +47,11 @@ SETTINGS = (
         "Central server URL; default for `enroll --server`, and overrides the enrolled one if set.",
     ),
     Setting("SYNC_SECONDS", 5, "Seconds between sync rounds while online (back-off when offline)."),
+    Setting(
+        "STATUS_POLL_SECONDS",
+        10,
+        "Seconds between refreshes of the sync status in every page's header (never ends a session's idle time).",
+    ),
     Setting("SYNC_IN_APP", 0, "1: create_app starts the sync worker (`serve` always starts it)."),
     Setting("SYNC_BATCH_SIZE", 500, "Bundles sent per request (at most 500)."),
     Setting("FEED_PAGE_SIZE", 200, "Feed entries fetched per request (at most 500)."),

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from sync.errors import DomainError, InvalidInput
@@ -17,7 +17,7 @@ from township_app.db import get_store, now
 from township_app.relay_store import RelayStore
 from township_app.store import Store
 from township_app.sync_store import SyncStore
-from township_app.web import is_htmx, render_page, translate_error
+from township_app.web import is_htmx, render_page, to_login, translate_error
 from township_app.worker import ROUND_LOCK, sync_round
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
@@ -70,6 +70,15 @@ def _page(error: str = "", report: Any = None, status: int = 200) -> Any:
         form=request.form,
         **overview(get_store(), int(current_app.config["CLOCK_TOLERANCE_SECONDS"])),
     )
+
+
+@bp.route("/status")
+def status() -> Any:
+    """Show the header's sync status again (htmx asks every few seconds); it is not activity."""
+    g.passive_request = True  # the session's idle time keeps running (``IdleSessionInterface``)
+    if g.get("user") is None:
+        return to_login(expired=1)
+    return render_template("township/_sync_status.html")
 
 
 @bp.route("/")

@@ -20,6 +20,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_babel import Babel, gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -148,13 +149,38 @@ def _enforce_session() -> Any:
     max_age = timedelta(hours=current_app.config["SESSION_MAX_HOURS"]).total_seconds()
     if datetime.now(UTC).timestamp() - started > max_age:
         session.clear()
-        return redirect(url_for("auth.login", expired=1))
+        return to_login(expired=1)
     user = get_store().user_by_id(session["user_id"])
     if user is None or not user["active"]:
         session.clear()
-        return redirect(url_for("auth.login"))
+        return to_login()
     g.user = user
     return None
+
+
+def to_login(**args: Any) -> Response:
+    """Send the browser to the log-in page: the whole page, also when htmx asked for a part of one
+    (a redirect would put the log-in form inside the part)."""
+    target = url_for("auth.login", **args)
+    if request.headers.get("HX-Request"):
+        response = current_app.make_response(("", 200))
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+class IdleSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, except that a passive request does not renew the cookie.
+
+    The idle timeout is the cookie's lifetime, renewed by every answer. The header's status, which
+    htmx asks for every few seconds, must not renew it, or a PC left alone would stay logged in.
+    """
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        """Renew the cookie unless the request was passive and left the session unchanged."""
+        if g.get("passive_request") and not session.modified:
+            return False
+        return super().should_set_cookie(app, session)
 
 
 def _refuse_writes_when_read_only() -> Any:
@@ -204,6 +230,7 @@ def _template_helpers() -> dict[str, Any]:
         "light_label": lambda light: gettext(LIGHT_LABELS.get(light, light)),
         "deadline": lambda state: case_deadline(state, today(), get_calendar()),
         "sync_status": _sync_status(waiting),
+        "status_poll_seconds": int(current_app.config["STATUS_POLL_SECONDS"]),
         "device": device,
         "center_name": center,
         "store_problem": current_app.config["STORE_PROBLEM"],
@@ -234,6 +261,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
+    app.session_interface = IdleSessionInterface()
     app.before_request(_refuse_writes_when_read_only)
     app.before_request(_enforce_session)
     app.after_request(_security_headers)

@@ -106,6 +106,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "petitions.create": window_only(clerk=OK, reviewer=FORBIDDEN),
     "sync.index": staff(OK),
     "sync.sync_now": staff(OK),
+    "sync.status": staff(OK),  # the header's status, which every page shows
     # Any staff member carries a stick (at a village PC, the agent is the only one); an empty form
     # is refused (422) and changes nothing, which the matrix checks.
     "sync.usb_export": staff(OK),
@@ -224,6 +225,7 @@ def _request(endpoint: str, case: str, scan: str = "0" * 64) -> tuple[str, str]:
         "petitions.create": ("POST", f"/petitions/cases/{case}"),
         "sync.index": ("GET", "/sync/"),
         "sync.sync_now": ("POST", "/sync/now"),
+        "sync.status": ("GET", "/sync/status"),
         "sync.usb_export": ("POST", "/sync/usb/export"),
         "sync.usb_import": ("POST", "/sync/usb/import"),
         "sync.enroll": ("POST", "/sync/enroll"),
