@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
@@ -12,6 +11,9 @@ from flask_babel import gettext
 
 from central_api import i18n, roles, users
 from central_api.web import get_store, now, page_errors, remote_addr, reviews
+from staff_pages.display import translate_error
+from staff_pages.navigation import local_path, to_login
+from staff_pages.sessions import begin_session
 from sync.errors import NotAllowed
 from sync.events import format_time
 
@@ -25,7 +27,7 @@ def login_required(permission: str) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if g.get("user") is None:
-                return redirect(url_for("auth.login", next=request.full_path))
+                return to_login(next=request.full_path)
             roles.require_permission(g.user["role"], permission)
             return view(*args, **kwargs)
 
@@ -57,16 +59,11 @@ def login() -> Any:
                 remote_addr=remote_addr(),
             )
         except NotAllowed as refusal:
-            error = i18n.translate_error(refusal)
+            error = translate_error(refusal)
         else:
-            session.clear()
-            session.permanent = True
-            session["user_id"] = user["id"]
-            session["login_at"] = datetime.now(UTC).timestamp()
-            target = request.args.get("next", "")
+            begin_session(user["id"])
             # Only local paths: never bounce a fresh log-in to another site.
-            if not target.startswith("/") or target.startswith("//"):
-                target = home_url(user["role"])
+            target = local_path(request.args.get("next", ""), home_url(user["role"]))
             return redirect(target, code=303)
     status = 401 if error and request.method == "POST" else 200
     return render_template("central/auth/login.html", error=error), status
@@ -88,7 +85,4 @@ def set_language(lang: str) -> Any:
     """Switch the page language between Chinese and English."""
     if lang in i18n.LANGUAGES:
         session["lang"] = lang
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("auth.login")
-    return redirect(target, code=303)
+    return redirect(local_path(request.form.get("next", ""), url_for("auth.login")), code=303)

@@ -18,9 +18,10 @@ from flask import (
 )
 from flask_babel import gettext
 
-from central_api import case_record, decisions, i18n, roles
+from central_api import case_record, decisions, roles
 from central_api.auth import login_required
 from central_api.web import get_store, now, page_errors, reviews
+from staff_pages.display import translate_error
 from sync.errors import DomainError, InvalidInput
 
 bp = page_errors(Blueprint("cases", __name__, url_prefix="/review/cases"))
@@ -121,9 +122,7 @@ def _decide(number: str, action: str) -> Any:
             message = gettext("已转报市级审批。")
     except DomainError as refusal:
         status = 422 if isinstance(refusal, InvalidInput) else 409
-        return _render(
-            number, error=i18n.translate_error(refusal), status=status, form=form.to_dict()
-        )
+        return _render(number, error=translate_error(refusal), status=status, form=form.to_dict())
     flash(message, "success")
     if action == "return":
         # A returned case is the township's again, until it is forwarded anew.

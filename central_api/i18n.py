@@ -6,9 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, session
-from flask_babel import Babel, gettext
-
-from sync.errors import DomainError
+from flask_babel import Babel
 
 # Flask-Babel resolves a zh_CN default to zh_Hans_CN: the catalogue folder must be named so.
 LANGUAGES = {"zh": "zh_Hans_CN", "en": "en"}
@@ -19,15 +17,6 @@ babel = Babel()
 def select_locale() -> str:
     """Pick the page language: the user's choice, else Chinese."""
     return LANGUAGES.get(session.get("lang", "zh"), LANGUAGES["zh"])
-
-
-def translate_error(error: DomainError) -> str:
-    """Return a domain error's message in the page's language."""
-    template = gettext(error.template) if error.template else ""
-    if error.params:
-        params = {k: gettext(v) if isinstance(v, str) else v for k, v in error.params.items()}
-        return template % params
-    return template
 
 
 def init_app(app: Flask) -> None:

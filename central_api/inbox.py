@@ -13,7 +13,8 @@ from flask import Blueprint, current_app, g, redirect, request, url_for
 from central_api.auth import home_url, login_required
 from central_api.case_record import case_scope
 from central_api.review_store import InboxFilter
-from central_api.web import get_calendar, page_errors, render_page, reviews, today
+from central_api.web import get_calendar, page_errors, reviews, today
+from staff_pages.htmx import render_page
 from sync.case_clock import case_deadline
 from sync.fold import STATES
 

@@ -8,9 +8,10 @@ from typing import Any
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from central_api import decisions, i18n
+from central_api import decisions
 from central_api.auth import login_required
 from central_api.web import get_store, now, page_errors, reviews
+from staff_pages.display import translate_error
 from sync.errors import DomainError, InvalidInput
 
 bp = page_errors(Blueprint("petitions", __name__, url_prefix="/supervision/petitions"))
@@ -67,6 +68,6 @@ def answer(number: str, petition_id: str) -> Any:
         status = 422 if isinstance(refusal, InvalidInput) else 409
         if refusal.template == decisions.NOT_YOURS:
             raise
-        return _render(i18n.translate_error(refusal), petition_id, status, answer_text)
+        return _render(translate_error(refusal), petition_id, status, answer_text)
     flash(gettext("答复已保存，并已发送至乡镇。"), "success")
     return redirect(url_for("petitions.index"), code=303)

@@ -9,9 +9,10 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
 
-from central_api import i18n, usb_import
+from central_api import usb_import
 from central_api.auth import login_required
 from central_api.web import get_store, now, page_errors, remote_addr, reviews
+from staff_pages.display import translate_error
 from sync import usb
 from sync.errors import N_, DomainError, InvalidInput
 from sync.events import format_time
@@ -56,7 +57,7 @@ def exchange() -> Any:
             now(),
         )
     except DomainError as refusal:
-        return _render(error=i18n.translate_error(refusal), status=422)
+        return _render(error=translate_error(refusal), status=422)
     except OSError as error:
         log.warning("USB exchange failed: %s", type(error).__name__)
         trouble = InvalidInput(
@@ -64,7 +65,7 @@ def exchange() -> Any:
             field="folder",
             error=str(error)[:200],
         )
-        return _render(error=i18n.translate_error(trouble), status=422)
+        return _render(error=translate_error(trouble), status=422)
     with store.transaction() as c:
         reviews().audit(
             c,

@@ -7,9 +7,10 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from central_api import i18n, roles, users
+from central_api import roles, users
 from central_api.auth import login_required
 from central_api.web import get_store, now, page_errors, remote_addr, reviews
+from staff_pages.display import translate_error
 from sync.errors import DomainError, InvalidInput
 
 bp = page_errors(Blueprint("users", __name__, url_prefix="/admin/users"))
@@ -59,7 +60,7 @@ def create() -> Any:
     except DomainError as refusal:
         status = 422 if isinstance(refusal, InvalidInput) else 409
         safe = {k: v for k, v in form.items() if k != "password"}
-        return _render(i18n.translate_error(refusal), safe, status)
+        return _render(translate_error(refusal), safe, status)
     flash(gettext("用户已创建。"), "success")
     return redirect(url_for("users.index"), code=303)
 

@@ -16,11 +16,9 @@ from flask import (
     Response,
     current_app,
     g,
-    redirect,
     render_template,
     request,
     session,
-    url_for,
 )
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -30,27 +28,19 @@ from central_api import i18n, roles
 from central_api.case_record import NOT_FOUND
 from central_api.review_store import ReviewStore
 from central_api.store import CentralStore
-from sync import events as ev
-from sync import fold
+from staff_pages.display import label_helpers, local_time, translate_error
+from staff_pages.navigation import to_login
+from staff_pages.sessions import IdleSessionInterface
 from sync.case_clock import case_deadline
 from sync.deadlines import WorkingCalendar
-from sync.errors import N_, CalendarUnknown, Conflict, DomainError, InvalidInput, NotAllowed
-from sync.events import CHINA_TZ, parse_time, utc_now
+from sync.errors import CalendarUnknown, Conflict, DomainError, InvalidInput, NotAllowed
+from sync.events import CHINA_TZ, utc_now
 from sync.ids import mask_resident_id
 from sync.page_headers import page_headers
 
 log = logging.getLogger(__name__)
 
 csrf = CSRFProtect()
-
-LIGHT_LABELS = {
-    "green": N_("正常"),
-    "yellow": N_("临近到期"),
-    "red": N_("已超期"),
-    "paused": N_("暂停计时"),
-    "unknown": N_("日历未发布"),
-}
-ITEM_KIND_LABELS = {"immediate": N_("即办件"), "promised": N_("承诺件"), "forwarded": N_("上报件")}
 
 
 def get_store() -> CentralStore:
@@ -85,19 +75,6 @@ def remote_addr() -> str:
     return request.remote_addr or ""
 
 
-def is_htmx() -> bool:
-    """Tell whether htmx asked for a partial (not a boosted full-page navigation)."""
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
-
-
-def render_page(full: str, partial: str, status: int = 200, **context: Any) -> Response:
-    """Render the full page, or only its partial when htmx asks; both come from one template."""
-    template = partial if is_htmx() else full
-    response = current_app.make_response((render_template(template, **context), status))
-    response.vary.add("HX-Request")
-    return response
-
-
 def error_page(message: str, status: int) -> tuple[str, int]:
     """Render the plain error page with a message for people."""
     return render_template("central/error.html", message=message, status=status), status
@@ -109,7 +86,7 @@ def _domain_error(error: DomainError) -> Any:
     )
     if error.template == NOT_FOUND:
         status = 404
-    return error_page(i18n.translate_error(error), status)
+    return error_page(translate_error(error), status)
 
 
 def _http_error(error: HTTPException) -> Any:
@@ -150,11 +127,11 @@ def _enforce_session() -> Any:
     max_age = timedelta(hours=int(current_app.config["SESSION_MAX_HOURS"])).total_seconds()
     if datetime.now(UTC).timestamp() - session.get("login_at", 0) > max_age:
         session.clear()
-        return redirect(url_for("auth.login", expired=1))
+        return to_login(expired=1)
     user = reviews().user_by_id(session["user_id"])
     if user is None or not user["active"]:
         session.clear()
-        return redirect(url_for("auth.login"))
+        return to_login()
     g.user = user
     session.modified = True  # slide the idle timeout
     return None
@@ -168,23 +145,13 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def local_time(text: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """Show a stored UTC time in China time."""
-    if not text:
-        return ""
-    return parse_time(text).astimezone(CHINA_TZ).strftime(fmt)
-
-
 def _template_helpers() -> dict[str, Any]:
     user = g.get("user")
     return {
         "current_user": user,
         "may": (lambda permission: bool(user) and roles.may(user["role"], permission)),
         "role_label": lambda role: gettext(roles.ROLE_LABELS.get(role, role)),
-        "state_label": lambda state: gettext(fold.STATE_LABELS.get(state, state)),
-        "event_label": lambda t: gettext(ev.EVENT_LABELS.get(t, t)),
-        "kind_label": lambda kind: gettext(ITEM_KIND_LABELS.get(kind, kind)),
-        "light_label": lambda light: gettext(LIGHT_LABELS.get(light, light)),
+        **label_helpers(),
         "deadline": lambda state: case_deadline(state, today(), get_calendar()),
         "lang": session.get("lang", "zh"),
     }
@@ -215,6 +182,7 @@ def init_app(app: Flask, exempt: list[Blueprint]) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # the session's own expiry bounds the token
     )
     app.permanent_session_lifetime = timedelta(minutes=int(app.config["SESSION_IDLE_MINUTES"]))
+    app.session_interface = IdleSessionInterface()
     csrf.init_app(app)
     for blueprint in exempt:
         csrf.exempt(blueprint)

@@ -31,7 +31,7 @@ log = logging.getLogger("installer")
 
 APPID = "cn.bianmin.township"
 NAME_ZH = "便民服务"
-PACKAGES = ("township_app", "sync", "central_api")
+PACKAGES = ("township_app", "sync", "central_api", "staff_pages")
 WINDOWS_PYTHON = "3.11"
 
 

@@ -7,6 +7,8 @@ from typing import Any
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from staff_pages.display import translate_error
+from staff_pages.htmx import render_page
 from sync.errors import InvalidInput
 from township_app import accounts, roles
 from township_app.admin_backup import (
@@ -18,7 +20,6 @@ from township_app.admin_backup import (
 from township_app.auth import login_required
 from township_app.backup import backup_folder
 from township_app.db import get_store, now
-from township_app.web import render_page, translate_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 OUTBOX_SHOWN = 200  # the oldest waiting cases listed on the page; the count says how many in all

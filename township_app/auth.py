@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext
 
+from staff_pages.display import translate_error
+from staff_pages.htmx import render_page
+from staff_pages.navigation import local_path, to_login
+from staff_pages.sessions import begin_session
 from sync.errors import NotAllowed
 from sync.events import format_time
 from township_app import accounts, roles
 from township_app.casework import Actor
 from township_app.db import get_store, now
-from township_app.web import render_page, to_login, translate_error
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -64,14 +66,9 @@ def login() -> Any:
         except NotAllowed as refusal:
             error = translate_error(refusal)
         else:
-            session.clear()
-            session.permanent = True
-            session["user_id"] = user["id"]
-            session["login_at"] = datetime.now(UTC).timestamp()
-            target = request.args.get("next", "")
+            begin_session(user["id"])
             # Only local paths: never bounce a fresh log-in to another site.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("index")
+            target = local_path(request.args.get("next", ""), url_for("index"))
             return redirect(target, code=303)
     return render_page(
         "township/auth/login.html",
@@ -123,7 +120,4 @@ def set_language(lang: str) -> Any:
     """Switch the page language between Chinese and English."""
     if lang in ("zh", "en"):
         session["lang"] = lang
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("index")
-    return redirect(target, code=303)
+    return redirect(local_path(request.form.get("next", ""), url_for("index")), code=303)

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, g, redirect, request, send_file, url_for
 
+from staff_pages.display import translate_error
+from staff_pages.htmx import render_page
 from sync.errors import N_, InvalidInput, NotAllowed, NotFound
 from sync.fold import STATES
 from township_app import agency, casework, results, roles
@@ -17,7 +19,6 @@ from township_app.intake import scans_from_request
 from township_app.results_store import ResultsStore
 from township_app.store import CaseFilter
 from township_app.sync_store import SyncStore
-from township_app.web import render_page, translate_error
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 

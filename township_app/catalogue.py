@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from staff_pages.htmx import render_page
 from sync.errors import N_, NotAllowed
 from township_app.db import get_store
-from township_app.web import render_page
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 

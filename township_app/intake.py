@@ -10,13 +10,14 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, request, url_for
 
+from staff_pages.display import translate_error
+from staff_pages.htmx import render_page
 from sync.errors import N_, InvalidForm, InvalidInput, NotAllowed
 from township_app import agency, casework
 from township_app.auth import current_actor, login_required
 from township_app.blobs import StoredScan
 from township_app.db import get_store, now, today
 from township_app.scans import save_material_scans
-from township_app.web import render_page, translate_error
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 

@@ -8,12 +8,12 @@ from typing import Any
 from flask import Blueprint, g, request
 from flask_babel import gettext
 
+from staff_pages.htmx import render_page
 from township_app import results
 from township_app.auth import current_actor, login_required
 from township_app.cases import act_on_case
 from township_app.db import get_store, now
 from township_app.results_store import PETITION_STATUSES, ResultsStore
-from township_app.web import render_page
 
 bp = Blueprint("petitions", __name__, url_prefix="/petitions")
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from staff_pages.htmx import render_page
 from sync.fold import IN_REVIEW
 from township_app import casework
 from township_app.auth import current_actor, login_required
 from township_app.cases import act_on_case
 from township_app.db import get_store, now
-from township_app.web import render_page
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 

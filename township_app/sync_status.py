@@ -9,6 +9,10 @@ from typing import Any
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from staff_pages.display import translate_error
+from staff_pages.htmx import is_htmx, render_page
+from staff_pages.navigation import to_login
+from staff_pages.sessions import mark_passive
 from sync.errors import DomainError, InvalidInput
 from sync.events import format_time, parse_time, utc_now
 from township_app import agency, bundles_up, device_keys, devices, usb_exchange
@@ -17,7 +21,6 @@ from township_app.db import get_store, now
 from township_app.relay_store import RelayStore
 from township_app.store import Store
 from township_app.sync_store import SyncStore
-from township_app.web import is_htmx, render_page, to_login, translate_error
 from township_app.worker import ROUND_LOCK, sync_round
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
@@ -75,7 +78,7 @@ def _page(error: str = "", report: Any = None, status: int = 200) -> Any:
 @bp.route("/status")
 def status() -> Any:
     """Show the header's sync status again (htmx asks every few seconds); it is not activity."""
-    g.passive_request = True  # the session's idle time keeps running (``IdleSessionInterface``)
+    mark_passive()  # the session's idle time keeps running
     if g.get("user") is None:
         return to_login(expired=1)
     return render_template("township/_sync_status.html")

@@ -14,22 +14,19 @@ from flask import (
     Response,
     current_app,
     g,
-    redirect,
     render_template,
     request,
     session,
-    url_for,
 )
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_babel import Babel, gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from sync import events as ev
-from sync import fold
+from staff_pages.display import label_helpers, local_time, translate_error
+from staff_pages.navigation import to_login
+from staff_pages.sessions import IdleSessionInterface
 from sync.case_clock import case_deadline
 from sync.errors import (
-    N_,
     CalendarUnknown,
     Conflict,
     DomainError,
@@ -37,7 +34,6 @@ from sync.errors import (
     NotAllowed,
     NotFound,
 )
-from sync.events import CHINA_TZ, parse_time
 from sync.ids import mask_resident_id
 from sync.page_headers import page_headers
 from township_app import roles
@@ -50,36 +46,6 @@ csrf = CSRFProtect()
 babel = Babel()
 
 LANGUAGES = {"zh": "zh_Hans_CN", "en": "en"}
-ITEM_KIND_LABELS = {"immediate": N_("即办件"), "promised": N_("承诺件"), "forwarded": N_("上报件")}
-LIGHT_LABELS = {
-    "green": N_("正常"),
-    "yellow": N_("临近到期"),
-    "red": N_("已超期"),
-    "paused": N_("暂停计时"),
-    "unknown": N_("日历未发布"),
-}
-
-
-def translate_error(error: DomainError) -> str:
-    """Return a domain error's message in the page's language."""
-    template = gettext(error.template) if error.template else ""
-    if error.params:
-        params = {k: gettext(v) if isinstance(v, str) else v for k, v in error.params.items()}
-        return template % params
-    return template
-
-
-def is_htmx() -> bool:
-    """Tell whether htmx asked for a partial (not a boosted full-page navigation)."""
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
-
-
-def render_page(full: str, partial: str, status: int = 200, **context: Any) -> Response:
-    """Render the full page, or only its partial when htmx asks; both come from one template."""
-    template = partial if is_htmx() else full
-    response = current_app.make_response((render_template(template, **context), status))
-    response.vary.add("HX-Request")
-    return response
 
 
 def select_locale() -> str:
@@ -158,31 +124,6 @@ def _enforce_session() -> Any:
     return None
 
 
-def to_login(**args: Any) -> Response:
-    """Send the browser to the log-in page: the whole page, also when htmx asked for a part of one
-    (a redirect would put the log-in form inside the part)."""
-    target = url_for("auth.login", **args)
-    if request.headers.get("HX-Request"):
-        response = current_app.make_response(("", 200))
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target)
-
-
-class IdleSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, except that a passive request does not renew the cookie.
-
-    The idle timeout is the cookie's lifetime, renewed by every answer. The header's status, which
-    htmx asks for every few seconds, must not renew it, or a PC left alone would stay logged in.
-    """
-
-    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
-        """Renew the cookie unless the request was passive and left the session unchanged."""
-        if g.get("passive_request") and not session.modified:
-            return False
-        return super().should_set_cookie(app, session)
-
-
 def _refuse_writes_when_read_only() -> Any:
     if current_app.config["READ_ONLY"] and request.method == "POST":
         if request.endpoint not in ("auth.login", "auth.logout"):
@@ -196,13 +137,6 @@ def _security_headers(response: Response) -> Response:
     for name, value in page_headers(bool(session.get("user_id"))).items():
         response.headers.setdefault(name, value)
     return response
-
-
-def local_time(text: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """Show a stored UTC time in China time."""
-    if not text:
-        return ""
-    return parse_time(text).astimezone(CHINA_TZ).strftime(fmt)
 
 
 def fen_to_yuan(fen: int) -> str:
@@ -224,10 +158,7 @@ def _template_helpers() -> dict[str, Any]:
         "current_user": user,
         "may": (lambda permission: bool(user) and roles.may(user["role"], permission)),
         "role_label": lambda role: gettext(roles.ROLE_LABELS.get(role, role)),
-        "state_label": lambda state: gettext(fold.STATE_LABELS.get(state, state)),
-        "event_label": lambda t: gettext(ev.EVENT_LABELS.get(t, t)),
-        "kind_label": lambda kind: gettext(ITEM_KIND_LABELS.get(kind, kind)),
-        "light_label": lambda light: gettext(LIGHT_LABELS.get(light, light)),
+        **label_helpers(),
         "deadline": lambda state: case_deadline(state, today(), get_calendar()),
         "sync_status": _sync_status(waiting),
         "status_poll_seconds": int(current_app.config["STATUS_POLL_SECONDS"]),

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import requests
 
 from central_api import users
 from central_api.store import CentralStore
@@ -16,7 +17,13 @@ from sync import events as ev
 from sync.events import utc_now
 from sync.signing import Envelope
 from tests.support.central import CentralProcess, FakeDevice
-from tests.support.reviewer import PageSession, push_forwarded, tiny_png, upload_scan
+from tests.support.reviewer import (
+    DEMO_PASSWORDS,
+    PageSession,
+    push_forwarded,
+    tiny_png,
+    upload_scan,
+)
 
 OTHER_COUNTY = "370602"  # 芝罘区
 
@@ -100,6 +107,28 @@ def test_idle_session_ends(central: CentralProcess, county: PageSession) -> None
     cookie = next(c for c in county.http.cookies if c.name == "bianmin_central")
     assert cookie.expires is not None
     assert cookie.expires - utc_now().timestamp() <= timedelta(minutes=30).total_seconds() + 5
+
+
+def test_an_htmx_request_without_a_session_takes_the_whole_page_to_log_in(
+    central: CentralProcess,
+) -> None:
+    # The inbox's filters ask for a partial; with the session gone (idle), the log-in form must
+    # not land inside the results table.
+    asked = requests.get(central.url + "/review/", headers={"HX-Request": "true"}, timeout=10)
+    assert asked.status_code == 200 and asked.text == ""
+    assert asked.headers["HX-Redirect"].startswith("/auth/login?next=")
+    plain = requests.get(central.url + "/review/", allow_redirects=False, timeout=10)
+    assert plain.status_code == 302 and "/auth/login" in plain.headers["Location"]
+
+
+def test_log_in_never_sends_the_reviewer_to_another_site(central: CentralProcess) -> None:
+    session = PageSession(central.url)
+    session.get("/auth/login")
+    answer = session.post(
+        "/auth/login?next=/%5Cevil.example/",  # "/\evil.example/": a browser goes to evil.example
+        {"username": "xianshen", "password": DEMO_PASSWORDS["xianshen"]},
+    )
+    assert answer.status_code == 303 and answer.headers["Location"] == "/review/"
 
 
 def test_inbox_filters_searches_and_pages_with_htmx_partials(

@@ -59,3 +59,18 @@ def test_pages_of_logged_in_staff_are_not_cached_and_forbid_inline_scripts(app):
     response = client.get("/cases/")
     assert response.headers["Cache-Control"] == "no-store"
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_log_in_never_sends_the_browser_to_another_site(app):
+    client = app.test_client()
+    page = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/auth/login?next=/%5Cevil.example/",  # "/\evil.example/": a browser goes to evil.example
+        data={
+            "username": "chuangkou",
+            "password": DEMO_PASSWORDS["chuangkou"],
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 303 and response.headers["Location"] == "/"

@@ -1,0 +1,47 @@
+"""How pages show times, labels and refusals, in the page's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_babel import gettext
+
+from sync import events as ev
+from sync import fold
+from sync.errors import N_, DomainError
+from sync.events import CHINA_TZ, parse_time
+
+ITEM_KIND_LABELS = {"immediate": N_("即办件"), "promised": N_("承诺件"), "forwarded": N_("上报件")}
+LIGHT_LABELS = {
+    "green": N_("正常"),
+    "yellow": N_("临近到期"),
+    "red": N_("已超期"),
+    "paused": N_("暂停计时"),
+    "unknown": N_("日历未发布"),
+}
+
+
+def translate_error(error: DomainError) -> str:
+    """Return a domain error's message in the page's language."""
+    template = gettext(error.template) if error.template else ""
+    if error.params:
+        params = {k: gettext(v) if isinstance(v, str) else v for k, v in error.params.items()}
+        return template % params
+    return template
+
+
+def local_time(text: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Show a stored UTC time in China time."""
+    if not text:
+        return ""
+    return parse_time(text).astimezone(CHINA_TZ).strftime(fmt)
+
+
+def label_helpers() -> dict[str, Callable[[str], str]]:
+    """Return the templates' label functions for a case's state, events, item kind and light."""
+    return {
+        "state_label": lambda state: gettext(fold.STATE_LABELS.get(state, state)),
+        "event_label": lambda t: gettext(ev.EVENT_LABELS.get(t, t)),
+        "kind_label": lambda kind: gettext(ITEM_KIND_LABELS.get(kind, kind)),
+        "light_label": lambda light: gettext(LIGHT_LABELS.get(light, light)),
+    }
