@@ -71,7 +71,7 @@ def backup_message(job: BackupJob) -> str:
         "备份完成：%(path)s（%(size)s MB，办件 %(cases)s 件，附件 %(files)s 个）。"
     ) % {
         "path": job.result.path,
-        "size": round(job.result.size / 1024 / 1024, 1),
+        "size": round(job.size / 1024 / 1024, 1),
         "cases": manifest["cases"],
         "files": backup.attachment_count(manifest),
     }

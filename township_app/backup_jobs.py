@@ -33,6 +33,7 @@ class BackupJob:
     done: int = 0  # bytes written so far
     total: int = 0  # bytes to write in all
     result: backup.BackupResult | None = None
+    size: int = 0  # of the backup file, measured when it was written: the stick may be gone since
     error: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -58,8 +59,14 @@ class BackupJob:
 
     def end(self, result: backup.BackupResult | None, error: str = "") -> None:
         """Record how the backup ended."""
+        size = 0
+        if result is not None:
+            try:
+                size = result.size
+            except OSError:  # the stick was pulled out the moment the backup was written
+                size = 0
         with self._lock:
-            self.result, self.error = result, error
+            self.result, self.size, self.error = result, size, error
             self.phase = DONE if result is not None else FAILED
 
 

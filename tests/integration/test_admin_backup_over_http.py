@@ -53,6 +53,9 @@ def test_the_admin_backs_up_to_a_folder_and_sees_the_result(admin: Browserless, 
     page = admin.get("/admin/").text
     assert ">backup<" in page  # in the audit trail
     assert "备份完成" in page  # and the result stays on the page
+    made.unlink()  # the stick is taken away: the result is still shown, as it was when written
+    again = admin.get("/admin/")
+    assert again.status_code == 200 and str(made) in again.text
 
 
 def test_a_backup_that_fails_says_why_on_the_page(admin: Browserless, tmp_path: Path):
