@@ -1,0 +1,163 @@
+"""Central behind gunicorn with several worker processes (DESIGN.md: production runs so): the
+workers are stateless, so two devices pushing at once, each with a retry racing its own first try
+on another worker, still leave every bundle stored exactly once, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+import requests
+from sqlalchemy import text
+
+from central_api.store import CentralStore
+from sync import stages
+from tests.support.central import FakeDevice, issue_code
+
+WORKERS = 3
+BUNDLES = 24  # per device, one forwarded case each
+BATCH = 4
+
+
+@pytest.fixture(scope="module")
+def gunicorn(central_home: Path, database_url: str) -> Iterator[tuple[str, int]]:
+    """``gunicorn -w 3 'central_api:create_app()'`` on a free loopback port; yield its URL and
+    the master's process id."""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    env = {
+        **os.environ,
+        "BIANMIN_CENTRAL_HOME": str(central_home),
+        "DATABASE_URL": database_url,
+    }
+    process = subprocess.Popen(
+        [str(gunicorn), "--workers", str(WORKERS), "--bind", "127.0.0.1:0", "--timeout", "60",
+         "central_api:create_app()"],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        url = _listening_url(process)
+        deadline = time.monotonic() + 30
+        while requests.get(url + "/healthz", timeout=5).status_code != 200:
+            assert time.monotonic() < deadline, "gunicorn workers did not come up"
+            time.sleep(0.2)
+        yield url, process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _listening_url(process: subprocess.Popen[str]) -> str:
+    assert process.stderr is not None
+    for line in process.stderr:  # gunicorn logs the port it really bound
+        found = re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", line)
+        if found:
+            # Keep reading its log on a thread, or a full pipe would stall the workers.
+            threading.Thread(target=process.stderr.read, daemon=True).start()
+            return found.group(1)
+    raise AssertionError(f"gunicorn did not start (exit {process.wait()})")
+
+
+def _workers(master: int) -> list[int]:
+    """Return the process ids of the gunicorn master's workers (Linux /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that has just ended
+        if int(fields[1]) == master:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _enrolled(url: str, central_home: Path, database_url: str, code: str) -> FakeDevice:
+    device = FakeDevice(url, device_code=code)
+    device.enroll(issue_code(central_home, database_url))
+    return device
+
+
+def _send(device: FakeDevice, envelopes: list[bytes], results: list[dict]) -> None:
+    """Push the bundles in batches in order, as a township's worker does."""
+    for start in range(0, len(envelopes), BATCH):
+        results.extend(device.push(*envelopes[start : start + BATCH]))
+
+
+def test_several_workers_serve_and_answer_with_the_one_central_key(
+    gunicorn: tuple[str, int],
+) -> None:
+    gunicorn_url, master = gunicorn
+    assert len(_workers(master)) == WORKERS
+    answers = {
+        requests.get(gunicorn_url + "/healthz", headers={"Connection": "close"}, timeout=5).json()[
+            "central_key_id"
+        ]
+        for _ in range(20)
+    }
+    assert len(answers) == 1
+
+
+def test_two_devices_and_their_racing_retries_store_every_bundle_once(
+    gunicorn: tuple[str, int], central_home: Path, database_url: str
+) -> None:
+    gunicorn_url, _ = gunicorn
+    devices = [_enrolled(gunicorn_url, central_home, database_url, code) for code in ("G1", "G2")]
+    packed = {d.device_id: [d.pack(d.forwarded_case()) for _ in range(BUNDLES)] for d in devices}
+    first: dict[str, list[dict]] = {d.device_id: [] for d in devices}
+    retry: dict[str, list[dict]] = {d.device_id: [] for d in devices}
+    threads = [
+        threading.Thread(target=_send, args=(d, packed[d.device_id], results[d.device_id]))
+        for d in devices
+        for results in (first, retry)  # the retry of each batch races its first try
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for device in devices:
+        answers = first[device.device_id] + retry[device.device_id]
+        assert len(answers) == 2 * BUNDLES
+        # Each try is accepted, a duplicate of the other, or told to wait for the bundle before it.
+        assert {a["status"] for a in answers} <= {"accepted", "duplicate", "refused"}
+        refused = [a for a in answers if a["status"] == "refused"]
+        assert all(a["error"]["code"] == stages.SEQUENCE_GAP for a in refused)
+
+    # Sent again in order, every bundle is a duplicate with the receipt of its one stored copy.
+    store = CentralStore.open(database_url, migrate=False)
+    try:
+        for device in devices:
+            again = device.push(*packed[device.device_id])
+            assert [a["status"] for a in again] == ["duplicate"] * BUNDLES
+            kept = _stored_receipts(store, device.device_id)
+            assert len(kept) == BUNDLES
+            assert [a["receipt"] for a in again] == [kept[a["bundle_hash"]] for a in again]
+            assert _event_count(store, device.device_id) == 3 * BUNDLES
+    finally:
+        store.close()
+
+
+def _stored_receipts(store: CentralStore, device_id: str) -> dict[str, dict]:
+    with store.reading() as c:
+        rows = c.execute(
+            text("SELECT bundle_hash, receipt FROM bundles WHERE device_id = :device"),
+            {"device": device_id},
+        ).all()
+    return {bundle_hash: orjson.loads(receipt) for bundle_hash, receipt in rows}
+
+
+def _event_count(store: CentralStore, device_id: str) -> int:
+    with store.reading() as c:
+        return c.execute(
+            text("SELECT COUNT(*) FROM events WHERE writer = :device"), {"device": device_id}
+        ).scalar_one()
