@@ -4,6 +4,7 @@ on another worker, still leave every bundle stored exactly once, on SQLite and o
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import signal
@@ -21,11 +22,13 @@ from sqlalchemy import text
 
 from central_api.store import CentralStore
 from sync import stages
+from sync.client import ApiError
 from tests.support.central import FakeDevice, issue_code
 
 WORKERS = 3
 BUNDLES = 24  # per device, one forwarded case each
 BATCH = 4
+CHUNK = 1024 * 1024  # central takes chunks of at most 1 MB
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +164,49 @@ def _event_count(store: CentralStore, device_id: str) -> int:
         return c.execute(
             text("SELECT COUNT(*) FROM events WHERE writer = :device"), {"device": device_id}
         ).scalar_one()
+
+
+def test_a_scan_sent_twice_at_once_in_chunks_is_kept_once_and_whole(
+    gunicorn: tuple[str, int], central_home: Path, database_url: str
+) -> None:
+    gunicorn_url, _ = gunicorn
+    device = _enrolled(gunicorn_url, central_home, database_url, "G3")
+    scan = os.urandom(3 * CHUNK + 12_345)
+    digest = hashlib.sha256(scan).hexdigest()
+    device.client().start_blob(digest, len(scan), "image/jpeg")
+
+    def upload() -> None:
+        """Send the chunks from where central says it is, as the township's uploader does."""
+        client = device.client()
+        offset, complete = 0, False
+        while not complete:
+            try:
+                answer = client.send_chunk(digest, offset, scan[offset : offset + CHUNK])
+            except ApiError as refusal:  # the other upload got there first
+                assert refusal.code == stages.OFFSET_MISMATCH, refusal.server_message
+                answer = client.blob_status(digest)
+            offset, complete = answer["offset"], answer["complete"]
+
+    failures: list[BaseException] = []
+
+    def upload_noting_failures() -> None:
+        try:
+            upload()
+        except BaseException as error:  # a thread's failure must fail the test
+            failures.append(error)
+
+    uploads = [threading.Thread(target=upload_noting_failures) for _ in range(2)]
+    for thread in uploads:
+        thread.start()
+    for thread in uploads:
+        thread.join(60)
+    assert not failures, failures
+    status = device.client().blob_status(digest)
+    assert status["complete"] and status["offset"] == len(scan)
+    kept = central_home / "blobs" / digest[:2] / digest
+    assert kept.read_bytes() == scan
+    assert not (central_home / "blobs" / "partial" / digest).exists()  # no half upload left
+    # The case that names the scan is accepted.
+    files = [{"sha256": digest, "size": len(scan), "media_type": "image/jpeg", "filename": "a.jpg"}]
+    [result] = device.push(device.pack(device.forwarded_case(files=files)))
+    assert result["status"] == "accepted"
