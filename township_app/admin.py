@@ -126,9 +126,7 @@ def backup_progress() -> Any:
 
 
 def _backup_context() -> dict[str, Any]:
-    # One copy for the whole page: the thread may end the backup while the page is rendered.
-    latest = latest_backup()
-    job = latest.seen() if latest is not None else None
+    job = latest_backup()  # a copy: the thread may end the backup while the page is rendered
     return {
         "backup_job": job,
         "backup_message": backup_message(job) if job is not None and not job.running else "",

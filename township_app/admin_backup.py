@@ -3,7 +3,6 @@ list of recent ones."""
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,11 +10,10 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext
 
+from staff_pages.display import translate_error
 from sync.errors import N_, InvalidInput
-from township_app import backup
-from township_app.backup_jobs import BackupJob, BackupRunner
-
-_RUNNER_LOCK = threading.Lock()
+from township_app import backup, backup_jobs
+from township_app.page_tasks import PageTask, page_tasks
 
 
 def start_backup(
@@ -25,7 +23,7 @@ def start_backup(
     confirmation: str,
     username: str,
     now: datetime,
-) -> BackupJob:
+) -> PageTask:
     """Check the form and start writing the backup on a thread; the page follows its progress."""
     target = Path(folder.strip())
     if not folder.strip() or not target.is_absolute():
@@ -41,43 +39,47 @@ def start_backup(
         raise InvalidInput(N_("备份密码至少 8 个字符。"), field="passphrase")
     if passphrase != confirmation:
         raise InvalidInput(N_("两次输入的备份密码不一致。"), field="passphrase")
-    return backup_runner().start(target, passphrase or None, username=username, now=now)
+    config = current_app.config
+    work = backup_jobs.backup_work(
+        Path(str(config["HOME"])),
+        Path(str(config["DATABASE"])),
+        target,
+        passphrase or None,
+        username=username,
+        now=now,
+    )
+    return page_tasks().start(
+        backup_jobs.KIND,
+        work,
+        username=username,
+        now=now,
+        busy=backup_jobs.BUSY,
+        explain=backup_jobs.explain_failure,
+        options={"with_key": bool(passphrase)},
+    )
 
 
-def backup_runner() -> BackupRunner:
-    """Return this app's backup runner (one per app: one backup at a time)."""
-    with _RUNNER_LOCK:
-        runner = current_app.extensions.get("bianmin_backups")
-        if runner is None:
-            config = current_app.config
-            runner = BackupRunner(Path(str(config["HOME"])), Path(str(config["DATABASE"])))
-            current_app.extensions["bianmin_backups"] = runner
-    return runner
-
-
-def latest_backup() -> BackupJob | None:
+def latest_backup() -> PageTask | None:
     """Return the backup started from the page most recently, running or ended."""
-    return backup_runner().latest
+    return page_tasks().latest(backup_jobs.KIND)
 
 
-def backup_message(job: BackupJob) -> str:
+def backup_message(task: PageTask) -> str:
     """Return the result message of an ended backup, in the page's language."""
-    if job.result is None:
-        return gettext("备份失败，数据未受影响：%(error)s。请检查 U 盘是否写保护或空间不足。") % {
-            "error": job.error
-        }
-    manifest = job.result.manifest
+    if task.failure is not None:
+        return translate_error(task.failure)
+    outcome = task.outcome
     message = gettext(
         "备份完成：%(path)s（%(size)s MB，办件 %(cases)s 件，附件 %(files)s 个）。"
     ) % {
-        "path": job.result.path,
-        "size": round(job.size / 1024 / 1024, 1),
-        "cases": manifest["cases"],
-        "files": backup.attachment_count(manifest),
+        "path": outcome.path,
+        "size": round(outcome.size / 1024 / 1024, 1),
+        "cases": outcome.manifest["cases"],
+        "files": backup.attachment_count(outcome.manifest),
     }
-    if not manifest["key_included"] and job.with_key:
+    if not outcome.manifest["key_included"] and task.options.get("with_key"):
         message += gettext("本机还没有设备密钥（尚未注册），备份中不含密钥。")
-    elif not manifest["key_included"]:
+    elif not outcome.manifest["key_included"]:
         message += gettext("未设置备份密码，备份中不含设备密钥。")
     return message
 

@@ -10,6 +10,7 @@ the checks of the network path, and at a township relays the village bundles on 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -54,9 +55,13 @@ def export_to(
     *,
     now: datetime,
     for_village: str = "",
+    progress: Callable[[int, int], None] | None = None,
 ) -> ExportResult:
     """Pack what is new, then write every unacknowledged bundle and its blobs to the folder (and
-    a village PC's certificate, or a township's receipts for the villages' relayed bundles)."""
+    a village PC's certificate, or a township's receipts for the villages' relayed bundles).
+
+    ``progress`` hears (files written or found already there, files in all) after each file.
+    """
     if RestoreStore(store).restore_state()["restore_check"]:
         # A restored PC must not pack before central has said it is not ahead (restore.py).
         raise NotAllowed(
@@ -72,17 +77,24 @@ def export_to(
     result = ExportResult()
     if device is None:
         return result
-    for bundle in SyncStore(store).unacknowledged():
+    waiting = SyncStore(store).unacknowledged()
+    files = [(bundle, json.loads(bundle["attachments"])) for bundle in waiting]
+    total, done = sum(1 + len(attachments) for _, attachments in files), 0
+    for bundle, attachments in files:
         written = usb.write_bundle(
             folder, device["device_id"], bundle["sequence"], bytes(bundle["envelope"])
         )
         result.bundles += int(written)
         result.unchanged += int(not written)
-        for attachment in json.loads(bundle["attachments"]):
+        done += 1
+        _report(progress, done, total)
+        for attachment in attachments:
             source = blob_path(blob_root, attachment["sha256"])
             if not source.exists():
                 raise BlobUnavailable(N_("附件文件缺失：%(sha)s…"), sha=attachment["sha256"][:12])
             result.blobs += int(usb.write_blob(folder, attachment["sha256"], source))
+            done += 1
+            _report(progress, done, total)
     if agency.is_village_pc(store):
         certificate = SyncStore(store).state()["device_certificate"]
         if not certificate:
@@ -121,3 +133,8 @@ def import_from(
     if blob_root is not None and not agency.is_village_pc(store):
         result.relayed = relay.import_village_bundles(store, folder, blob_root, now=now)
     return result
+
+
+def _report(progress: Callable[[int, int], None] | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)

@@ -18,6 +18,7 @@ from sync.events import format_time, parse_time, utc_now
 from township_app import agency, bundles_up, device_keys, devices, usb_exchange
 from township_app.auth import login_required
 from township_app.db import get_store, now
+from township_app.page_tasks import page_tasks
 from township_app.relay_store import RelayStore
 from township_app.store import Store
 from township_app.sync_store import SyncStore
@@ -72,6 +73,7 @@ def _page(error: str = "", report: Any = None, status: int = 200) -> Any:
         report=report,
         form=request.form,
         **overview(get_store(), int(current_app.config["CLOCK_TOLERANCE_SECONDS"])),
+        **_usb_context(),
     )
 
 
@@ -154,22 +156,50 @@ def acknowledge_problems() -> Any:
 @bp.route("/usb/export", methods=("POST",))
 @login_required()
 def usb_export() -> Any:
-    """Write this PC's waiting bundles (and, at a township, the villages' receipts) to a stick."""
+    """Start writing this PC's waiting bundles (and, at a township, the villages' receipts) to a
+    stick; the page follows the writing."""
     form = request.form
+    config = current_app.config
     try:
-        message = usb_exchange.export_to_stick(
-            get_store(),
+        work = usb_exchange.export_work(
+            Path(str(config["DATABASE"])),
             Path(current_app.instance_path),
-            Path(str(current_app.config["BLOB_DIR"])),
+            Path(str(config["BLOB_DIR"])),
             folder=form.get("folder", ""),
             for_village=form.get("for_village", ""),
             username=g.user["username"],
             now=now(),
         )
+        page_tasks().start(
+            usb_exchange.EXPORT,
+            work,
+            username=g.user["username"],
+            now=now(),
+            busy=usb_exchange.EXPORT_BUSY,
+            explain=usb_exchange.explain_export_failure,
+        )
     except DomainError as refusal:
         return _page(translate_error(refusal), status=422)
-    flash(message, "success")
     return redirect(url_for("sync.index") + "#usb", code=303)
+
+
+@bp.route("/usb/progress")
+@login_required()
+def usb_progress() -> Any:
+    """Show how far the export to a stick has got (htmx asks every second)."""
+    return render_template("township/sync/_usb_progress.html", **_usb_context())
+
+
+def _usb_context() -> dict[str, Any]:
+    task = page_tasks().latest(usb_exchange.EXPORT)  # a copy: the thread moves on
+    message = ""
+    if task is not None and not task.running:
+        message = (
+            translate_error(task.failure)
+            if task.failure is not None
+            else usb_exchange.export_message(task.outcome)
+        )
+    return {"usb_task": task, "usb_message": message}
 
 
 @bp.route("/usb/import", methods=("POST",))

@@ -1,24 +1,30 @@
-"""USB exchange from the sync page: the checks of the folder a clerk types, the export and import of
-``sneakernet`` under the round lock, and the result in words (the command line prints the same)."""
+"""USB exchange from the sync page: the checks of the folder a clerk types, the export (as a page task,
+with its progress) and import of ``sneakernet`` under the round lock, and the result in words (the
+command line prints the same)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from flask_babel import gettext
 
 from sync import usb
-from sync.errors import N_, InvalidInput
+from sync.errors import N_, DomainError, InvalidInput
 from sync.events import format_time
 from township_app import sneakernet
+from township_app.page_tasks import Progress
 from township_app.store import Store
 from township_app.worker import ROUND_LOCK
 
 log = logging.getLogger(__name__)
+
+EXPORT = "usb_export"  # the page task's kind
+EXPORT_BUSY = N_("上一次导出还在进行中，请等它完成后再导出。")
 
 
 @contextmanager
@@ -82,17 +88,48 @@ def export_to_stick(
     for_village: str,
     username: str,
     now: datetime,
-) -> str:
+    progress: Progress | None = None,
+) -> sneakernet.ExportResult:
     """Write this PC's waiting bundles (and a township's village receipts) to the typed folder."""
     target = usb.stick_folder(folder, must_exist=False)
     trouble = N_("写入 U 盘失败：%(error)s。请检查 U 盘是否写保护或空间不足，然后再导出一次。")
     with _stick_trouble(trouble, "export"), ROUND_LOCK:
         target.mkdir(exist_ok=True)
         result = sneakernet.export_to(
-            store, target, blob_root, home, now=now, for_village=for_village.strip()
+            store,
+            target,
+            blob_root,
+            home,
+            now=now,
+            for_village=for_village.strip(),
+            progress=progress,
         )
     store.audit(format_time(now), username, "usb_export", f"{target} {result.bundles}")
-    return export_message(result)
+    return result
+
+
+def export_work(
+    database: Path, home: Path, blob_root: Path, **choices: Any
+) -> Callable[[Progress], sneakernet.ExportResult]:
+    """Return the work of one export, for ``PageTasks.start``: ``export_to_stick`` with the page's
+    ``choices`` (folder, for_village, username, now), on its thread, with a store of its own."""
+    usb.stick_folder(str(choices["folder"]), must_exist=False)  # a wrong path: refused at once
+
+    def work(progress: Progress) -> sneakernet.ExportResult:
+        store = Store.open(database)
+        try:
+            return export_to_stick(store, home, blob_root, progress=progress, **choices)
+        finally:
+            store.close()
+
+    return work
+
+
+def explain_export_failure(error: Exception) -> DomainError:
+    """Say why an export stopped (what was written before stays valid on the stick)."""
+    if isinstance(error, DomainError):
+        return error
+    return InvalidInput(N_("导出没有完成：%(error)s。请再导出一次。"), error=type(error).__name__)
 
 
 def import_from_stick(

@@ -45,7 +45,7 @@ def test_the_admin_watches_a_backup_to_a_stick_until_it_is_done(
         card.get_by_role("button", name="立即备份").click()
 
         progress = card.locator("#backup-progress")
-        expect(progress.locator("progress.backup-bar")).to_be_visible()
+        expect(progress.locator("progress.task-bar")).to_be_visible()
         expect(progress).to_contain_text("正在")
         admin.screenshot(path=artifacts / "admin-backup-progress.png", full_page=True)
         expect(progress).to_contain_text("备份完成", timeout=60_000)

@@ -4,6 +4,7 @@ why in Chinese and changes nothing."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -36,6 +37,20 @@ def _flashes(answer) -> str:
     return answer.text
 
 
+def _exported(session: Browserless, form: dict[str, str], timeout: float = 30.0) -> str:
+    """Start an export from the page, then ask for its progress as the page does until it ends."""
+    page = _flashes(session.post("/sync/usb/export", form))
+    assert 'id="usb-progress"' in page
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        fragment = _flashes(session.get("/sync/usb/progress"))
+        if "hx-trigger" not in fragment:  # the page stops asking once the export has ended
+            return fragment
+        assert "正在" in fragment
+        time.sleep(0.1)
+    raise AssertionError("the export did not end")
+
+
 def test_a_village_stick_goes_through_the_township_and_back_from_the_sync_pages(
     central: CentralProcess,
     enrolled_home: Callable[[str], Path],
@@ -55,7 +70,7 @@ def test_a_village_stick_goes_through_the_township_and_back_from_the_sync_pages(
 
     page = agent.get("/sync/").text
     assert "U 盘交换" in page and "交到乡镇" in page
-    shown = _flashes(agent.post("/sync/usb/export", {"folder": str(stick)}))
+    shown = _exported(agent, {"folder": str(stick)})
     assert "已写入 1 个案卷包" in shown
 
     shown = _flashes(clerk.post("/sync/usb/import", {"folder": str(stick)}))
@@ -74,7 +89,7 @@ def test_a_village_stick_goes_through_the_township_and_back_from_the_sync_pages(
     back.mkdir()
     page = clerk.get("/sync/").text
     assert f">东解甲庄村民委员会（{VILLAGE}）</option>" in page
-    shown = _flashes(clerk.post("/sync/usb/export", {"folder": str(back), "for_village": VILLAGE}))
+    shown = _exported(clerk, {"folder": str(back), "for_village": VILLAGE})
     assert "村代办点回执 1 份" in shown
 
     shown = _flashes(agent.post("/sync/usb/import", {"folder": str(back)}))

@@ -111,6 +111,7 @@ MATRIX: dict[str, dict[str, str]] = {
     # is refused (422) and changes nothing, which the matrix checks.
     "sync.usb_export": staff(OK),
     "sync.usb_import": staff(OK),
+    "sync.usb_progress": staff(OK),
     "sync.enroll": ADMIN_ONLY,
     "sync.resign": ADMIN_ONLY,
     "sync.acknowledge_problems": ADMIN_ONLY,
@@ -228,6 +229,7 @@ def _request(endpoint: str, case: str, scan: str = "0" * 64) -> tuple[str, str]:
         "sync.status": ("GET", "/sync/status"),
         "sync.usb_export": ("POST", "/sync/usb/export"),
         "sync.usb_import": ("POST", "/sync/usb/import"),
+        "sync.usb_progress": ("GET", "/sync/usb/progress"),
         "sync.enroll": ("POST", "/sync/enroll"),
         "sync.resign": ("POST", "/sync/resign"),
         "sync.acknowledge_problems": ("POST", "/sync/problems/acknowledge"),

@@ -1,5 +1,5 @@
-"""A backup started from the admin page runs on its own thread: one at a time, with its progress
-and its end (made or failed) kept for the page."""
+"""A backup started from the admin page runs as a page task: one at a time, with its progress in
+bytes and its end (made or failed) kept for the page."""
 
 from __future__ import annotations
 
@@ -13,63 +13,91 @@ import pytest
 from flask import render_template, session
 
 from sync.errors import InvalidInput
-from township_app import backup, create_app
-from township_app.backup_jobs import DONE, FAILED, BackupJob, BackupRunner
+from township_app import backup, backup_jobs, create_app
 from township_app.blobs import blob_path
+from township_app.page_tasks import DONE, FAILED, PageTask, PageTasks
 
 NOW = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
 
 
-def _ended(job: BackupJob, timeout: float = 30.0) -> BackupJob:
+def _ended(tasks: PageTasks, timeout: float = 30.0) -> PageTask:
     deadline = time.monotonic() + timeout
-    while job.running and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        task = tasks.latest(backup_jobs.KIND)
+        assert task is not None
+        if not task.running:
+            return task
         time.sleep(0.02)
-    assert not job.running, "the backup did not end"
-    return job
+    raise AssertionError("the backup did not end")
 
 
 @pytest.fixture
-def runner(demo_home: Path) -> BackupRunner:
+def home(demo_home: Path) -> Path:
     # A 16 MB scan, so that a backup takes long enough to be caught while it is being written.
     scan = os.urandom(16 * 1024 * 1024)
     path = blob_path(demo_home / "blobs", hashlib.sha256(scan).hexdigest())
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(scan)
-    return BackupRunner(demo_home, demo_home / backup.DATABASE)
+    return demo_home
+
+
+def _start(tasks: PageTasks, home: Path, folder: Path) -> PageTask:
+    work = backup_jobs.backup_work(
+        home, home / backup.DATABASE, folder, None, username="admin", now=NOW
+    )
+    return tasks.start(
+        backup_jobs.KIND,
+        work,
+        username="admin",
+        now=NOW,
+        busy=backup_jobs.BUSY,
+        explain=backup_jobs.explain_failure,
+    )
 
 
 def test_a_backup_runs_to_the_end_and_keeps_its_result_and_full_progress(
-    runner: BackupRunner, tmp_path: Path
+    home: Path, tmp_path: Path
 ):
-    job = _ended(runner.start(tmp_path / "usb", None, username="admin", now=NOW))
-    assert job.phase == DONE and job.result is not None and job.result.path.is_file()
-    assert job.total > 16 * 1024 * 1024 and job.done == job.total and job.percent == 100
-    assert backup.attachment_count(job.result.manifest) == 1
-    assert runner.latest is job
+    tasks = PageTasks()
+    _start(tasks, home, tmp_path / "usb")
+    task = _ended(tasks)
+    assert task.phase == DONE and task.outcome.path.is_file()
+    assert task.outcome.size == task.outcome.path.stat().st_size
+    assert task.total > 16 * 1024 * 1024 and task.done == task.total and task.percent == 100
+    assert backup.attachment_count(task.outcome.manifest) == 1
 
 
-def test_a_second_backup_is_refused_while_the_first_is_being_written(
-    runner: BackupRunner, tmp_path: Path
-):
-    first = runner.start(tmp_path / "one", None, username="admin", now=NOW)
-    # Hold the job's lock: the backup thread stops at its first progress report, mid-write.
+def test_a_second_backup_is_refused_while_the_first_is_being_written(home: Path, tmp_path: Path):
+    tasks = PageTasks()
+    first = _start(tasks, home, tmp_path / "one")
+    # Hold the task's lock: the backup thread stops at its first progress report, mid-write.
     with first._lock:
         with pytest.raises(InvalidInput, match="上一次备份还在进行中"):
-            runner.start(tmp_path / "two", None, username="admin", now=NOW)
-    assert _ended(first).phase == DONE
+            _start(tasks, home, tmp_path / "two")
+    assert _ended(tasks).phase == DONE
     assert not (tmp_path / "two").exists()
-    second = _ended(runner.start(tmp_path / "two", None, username="admin", now=NOW))
-    assert second.phase == DONE and runner.latest is second
+    _start(tasks, home, tmp_path / "two")
+    assert _ended(tasks).phase == DONE and list((tmp_path / "two").glob("*.zip"))
 
 
-def test_a_backup_that_cannot_write_ends_failed_with_the_reason(
-    runner: BackupRunner, tmp_path: Path
-):
+def test_a_backup_that_cannot_write_ends_failed_with_the_reason(home: Path, tmp_path: Path):
     blocker = tmp_path / "usb"
     blocker.write_text("a file where the folder should be")
-    job = _ended(runner.start(blocker / "backups", None, username="admin", now=NOW))
-    assert job.phase == FAILED and job.result is None and job.error
+    tasks = PageTasks()
+    _start(tasks, home, blocker / "backups")
+    task = _ended(tasks)
+    assert task.phase == FAILED and task.outcome is None
+    assert task.failure is not None and "备份失败，数据未受影响" in task.failure.message
     assert not list(tmp_path.rglob("*.zip"))
+
+
+def test_what_the_page_sees_of_a_task_does_not_move_while_it_is_shown(home: Path, tmp_path: Path):
+    tasks = PageTasks()
+    _start(tasks, home, tmp_path / "usb")
+    seen = tasks.latest(backup_jobs.KIND)
+    ended = _ended(tasks)
+    assert seen is not None and seen.running and seen.outcome is None  # as when the page looked
+    assert ended.phase == DONE
 
 
 @pytest.mark.parametrize(
@@ -80,23 +108,13 @@ def test_the_page_shows_a_backup_being_written_as_a_bar_and_a_percentage(
     demo_home: Path, lang: str, expected: str
 ):
     app = create_app({"HOME": str(demo_home), "TESTING": True, "WTF_CSRF_ENABLED": False})
-    job = BackupJob(demo_home / "usb", "admin", "2026-12-04T02:00:00Z", with_key=False)
-    job.advance(5 * 1024 * 1024, 10 * 1024 * 1024)
+    task = PageTask(backup_jobs.KIND, "admin", "2026-12-04T02:00:00Z")
+    task.advance(5 * 1024 * 1024, 10 * 1024 * 1024)
     with app.test_request_context("/admin/backup/progress"):
         session["lang"] = lang
         html = render_template(
-            "township/admin/_backup_progress.html", backup_job=job, backup_message=""
+            "township/admin/_backup_progress.html", backup_job=task, backup_message=""
         )
     assert expected in html
     assert f'max="{10 * 1024 * 1024}" value="{5 * 1024 * 1024}"' in html
     assert 'hx-trigger="every 1s"' in html  # it keeps asking while the backup runs
-
-
-def test_what_the_page_sees_of_a_job_does_not_move_while_it_is_shown(
-    runner: BackupRunner, tmp_path: Path
-):
-    job = runner.start(tmp_path / "usb", None, username="admin", now=NOW)
-    seen = job.seen()
-    _ended(job)
-    assert seen.running and seen.result is None  # as it was when the page looked
-    assert job.phase == DONE

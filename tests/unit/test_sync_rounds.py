@@ -249,3 +249,19 @@ def test_the_worker_writes_nothing_until_the_database_check_has_passed(
         assert seen
     finally:
         running.stop()
+
+
+def test_usb_export_reports_its_progress_file_by_file(store, demo_home, central, tmp_path):
+    _forward(store)
+    _forward(store)
+    reports: list[tuple[int, int]] = []
+    result = sneakernet.export_to(
+        store,
+        tmp_path / "stick",
+        demo_home / "blobs",
+        demo_home,
+        now=utc_now(),
+        progress=lambda done, total: reports.append((done, total)),
+    )
+    files = result.bundles + result.unchanged + result.blobs
+    assert files >= 1 and reports == [(n, files) for n in range(1, files + 1)]

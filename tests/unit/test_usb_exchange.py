@@ -67,3 +67,10 @@ def test_a_stick_pulled_out_while_importing_says_so(store, demo_home, tmp_path, 
             store, demo_home / "blobs", folder=str(tmp_path), username="admin", now=utc_now()
         )
     assert "读取 U 盘失败" in refused.value.message
+
+
+def test_an_export_that_stops_is_explained_with_its_own_refusal_or_what_went_wrong():
+    refusal = InvalidInput("写入 U 盘失败：%(error)s。", error="No space left on device")
+    assert usb_exchange.explain_export_failure(refusal) is refusal
+    unforeseen = usb_exchange.explain_export_failure(RuntimeError("a bug"))
+    assert unforeseen.message == "导出没有完成：RuntimeError。请再导出一次。"
