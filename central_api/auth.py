@@ -9,9 +9,9 @@ from typing import Any
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 
-from central_api import i18n, roles, users
+from central_api import roles, users
 from central_api.web import get_store, now, page_errors, remote_addr, reviews
-from staff_pages.display import translate_error
+from staff_pages.display import LANGUAGES, translate_error
 from staff_pages.navigation import local_path, to_login
 from staff_pages.sessions import begin_session
 from sync.errors import NotAllowed
@@ -83,6 +83,6 @@ def logout() -> Any:
 @bp.route("/language/<lang>", methods=("POST",))
 def set_language(lang: str) -> Any:
     """Switch the page language between Chinese and English."""
-    if lang in i18n.LANGUAGES:
+    if lang in LANGUAGES:
         session["lang"] = lang
     return redirect(local_path(request.form.get("next", ""), url_for("auth.login")), code=303)

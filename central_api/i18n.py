@@ -5,18 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, session
+from flask import Flask
 from flask_babel import Babel
 
-# Flask-Babel resolves a zh_CN default to zh_Hans_CN: the catalogue folder must be named so.
-LANGUAGES = {"zh": "zh_Hans_CN", "en": "en"}
+from staff_pages.display import select_locale
 
 babel = Babel()
-
-
-def select_locale() -> str:
-    """Pick the page language: the user's choice, else Chinese."""
-    return LANGUAGES.get(session.get("lang", "zh"), LANGUAGES["zh"])
 
 
 def init_app(app: Flask) -> None:

@@ -1,9 +1,10 @@
-"""How pages show times, labels and refusals, in the page's language."""
+"""How pages show times, labels and refusals, and in which language."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask import session
 from flask_babel import gettext
 
 from sync import events as ev
@@ -11,6 +12,8 @@ from sync import fold
 from sync.errors import N_, DomainError
 from sync.events import CHINA_TZ, parse_time
 
+# Flask-Babel resolves a zh_CN default to zh_Hans_CN: the catalogue folder must be named so.
+LANGUAGES = {"zh": "zh_Hans_CN", "en": "en"}
 ITEM_KIND_LABELS = {"immediate": N_("即办件"), "promised": N_("承诺件"), "forwarded": N_("上报件")}
 LIGHT_LABELS = {
     "green": N_("正常"),
@@ -19,6 +22,11 @@ LIGHT_LABELS = {
     "paused": N_("暂停计时"),
     "unknown": N_("日历未发布"),
 }
+
+
+def select_locale() -> str:
+    """Pick the page language: the user's choice, else Chinese."""
+    return LANGUAGES.get(session.get("lang", "zh"), LANGUAGES["zh"])
 
 
 def translate_error(error: DomainError) -> str:

@@ -22,7 +22,7 @@ from flask_babel import Babel, gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from staff_pages.display import label_helpers, local_time, translate_error
+from staff_pages.display import label_helpers, local_time, select_locale, translate_error
 from staff_pages.navigation import to_login
 from staff_pages.sessions import IdleSessionInterface
 from sync.case_clock import case_deadline
@@ -44,13 +44,6 @@ log = logging.getLogger(__name__)
 
 csrf = CSRFProtect()
 babel = Babel()
-
-LANGUAGES = {"zh": "zh_Hans_CN", "en": "en"}
-
-
-def select_locale() -> str:
-    """Pick the page language: the user's choice, else Chinese."""
-    return LANGUAGES.get(session.get("lang", "zh"), LANGUAGES["zh"])
 
 
 def _error_page(message: str, status: int) -> tuple[str, int]:
@@ -149,18 +142,17 @@ def _template_helpers() -> dict[str, Any]:
     try:
         store = get_store()
         device = store.device()
-        waiting = store.outbox_waiting()
         center = current_app.config["CENTER_NAME"] or _center_name(store, device)
     except sqlite3.DatabaseError:
         # A damaged file must still let the error page and the read-only banner render.
-        device, waiting, center = None, 0, gettext("便民服务中心")
+        device, center = None, gettext("便民服务中心")
     return {
         "current_user": user,
         "may": (lambda permission: bool(user) and roles.may(user["role"], permission)),
         "role_label": lambda role: gettext(roles.ROLE_LABELS.get(role, role)),
         **label_helpers(),
         "deadline": lambda state: case_deadline(state, today(), get_calendar()),
-        "sync_status": _sync_status(waiting),
+        "sync_status": _sync_status(),
         "status_poll_seconds": int(current_app.config["STATUS_POLL_SECONDS"]),
         "device": device,
         "center_name": center,
@@ -171,11 +163,16 @@ def _template_helpers() -> dict[str, Any]:
     }
 
 
-def _sync_status(waiting: int) -> dict[str, Any]:
+def _sync_status() -> dict[str, Any]:
+    # One query on every page and every refresh of the header; the plain queue count is read only
+    # when that fails (a damaged or not yet migrated file, in read-only mode).
     try:
         return SyncStore(get_store()).header_status()
     except sqlite3.DatabaseError:
-        # A damaged or not yet migrated file (read-only mode) shows the plain queue count.
+        try:
+            waiting = get_store().outbox_waiting()
+        except sqlite3.DatabaseError:
+            waiting = 0
         return {"online": False, "waiting": waiting, "last_sync": None, "problems": 0, "refused": 0}
 
 
