@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -56,37 +56,63 @@ class RelayImport:
     refused: list[str] = field(default_factory=list)  # one message per refused bundle or device
 
 
+VillageBundles = dict[str, list[tuple[int, bytes]]]  # village device id → (sequence, envelope)
+
+
+def village_bundles_on(store: Store, folder: Path) -> VillageBundles:
+    """Read the village bundles on a stick (every bundle but this PC's own), by device."""
+    device = store.device()
+    by_device: VillageBundles = {}
+    for device_id, sequence, raw in usb.read_bundles(folder):
+        if device is not None and device_id != device["device_id"]:
+            by_device.setdefault(device_id, []).append((sequence, raw))
+    return by_device
+
+
 def import_village_bundles(
-    store: Store, folder: Path, blob_root: Path, *, now: datetime
+    store: Store,
+    folder: Path,
+    blob_root: Path,
+    *,
+    now: datetime,
+    bundles: VillageBundles | None = None,
+    on_bundle: Callable[[], None] | None = None,
 ) -> RelayImport:
-    """Verify, apply and keep for relaying every village bundle on a stick (not this PC's own)."""
+    """Verify, apply and keep for relaying every village bundle on a stick (not this PC's own).
+
+    ``bundles`` are those already read with ``village_bundles_on``; ``on_bundle`` is called after
+    each one is dealt with (applied, already there, refused or skipped behind a refusal).
+    """
     result = RelayImport()
     device = store.device()
     if device is None:
         return result
     keys = devices.central_keys(store)
-    by_device: dict[str, list[tuple[int, bytes]]] = {}
-    for device_id, sequence, raw in usb.read_bundles(folder):
-        if device_id != device["device_id"]:
-            by_device.setdefault(device_id, []).append((sequence, raw))
-    for device_id, bundles in sorted(by_device.items()):
+    by_device = village_bundles_on(store, folder) if bundles is None else bundles
+    tick = on_bundle or (lambda: None)
+    for device_id, bundles_of_device in sorted(by_device.items()):
         try:
             certificate, raw_cert = _certificate(store, folder, device_id, keys, device["org_code"])
         except DomainError as error:
             result.refused.append(f"{device_id[:8]}…：{error.message}")
+            for _ in bundles_of_device:
+                tick()
             continue
-        for sequence, raw in sorted(bundles):
+        for done, (sequence, raw) in enumerate(sorted(bundles_of_device), start=1):
             try:
                 applied = _relay_one(store, certificate, raw_cert, raw, folder, blob_root, now)
             except DomainError as error:
                 log.warning("village bundle %s/%s refused: %s", device_id[:8], sequence, error.code)
                 result.refused.append(f"{certificate.org_code} 第 {sequence} 号：{error.message}")
+                for _ in range(len(bundles_of_device) - done + 1):  # this one and those behind it
+                    tick()
                 break  # the later bundles of this PC chain onto this one
             if applied is None:
                 result.unchanged += 1
             else:
                 result.bundles += 1
                 result.events += applied
+            tick()
     return result
 
 

@@ -108,30 +108,55 @@ def export_to(
 
 
 def import_from(
-    store: Store, folder: Path, *, now: datetime, blob_root: Path | None = None
+    store: Store,
+    folder: Path,
+    *,
+    now: datetime,
+    blob_root: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Take central's receipts for this device and the feed entries for this unit from a folder;
-    at a township, also verify, apply and keep for relaying the village bundles on it."""
+    at a township, also verify, apply and keep for relaying the village bundles on it.
+
+    ``progress`` is told (files dealt with, files in all) after each receipt, feed entry and
+    village bundle: the files are read first, so that the total is known from the start.
+    """
     device = store.device()
     result = ImportResult()
     if device is None:
         return result
     keys = devices.central_keys(store)
     sync = SyncStore(store)
-    for sequence, raw in usb.read_receipts(folder, device["device_id"]):
+    receipts = list(usb.read_receipts(folder, device["device_id"]))
+    feed = list(usb.read_feed(folder, device["org_code"]))
+    relaying = blob_root is not None and not agency.is_village_pc(store)
+    villages = relay.village_bundles_on(store, folder) if relaying else {}
+    total = len(receipts) + len(feed) + sum(map(len, villages.values()))
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        _report(progress, done, total)
+
+    _report(progress, 0, total)
+    for sequence, raw in receipts:
         bundle = sync.bundle(sequence)
-        if bundle is None or bundle["status"] == "done":
-            continue
-        if bundles_up.accept_receipt(store, bundle, raw, keys, device["device_id"], now=now):
-            result.receipts += 1
-        else:
-            result.receipts_refused += 1
+        if bundle is not None and bundle["status"] != "done":
+            if bundles_up.accept_receipt(store, bundle, raw, keys, device["device_id"], now=now):
+                result.receipts += 1
+            else:
+                result.receipts_refused += 1
+        tick()
     with store.write():
-        for seq, raw in usb.read_feed(folder, device["org_code"]):
+        for seq, raw in feed:
             outcome = feed_down.apply_entry(store, seq, raw, keys, now=now)
             setattr(result, outcome, getattr(result, outcome) + 1)
-    if blob_root is not None and not agency.is_village_pc(store):
-        result.relayed = relay.import_village_bundles(store, folder, blob_root, now=now)
+            tick()
+    if relaying and blob_root is not None:
+        result.relayed = relay.import_village_bundles(
+            store, folder, blob_root, now=now, bundles=villages, on_bundle=tick
+        )
     return result
 
 

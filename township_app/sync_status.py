@@ -191,31 +191,57 @@ def usb_progress() -> Any:
 
 
 def _usb_context() -> dict[str, Any]:
-    task = page_tasks().latest(usb_exchange.EXPORT)  # a copy: the thread moves on
-    message = ""
-    if task is not None and not task.running:
-        message = (
-            translate_error(task.failure)
-            if task.failure is not None
-            else usb_exchange.export_message(task.outcome)
+    export = page_tasks().latest(usb_exchange.EXPORT)  # copies: the threads move on
+    taken = page_tasks().latest(usb_exchange.IMPORT)
+    export_message = import_message = ""
+    if export is not None and not export.running:
+        export_message = (
+            translate_error(export.failure)
+            if export.failure is not None
+            else usb_exchange.export_message(export.outcome)
         )
-    return {"usb_task": task, "usb_message": message}
+    if taken is not None and not taken.running:
+        import_message = (
+            translate_error(taken.failure)
+            if taken.failure is not None
+            else " ".join(usb_exchange.import_messages(taken.outcome))
+        )
+    return {
+        "usb_task": export,
+        "usb_message": export_message,
+        "usb_import_task": taken,
+        "usb_import_message": import_message,
+    }
 
 
 @bp.route("/usb/import", methods=("POST",))
 @login_required()
 def usb_import() -> Any:
-    """Take central's receipts and feed (and, at a township, village bundles) from a stick."""
+    """Start taking central's receipts and feed (and, at a township, village bundles) from a
+    stick; the page follows the import."""
     try:
-        lines = usb_exchange.import_from_stick(
-            get_store(),
+        work = usb_exchange.import_work(
+            Path(str(current_app.config["DATABASE"])),
             Path(str(current_app.config["BLOB_DIR"])),
             folder=request.form.get("folder", ""),
             username=g.user["username"],
             now=now(),
         )
+        page_tasks().start(
+            usb_exchange.IMPORT,
+            work,
+            username=g.user["username"],
+            now=now(),
+            busy=usb_exchange.IMPORT_BUSY,
+            explain=usb_exchange.explain_import_failure,
+        )
     except DomainError as refusal:
         return _page(translate_error(refusal), status=422)
-    for line in lines:
-        flash(line, "success")
     return redirect(url_for("sync.index") + "#usb", code=303)
+
+
+@bp.route("/usb/import/progress")
+@login_required()
+def usb_import_progress() -> Any:
+    """Show how far the import from a stick has got (htmx asks every second)."""
+    return render_template("township/sync/_usb_import_progress.html", **_usb_context())

@@ -23,8 +23,10 @@ from township_app.worker import ROUND_LOCK
 
 log = logging.getLogger(__name__)
 
-EXPORT = "usb_export"  # the page task's kind
+EXPORT = "usb_export"  # the page tasks' kinds
 EXPORT_BUSY = N_("上一次导出还在进行中，请等它完成后再导出。")
+IMPORT = "usb_import"
+IMPORT_BUSY = N_("上一次导入还在进行中，请等它完成后再导入。")
 
 
 @contextmanager
@@ -125,20 +127,57 @@ def export_work(
     return work
 
 
-def explain_export_failure(error: Exception) -> DomainError:
-    """Say why an export stopped (what was written before stays valid on the stick)."""
-    if isinstance(error, DomainError):
-        return error
-    return InvalidInput(N_("导出没有完成：%(error)s。请再导出一次。"), error=type(error).__name__)
+def _explainer(unfinished: str) -> Callable[[Exception], DomainError]:
+    """Return how a page task says why it stopped: its own refusal, or ``unfinished``."""
+
+    def explain(error: Exception) -> DomainError:
+        if isinstance(error, DomainError):
+            return error
+        return InvalidInput(unfinished, error=type(error).__name__)
+
+    return explain
+
+
+# What was written before an export stopped stays valid on the stick.
+explain_export_failure = _explainer(N_("导出没有完成：%(error)s。请再导出一次。"))
 
 
 def import_from_stick(
-    store: Store, blob_root: Path, *, folder: str, username: str, now: datetime
-) -> list[str]:
+    store: Store,
+    blob_root: Path,
+    *,
+    folder: str,
+    username: str,
+    now: datetime,
+    progress: Progress | None = None,
+) -> sneakernet.ImportResult:
     """Take central's receipts and feed (and, at a township, the village bundles) from the folder."""
     source = usb.stick_folder(folder, must_exist=True)
     trouble = N_("读取 U 盘失败：%(error)s。请重新插好 U 盘后再导入一次。")
     with _stick_trouble(trouble, "import"), ROUND_LOCK:
-        result = sneakernet.import_from(store, source, now=now, blob_root=blob_root)
+        result = sneakernet.import_from(
+            store, source, now=now, blob_root=blob_root, progress=progress
+        )
     store.audit(format_time(now), username, "usb_import", str(source))
-    return import_messages(result)
+    return result
+
+
+def import_work(
+    database: Path, blob_root: Path, **choices: Any
+) -> Callable[[Progress], sneakernet.ImportResult]:
+    """Return the work of one import, for ``PageTasks.start``: ``import_from_stick`` with the page's
+    ``choices`` (folder, username, now), on its thread, with a store of its own."""
+    usb.stick_folder(str(choices["folder"]), must_exist=True)  # no such folder: refused at once
+
+    def work(progress: Progress) -> sneakernet.ImportResult:
+        store = Store.open(database)
+        try:
+            return import_from_stick(store, blob_root, progress=progress, **choices)
+        finally:
+            store.close()
+
+    return work
+
+
+# What an import took before it stopped stays taken: importing again is harmless.
+explain_import_failure = _explainer(N_("导入没有完成：%(error)s。请再导入一次。"))

@@ -1,5 +1,6 @@
 """The USB card of the sync page in Debian's chromium: a village agent with no network writes the
-application to a stick, and a wrong path is explained in Chinese without writing anything."""
+application to a stick and reads the stick back, and a wrong path is explained in Chinese without
+writing anything."""
 
 from __future__ import annotations
 
@@ -52,5 +53,11 @@ def test_a_village_agent_writes_the_application_to_a_stick_from_the_sync_page(
         expect(agent.get_by_text("已写入 1 个案卷包")).to_be_visible()
         agent.screenshot(path=artifacts / "usb-export-village.png", full_page=True)
         assert list((stick / "bianmin" / "bundles").rglob("*.dsse.json"))
+
+        # The same stick back in: nothing from the township on it yet, and the page says so.
+        taken = agent.locator("#usb-import")
+        taken.get_by_label("U 盘文件夹").fill(str(stick))
+        taken.get_by_role("button", name="从 U 盘导入").click()
+        expect(agent.locator("#usb-import-progress")).to_contain_text("回执：接受 0")
     finally:
         village.stop()

@@ -37,18 +37,30 @@ def _flashes(answer) -> str:
     return answer.text
 
 
-def _exported(session: Browserless, form: dict[str, str], timeout: float = 30.0) -> str:
-    """Start an export from the page, then ask for its progress as the page does until it ends."""
-    page = _flashes(session.post("/sync/usb/export", form))
-    assert 'id="usb-progress"' in page
-    deadline = time.monotonic() + timeout
+def _followed(
+    session: Browserless, start: str, progress: str, box: str, form: dict[str, str]
+) -> str:
+    """Start a page task from the page, then ask for its progress as the page does until it ends."""
+    page = _flashes(session.post(start, form))
+    assert f'id="{box}"' in page
+    deadline = time.monotonic() + 30.0
     while time.monotonic() < deadline:
-        fragment = _flashes(session.get("/sync/usb/progress"))
-        if "hx-trigger" not in fragment:  # the page stops asking once the export has ended
+        fragment = _flashes(session.get(progress))
+        if "hx-trigger" not in fragment:  # the page stops asking once the task has ended
             return fragment
         assert "正在" in fragment
         time.sleep(0.1)
-    raise AssertionError("the export did not end")
+    raise AssertionError(f"{start} did not end")
+
+
+def _exported(session: Browserless, form: dict[str, str]) -> str:
+    return _followed(session, "/sync/usb/export", "/sync/usb/progress", "usb-progress", form)
+
+
+def _imported(session: Browserless, form: dict[str, str]) -> str:
+    return _followed(
+        session, "/sync/usb/import", "/sync/usb/import/progress", "usb-import-progress", form
+    )
 
 
 def test_a_village_stick_goes_through_the_township_and_back_from_the_sync_pages(
@@ -73,13 +85,13 @@ def test_a_village_stick_goes_through_the_township_and_back_from_the_sync_pages(
     shown = _exported(agent, {"folder": str(stick)})
     assert "已写入 1 个案卷包" in shown
 
-    shown = _flashes(clerk.post("/sync/usb/import", {"folder": str(stick)}))
+    shown = _imported(clerk, {"folder": str(stick)})
     assert "村代办点案卷包：转交 1" in shown
     assert rows(township_home, "SELECT agency_code FROM cases WHERE case_id = ?", (case_id,)) == [
         (VILLAGE,)
     ]
     before = snapshot(township_home)
-    assert "已有 1" in _flashes(clerk.post("/sync/usb/import", {"folder": str(stick)}))
+    assert "已有 1" in _imported(clerk, {"folder": str(stick)})
     assert snapshot(township_home) == before
 
     # "Sync now" relays the village bundle to central and keeps its receipt.
@@ -92,7 +104,7 @@ def test_a_village_stick_goes_through_the_township_and_back_from_the_sync_pages(
     shown = _exported(clerk, {"folder": str(back), "for_village": VILLAGE})
     assert "村代办点回执 1 份" in shown
 
-    shown = _flashes(agent.post("/sync/usb/import", {"folder": str(back)}))
+    shown = _imported(agent, {"folder": str(back)})
     assert "回执：接受 1" in shown
     assert rows(village_home, "SELECT status FROM bundles_out") == [("done",)]
     actions = [action for (action,) in rows(village_home, "SELECT action FROM audit_log")]

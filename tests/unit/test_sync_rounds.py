@@ -136,8 +136,12 @@ def test_usb_export_and_import_twice_change_nothing(store, demo_home, central, t
     usb.write_feed_entry(
         stick, "370613004", 1, Envelope.from_dict(central.feed_entries[-1]["envelope"]).to_json()
     )
-    result = sneakernet.import_from(store, stick, now=utc_now())
+    seen: list[tuple[int, int]] = []
+    result = sneakernet.import_from(
+        store, stick, now=utc_now(), progress=lambda done, total: seen.append((done, total))
+    )
     assert (result.receipts, result.applied) == (1, 1)
+    assert seen == [(0, 2), (1, 2), (2, 2)]  # the receipt, then the feed entry
     before = (store.event_count(), SyncStore(store).count_bundles(), store.outbox_waiting())
     again = sneakernet.import_from(store, stick, now=utc_now())
     assert (again.receipts, again.applied, again.skipped) == (0, 0, 1)

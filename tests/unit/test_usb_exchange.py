@@ -74,3 +74,21 @@ def test_an_export_that_stops_is_explained_with_its_own_refusal_or_what_went_wro
     assert usb_exchange.explain_export_failure(refusal) is refusal
     unforeseen = usb_exchange.explain_export_failure(RuntimeError("a bug"))
     assert unforeseen.message == "导出没有完成：RuntimeError。请再导出一次。"
+
+
+def test_an_import_that_stops_is_explained_with_its_own_refusal_or_what_went_wrong():
+    refusal = InvalidInput("读取 U 盘失败：%(error)s。", error="Input/output error")
+    assert usb_exchange.explain_import_failure(refusal) is refusal
+    unforeseen = usb_exchange.explain_import_failure(RuntimeError("a bug"))
+    assert unforeseen.message == "导入没有完成：RuntimeError。请再导入一次。"
+
+
+def test_an_import_from_a_folder_that_is_not_there_is_refused_before_any_task_starts(tmp_path):
+    with pytest.raises(InvalidInput):
+        usb_exchange.import_work(
+            tmp_path / "township.db",
+            tmp_path / "blobs",
+            folder=str(tmp_path / "no-stick"),
+            username="admin",
+            now=utc_now(),
+        )

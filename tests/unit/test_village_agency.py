@@ -215,6 +215,25 @@ def _import(store: Store, demo_home: Path, stick: Path) -> sneakernet.ImportResu
     return sneakernet.import_from(store, stick, now=utc_now(), blob_root=demo_home / "blobs")
 
 
+def test_importing_a_village_stick_counts_its_bundles_in_the_progress(
+    store: Store, demo_home: Path, village_home: Path, village: Store, tmp_path: Path
+):
+    register_in_folder(village_home, PROMISED_ITEM)
+    register_in_folder(village_home, PROMISED_ITEM)
+    _export(village_home, village, tmp_path / "stick")
+    seen: list[tuple[int, int]] = []
+    result = sneakernet.import_from(
+        store,
+        tmp_path / "stick",
+        now=utc_now(),
+        blob_root=demo_home / "blobs",
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    bundles = result.relayed.bundles
+    assert bundles >= 1 and result.relayed.refused == []
+    assert seen == [(n, bundles) for n in range(bundles + 1)]
+
+
 def test_relay_takes_a_village_stick_once_and_keeps_the_exact_bytes(
     store: Store, demo_home: Path, village_home: Path, village: Store, tmp_path: Path
 ):
