@@ -3,8 +3,9 @@ encrypted with a passphrase, and a manifest of SHA-256 hashes.
 
 The database is copied with SQLite's online backup API, so a backup can be made while the app
 runs. The zip is written under a temporary name, fsynced, then renamed: a power cut leaves either a
-whole backup or a ``.partial`` file that nobody mistakes for one. The device key never goes into a
-backup in clear: without a passphrase it is left out.
+whole backup or a ``.partial`` file that nobody mistakes for one (the next backup removes it once
+it is clearly left behind). The device key never goes into a backup in clear: without a passphrase
+it is left out.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -48,6 +50,15 @@ _NAME = re.compile(r"^bianmin-backup-(\d{8})-(\d{6})-(daily|manual|upgrade)\.zip
 _BLOB_NAME = re.compile(r"^[0-9a-f]{64}$")
 
 Progress = Callable[[int, int], None]  # (bytes written, bytes in all), after every chunk
+
+# What a backup stopped by force (the window closed, the power cut) leaves behind: the half-written
+# zip on the stick and the database snapshot beside the data. A zip being written is touched every
+# second or so, a snapshot only when its backup starts: each is taken for left behind only once it
+# has been untouched for far longer than any backup runs.
+STALE_PARTIAL_SECONDS = 3600
+STALE_SCRATCH_SECONDS = 24 * 3600
+_PARTIAL = "bianmin-backup-*.zip.partial"
+_SCRATCH = ".backup-*"
 
 
 class BackupInvalid(DomainError):
@@ -96,6 +107,7 @@ def make_backup(
     """Write a backup of the data folder ``home`` into ``folder`` and return it."""
     moment = now or utc_now()
     folder.mkdir(parents=True, exist_ok=True)
+    sweep_leftovers(home, folder)
     name = f"bianmin-backup-{moment.astimezone(UTC):%Y%m%d-%H%M%S}-{kind}.zip"
     target = folder / name
     partial = folder / f".{name}.partial"
@@ -150,6 +162,43 @@ def make_backup(
         meter.finish()
     log.info("backup written: %s (%s files)", target.name, len(files))
     return BackupResult(target, manifest)
+
+
+def sweep_leftovers(home: Path, folder: Path, *, at: float | None = None) -> list[Path]:
+    """Remove what backups stopped by force left in ``folder`` and ``home``; return what went.
+
+    A leftover that cannot be removed (a read-only stick, a file still open on Windows) stays,
+    and the backup goes on: it never depends on the sweep.
+    """
+    moment = time.time() if at is None else at
+    swept = []
+    for path in folder.glob("." + _PARTIAL):
+        if _untouched_for(path, moment) > STALE_PARTIAL_SECONDS:
+            try:
+                path.unlink()
+            except OSError as error:
+                log.warning("left-behind backup %s not removed: %s", path.name, error)
+                continue
+            swept.append(path)
+    for path in home.glob(_SCRATCH):
+        if path.is_dir() and _untouched_for(path, moment) > STALE_SCRATCH_SECONDS:
+            shutil.rmtree(path, ignore_errors=True)
+            if not path.exists():
+                swept.append(path)
+    for path in swept:
+        log.info("removed what a stopped backup left: %s", path.name)
+    return swept
+
+
+def _untouched_for(path: Path, moment: float) -> float:
+    """Return the seconds since ``path`` (or, for a folder, anything directly in it) last changed."""
+    try:
+        times = [path.stat().st_mtime]
+        if path.is_dir():
+            times += [child.stat().st_mtime for child in path.iterdir()]
+    except OSError:
+        return 0.0  # going away as we look: someone is at work on it
+    return moment - max(times)
 
 
 def attachment_count(manifest: Mapping[str, Any]) -> int:

@@ -168,6 +168,48 @@ def test_a_backup_cut_short_leaves_only_a_partial_file(full_home: Path, tmp_path
     assert not list(full_home.glob(".backup-*"))
 
 
+_KILLED_MIDWAY = """
+import os, sys
+from pathlib import Path
+from township_app import backup
+def killed(done, total):
+    if done:
+        os._exit(9)  # the window closed, the power went: nothing runs after this
+backup.make_backup(Path(sys.argv[1]), Path(sys.argv[2]), progress=killed)
+"""
+
+
+def _age(path: Path, seconds: float) -> None:
+    for item in [path, *(path.iterdir() if path.is_dir() else [])]:
+        moment = item.stat().st_mtime - seconds
+        os.utime(item, (moment, moment))
+
+
+def test_what_a_killed_backup_left_is_swept_by_the_next_one_but_a_backup_under_way_is_not(
+    full_home: Path, tmp_path: Path
+):
+    usb = tmp_path / "usb"
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_MIDWAY, str(full_home), str(usb)], timeout=120
+    )
+    assert killed.returncode == 9
+    [partial] = usb.glob(".bianmin-backup-*.zip.partial")
+    [scratch] = full_home.glob(".backup-*")
+    assert (scratch / "township.db").is_file()  # a copy of everyone's data, left on the disk
+    later = datetime.now(UTC) + timedelta(minutes=5)  # another name than the killed one's
+    backup.make_backup(full_home, usb, now=later)  # too soon to tell: it may still be running
+    assert partial.exists() and scratch.exists()
+
+    _age(partial, backup.STALE_PARTIAL_SECONDS + 60)
+    _age(scratch, backup.STALE_SCRATCH_SECONDS + 60)
+    under_way = usb / ".bianmin-backup-20261204-101010-manual.zip.partial"
+    under_way.write_bytes(b"being written")
+    result = backup.make_backup(full_home, usb, now=later + timedelta(minutes=5))
+    assert not partial.exists() and not scratch.exists()
+    assert under_way.exists()
+    assert backup.read_manifest(result.path)["files"]
+
+
 def test_daily_backup_runs_once_a_day_and_keeps_seven_days_and_four_weeks(
     full_home: Path, tmp_path: Path
 ):
