@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from sync.events import format_time, parse_time, utc_now
 from township_app import agency, bundles_up, device_keys, devices, usb_exchange
 from township_app.auth import login_required
 from township_app.db import get_store, now
-from township_app.page_tasks import page_tasks
+from township_app.page_tasks import PageTask, Progress, page_tasks
 from township_app.relay_store import RelayStore
 from township_app.store import Store
 from township_app.sync_store import SyncStore
@@ -158,10 +159,12 @@ def acknowledge_problems() -> Any:
 def usb_export() -> Any:
     """Start writing this PC's waiting bundles (and, at a township, the villages' receipts) to a
     stick; the page follows the writing."""
-    form = request.form
-    config = current_app.config
-    try:
-        work = usb_exchange.export_work(
+    form, config = request.form, current_app.config
+    return _start_usb_task(
+        usb_exchange.EXPORT,
+        usb_exchange.EXPORT_BUSY,
+        usb_exchange.explain_export_failure,
+        lambda: usb_exchange.export_work(
             Path(str(config["DATABASE"])),
             Path(current_app.instance_path),
             Path(str(config["BLOB_DIR"])),
@@ -169,14 +172,41 @@ def usb_export() -> Any:
             for_village=form.get("for_village", ""),
             username=g.user["username"],
             now=now(),
-        )
-        page_tasks().start(
-            usb_exchange.EXPORT,
-            work,
+        ),
+    )
+
+
+@bp.route("/usb/import", methods=("POST",))
+@login_required()
+def usb_import() -> Any:
+    """Start taking central's receipts and feed (and, at a township, village bundles) from a
+    stick; the page follows the import."""
+    config = current_app.config
+    return _start_usb_task(
+        usb_exchange.IMPORT,
+        usb_exchange.IMPORT_BUSY,
+        usb_exchange.explain_import_failure,
+        lambda: usb_exchange.import_work(
+            Path(str(config["DATABASE"])),
+            Path(str(config["BLOB_DIR"])),
+            folder=request.form.get("folder", ""),
             username=g.user["username"],
             now=now(),
-            busy=usb_exchange.EXPORT_BUSY,
-            explain=usb_exchange.explain_export_failure,
+        ),
+    )
+
+
+def _start_usb_task(
+    kind: str,
+    busy: str,
+    explain: Callable[[Exception], DomainError],
+    make_work: Callable[[], Callable[[Progress], Any]],
+) -> Any:
+    """Start one exchange with a stick as a page task; a wrong folder or one already under way is
+    refused on the page at once."""
+    try:
+        page_tasks().start(
+            kind, make_work(), username=g.user["username"], now=now(), busy=busy, explain=explain
         )
     except DomainError as refusal:
         return _page(translate_error(refusal), status=422)
@@ -193,51 +223,21 @@ def usb_progress() -> Any:
 def _usb_context() -> dict[str, Any]:
     export = page_tasks().latest(usb_exchange.EXPORT)  # copies: the threads move on
     taken = page_tasks().latest(usb_exchange.IMPORT)
-    export_message = import_message = ""
-    if export is not None and not export.running:
-        export_message = (
-            translate_error(export.failure)
-            if export.failure is not None
-            else usb_exchange.export_message(export.outcome)
-        )
-    if taken is not None and not taken.running:
-        import_message = (
-            translate_error(taken.failure)
-            if taken.failure is not None
-            else " ".join(usb_exchange.import_messages(taken.outcome))
-        )
     return {
         "usb_task": export,
-        "usb_message": export_message,
+        "usb_message": _ended(export, usb_exchange.export_message),
         "usb_import_task": taken,
-        "usb_import_message": import_message,
+        "usb_import_message": _ended(
+            taken, lambda outcome: " ".join(usb_exchange.import_messages(outcome))
+        ),
     }
 
 
-@bp.route("/usb/import", methods=("POST",))
-@login_required()
-def usb_import() -> Any:
-    """Start taking central's receipts and feed (and, at a township, village bundles) from a
-    stick; the page follows the import."""
-    try:
-        work = usb_exchange.import_work(
-            Path(str(current_app.config["DATABASE"])),
-            Path(str(current_app.config["BLOB_DIR"])),
-            folder=request.form.get("folder", ""),
-            username=g.user["username"],
-            now=now(),
-        )
-        page_tasks().start(
-            usb_exchange.IMPORT,
-            work,
-            username=g.user["username"],
-            now=now(),
-            busy=usb_exchange.IMPORT_BUSY,
-            explain=usb_exchange.explain_import_failure,
-        )
-    except DomainError as refusal:
-        return _page(translate_error(refusal), status=422)
-    return redirect(url_for("sync.index") + "#usb", code=303)
+def _ended(task: PageTask | None, describe: Callable[[Any], str]) -> str:
+    """Say how a task ended (nothing while it runs)."""
+    if task is None or task.running:
+        return ""
+    return translate_error(task.failure) if task.failure is not None else describe(task.outcome)
 
 
 @bp.route("/usb/import/progress")
