@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_HOME ?= data/township
 DEMO_PORT ?= 5080
-TRANSLATIONS := township_app/translations
+TRANSLATIONS := township_app/translations central_api/translations
 
 .PHONY: install translations browser gui gui-debs demo test lint fmt bench clean installer lock
 
@@ -19,7 +19,7 @@ install: $(STAMP)
 
 # Compiled message catalogues are build output: made from the .po files we keep in git.
 translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -d $(TRANSLATIONS) --statistics
+	for dir in $(TRANSLATIONS); do $(BIN)/pybabel compile --use-fuzzy -d $$dir --statistics || exit 1; done
 
 # Debian's chromium for the browser tests; Playwright never downloads a browser here.
 browser:

@@ -1,5 +1,8 @@
 """Page languages of the central server: Chinese first (the messages' source language), through
-Flask-Babel so that an English catalogue can follow under central_api/translations."""
+Flask-Babel; the English catalogue is central_api/translations, compiled by `make translations`.
+
+Re-extract with `pybabel extract -F babel-central.cfg -k N_ -o /tmp/central.pot .` and then
+`pybabel update -i /tmp/central.pot -d central_api/translations` (babel.cfg is the township's)."""
 
 from __future__ import annotations
 

@@ -9,8 +9,12 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 
 def begin_session(user_id: int) -> None:
-    """Start a fresh session for a user who just logged in (nothing of an earlier one is kept)."""
+    """Start a fresh session for a user who just logged in: nothing of an earlier one is kept but
+    the page language chosen on the log-in page (it says nothing of who is logged in)."""
+    lang = session.get("lang")
     session.clear()
+    if lang is not None:
+        session["lang"] = lang
     session.permanent = True  # the cookie's lifetime is the idle timeout
     session["user_id"] = user_id
     session["login_at"] = datetime.now(UTC).timestamp()  # for the maximum session length

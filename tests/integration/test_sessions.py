@@ -74,3 +74,16 @@ def test_log_in_never_sends_the_browser_to_another_site(app):
         },
     )
     assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_the_language_chosen_on_the_log_in_page_is_kept_after_log_in(app):
+    client = app.test_client()
+    page = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/auth/language/en", data={"csrf_token": token, "next": "/auth/login"})
+    with client.session_transaction() as session:
+        session["note"] = "left by an earlier visit"
+    login(client)
+    with client.session_transaction() as session:
+        assert session["lang"] == "en" and "note" not in session
+    assert 'lang="en"' in client.get("/cases/").get_data(as_text=True)
