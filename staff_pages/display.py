@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import session
 from flask_babel import gettext
 
 from sync import events as ev
 from sync import fold
+from sync.deadlines import DeadlineStatus, Wording
 from sync.errors import N_, DomainError
 from sync.events import CHINA_TZ, parse_time
 
@@ -45,11 +47,27 @@ def local_time(text: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return parse_time(text).astimezone(CHINA_TZ).strftime(fmt)
 
 
-def label_helpers() -> dict[str, Callable[[str], str]]:
-    """Return the templates' label functions for a case's state, events, item kind and light."""
+def say(wording: Wording) -> str:
+    """Return a wording (a deadline's text) in the page's language."""
+    if not wording.params:
+        return gettext(wording.template)
+    return gettext(wording.template) % {
+        k: say(v) if isinstance(v, Wording) else v for k, v in wording.params.items()
+    }
+
+
+def clock_text(clock: DeadlineStatus) -> str:
+    """Return the text beside a case's deadline light in the page's language."""
+    return say(clock.wording) if clock.wording is not None else clock.message
+
+
+def label_helpers() -> dict[str, Callable[[Any], str]]:
+    """Return the templates' label functions for a case's state, events, item kind and light,
+    and the text beside the light."""
     return {
         "state_label": lambda state: gettext(fold.STATE_LABELS.get(state, state)),
         "event_label": lambda t: gettext(ev.EVENT_LABELS.get(t, t)),
         "kind_label": lambda kind: gettext(ITEM_KIND_LABELS.get(kind, kind)),
         "light_label": lambda light: gettext(LIGHT_LABELS.get(light, light)),
+        "clock_text": clock_text,
     }

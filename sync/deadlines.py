@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import chinese_calendar
@@ -260,6 +260,22 @@ def due_date(
 
 
 @dataclass(frozen=True)
+class Wording:
+    """A text kept as its catalogue template and values, so that each page can say it in its own
+    language; ``str()`` gives the Chinese. A value may be a wording itself."""
+
+    template: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        if not self.params:
+            return self.template
+        return self.template % {
+            k: str(v) if isinstance(v, Wording) else v for k, v in self.params.items()
+        }
+
+
+@dataclass(frozen=True)
 class DeadlineStatus:
     """A case's deadline light and the short text shown beside it."""
 
@@ -267,7 +283,8 @@ class DeadlineStatus:
     due_on: date | None  # None while the due date falls in a year whose calendar is unknown
     days_used: int  # 0 when the light is "unknown"
     days_left: int | None  # negative when overdue; None when the light is "unknown"
-    message: str
+    message: str  # the text in Chinese (the public API and the command line show it)
+    wording: Wording | None = field(default=None, compare=False)  # the same, for the pages
 
 
 def deadline_status(
@@ -287,7 +304,8 @@ def deadline_status(
         elapsed = working_days_between(accepted_on, today, calendar)
         paused = paused_working_days(pauses, today, calendar)
     except CalendarUnknown as unknown:
-        return DeadlineStatus("unknown", None, 0, None, unknown.message)
+        said = Wording(unknown.template, unknown.params)
+        return DeadlineStatus("unknown", None, 0, None, str(said), said)
     used = max(0, elapsed - paused)
     left = limit_days - used
     try:
@@ -299,9 +317,9 @@ def deadline_status(
     if any(end is None for _, end in pauses):
         light = "paused"
         if left < 0:
-            message = N_("暂停计时（等待补正），已超期%(n)s个工作日") % {"n": -left}
+            message = Wording(N_("暂停计时（等待补正），已超期%(n)s个工作日"), {"n": -left})
         else:
-            message = N_("暂停计时（等待补正），剩余%(n)s个工作日") % {"n": left}
+            message = Wording(N_("暂停计时（等待补正），剩余%(n)s个工作日"), {"n": left})
     else:
         if left < 0:
             light = "red"
@@ -311,17 +329,17 @@ def deadline_status(
         else:
             light = "green"
         if left < 0:
-            message = N_("已超期%(n)s个工作日") % {"n": -left}
+            message = Wording(N_("已超期%(n)s个工作日"), {"n": -left})
         elif left == 0 and due_on == today:
-            message = N_("今日到期")
+            message = Wording(N_("今日到期"))
         elif left == 0 and due_on is not None:
             # Today is a rest day after the due day: not overdue until the next working day.
-            message = N_("已于%(due)s到期") % {"due": due_on.isoformat()}
+            message = Wording(N_("已于%(due)s到期"), {"due": due_on.isoformat()})
         else:
-            message = N_("剩余%(n)s个工作日") % {"n": left}
+            message = Wording(N_("剩余%(n)s个工作日"), {"n": left})
     if due_unknown is not None:
-        message = N_("%(status)s；到期日暂无法计算：%(reason)s") % {
-            "status": message,
-            "reason": due_unknown.message,
-        }
-    return DeadlineStatus(light, due_on, used, left, message)
+        message = Wording(
+            N_("%(status)s；到期日暂无法计算：%(reason)s"),
+            {"status": message, "reason": Wording(due_unknown.template, due_unknown.params)},
+        )
+    return DeadlineStatus(light, due_on, used, left, str(message), message)

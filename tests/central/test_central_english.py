@@ -51,6 +51,7 @@ def test_the_inbox_and_the_case_page_switch_to_english_and_back(
     assert "待审批办件" not in inbox.text and "全部乡镇" not in inbox.text
     assert ">中文</button>" in inbox.text and "/auth/language/zh" in inbox.text
     assert number in inbox.text  # the data stay as they are
+    assert "working days left" in inbox.text and "个工作日" not in inbox.text  # the deadline
 
     case = county.get(f"/review/cases/{number}")
     assert case.status_code == 200

@@ -288,3 +288,13 @@ def test_english_pages_come_from_the_english_catalogue(clerk: Browserless):
     page = clerk.get("/cases/")
     assert 'lang="en"' in page.text
     assert "办件查询" not in page.text
+
+
+def test_the_deadline_beside_the_light_is_said_in_the_pages_language(clerk: Browserless):
+    case_page = register(clerk, PROMISED)
+    clerk.post(case_page + "/accept")  # the clock runs from acceptance
+    assert "个工作日" in clerk.get("/cases/").text
+    clerk.post("/auth/language/en", {"next": "/cases/"})
+    for path in ("/cases/", case_page):
+        page = clerk.get(path).text
+        assert "working days left" in page and "个工作日" not in page, path

@@ -366,3 +366,21 @@ def test_add_working_days_is_inverse_of_working_days_between(start: date, n: int
     assert n == 0 or DEFAULT_CALENDAR.is_working_day(end)
     # No earlier day already reaches n: the due date is the first such day.
     assert n == 0 or working_days_between(start, end - timedelta(1)) == n - 1
+
+
+@pytest.mark.parametrize(
+    ("accepted", "limit", "pauses", "today"),
+    [
+        (D(2026, 3, 2), 10, [], D(2026, 3, 5)),  # days left
+        (D(2026, 3, 2), 0, [], D(2026, 3, 2)),  # due today
+        (D(2026, 3, 2), 1, [], D(2026, 3, 10)),  # overdue
+        (D(2026, 3, 2), 10, [(D(2026, 3, 3), None)], D(2026, 3, 5)),  # paused
+        (D(2026, 12, 20), 20, [], D(2026, 12, 28)),  # due date in an unknown year
+        (D(2026, 12, 20), 5, [], D(2027, 1, 4)),  # today in an unknown year
+    ],
+)
+def test_the_wording_a_page_translates_says_what_the_chinese_message_says(
+    accepted, limit, pauses, today
+) -> None:
+    status = deadline_status(accepted, limit, pauses, today)
+    assert status.wording is not None and str(status.wording) == status.message

@@ -27,3 +27,21 @@ HOME = "/"
 )
 def test_only_a_path_of_this_site_is_followed_after_log_in(given: str, expected: str):
     assert local_path(given, HOME) == expected
+
+
+def test_a_deadline_is_said_in_english_down_to_the_reason_its_due_date_is_unknown(app):
+    from datetime import date
+
+    from flask import session
+
+    from staff_pages.display import clock_text
+    from sync.deadlines import deadline_status
+
+    status = deadline_status(date(2026, 12, 20), 20, [], date(2026, 12, 28))
+    with app.test_request_context("/"):
+        assert clock_text(status) == status.message  # Chinese first
+    with app.test_request_context("/"):  # the page language is settled once per request
+        session["lang"] = "en"
+        said = clock_text(status)
+    assert said.startswith("14 working days left") and "2027" in said
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in said), said
