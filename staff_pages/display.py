@@ -33,11 +33,7 @@ def select_locale() -> str:
 
 def translate_error(error: DomainError) -> str:
     """Return a domain error's message in the page's language."""
-    template = gettext(error.template) if error.template else ""
-    if error.params:
-        params = {k: gettext(v) if isinstance(v, str) else v for k, v in error.params.items()}
-        return template % params
-    return template
+    return say(Wording.of(error)) if error.template else ""
 
 
 def local_time(text: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -48,11 +44,13 @@ def local_time(text: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def say(wording: Wording) -> str:
-    """Return a wording (a deadline's text) in the page's language."""
+    """Return a wording (a refusal, a deadline's text) in the page's language; a value that is a
+    wording or a text from the catalogue is said in it too."""
     if not wording.params:
         return gettext(wording.template)
     return gettext(wording.template) % {
-        k: say(v) if isinstance(v, Wording) else v for k, v in wording.params.items()
+        k: say(v) if isinstance(v, Wording) else gettext(v) if isinstance(v, str) else v
+        for k, v in wording.params.items()
     }
 
 

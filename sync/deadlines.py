@@ -20,7 +20,7 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
-from sync.errors import N_, CalendarUnknown, InvalidInput
+from sync.errors import N_, CalendarUnknown, DomainError, InvalidInput
 
 # (day the supplement was requested, day it was received or None while still awaited)
 Pause = tuple[date, date | None]
@@ -267,6 +267,11 @@ class Wording:
     template: str
     params: Mapping[str, object] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, error: DomainError) -> Wording:
+        """Return what a refusal says, as a wording."""
+        return cls(error.template, error.params)
+
     def __str__(self) -> str:
         if not self.params:
             return self.template
@@ -304,7 +309,7 @@ def deadline_status(
         elapsed = working_days_between(accepted_on, today, calendar)
         paused = paused_working_days(pauses, today, calendar)
     except CalendarUnknown as unknown:
-        said = Wording(unknown.template, unknown.params)
+        said = Wording.of(unknown)
         return DeadlineStatus("unknown", None, 0, None, str(said), said)
     used = max(0, elapsed - paused)
     left = limit_days - used
@@ -340,6 +345,6 @@ def deadline_status(
     if due_unknown is not None:
         message = Wording(
             N_("%(status)s；到期日暂无法计算：%(reason)s"),
-            {"status": message, "reason": Wording(due_unknown.template, due_unknown.params)},
+            {"status": message, "reason": Wording.of(due_unknown)},
         )
     return DeadlineStatus(light, due_on, used, left, str(message), message)

@@ -72,31 +72,27 @@ def village_bundles_on(store: Store, folder: Path) -> VillageBundles:
 def import_village_bundles(
     store: Store,
     folder: Path,
+    by_device: VillageBundles,
     blob_root: Path,
     *,
     now: datetime,
-    bundles: VillageBundles | None = None,
-    on_bundle: Callable[[], None] | None = None,
+    on_bundle: Callable[[], None] = lambda: None,
 ) -> RelayImport:
-    """Verify, apply and keep for relaying every village bundle on a stick (not this PC's own).
-
-    ``bundles`` are those already read with ``village_bundles_on``; ``on_bundle`` is called after
-    each one is dealt with (applied, already there, refused or skipped behind a refusal).
-    """
+    """Verify, apply and keep for relaying the village bundles read from a stick with
+    ``village_bundles_on``; ``on_bundle`` is called after each one is dealt with (applied, already
+    there, refused or skipped behind a refusal)."""
     result = RelayImport()
     device = store.device()
     if device is None:
         return result
     keys = devices.central_keys(store)
-    by_device = village_bundles_on(store, folder) if bundles is None else bundles
-    tick = on_bundle or (lambda: None)
     for device_id, bundles_of_device in sorted(by_device.items()):
         try:
             certificate, raw_cert = _certificate(store, folder, device_id, keys, device["org_code"])
         except DomainError as error:
             result.refused.append(f"{device_id[:8]}…：{error.message}")
             for _ in bundles_of_device:
-                tick()
+                on_bundle()
             continue
         for done, (sequence, raw) in enumerate(sorted(bundles_of_device), start=1):
             try:
@@ -105,14 +101,14 @@ def import_village_bundles(
                 log.warning("village bundle %s/%s refused: %s", device_id[:8], sequence, error.code)
                 result.refused.append(f"{certificate.org_code} 第 {sequence} 号：{error.message}")
                 for _ in range(len(bundles_of_device) - done + 1):  # this one and those behind it
-                    tick()
+                    on_bundle()
                 break  # the later bundles of this PC chain onto this one
             if applied is None:
                 result.unchanged += 1
             else:
                 result.bundles += 1
                 result.events += applied
-            tick()
+            on_bundle()
     return result
 
 

@@ -155,7 +155,7 @@ def import_from(
             tick()
     if relaying and blob_root is not None:
         result.relayed = relay.import_village_bundles(
-            store, folder, blob_root, now=now, bundles=villages, on_bundle=tick
+            store, folder, villages, blob_root, now=now, on_bundle=tick
         )
     return result
 
