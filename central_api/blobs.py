@@ -14,6 +14,8 @@ import fcntl
 import hashlib
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -176,19 +178,30 @@ def _store_whole(
 def discard_partial(home: Path, sha256: str) -> None:
     """Remove what a chunked upload of a blob left once the blob is complete another way.
 
-    Under the upload's own file lock: a chunk waiting for it then finds the file gone and answers
+    Under the upload's lock: a chunk waiting for it then finds the blob complete and answers
     with central's offset (the client asks again and hears "complete").
     """
-    try:
-        descriptor = os.open(_partial_path(home, sha256), os.O_WRONLY)
-    except FileNotFoundError:
-        return
+    with _upload_lock(home, sha256):
+        _partial_path(home, sha256).unlink(missing_ok=True)
+
+
+@contextmanager
+def _upload_lock(home: Path, sha256: str) -> Iterator[None]:
+    """Hold the lock that serializes the chunks of one upload, across threads and workers.
+
+    The lock is a file that is never renamed or removed (one of 256, by the hash's first byte),
+    not the partial file itself: the last chunk moves the partial into place, and a chunk that
+    opened the partial's name just then would have locked a new, empty file and written into it
+    beside the upload it raced with. Two uploads that share a lock file only wait for each other.
+    """
+    folder = home / "blobs" / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(folder / sha256[:2], os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
-        if _still_partial(_partial_path(home, sha256), descriptor):
-            _partial_path(home, sha256).unlink()
+        yield
     finally:
-        os.close(descriptor)
+        os.close(descriptor)  # closing releases the lock
 
 
 def write_temporary(target: Path, data: bytes | memoryview) -> Path:
@@ -250,26 +263,17 @@ def append_chunk(
         raise Refusal(stages.BLOB_TOO_LARGE, "每块最多 1 MB。")
     if not is_sha256(sha256):
         raise Refusal(stages.NOT_FOUND, "服务器上没有这个附件的上传记录，请先登记。")
-    partial = _partial_path(home, sha256)
-    partial.parent.mkdir(parents=True, exist_ok=True)
-    # The upload's own file lock, not the database's write lock, serializes chunks of one blob:
-    # the slow part (writing and flushing the bytes) then never holds up other uploads.
-    with open(partial, "ab") as out:
-        fcntl.flock(out.fileno(), fcntl.LOCK_EX)
+    # The upload's own lock, not the database's write lock, serializes chunks of one blob: the
+    # slow part (writing and flushing the bytes) then never holds up other uploads.
+    with _upload_lock(home, sha256):
         with store.reading() as c:
             row = store.blob(c, sha256)
-        if row is not None and not _still_partial(partial, out.fileno()):
-            # Another chunk finished or discarded the upload while this one waited for the lock.
-            raise Refusal(
-                stages.OFFSET_MISMATCH,
-                "上传位置与服务器记录不符，请从服务器告知的位置继续。",
-                offset=int(row["received"]),
-            )
         if row is None:
             raise Refusal(stages.NOT_FOUND, "服务器上没有这个附件的上传记录，请先登记。")
         held = int(row["received"])
+        partial = _partial_path(home, sha256)
         if row["complete"]:
-            partial.unlink(missing_ok=True)  # opening it for this chunk made it again, empty
+            partial.unlink(missing_ok=True)
         if row["complete"] or offset != held:
             raise Refusal(
                 stages.OFFSET_MISMATCH,
@@ -281,17 +285,30 @@ def append_chunk(
         size = int(row["size"])
         if held + len(chunk) > size:
             raise Refusal(stages.MALFORMED_REQUEST, "上传的数据超过了登记的附件大小。")
-        out.truncate(held)  # whatever lies beyond the recorded offset was never acknowledged
-        out.seek(held)
-        out.write(chunk)
-        out.flush()
-        os.fsync(out.fileno())
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        with open(partial, "ab") as out:
+            if os.fstat(out.fileno()).st_size < held:
+                # The bytes the record counts are gone (the file was removed by hand or lost
+                # with a disk): start the upload again rather than pad it with zeros.
+                out.truncate(0)
+                with store.transaction() as c:
+                    store.set_blob_progress(c, sha256, 0, complete=False)
+                raise Refusal(
+                    stages.OFFSET_MISMATCH,
+                    "服务器上已收到的部分丢失了，请从头重新上传。",
+                    offset=0,
+                )
+            out.truncate(held)  # whatever lies beyond the recorded offset was never acknowledged
+            out.seek(held)
+            out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
         received = held + len(chunk)
         whole = received < size or _move_into_place(home, sha256)
         with store.transaction() as c:
             current = store.blob(c, sha256, lock=True)
-            # A whole upload of the same blob (another request) may have completed it since the
-            # row was read: complete stays complete.
+            # A whole upload of the same blob (another request, which takes no upload lock) may
+            # have completed it since the row was read: complete stays complete.
             finished_elsewhere = current is not None and bool(current["complete"])
             if finished_elsewhere:
                 pass
@@ -305,13 +322,6 @@ def append_chunk(
         raise Refusal(stages.BLOB_HASH_MISMATCH, "附件内容与其 SHA-256 摘要不符，请从头重新上传。")
     assert answer is not None
     return _answer(answer)
-
-
-def _still_partial(partial: Path, fd: int) -> bool:
-    try:
-        return os.stat(partial).st_ino == os.fstat(fd).st_ino
-    except FileNotFoundError:
-        return False
 
 
 def _move_into_place(home: Path, sha256: str) -> bool:

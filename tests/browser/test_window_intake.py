@@ -61,10 +61,11 @@ def tiny_png(path: Path) -> Path:
 def wait_for_htmx(page: Page) -> None:
     """Wait until htmx has settled the last swap (and so wired up the hx- attributes it brought)."""
     # htmx processes swapped-in content only when it settles (settleDelay later): typing into a
-    # search box before that fires no request at all.
-    page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
-    )
+    # search box before that fires no request at all. A locator, not wait_for_function: the
+    # pages' CSP forbids eval, which Playwright's polling of a string predicate needs.
+    expect(
+        page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")
+    ).to_have_count(0)
 
 
 def open_item_form(page: Page, base_url: str, search: str, item_name: str) -> None:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from pathlib import Path
 
 import pytest
 
+from central_api import blobs
 from central_api.blobs import checksum_for
+from central_api.errors import Refusal
+from central_api.store import CentralStore
 from sync import stages
 from sync.client import ApiError
 from tests.support.central import FakeDevice, signed_call
@@ -170,3 +175,77 @@ def test_creation_request_without_a_length_is_refused(device: FakeDevice) -> Non
     assert response.json()["error"]["code"] == stages.MALFORMED_REQUEST
     with pytest.raises(ApiError):
         device.client().blob_status(digest)
+
+
+def test_a_chunk_racing_the_last_one_waits_for_it_and_hears_complete(
+    device: FakeDevice,
+    central_store: CentralStore,
+    central_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two uploaders of one scan send its last chunk together. The first moves the partial file
+    # into place; the second must not open the partial's name just then (a new, empty file) and
+    # write into it: it waits for the first to record the blob complete, and hears so.
+    data, digest = _scan(2 * CHUNK + 77)
+    client = device.client()
+    client.start_blob(digest, len(data), "image/jpeg")
+    client.send_chunk(digest, 0, data[:CHUNK])
+    client.send_chunk(digest, CHUNK, data[CHUNK : 2 * CHUNK])
+    last = data[2 * CHUNK :]
+    second: dict[str, object] = {}
+
+    def append_last() -> dict[str, object]:
+        return blobs.append_chunk(
+            central_store, central_home, digest, str(2 * CHUNK), checksum_for(last), last
+        )
+
+    def the_second_uploader() -> None:
+        try:
+            second["answer"] = append_last()
+        except Refusal as refusal:
+            second["refusal"] = refusal
+
+    moved = blobs._move_into_place
+
+    def move_then_let_the_second_in(home: Path, sha256: str) -> bool:
+        kept = moved(home, sha256)
+        racer = threading.Thread(target=the_second_uploader)
+        racer.start()
+        racer.join(timeout=0.5)  # it cannot finish: the first holds the upload's lock
+        second["finished_before_the_first"] = not racer.is_alive()
+        second["thread"] = racer
+        return kept
+
+    monkeypatch.setattr(blobs, "_move_into_place", move_then_let_the_second_in)
+    first = append_last()
+    second["thread"].join(timeout=10)  # type: ignore[attr-defined]
+
+    assert first["complete"] is True
+    assert second["finished_before_the_first"] is False
+    refusal = second["refusal"]
+    assert isinstance(refusal, Refusal) and refusal.code == stages.OFFSET_MISMATCH
+    assert client.blob_status(digest)["complete"] is True
+    assert blobs.blob_path(central_home, digest).read_bytes() == data
+    assert not (central_home / "blobs" / "partial" / digest).exists()
+
+
+def test_a_partial_upload_whose_bytes_were_lost_starts_again_from_nothing(
+    device: FakeDevice, central_home: Path
+) -> None:
+    data, digest = _scan()
+    client = device.client()
+    client.start_blob(digest, len(data), "image/jpeg")
+    client.send_chunk(digest, 0, data[:CHUNK])
+    (central_home / "blobs" / "partial" / digest).unlink()  # removed by hand, or lost with a disk
+
+    with pytest.raises(ApiError) as refused:
+        client.send_chunk(digest, CHUNK, data[CHUNK : 2 * CHUNK])
+
+    assert (refused.value.code, refused.value.body["offset"]) == (stages.OFFSET_MISMATCH, 0)
+    offset = client.blob_status(digest)["offset"]
+    assert offset == 0
+    while offset < len(data):
+        answer = client.send_chunk(digest, offset, data[offset : offset + CHUNK])
+        offset = answer["offset"]
+    assert answer["complete"] is True
+    assert blobs.blob_path(central_home, digest).read_bytes() == data
