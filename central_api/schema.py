@@ -280,3 +280,22 @@ notifications = Table(
     Index("notifications_due", "status", "next_attempt_at"),
     Index("notifications_held", "org_code", "status"),
 )
+
+# USB sticks imported from the admin's page. The import runs on a thread of the worker that took
+# the request; its progress is kept here so that any worker can show it, and a row left "running"
+# whose heartbeat stopped tells that the worker went away mid-import.
+usb_imports = Table(
+    "usb_imports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("folder", Text, nullable=False),
+    Column("started_by", String(32), nullable=False),
+    Column("started_at", String(32), nullable=False),
+    Column("heartbeat", BigInteger, nullable=False),  # seconds since the epoch, at each step
+    Column("state", String(16), nullable=False),  # running | done | failed
+    Column("step", String(16), nullable=False),  # reading | blobs | bundles | feed
+    Column("done", Integer, nullable=False, default=0),
+    Column("total", Integer, nullable=False, default=0),
+    Column("outcome", Text, nullable=False, default=""),  # JSON of what the import did, when done
+    Column("error", Text, nullable=False, default=""),  # why it stopped, when failed
+)

@@ -68,4 +68,5 @@ def label_helpers() -> dict[str, Callable[[Any], str]]:
         "kind_label": lambda kind: gettext(ITEM_KIND_LABELS.get(kind, kind)),
         "light_label": lambda light: gettext(LIGHT_LABELS.get(light, light)),
         "clock_text": clock_text,
+        "say": say,
     }

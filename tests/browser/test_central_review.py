@@ -87,9 +87,16 @@ def test_the_admin_takes_a_township_stick_and_gives_it_back_with_receipts(
     page.get_by_role("link", name="U 盘交换").click()
     page.get_by_label("U 盘文件夹").fill(str(stick))
     page.get_by_role("button", name="导入并写回回执和下发内容").click()
-    expect(page.get_by_role("status")).to_have_text(
-        "共 1 个案卷包：接收 1 个，已收过 0 个，拒收 0 个。"
-    )
-    expect(page.locator("#usb-result tbody tr")).to_have_count(1)
+    # The import runs on the server's thread; the page follows it (htmx polls its box) to the end.
+    expect(page.get_by_role("heading", name="U 盘导入")).to_be_visible()
+    box = page.locator("#usb-import")
+    expect(box).to_contain_text("共 1 个案卷包：接收 1 个，已收过 0 个，拒收 0 个。")
+    expect(box.locator("tbody tr")).to_have_count(1)
+    expect(box).to_contain_text(device.device_code)
+    expect(box).not_to_have_attribute("hx-trigger", "every 1s")  # the polling has stopped
     page.screenshot(path=str(artifacts / "central-usb-exchange.png"), full_page=True)
     assert [seq for seq, _ in usb.read_receipts(stick, device.device_id)] == [1]
+    page.get_by_role("link", name="返回 U 盘交换").click()
+    expect(
+        page.get_by_role("table").get_by_role("row").filter(has_text=str(stick))
+    ).to_contain_text("已完成")

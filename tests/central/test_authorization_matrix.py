@@ -10,10 +10,11 @@ from __future__ import annotations
 import tempfile
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from central_api import create_app, users
+from central_api import create_app, usb_import_jobs, users
 from central_api.store import CentralStore
 from sync import events as ev
 from sync.events import utc_now
@@ -130,6 +131,8 @@ MATRIX: dict[str, dict[str, str]] = {
             "users.unlock",
             "usb.index",
             "usb.exchange",
+            "usb.progress_page",
+            "usb.progress",
         )
     },
     # The device API: a browser session is no device signature, whoever is logged in.
@@ -164,6 +167,7 @@ class World:
     scan: str
     petition_id: str
     city_number: str  # a city-route case held by 370613, for the forward-on route
+    usb_import: int  # an import of a stick begun from the admin's page
     passwords: dict[str, tuple[str, str]]
 
 
@@ -186,6 +190,9 @@ def world(central: CentralProcess, central_store: CentralStore, new_code_module)
         password="long-enough-pw",
         now=utc_now(),
     )
+    usb_import, _ = usb_import_jobs.begin(
+        central_store, Path(tempfile.mkdtemp(prefix="bianmin-stick-")), "admin", utc_now()
+    )
     return World(
         number=events[0].payload["case_number"],
         query_code=events[0].payload["query_code"],
@@ -193,6 +200,7 @@ def world(central: CentralProcess, central_store: CentralStore, new_code_module)
         scan=scan["sha256"],
         petition_id=complaint.event_id,
         city_number=city_case[0].payload["case_number"],
+        usb_import=usb_import,
         passwords={
             COUNTY: ("xianshen", "demo-county-2026"),
             OTHER_COUNTY: (zhifu, "long-enough-pw"),
@@ -272,6 +280,8 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
         "petitions.index": "/supervision/petitions/",
         "users.index": "/admin/users/",
         "usb.index": "/admin/usb/",
+        "usb.progress_page": f"/admin/usb/imports/{world.usb_import}",
+        "usb.progress": f"/admin/usb/imports/{world.usb_import}/progress",
         "api_v1.blob_status": f"/api/v1/blobs/{world.scan}",
         "api_v1.download_blob": f"/api/v1/blobs/{world.scan}/content?offset=0&length=10",
         "api_v1.me": "/api/v1/devices/me",

@@ -12,7 +12,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from tests.support.central import CentralProcess, FakeDevice
-from tests.support.reviewer import PageSession, push_forwarded
+from tests.support.reviewer import PageSession, import_stick, push_forwarded
 
 CATALOGUE = Path(__file__).parents[2] / "central_api/translations/en/LC_MESSAGES/messages.po"
 
@@ -89,8 +89,10 @@ def test_the_admin_usb_page_in_english(central: CentralProcess, tmp_path: Path) 
     missing = admin.post("/admin/usb/", {"folder": "/no/such/stick"})
     assert missing.status_code == 422
     assert "Folder &#34;/no/such/stick&#34; not found" in missing.text  # quotes escaped in HTML
-    empty = admin.post("/admin/usb/", {"folder": str(tmp_path)})
+    page_path, empty = import_stick(admin, tmp_path)
     assert "No case bundles found on the USB stick." in empty.text
+    assert "USB import" in admin.get(page_path).text
+    assert "Finished" in admin.get("/admin/usb/").text  # the list of recent imports
 
 
 def test_an_unknown_language_changes_nothing(central: CentralProcess, county: PageSession) -> None:

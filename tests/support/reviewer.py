@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+import time
 import zlib
 from html import unescape
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -121,3 +123,22 @@ def push_forwarded(
     result = device.push(device.pack(events))[0]
     assert result["status"] == "accepted", result
     return events
+
+
+def import_stick(admin: PageSession, folder: Path) -> tuple[str, requests.Response]:
+    """Start importing a stick from the page and poll its box, as htmx does, until it ends;
+    return the import's page address and its last box."""
+    started = admin.post("/admin/usb/", {"folder": str(folder)})
+    assert started.status_code == 303, started.text[:500]
+    page_path = started.headers["Location"].removeprefix(admin.base_url)
+    assert re.fullmatch(r"/admin/usb/imports/\d+", page_path), page_path
+    page = admin.get(page_path)
+    assert page.status_code == 200 and 'id="usb-import"' in page.text
+    deadline = time.monotonic() + 60
+    while True:
+        box = admin.get(page_path + "/progress", headers={"HX-Request": "true"})
+        assert box.status_code == 200, box.text[:500]
+        if 'hx-trigger="every 1s"' not in box.text:
+            return page_path, box
+        assert time.monotonic() < deadline, box.text[:500]
+        time.sleep(0.1)
