@@ -91,31 +91,48 @@ def read_certificate(folder: Path, device_id: str) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
+def _numbered(folder: Path) -> Iterator[tuple[int, Path]]:
+    """Yield (number, path) of the envelopes in a folder of the stick, in order.
+
+    Only names this software writes (``<digits>.dsse.json``) count: a stick also collects what
+    other systems leave beside them (``._00000001.dsse.json`` from a Mac, ``00000001 (2).dsse.json``
+    from a copy in Windows Explorer), which are none of ours and are passed over.
+    """
+    found = []
+    for path in folder.glob("*.dsse.json"):
+        number = path.name.removesuffix(".dsse.json")
+        if number.isascii() and number.isdigit() and path.is_file():
+            found.append((int(number), path))
+    yield from sorted(found)
+
+
 def read_receipts(folder: Path, device_id: str) -> Iterator[tuple[int, bytes]]:
     """Yield (sequence, receipt envelope bytes) of the receipts for one device, in order."""
-    for path in sorted((folder / ROOT / "receipts" / device_id).glob("*.dsse.json")):
-        yield int(path.name.split(".")[0]), path.read_bytes()
+    for sequence, path in _numbered(folder / ROOT / "receipts" / device_id):
+        yield sequence, path.read_bytes()
 
 
 def read_bundles(folder: Path) -> Iterator[tuple[str, int, bytes]]:
     """Yield (device id, sequence, envelope bytes) of every bundle on the stick, in order."""
     base = folder / ROOT / "bundles"
-    for device in sorted(p for p in base.glob("*") if p.is_dir()):
-        for path in sorted(device.glob("*.dsse.json")):
-            yield device.name, int(path.name.split(".")[0]), path.read_bytes()
+    for device in sorted(p for p in base.glob("*") if p.is_dir() and not p.name.startswith(".")):
+        for sequence, path in _numbered(device):
+            yield device.name, sequence, path.read_bytes()
 
 
 def read_blobs(folder: Path) -> Iterator[tuple[str, Path]]:
-    """Yield (claimed SHA-256, path) of every attachment on the stick."""
+    """Yield (claimed SHA-256, path) of every attachment on the stick (named by its hash: a
+    half-written ``.part`` and files other systems leave are passed over)."""
     for path in sorted((folder / ROOT / "blobs").glob("*")):
-        if path.is_file() and not path.name.endswith(".part"):
-            yield path.name, path
+        name = path.name
+        if len(name) == 64 and not name.strip("0123456789abcdef") and path.is_file():
+            yield name, path
 
 
 def read_feed(folder: Path, org_code: str) -> Iterator[tuple[int, bytes]]:
     """Yield (feed sequence, envelope bytes) of the feed entries for one org unit, in order."""
-    for path in sorted((folder / ROOT / "feed" / org_code).glob("*.dsse.json")):
-        yield int(path.name.split(".")[0]), path.read_bytes()
+    for seq, path in _numbered(folder / ROOT / "feed" / org_code):
+        yield seq, path.read_bytes()
 
 
 def file_sha256(path: Path) -> str:
