@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,8 +32,9 @@ log = logging.getLogger(__name__)
 
 RUNNING, DONE, FAILED, INTERRUPTED = "running", "done", "failed", "interrupted"
 READING = "reading"  # the step before the first report: the stick's folders are being listed
-STALE_AFTER_S = 120  # no heartbeat for this long: the worker that ran the import is gone
-BEAT_EVERY_S = 0.5  # progress is written at most this often (and at each change of step)
+HEARTBEAT_S = 2  # a running import's row is touched this often, whatever step it is in
+STALE_AFTER_S = 15  # no heartbeat for this long: the worker that ran the import is gone
+PROGRESS_EVERY_S = 0.5  # progress is written at most this often (and at each change of step)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,15 @@ def run(
         row = sql.usb_import(c, import_id)
     assert row is not None, import_id
     folder = Path(row["folder"])
+    # The heartbeat has a thread of its own: one step (a large scan read from a slow stick, a
+    # batch waiting for the database) may take longer than the page waits before it gives up.
+    ended = threading.Event()
+    beating = threading.Thread(
+        target=_beat_until,
+        args=(store, import_id, clock, ended),
+        name=f"usb-import-{import_id}-beat",
+    )
+    beating.start()
     try:
         outcome = usb_import.exchange(
             store, home, central_key, folder, clock(), _Beats(store, import_id, clock)
@@ -120,23 +131,43 @@ def run(
         )
         _fail(store, import_id, clock(), wording)
     else:
-        at = clock()
-        with store.transaction() as c:
-            sql.update_import(
-                c,
-                import_id,
-                state=DONE,
-                heartbeat=int(at.timestamp()),
-                outcome=outcome.to_json(),
-            )
-            ReviewStore(store).audit(
-                c,
-                format_time(at),
-                row["started_by"],
-                "usb_exchange",
-                f"{folder}: {outcome.bundles} bundles, {outcome.accepted} accepted",
-                remote_addr,
-            )
+        _finish(store, import_id, clock(), outcome, row, remote_addr)
+    finally:
+        ended.set()
+        beating.join()
+
+
+def _beat_until(
+    store: CentralStore, import_id: int, clock: Callable[[], datetime], ended: threading.Event
+) -> None:
+    while not ended.wait(HEARTBEAT_S):
+        try:
+            with store.light_transaction() as c:
+                sql.beat(c, import_id, int(clock().timestamp()))
+        except Exception:  # a busy or lost database: the next beat tries again
+            log.warning("USB import %s: heartbeat not written", import_id, exc_info=True)
+
+
+def _finish(
+    store: CentralStore,
+    import_id: int,
+    at: datetime,
+    outcome: usb_import.StickExchange,
+    row: dict[str, Any],
+    remote_addr: str,
+) -> None:
+    with store.transaction() as c:
+        sql.update_import(
+            c, import_id, state=DONE, heartbeat=int(at.timestamp()), outcome=outcome.to_json()
+        )
+        ReviewStore(store).audit(
+            c,
+            format_time(at),
+            row["started_by"],
+            "usb_exchange",
+            f"{row['folder']}: {outcome.bundles} bundles, {outcome.accepted} accepted",
+            remote_addr,
+        )
 
 
 def _fail(store: CentralStore, import_id: int, at: datetime, wording: Wording) -> None:
@@ -153,7 +184,7 @@ def _fail(store: CentralStore, import_id: int, at: datetime, wording: Wording) -
 
 
 class _Beats:
-    """The import's progress callback: writes the step and counts, at most every BEAT_EVERY_S."""
+    """The import's progress callback: writes the step and counts, at most every PROGRESS_EVERY_S."""
 
     def __init__(self, store: CentralStore, import_id: int, clock: Callable[[], datetime]) -> None:
         self.store, self.import_id, self.clock = store, import_id, clock
@@ -161,7 +192,7 @@ class _Beats:
 
     def __call__(self, step: str, done: int, total: int) -> None:
         moment = time.monotonic()
-        if step == self.step and done < total and moment - self.written < BEAT_EVERY_S:
+        if step == self.step and done < total and moment - self.written < PROGRESS_EVERY_S:
             return
         self.step, self.written = step, moment
         with self.store.light_transaction() as c:

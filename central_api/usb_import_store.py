@@ -38,6 +38,15 @@ def update_import(c: Connection, import_id: int, **values: Any) -> None:
     c.execute(update(t.usb_imports).where(_U.id == import_id).values(**values))
 
 
+def beat(c: Connection, import_id: int, heartbeat: int) -> None:
+    """Touch a running import's heartbeat (its worker is still at it)."""
+    c.execute(
+        update(t.usb_imports)
+        .where(_U.id == import_id, _U.state == "running")
+        .values(heartbeat=heartbeat)
+    )
+
+
 def usb_import(c: Connection, import_id: int) -> dict[str, Any] | None:
     """Return one import."""
     row = c.execute(select(t.usb_imports).where(_U.id == import_id)).mappings().first()

@@ -20,10 +20,12 @@ import pytest
 import requests
 from sqlalchemy import text
 
+from central_api import usb_import_jobs
 from central_api.store import CentralStore
-from sync import stages
+from sync import stages, usb
 from sync.client import ApiError
 from tests.support.central import FakeDevice, issue_code
+from tests.support.reviewer import PageSession, import_stick
 
 WORKERS = 3
 BUNDLES = 24  # per device, one forwarded case each
@@ -210,3 +212,67 @@ def test_a_scan_sent_twice_at_once_in_chunks_is_kept_once_and_whole(
     files = [{"sha256": digest, "size": len(scan), "media_type": "image/jpeg", "filename": "a.jpg"}]
     [result] = device.push(device.pack(device.forwarded_case(files=files)))
     assert result["status"] == "accepted"
+
+
+def test_a_stick_import_is_followed_from_any_worker_and_taken_up_again_after_they_die(
+    gunicorn: tuple[str, int], central_home: Path, database_url: str, tmp_path: Path
+) -> None:
+    gunicorn_url, master = gunicorn
+    device = _enrolled(gunicorn_url, central_home, database_url, "G4")
+    stick = tmp_path / "stick"
+    for number in range(150):  # scans come first: they keep the import busy long enough to cut
+        scan = tmp_path / f"scan{number}"
+        scan.write_bytes(os.urandom(256 * 1024))
+        usb.write_blob(stick, hashlib.sha256(scan.read_bytes()).hexdigest(), scan)
+    for sequence in range(1, 201):
+        usb.write_bundle(stick, device.device_id, sequence, device.pack(device.forwarded_case()))
+    admin = PageSession(gunicorn_url)
+    assert admin.login("admin").status_code == 303
+
+    started = admin.post("/admin/usb/", {"folder": str(stick)})
+    assert started.status_code == 303, started.text[:300]
+    page_path = started.headers["Location"].removeprefix(gunicorn_url)
+    # Every worker answers the poll (each request is a new connection, taken by any worker).
+    deadline = time.monotonic() + 30
+    while True:
+        box = admin.get(page_path + "/progress")
+        assert box.status_code == 200, box.text[:300]
+        if "正在接收材料扫描件" in box.text:
+            break  # among the scans
+        assert 'hx-trigger="every 1s"' in box.text, "the import ended before it could be cut"
+        assert time.monotonic() < deadline, box.text[:300]
+        time.sleep(0.05)
+    for worker in _workers(master):
+        os.kill(worker, signal.SIGKILL)  # a crash, or a restart without a graceful stop
+
+    # The master starts new workers; the page tells that the import was cut off, in time.
+    deadline = time.monotonic() + usb_import_jobs.STALE_AFTER_S + 30
+    while "服务器停止而中断" not in (box := _get_when_served(admin, page_path + "/progress")).text:
+        assert time.monotonic() < deadline, box.text[:300]
+        time.sleep(0.5)
+    # Imported again, it takes up the rest: every bundle held once, every receipt on the stick.
+    _, box = import_stick(admin, stick)
+    summary = re.search(r"共 200 个案卷包：接收 (\d+) 个，已收过 (\d+) 个，拒收 0 个。", box.text)
+    assert summary, box.text[:500]
+    assert int(summary.group(1)) + int(summary.group(2)) == 200
+    store = CentralStore.open(database_url, migrate=False)
+    try:
+        with store.reading() as c:
+            held = c.execute(
+                text("SELECT COUNT(*) FROM bundles WHERE device_id = :d"), {"d": device.device_id}
+            ).scalar_one()
+    finally:
+        store.close()
+    assert held == 200
+    assert [seq for seq, _ in usb.read_receipts(stick, device.device_id)] == list(range(1, 201))
+
+
+def _get_when_served(session: PageSession, path: str) -> requests.Response:
+    """GET a page, waiting for the master to have started new workers."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return session.get(path)
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline, "no worker came back"
+            time.sleep(0.2)

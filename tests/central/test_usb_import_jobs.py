@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -181,3 +182,33 @@ def test_a_summary_counts_by_device_and_lists_every_refusal() -> None:
         {"blob": "cd" * 32, "code": "x", "message": "m"},
     ]
     assert usb_import.StickExchange.from_json(summary.to_json()) == summary
+
+
+def test_a_long_step_keeps_the_heartbeat_going(
+    central_store: CentralStore,
+    central_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One step may outlast the page's patience (a large scan on a slow stick): the heartbeat has
+    # its own thread, so the import is not taken for one whose worker went away.
+    real_exchange = usb_import.exchange
+    beats: list[int] = []
+    real_beat = sql.beat
+
+    def slow_exchange(*args: object, **kwargs: object) -> usb_import.StickExchange:
+        time.sleep(0.5)
+        return real_exchange(*args, **kwargs)  # type: ignore[arg-type]
+
+    def counted_beat(c: object, import_id: int, heartbeat: int) -> None:
+        beats.append(heartbeat)
+        real_beat(c, import_id, heartbeat)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(usb_import, "exchange", slow_exchange)
+    monkeypatch.setattr(sql, "beat", counted_beat)
+    monkeypatch.setattr(usb_import_jobs, "HEARTBEAT_S", 0.05)
+    import_id, _ = usb_import_jobs.begin(central_store, tmp_path, "admin", utc_now())
+    _run(central_store, central_home, import_id)
+    assert len(beats) >= 3
+    ended = usb_import_jobs.seen(central_store, import_id, utc_now())
+    assert ended is not None and ended.state == "done"
