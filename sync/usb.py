@@ -24,6 +24,15 @@ from sync.errors import N_, InvalidInput
 ROOT = "bianmin"
 
 
+def is_folder(path: Path) -> bool:
+    """Tell whether a path typed on a page is a folder; False, not an error, for a name the file
+    system cannot even look up (too long, or with a NUL in it)."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def stick_folder(text: str, *, must_exist: bool) -> Path:
     """Return the stick's folder as a person typed it on a page, or refuse it with what to do
     (it must be a full path; to read it must be there, to write its parent must)."""
@@ -32,7 +41,7 @@ def stick_folder(text: str, *, must_exist: bool) -> Path:
         raise InvalidInput(
             N_("请填写 U 盘文件夹的完整路径，例如 /media/usb 或 E:\\。"), field="folder"
         )
-    if not (folder.is_dir() if must_exist else folder.parent.is_dir()):
+    if not is_folder(folder if must_exist else folder.parent):
         raise InvalidInput(
             N_("找不到文件夹「%(path)s」：请插好 U 盘并检查路径。"), field="folder", path=text
         )

@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import gettext
 
 from staff_pages.display import translate_error
+from sync import usb
 from sync.errors import N_, InvalidInput
 from township_app import backup, backup_jobs
 from township_app.page_tasks import PageTask, page_tasks
@@ -31,7 +32,7 @@ def start_backup(
             N_("请填写保存备份的文件夹的完整路径，例如 U 盘的 /media/usb 或 E:\\。"),
             field="folder",
         )
-    if not target.parent.is_dir():
+    if not usb.is_folder(target.parent):
         raise InvalidInput(
             N_("找不到文件夹「%(path)s」：请插好 U 盘并检查路径。"), field="folder", path=folder
         )
@@ -86,7 +87,7 @@ def backup_message(task: PageTask) -> str:
 
 def recent_backups(folder: Path, limit: int = 10) -> list[dict[str, Any]]:
     """Return the newest backups in a folder (name, size in MB, made at), newest first."""
-    if not folder.is_dir():
+    if not usb.is_folder(folder):
         return []
     paths = sorted(folder.glob("bianmin-backup-*.zip"), reverse=True)[:limit]
     return [{"name": p.name, "size_mb": round(p.stat().st_size / 1024 / 1024, 1)} for p in paths]

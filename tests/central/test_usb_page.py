@@ -65,7 +65,11 @@ def test_a_wrong_folder_is_explained_and_nothing_changes(
 ) -> None:
     admin = _admin(central)
     before = central_store.counts()
-    for folder, message in (("relative/stick", "完整路径"), ("/no/such/stick", "请插好 U 盘")):
+    for folder, message in (
+        ("relative/stick", "完整路径"),
+        ("/no/such/stick", "请插好 U 盘"),
+        ("/" + "长" * 3000, "请插好 U 盘"),  # too long a name for the file system to look up
+    ):
         answer = admin.post("/admin/usb/", {"folder": folder})
         assert answer.status_code == 422 and message in answer.text
     assert central_store.counts() == before

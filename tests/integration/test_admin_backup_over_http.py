@@ -81,6 +81,7 @@ def test_the_progress_of_no_backup_is_an_empty_box(admin: Browserless):
     [
         ({"folder": "relative/path"}, "完整路径"),
         ({"folder": "/no/such/stick/bianmin"}, "请插好 U 盘"),
+        ({"folder": "/" + "长" * 3000 + "/bianmin"}, "请插好 U 盘"),  # too long a name to look up
         ({"passphrase": "short", "passphrase2": "short"}, "至少 8 个字符"),
         ({"passphrase": "long-enough-1", "passphrase2": "long-enough-2"}, "不一致"),
     ],

@@ -24,6 +24,9 @@ def _audit_count(store) -> int:
         ("usb/relative", False, "完整路径"),
         ("/no/such/stick/bianmin", False, "请插好 U 盘"),
         ("/no/such/stick", True, "请插好 U 盘"),
+        ("/" + "长" * 3000, True, "请插好 U 盘"),  # longer than the file system allows a name
+        ("/" + "长" * 3000 + "/bianmin", False, "请插好 U 盘"),
+        ("/tmp/u\x00sb", True, "请插好 U 盘"),
     ],
 )
 def test_a_folder_that_is_not_there_is_refused_with_what_to_do(text, must_exist, message):
