@@ -29,6 +29,7 @@ from central_api.case_record import NOT_FOUND
 from central_api.review_store import ReviewStore
 from central_api.store import CentralStore
 from staff_pages.display import label_helpers, local_time, translate_error
+from staff_pages.input_guard import nul_refusal
 from staff_pages.navigation import to_login
 from staff_pages.sessions import IdleSessionInterface
 from sync.case_clock import case_deadline
@@ -117,6 +118,14 @@ def page_errors(bp: Blueprint) -> Blueprint:
     return bp
 
 
+def _refuse_nul() -> Any:
+    """Refuse a page request with a NUL in a field (the JSON APIs refuse it their own way)."""
+    if request.blueprint in ("api_v1", "public_api"):
+        return None
+    message = nul_refusal()
+    return error_page(message, 400) if message else None
+
+
 def _enforce_session() -> Any:
     """Load the logged-in user; end sessions too old, idle too long (cookie expiry) or disabled."""
     g.user = None
@@ -187,6 +196,7 @@ def init_app(app: Flask, exempt: list[Blueprint]) -> None:
     for blueprint in exempt:
         csrf.exempt(blueprint)
     i18n.init_app(app)
+    app.before_request(_refuse_nul)
     app.before_request(_enforce_session)
     app.after_request(_security_headers)
     app.context_processor(_template_helpers)

@@ -212,6 +212,8 @@ def _canonical_envelope(raw: bytes) -> Envelope | None:
         return None
     if not wire.signatures or _WIRE_ENCODER.encode(wire) != raw:
         return None
+    if "\x00" in wire.payloadType or any("\x00" in s.keyid for s in wire.signatures):
+        return None  # the strict way refuses it, with its reason
     return Envelope(
         wire.payloadType, wire.payload, tuple((s.keyid, s.sig) for s in wire.signatures)
     )
@@ -298,12 +300,30 @@ _FAST_DECODER = msgspec.json.Decoder(float_hook=_no_floats)
 
 
 def strict_loads(raw: bytes) -> Any:
-    """Parse JSON bytes strictly: UTF-8, no duplicate keys, no NaN/Infinity, no floats, no huge ints."""
+    """Parse JSON bytes strictly: UTF-8, no duplicate keys, no NaN/Infinity, no floats, no huge
+    ints, no NUL character in any string."""
+    value = None
     if isinstance(raw, bytes):
-        fast = _canonical_loads(raw)
-        if fast is not None:
-            return fast
-    return _strict_loads_slowly(raw)
+        value = _canonical_loads(raw)
+    if value is None:
+        value = _strict_loads_slowly(raw)
+    # JSON can only spell a NUL as \u0000: where those six characters are absent (always, but for
+    # a device gone wrong) there is nothing to walk. A NUL is in no field of ours, and PostgreSQL
+    # cannot store one in a text column.
+    escaped_nul = b"\\u0000" if isinstance(raw, bytes) else "\\u0000"
+    if escaped_nul in raw and _holds_nul(value):
+        raise InvalidInput(N_("数据中含有 NUL 控制字符（\\u0000），不能保存。"), field="payload")
+    return value
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in key or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _canonical_loads(raw: bytes) -> Any:

@@ -23,6 +23,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from staff_pages.display import label_helpers, local_time, select_locale, translate_error
+from staff_pages.input_guard import nul_refusal
 from staff_pages.navigation import to_login
 from staff_pages.sessions import IdleSessionInterface
 from sync.case_clock import case_deadline
@@ -83,6 +84,11 @@ def _http_error(error: HTTPException) -> Any:
     return _error_page(
         messages.get(error.code or 500, gettext("请求无法处理。")), error.code or 500
     )
+
+
+def _refuse_nul() -> Any:
+    message = nul_refusal()
+    return _error_page(message, 400) if message else None
 
 
 def _server_error(error: Exception) -> Any:
@@ -190,6 +196,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
     app.session_interface = IdleSessionInterface()
+    app.before_request(_refuse_nul)
     app.before_request(_refuse_writes_when_read_only)
     app.before_request(_enforce_session)
     app.after_request(_security_headers)

@@ -16,7 +16,7 @@ from sync import stages
 from sync.bundle import read_receipt
 from sync.client import ApiError
 from sync.signing import BUNDLE_TYPE, RECEIPT_TYPE, Envelope, b64decode, strict_loads
-from tests.support.central import FakeDevice, central_cli
+from tests.support.central import COUNTY, FakeDevice, central_cli
 
 
 @dataclass
@@ -131,6 +131,18 @@ def _tampered(case: str, device: FakeDevice, other: FakeDevice) -> bytes:
         return device.pack(events[1:])
     if case == "case of another org unit":
         return device.pack(device.forwarded_case(org_code="370613001"))
+    if case == "a NUL in an event's actor":
+        device.actor = "窗口\x00"
+        try:
+            return device.pack(device.forwarded_case())
+        finally:
+            device.actor = "chuangkou"
+    if case == "a NUL in a forward's opinion":
+        registered = device.register()
+        accepted = device.event(registered.case_id, ev.ACCEPTED, {})
+        opinion = {"opinion": "同意\x00上报。", "conclusion": "agree", "to_org": COUNTY}
+        forwarded = device.event(registered.case_id, ev.FORWARDED, opinion)
+        return device.pack([registered, accepted, forwarded])
     if case == "attachment not uploaded":
         scan = {"sha256": "ef" * 32, "size": 10, "media_type": "image/jpeg", "filename": "a.jpg"}
         return device.pack(device.forwarded_case(files=[scan]))
@@ -151,6 +163,9 @@ TAMPERS = [
     ("events do not continue the chain", stages.CHAIN_BROKEN),
     ("case of another org unit", stages.OUT_OF_SCOPE),
     ("attachment not uploaded", stages.ATTACHMENTS_MISSING),
+    # PostgreSQL cannot store a NUL in a text column: refused before anything is written.
+    ("a NUL in an event's actor", stages.MALFORMED_PAYLOAD),
+    ("a NUL in a forward's opinion", stages.MALFORMED_PAYLOAD),
 ]
 
 

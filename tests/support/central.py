@@ -133,6 +133,7 @@ class FakeDevice:
     sequence: int = 0
     previous: str = ev.GENESIS_HASH
     moment: datetime = field(default_factory=lambda: datetime.now(UTC) - timedelta(days=1))
+    actor: str = "chuangkou"  # who writes its events
     cases: int = 0
     central_key_id: str = ""
     central_public_key: str = ""
@@ -171,7 +172,7 @@ class FakeDevice:
             writer=self.device_id,
             writer_seq=self.writer_seq,
             prev_hash=self.last_hash,
-            actor="chuangkou",
+            actor=self.actor,
             type=event_type,
             payload=payload,
             at=self.moment,

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from sync.errors import InvalidInput
 from sync.events import canonical_bytes
-from sync.signing import _canonical_loads, _strict_loads_slowly, strict_loads
+from sync.signing import _canonical_loads, _holds_nul, _strict_loads_slowly, strict_loads
 from tests.unit.test_canonical_json import json_values
 
 
@@ -17,7 +17,30 @@ from tests.unit.test_canonical_json import json_values
 @given(st.lists(json_values) | st.dictionaries(st.text(), json_values))
 def test_canonical_bytes_parse_fast_to_what_the_slow_parser_gives(value):
     raw = canonical_bytes(value)
-    assert strict_loads(raw) == _strict_loads_slowly(raw) == value
+    assert _strict_loads_slowly(raw) == value
+    if "\\u0000" in raw.decode() and _holds_nul(value):
+        with pytest.raises(InvalidInput, match="NUL"):
+            strict_loads(raw)
+    else:
+        assert strict_loads(raw) == value
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'["\\u0000"]',
+        b'{"a":{"b":["x\\u0000y"]}}',
+        b'{"a\\u0000":1}',  # a key
+        b'{ "a": "\\u0000" }',  # not canonical: the slow path refuses it too
+    ],
+)
+def test_a_nul_in_any_string_is_refused(raw):
+    with pytest.raises(InvalidInput, match="NUL"):
+        strict_loads(raw)
+
+
+def test_an_escaped_backslash_before_u0000_is_no_nul():
+    assert strict_loads(b'["\\\\u0000"]') == ["\\u0000"]
 
 
 @pytest.mark.parametrize(
