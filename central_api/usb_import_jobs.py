@@ -97,7 +97,10 @@ def run(
     clock: Callable[[], datetime],
     remote_addr: str,
 ) -> None:
-    """Import the stick of a begun import and record how it ended; never raises (a thread's end)."""
+    """Import the stick of a begun import and record how it ended (done, or failed and why).
+
+    Never raises: it is a thread's whole work. If even the end cannot be written, the heartbeat
+    stops with the thread and the page tells that the import was cut off."""
     with store.reading() as c:
         row = sql.usb_import(c, import_id)
     assert row is not None, import_id
@@ -131,7 +134,10 @@ def run(
         )
         _fail(store, import_id, clock(), wording)
     else:
-        _finish(store, import_id, clock(), outcome, row, remote_addr)
+        try:
+            _finish(store, import_id, clock(), outcome, row, remote_addr)
+        except Exception:  # the database went away: the heartbeat stops, the page says cut off
+            log.exception("USB import %s: its end could not be recorded", import_id)
     finally:
         ended.set()
         beating.join()
@@ -171,16 +177,16 @@ def _finish(
 
 
 def _fail(store: CentralStore, import_id: int, at: datetime, wording: Wording) -> None:
-    with store.transaction() as c:
-        sql.update_import(
-            c,
-            import_id,
-            state=FAILED,
-            heartbeat=int(at.timestamp()),
-            error=json.dumps(
-                {"template": wording.template, "params": dict(wording.params)}, ensure_ascii=False
-            ),
-        )
+    kept = json.dumps(
+        {"template": wording.template, "params": dict(wording.params)},
+        ensure_ascii=False,
+        default=str,
+    )
+    try:
+        with store.transaction() as c:
+            sql.update_import(c, import_id, state=FAILED, heartbeat=int(at.timestamp()), error=kept)
+    except Exception:  # the database went away: the heartbeat stops, the page says cut off
+        log.exception("USB import %s: its failure could not be recorded", import_id)
 
 
 class _Beats:
