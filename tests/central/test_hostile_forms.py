@@ -12,7 +12,7 @@ import pytest
 
 from sync import events as ev
 from tests.support.central import CentralProcess, FakeDevice, issue_code
-from tests.support.form_sweep import Form, forms_on, hostile_variants
+from tests.support.form_sweep import Form, distinct_forms, server_errors
 from tests.support.reviewer import PageSession, push_forwarded, tiny_png, upload_scan
 
 # Forms that end the sweep's own session; their refusals are proven by the authorization matrix.
@@ -37,16 +37,10 @@ def cases(central: CentralProcess, central_home: Path, database_url: str) -> lis
     return [events[0].payload["case_number"] for events in (with_scan, plain, city)]
 
 
-def _forms_seen_by(person: PageSession, cases: list[str]) -> dict[tuple, Form]:
-    found: dict[tuple, Form] = {}
-    for path in PAGES + [f"/review/cases/{number}" for number in cases] + ["/progress"]:
-        page = person.get(path)
-        if page.status_code != 200:
-            continue
-        for form in forms_on(page.text, path):
-            if not SKIPPED.search(form.action):
-                found.setdefault((form.method, form.action, tuple(sorted(form.fields))), form)
-    return found
+def _forms_seen_by(person: PageSession, cases: list[str]) -> list[Form]:
+    paths = PAGES + [f"/review/cases/{number}" for number in cases] + ["/progress"]
+    pages = ((path, page.text) for path in paths if (page := person.get(path)).status_code == 200)
+    return list(distinct_forms(pages, SKIPPED).values())
 
 
 @pytest.mark.parametrize("username", ["xianshen", "shishen", "jiancha", "admin"])
@@ -56,14 +50,10 @@ def test_every_form_answers_hostile_values_without_a_server_error(
     person = PageSession(central.url)
     assert person.login(username).status_code == 303
     forms = _forms_seen_by(person, cases)
-    assert len(forms) >= 2, sorted(forms)
-    failures = []
-    for form in forms.values():
-        for field, label, values in hostile_variants(form):
-            if form.method == "post":
-                answer = person.post(form.action, values)
-            else:
-                answer = person.get(form.action, params=values)
-            if answer.status_code >= 500 or "Traceback" in answer.text:
-                failures.append((form.action, field, label, answer.status_code))
+    assert len(forms) >= 2, forms
+    failures = server_errors(
+        forms,
+        post=person.post,
+        get=lambda action, values: person.get(action, params=values),
+    )
     assert not failures, failures[:20]

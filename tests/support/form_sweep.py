@@ -7,10 +7,13 @@ server error (DESIGN.md: bad input gets a clear message and changes nothing).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
+
+import requests
 
 HOSTILE = {
     "long": "长" * 20_000,
@@ -91,3 +94,32 @@ def hostile_variants(form: Form) -> Iterator[tuple[str, str, dict[str, str]]]:
             continue
         for label, value in HOSTILE.items():
             yield name, label, {**form.fields, name: value}
+
+
+def distinct_forms(
+    pages: Iterable[tuple[str, str]], skipped: re.Pattern[str]
+) -> dict[tuple[str, str, tuple[str, ...]], Form]:
+    """Return each distinct form of these (path, HTML) pages once, but those ``skipped`` by action."""
+    found: dict[tuple[str, str, tuple[str, ...]], Form] = {}
+    for path, html in pages:
+        for form in forms_on(html, path):
+            if not skipped.search(form.action):
+                found.setdefault((form.method, form.action, tuple(sorted(form.fields))), form)
+    return found
+
+
+def server_errors(
+    forms: Iterable[Form],
+    post: Callable[[str, dict[str, str]], requests.Response],
+    get: Callable[[str, dict[str, str]], requests.Response],
+) -> list[tuple[str, str, str, int]]:
+    """Send every form again with each hostile variant; return (action, field, value's name,
+    status) of each answer that was a server error or showed a trace."""
+    failures = []
+    for form in forms:
+        for name, label, values in hostile_variants(form):
+            send = post if form.method == "post" else get
+            answer = send(form.action, values)
+            if answer.status_code >= 500 or "Traceback" in answer.text:
+                failures.append((form.action, name, label, answer.status_code))
+    return failures
