@@ -25,6 +25,8 @@ from sync.events import format_time, utc_now
 from sync.signing import SigningKey, strict_loads
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+MAX_CURSOR = 2**53  # the protocol's integers; a larger one would overflow the database's
 log = logging.getLogger(__name__)
 
 STATUS = {
@@ -186,7 +188,7 @@ def create_blob_with_upload(sha256: str) -> Any:
     _caller()
     _octet_stream()
     length = request.headers.get("Upload-Length", "")
-    if not length.isdigit():
+    if not (length.isascii() and length.isdigit()):
         raise Refusal(stages.MALFORMED_REQUEST, "缺少或无法识别 Upload-Length。")
     return jsonify(
         blobs.create_with_upload(
@@ -273,8 +275,10 @@ def read_feed() -> Any:
         limit = int(request.args.get("limit", str(current_app.config["FEED_PAGE_SIZE"])))
     except ValueError:
         raise Refusal(stages.MALFORMED_REQUEST, "after 和 limit 应为整数。") from None
-    if after < 0 or not 1 <= limit <= publish.MAX_PAGE:
-        raise Refusal(stages.MALFORMED_REQUEST, "after 不能为负数，limit 应在 1 到 500 之间。")
+    if not 0 <= after <= MAX_CURSOR or not 1 <= limit <= publish.MAX_PAGE:
+        raise Refusal(
+            stages.MALFORMED_REQUEST, "after 应在 0 到 2^53 之间，limit 应在 1 到 500 之间。"
+        )
     scope = request.args.get("scope", device["org_code"])
     if scope != device["org_code"] and not (
         # A township relays by USB stick for its villages: it may read their feeds to carry down.

@@ -255,7 +255,7 @@ def append_chunk(
 ) -> dict[str, Any]:
     """Append one chunk at the held offset, fsync it, record the new offset; check the whole hash
     when the last byte arrives."""
-    if not offset_header or not offset_header.isdigit():
+    if not offset_header or not (offset_header.isascii() and offset_header.isdigit()):
         raise Refusal(stages.MALFORMED_REQUEST, "缺少或无法识别 Upload-Offset。")
     offset = int(offset_header)
     checksum = _read_checksum(checksum_header)

@@ -37,7 +37,12 @@ _CERTIFICATE_KEYS = {"device_id", "org_code", "key_id", "public_key", "issued_at
 
 def is_village_code(code: object) -> bool:
     """Tell whether a division code names a village (or residents') committee: 12 digits."""
-    return isinstance(code, str) and len(code) == VILLAGE_CODE_LENGTH and code.isdigit()
+    return (
+        isinstance(code, str)
+        and len(code) == VILLAGE_CODE_LENGTH
+        and code.isascii()
+        and code.isdigit()
+    )
 
 
 def township_of(village_code: str) -> str:

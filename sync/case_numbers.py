@@ -40,7 +40,7 @@ def format_case_number(day: date, org_code: str, device_code: str, sequence: int
     """Return the printed case number of a PC's n-th case of a day."""
     if not _DEVICE_CODE.match(device_code):
         raise InvalidInput(N_("设备代码应为2至4位大写字母或数字。"), field="device_code")
-    if not (org_code.isdigit() and len(org_code) in (6, 9, 12)):
+    if not (org_code.isascii() and org_code.isdigit() and len(org_code) in (6, 9, 12)):
         raise InvalidInput(N_("行政区划代码应为6、9或12位数字。"), field="org_code")
     if not 1 <= sequence <= 999_999:
         raise InvalidInput(N_("当日办件序号超出范围。"), field="sequence")

@@ -257,7 +257,7 @@ class CentralClient:
 
 
 def _retry_after(value: str | None) -> float | None:
-    if value and value.strip().isdigit():
+    if value and value.strip().isascii() and value.strip().isdigit():
         return float(value.strip())
     return None
 

@@ -190,7 +190,7 @@ def check_credit_code(s: str) -> str:
         raise InvalidInput(
             N_("统一社会信用代码第1位“%(char)s”不是登记管理部门代码。"), field=field, char=s[0]
         )
-    if not s[2:8].isdigit():
+    if not (s[2:8].isascii() and s[2:8].isdigit()):
         raise InvalidInput(
             N_("统一社会信用代码第3至8位“%(part)s”应为6位数字的行政区划代码。"),
             field=field,

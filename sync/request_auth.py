@@ -72,7 +72,7 @@ def read_signed_request(headers: Mapping[str, str]) -> SignedRequest:
         raise InvalidInput(N_("请求缺少设备签名。"), field="headers")
     timestamp_text = str(values[TIME_HEADER])
     nonce = str(values[NONCE_HEADER])
-    if not timestamp_text.isdigit() or len(timestamp_text) > 12:
+    if not (timestamp_text.isascii() and timestamp_text.isdigit()) or len(timestamp_text) > 12:
         raise InvalidInput(N_("请求时间格式不正确。"), field=TIME_HEADER)
     if not 16 <= len(nonce) <= 64 or nonce.strip("0123456789abcdef"):
         raise InvalidInput(N_("请求随机数格式不正确。"), field=NONCE_HEADER)

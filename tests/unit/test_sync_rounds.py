@@ -269,3 +269,13 @@ def test_usb_export_reports_its_progress_file_by_file(store, demo_home, central,
     )
     files = result.bundles + result.unchanged + result.blobs
     assert files >= 1 and reports == [(n, files) for n in range(1, files + 1)]
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"), [("30", 30.0), (" 7 ", 7.0), ("²", None), ("", None)]
+)
+def test_a_retry_after_in_other_digits_is_no_delay_to_honour(header, seconds):
+    # A proxy's odd header must not stop the round: "²" is a digit to Python, not to float().
+    from sync.client import _retry_after
+
+    assert _retry_after(header) == seconds
