@@ -18,6 +18,7 @@ from central_api.bundle_body import bundle_envelopes
 from central_api.device_auth import Caller, authenticate
 from central_api.errors import Refusal
 from central_api.store import CentralStore
+from central_api.web import http_error_page
 from sync import stages
 from sync.agency import is_village_code, township_of
 from sync.errors import Conflict, DomainError, InvalidInput, NotAllowed
@@ -328,8 +329,11 @@ def domain_error(error: DomainError) -> Response:
 
 
 @bp.app_errorhandler(HTTPException)
-def http_error(error: HTTPException) -> Response:
-    """Answer HTTP-level errors (unknown path, wrong method, body too large) as JSON."""
+def http_error(error: HTTPException) -> Any:
+    """Answer HTTP-level errors (unknown path, wrong method, body too large) as JSON, or with the
+    error page outside the APIs (a mistyped address in a reviewer's browser)."""
+    if not request.path.startswith("/api/"):
+        return http_error_page(error)
     status = error.code or 500
     code = {404: stages.NOT_FOUND, 405: "method_not_allowed", 429: stages.RATE_LIMITED}.get(
         status, f"http_{status}"

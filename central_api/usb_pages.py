@@ -76,7 +76,7 @@ def _seen(import_id: int) -> usb_import_jobs.UsbImport:
     return seen
 
 
-@bp.get("/imports/<int:import_id>")
+@bp.get("/imports/<int(max=2147483647):import_id>")
 @login_required("exchange_usb")
 def progress_page(import_id: int) -> Any:
     """Show an import: its progress while it runs, what it did when it has ended."""
@@ -85,7 +85,7 @@ def progress_page(import_id: int) -> Any:
     )
 
 
-@bp.get("/imports/<int:import_id>/progress")
+@bp.get("/imports/<int(max=2147483647):import_id>/progress")
 @login_required("exchange_usb")
 def progress(import_id: int) -> Any:
     """Answer the page's poll with the import's box as it stands."""

@@ -90,7 +90,8 @@ def _domain_error(error: DomainError) -> Any:
     return error_page(translate_error(error), status)
 
 
-def _http_error(error: HTTPException) -> Any:
+def http_error_page(error: HTTPException) -> Any:
+    """Answer an HTTP-level error (unknown page, wrong method) with the plain error page."""
     if isinstance(error, CSRFError):
         return error_page(gettext("页面已过期或表单来源不明，请刷新页面后重新提交。"), 400)
     messages = {
@@ -102,7 +103,8 @@ def _http_error(error: HTTPException) -> Any:
     return error_page(messages.get(status, gettext("请求无法处理。")), status)
 
 
-def _server_error(error: Exception) -> Any:
+def server_error_page(error: Exception) -> Any:
+    """Answer an unexpected failure of a page with the plain error page, and log it."""
     # The reviewer sees a plain message; the details go to the log (which holds no personal data).
     log.exception("unexpected error on %s %s", request.method, request.path)
     return error_page(
@@ -113,8 +115,8 @@ def _server_error(error: Exception) -> Any:
 def page_errors(bp: Blueprint) -> Blueprint:
     """Give a page blueprint HTML error pages (the app-wide handlers answer the device API's JSON)."""
     bp.register_error_handler(DomainError, _domain_error)
-    bp.register_error_handler(HTTPException, _http_error)
-    bp.register_error_handler(Exception, _server_error)
+    bp.register_error_handler(HTTPException, http_error_page)
+    bp.register_error_handler(Exception, server_error_page)
     return bp
 
 

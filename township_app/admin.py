@@ -78,7 +78,7 @@ def create_user() -> Any:
     return redirect(url_for("admin.index"), code=303)
 
 
-@bp.route("/users/<int:user_id>/unlock", methods=("POST",))
+@bp.route("/users/<int(max=2147483647):user_id>/unlock", methods=("POST",))
 @login_required("admin")
 def unlock(user_id: int) -> Any:
     """Unlock an account locked by failed log-ins."""
@@ -87,7 +87,7 @@ def unlock(user_id: int) -> Any:
     return redirect(url_for("admin.index"), code=303)
 
 
-@bp.route("/users/<int:user_id>/active", methods=("POST",))
+@bp.route("/users/<int(max=2147483647):user_id>/active", methods=("POST",))
 @login_required("admin")
 def set_active(user_id: int) -> Any:
     """Disable or re-enable an account (its open sessions end at once)."""

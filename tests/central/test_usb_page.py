@@ -78,5 +78,7 @@ def test_a_wrong_folder_is_explained_and_nothing_changes(
 
 
 def test_an_unknown_import_is_not_found_in_chinese(central: CentralProcess) -> None:
-    answer = _admin(central).get("/admin/usb/imports/99999")
-    assert answer.status_code == 404 and "没有找到这个页面。" in answer.text
+    admin = _admin(central)
+    for number in ("99999", "1" * 40):  # the second, beyond the database's integers
+        answer = admin.get(f"/admin/usb/imports/{number}")
+        assert answer.status_code == 404 and "没有找到这个页面。" in answer.text

@@ -329,3 +329,17 @@ def test_a_nul_in_any_field_or_address_is_refused_with_a_message_and_changes_not
     assert answer.status_code == 400, (endpoint, answer.status_code, answer.text[:300])
     assert "不可见的控制字符（NUL）" in answer.text
     assert _case_log(world) == before
+
+
+@pytest.mark.parametrize("action", ["unlock", "active"])
+def test_a_user_number_beyond_the_databases_integers_is_not_found(
+    action: str, world: World, sessions: dict
+) -> None:
+    http, token = sessions[ADMIN]
+    answer = http.post(
+        f"{world.township.url}/admin/users/{'1' * 40}/{action}",
+        data={"csrf_token": token},
+        timeout=30,
+        allow_redirects=False,
+    )
+    assert answer.status_code == 404, answer.text[:300]
