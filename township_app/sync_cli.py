@@ -12,7 +12,7 @@ import click
 
 from sync.errors import DomainError
 from sync.events import utc_now
-from township_app import bundles_up, device_keys, devices, sneakernet, usb_exchange
+from township_app import bundles_up, device_keys, devices, usb_exchange
 from township_app.settings import from_environment
 from township_app.store import Store
 from township_app.worker import ROUND_LOCK, sync_round
@@ -26,6 +26,9 @@ def _config(home: str | None) -> dict[str, Any]:
     path.mkdir(parents=True, exist_ok=True)
     values.update(DATABASE=str(path / "township.db"), BLOB_DIR=str(path / "blobs"))
     return values
+
+
+COMMAND_LINE = "命令行"  # who the audit trail names for work done from a terminal
 
 
 @contextmanager
@@ -112,13 +115,16 @@ def sync_now(home: str | None) -> None:
 def export(home: str | None, target: str, for_village: str) -> None:
     """Write every bundle not yet acknowledged, and its attachments, to a folder (USB stick)."""
     with _opened(home) as (store, path, config):
-        result = sneakernet.export_to(
+        # The sync page's own path: the same folder checks, the stick's troubles in words, the
+        # round lock and the audit line.
+        result = usb_exchange.export_to_stick(
             store,
-            Path(target),
-            Path(config["BLOB_DIR"]),
             path,
+            Path(config["BLOB_DIR"]),
+            folder=target,
+            for_village=for_village,
+            username=COMMAND_LINE,
             now=utc_now(),
-            for_village=for_village.strip(),
         )
     click.echo(usb_exchange.export_message(result))
 
@@ -129,8 +135,12 @@ def export(home: str | None, target: str, for_village: str) -> None:
 def import_(home: str | None, source: str) -> None:
     """Take central's receipts and feed entries for this PC from a folder (USB stick)."""
     with _opened(home) as (store, _path, config):
-        result = sneakernet.import_from(
-            store, Path(source), now=utc_now(), blob_root=Path(config["BLOB_DIR"])
+        result = usb_exchange.import_from_stick(
+            store,
+            Path(config["BLOB_DIR"]),
+            folder=source,
+            username=COMMAND_LINE,
+            now=utc_now(),
         )
     for line in usb_exchange.import_messages(result):
         click.echo(line)
