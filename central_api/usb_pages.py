@@ -80,15 +80,19 @@ def _seen(import_id: int) -> usb_import_jobs.UsbImport:
 @login_required("exchange_usb")
 def progress_page(import_id: int) -> Any:
     """Show an import: its progress while it runs, what it did when it has ended."""
-    return render_template(
-        "central/usb/import.html", job=_seen(import_id), units=reviews().unit_names()
-    )
+    return _import_box("central/usb/import.html", import_id)
 
 
 @bp.get("/imports/<int(max=2147483647):import_id>/progress")
 @login_required("exchange_usb")
 def progress(import_id: int) -> Any:
     """Answer the page's poll with the import's box as it stands."""
-    return render_template(
-        "central/usb/_import.html", job=_seen(import_id), units=reviews().unit_names()
-    )
+    return _import_box("central/usb/_import.html", import_id)
+
+
+def _import_box(template: str, import_id: int) -> Any:
+    job = _seen(import_id)
+    # Unit names are shown only with the result: the poll of a running import (every second)
+    # reads nothing but the import's row.
+    units = reviews().unit_names() if job.outcome is not None else {}
+    return render_template(template, job=job, units=units)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +10,7 @@ import pytest
 
 from central_api.store import CentralStore
 from tests.support.central import CentralProcess, central_cli, init_home, issue_code
-from tests.support.township import copy_home
+from tests.support.township import copy_home, township_cli
 
 
 @pytest.fixture(scope="module")
@@ -42,17 +39,6 @@ def central_db(central_url_db: str) -> Iterator[CentralStore]:
     store = CentralStore.open(central_url_db, migrate=False)
     yield store
     store.close()
-
-
-def township_cli(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120):
-    """Run one `bianmin-township` command on a data folder and return the finished process."""
-    return subprocess.run(
-        [sys.executable, "-m", "township_app.cli", "--home", str(home), *args],
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture

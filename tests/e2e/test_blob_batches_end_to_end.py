@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from central_api import schema as t
 from central_api.blobs import blob_path
 from central_api.store import CentralStore
-from tests.e2e.conftest import township_cli
 from tests.e2e.test_sync_end_to_end import township_row, waiting_up
 from tests.support.cases import queue_forwarded_cases
 from tests.support.central import CentralProcess
 from tests.support.proxy import CuttingProxy
+from tests.support.township import township_cli
 
 
 def _scans(home: Path) -> dict[str, bytes]:

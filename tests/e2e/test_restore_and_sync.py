@@ -8,10 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sync.client import CentralClient
-from tests.e2e.conftest import township_cli
 from tests.support.cases import queue_forwarded_cases
 from tests.support.central import CentralProcess, issue_code
-from tests.support.township import Browserless, TownshipProcess
+from tests.support.township import Browserless, TownshipProcess, township_cli
 from township_app import device_keys
 
 PASSPHRASE = "restore-test-passphrase"

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from central_api.store import CentralStore
-from tests.e2e.conftest import decide, township_cli, wait_for
+from tests.e2e.conftest import decide, wait_for
 from tests.support.cases import queue_forwarded_cases
 from tests.support.central import CentralProcess
 from tests.support.proxy import FaultProxy
-from tests.support.township import Browserless, TownshipProcess
+from tests.support.township import Browserless, TownshipProcess, township_cli
 
 
 def township_row(home: Path, sql: str, args: tuple = ()) -> tuple:

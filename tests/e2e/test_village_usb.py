@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from central_api import schema as t
 from central_api.store import CentralStore
-from tests.e2e.conftest import township_cli
 from tests.support.central import CentralProcess
+from tests.support.township import township_cli
 from tests.support.village import VILLAGE, register_in_folder
 
 PROMISED_ITEM = "370613-MZ-003"  # 临时救助（街道审批）: open at village points

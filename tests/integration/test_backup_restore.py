@@ -15,21 +15,11 @@ import pytest
 
 from sync.signing import SigningKey
 from tests.support.cases import queue_forwarded_cases
-from tests.support.township import copy_home
+from tests.support.township import copy_home, township_cli
 from township_app import backup, device_keys
 from township_app.restore import OtherDevice, restore_backup
 
 PASSPHRASE = "门前三棵树-2026"
-
-
-def township(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run one `bianmin-township` command on a data folder."""
-    return subprocess.run(
-        [sys.executable, "-m", "township_app.cli", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def case_log(home: Path) -> list[tuple]:
@@ -61,7 +51,7 @@ def test_backup_then_restore_gives_back_the_case_log_scans_and_key_byte_for_byte
     log_before, blobs_before = case_log(full_home), blob_files(full_home)
     key_before = (full_home / "device_key").read_text()
     usb = tmp_path / "usb"
-    made = township(full_home, "backup", "--to", str(usb), "--passphrase-file",
+    made = township_cli(full_home, "backup", "--to", str(usb), "--passphrase-file",
                     str(tmp_path / "passphrase"))  # fmt: skip
     assert made.returncode == 0, made.stderr
     [archive] = usb.glob("bianmin-backup-*-manual.zip")
@@ -80,13 +70,13 @@ def test_backup_then_restore_gives_back_the_case_log_scans_and_key_byte_for_byte
     for path in (full_home / "blobs").glob("??/*"):
         path.unlink()
 
-    put_back = township(full_home, "restore", str(archive), "--passphrase-file",
+    put_back = township_cli(full_home, "restore", str(archive), "--passphrase-file",
                         str(tmp_path / "passphrase"))  # fmt: skip
     assert put_back.returncode == 0, put_back.stderr
     assert case_log(full_home) == log_before
     assert blob_files(full_home) == blobs_before
     assert (full_home / "device_key").read_text() == key_before
-    checked = township(full_home, "check")
+    checked = township_cli(full_home, "check")
     assert checked.returncode == 0 and "hash chain intact" in checked.stdout
     # The data replaced by the restore is kept aside, with the two later cases in it.
     [aside] = full_home.glob("before-restore-*")
@@ -103,7 +93,7 @@ def test_a_damaged_backup_is_refused_and_changes_nothing(full_home: Path, tmp_pa
                 data = data[:-1] + bytes([data[-1] ^ 1])  # one bit of one scan
             target.writestr(info, data)
     before = (full_home / "township.db").read_bytes()
-    refused = township(full_home, "restore", str(damaged))
+    refused = township_cli(full_home, "restore", str(damaged))
     assert refused.returncode == 1
     assert "已损坏" in refused.stderr and "数据未改动" in refused.stderr
     assert (full_home / "township.db").read_bytes() == before
@@ -115,7 +105,7 @@ def test_a_wrong_passphrase_is_refused_before_anything_changes(full_home: Path, 
     (tmp_path / "wrong").write_text("not the passphrase")
     before = case_log(full_home)
     queue_forwarded_cases(full_home, 1, seed=5)
-    refused = township(full_home, "restore", str(result.path), "--passphrase-file",
+    refused = township_cli(full_home, "restore", str(result.path), "--passphrase-file",
                        str(tmp_path / "wrong"))  # fmt: skip
     assert refused.returncode == 1 and "密码不正确" in refused.stderr
     assert len(case_log(full_home)) == len(before) + 3
@@ -130,11 +120,11 @@ def test_a_backup_of_another_pc_needs_other_device(
     conn.execute("UPDATE device SET device_id = 'another-pc-0000' WHERE id = 1")
     conn.commit()
     conn.close()
-    refused = township(other, "restore", str(result.path))
+    refused = township_cli(other, "restore", str(result.path))
     assert refused.returncode == 1 and "另一台电脑" in refused.stderr
     with pytest.raises(OtherDevice):
         restore_backup(other, result.path)
-    accepted = township(other, "restore", str(result.path), "--other-device")
+    accepted = township_cli(other, "restore", str(result.path), "--other-device")
     assert accepted.returncode == 0, accepted.stderr
     assert case_log(other) == case_log(full_home)
 
@@ -148,7 +138,7 @@ def test_a_backup_made_by_a_newer_version_is_refused(full_home: Path, tmp_path: 
     conn.commit()
     conn.close()
     result = backup.make_backup(full_home, tmp_path / "usb")
-    refused = township(full_home, "restore", str(result.path))
+    refused = township_cli(full_home, "restore", str(result.path))
     assert refused.returncode == 1 and "更新版本" in refused.stderr
 
 

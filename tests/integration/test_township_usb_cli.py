@@ -4,25 +4,16 @@ messages (no traceback for a folder that is not there), and an audit line naming
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
-
-def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "township_app.cli", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.support.township import township_cli
 
 
 def test_a_stick_folder_that_is_not_there_is_explained_without_a_traceback(
     demo_home: Path,
 ) -> None:
     for args in (["export", "--to", "/no/such/stick/bianmin"], ["export", "--to", "stick"]):
-        done = _cli(demo_home, *args)
+        done = township_cli(demo_home, *args)
         assert done.returncode == 1, done.stdout + done.stderr
         assert "Traceback" not in done.stderr
         assert "找不到文件夹" in done.stderr or "完整路径" in done.stderr
@@ -30,7 +21,7 @@ def test_a_stick_folder_that_is_not_there_is_explained_without_a_traceback(
 
 def test_an_export_from_the_terminal_is_in_the_audit_trail(demo_home: Path, tmp_path: Path) -> None:
     stick = tmp_path / "stick"
-    exported = _cli(demo_home, "export", "--to", str(stick))
+    exported = township_cli(demo_home, "export", "--to", str(stick))
     assert exported.returncode == 0, exported.stderr
     with sqlite3.connect(demo_home / "township.db") as db:
         audited = db.execute(
@@ -39,6 +30,6 @@ def test_an_export_from_the_terminal_is_in_the_audit_trail(demo_home: Path, tmp_
     assert audited == [("usb_export", f"{stick} 0")]
     # Importing needs this PC enrolled (the stick's receipts are checked against its key): said
     # in words, without a traceback.
-    imported = _cli(demo_home, "import", str(stick))
+    imported = township_cli(demo_home, "import", str(stick))
     assert imported.returncode == 1 and "本机尚未在中心注册" in imported.stderr
     assert "Traceback" not in imported.stderr

@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,3 +122,14 @@ class Browserless:
         )
         if match:
             self.last_token = match.group(1)
+
+
+def township_cli(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120):
+    """Run one `bianmin-township` command on a data folder and return the finished process."""
+    return subprocess.run(
+        [sys.executable, "-m", "township_app.cli", "--home", str(home), *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
