@@ -411,19 +411,14 @@ def _ingest(
     key_ids = {kid for e in envelopes if isinstance(e, Envelope) for kid, _ in e.signatures}
     with store.reading() as c:
         keys = store.keys(c, key_ids)
-    # The signatures are checked on every core first; then the payloads of those that hold are
-    # parsed here. (Parsing beside the checks was slower: three threads on two cores, and the
-    # checking threads waiting for the GIL between signatures.)
-    verdicts = list(
-        signature_pool.in_parallel(
-            lambda e: check_signature(e, keys) if isinstance(e, Envelope) else e, envelopes
-        )
+    # Each pool thread checks a bundle's signature and then parses its payload: while one thread
+    # parses (holding the interpreter lock), the other verifies (which leaves it), so the two cores
+    # stay busy without a third thread contending for the lock.
+    outcomes = signature_pool.in_parallel(
+        lambda item: _checked(*item, keys), [(i, raws[i], e) for i, e in enumerate(envelopes)]
     )
     checked: list[CheckedBundle] = []
-    for index, (raw, envelope, verdict) in enumerate(zip(raws, envelopes, verdicts, strict=True)):
-        outcome: CheckedBundle | dict[str, Any] | None = envelope
-        if isinstance(envelope, Envelope):
-            outcome = verdict or read_verified(index, raw, envelope, keys)
+    for index, outcome in enumerate(outcomes):
         if isinstance(outcome, CheckedBundle):
             checked.append(outcome)
         else:
@@ -435,6 +430,15 @@ def _ingest(
                 results[item.index] = batch.take(item)
             batch.write(central_key)
     return [r for r in results if r is not None]
+
+
+def _checked(
+    index: int, raw: bytes, envelope: Envelope | dict[str, Any], keys: Mapping[str, Any]
+) -> CheckedBundle | dict[str, Any]:
+    """Steps 1–2 of one bundle: the checked bundle, or the refusal."""
+    if not isinstance(envelope, Envelope):
+        return envelope
+    return check_signature(envelope, keys) or read_verified(index, raw, envelope, keys)
 
 
 def refuse_batch(count: int, limit: int) -> None:
