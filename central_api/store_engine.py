@@ -64,6 +64,9 @@ class Checkpointer:
     """
 
     EVERY_SECONDS = 5.0  # also without a wake-up: a stray reader may have held the log back
+    # At most this often, however often commits wake it: each checkpoint flushes the database
+    # file, and one per commit (a device sending one bundle at a time) cost more than the commits.
+    GAP_SECONDS = 0.5
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -83,6 +86,7 @@ class Checkpointer:
             if self._stopping.is_set():
                 return
             self.checkpoint("PASSIVE")
+            self._stopping.wait(self.GAP_SECONDS)
 
     def checkpoint(self, mode: str) -> None:
         try:

@@ -54,22 +54,35 @@ def verification_rate(envelopes: list[bytes]) -> float:
 
 
 def ingest_rate(url: str, batch: int, total: int) -> dict[str, float]:
-    """Ingest ``total`` one-case bundles in batches of ``batch``; return both rates."""
+    """Ingest ``total`` one-case bundles in batches of ``batch``; return both rates and the
+    processor time this process spent per bundle (every thread; a PostgreSQL server's own work is
+    not in it)."""
     store, key = _setup(url)
     try:
         device = _device(store, key)
         envelopes = [device.pack(device.forwarded_case()) for _ in range(total)]
         verify = verification_rate(envelopes)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for offset in range(0, total, batch):
             results = ingest_bundles(
                 store, key, envelopes[offset : offset + batch], datetime.now(UTC)
             )
             assert all(r["status"] == "accepted" for r in results), results[:1]
         elapsed = time.perf_counter() - start
-        return {"ingest_per_s": total / elapsed, "verify_per_s": verify}
+        cpu = time.process_time() - cpu_start
+        return {
+            "ingest_per_s": total / elapsed,
+            "verify_per_s": verify,
+            "cpu_per_bundle_s": cpu / total,
+        }
     finally:
         store.close()
+
+
+def ratio_ceiling(rates: dict[str, float], cores: int) -> float:
+    """Return the highest ingest/verify ratio this much work per bundle allows on ``cores`` cores:
+    every core busy with ingest all the time, nothing waiting on anything."""
+    return cores / (rates["cpu_per_bundle_s"] * rates["verify_per_s"])
 
 
 def drain_seconds(url: str, cases: int = 10_000) -> float:

@@ -70,6 +70,8 @@ SYNC_EXPECTED = {
     "ingest_sqlite_batch500_bundles_per_s",
     "verify_sqlite_batch500_per_s",
     "ingest_over_verify_sqlite_batch500",
+    "ingest_cpu_per_bundle_sqlite_batch500_us",
+    "ingest_over_verify_ceiling_sqlite_batch500",
     "central_only_drain_10000_sqlite_s",
     "drain_60_cases_s",
     "drain_60_cases_central_busy_pct",
@@ -107,3 +109,11 @@ def test_sync_bench_prints_every_figure_as_one_json_object_per_line() -> None:
     assert SYNC_EXPECTED <= names, SYNC_EXPECTED - names
     # The 5 MB scan got through a link that cut it many times.
     assert {f["name"]: f["value"] for f in figures}["cut_link_cuts"] >= 10
+    # Cores × wall time is at least the processor time spent, so the ceiling (the ratio if that
+    # processor time were spread perfectly over the cores) is never below the measured ratio.
+    values = {f["name"]: f["value"] for f in figures}
+    for batch in (1, 50, 500):
+        assert (
+            values[f"ingest_over_verify_sqlite_batch{batch}"]
+            <= values[f"ingest_over_verify_ceiling_sqlite_batch{batch}"]
+        ), batch
