@@ -173,16 +173,8 @@ class LogStore:
 
     def bundles_by_hash(self, c: Connection, hashes: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Return the stored bundles among these hashes, with their receipts."""
-        found: dict[str, dict[str, Any]] = {}
-        for chunk in chunked(sorted(set(hashes))):
-            query = select(
-                t.bundles.c.bundle_hash,
-                t.bundles.c.device_id,
-                t.bundles.c.sequence,
-                t.bundles.c.receipt,
-            ).where(t.bundles.c.bundle_hash.in_(chunk))
-            found.update({r["bundle_hash"]: dict(r) for r in c.execute(query).mappings()})
-        return found
+        sql = "SELECT bundle_hash, device_id, sequence, receipt FROM bundles WHERE bundle_hash {values}"
+        return {r[0]: dict(r._mapping) for r in where_in(c, sql, hashes)}
 
     def add_bundles(self, c: Connection, rows: list[Mapping[str, Any]]) -> None:
         """Keep bundles' envelope bytes verbatim with their receipts."""

@@ -8,6 +8,7 @@ are locked for the transaction. The SQL of the case log and the feed is in ``log
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
@@ -26,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from central_api import schema as t
-from central_api.log_store import LogStore, chunked
+from central_api.log_store import LogStore, chunked, where_in
 from central_api.migrate import upgrade
 from central_api.store_engine import READING, Checkpointer, make_engine
 
@@ -40,6 +41,23 @@ _DEVICE_AND_KEY = (
     )
     .where(t.devices.c.device_id == bindparam("device_id"))
 )
+
+
+@functools.cache
+def _device_update(names: tuple[str, ...]) -> Any:
+    """Return the UPDATE of these columns of a device, built once: ingest runs it per batch, and
+    building it again cost SQLAlchemy more than running it."""
+    return (
+        update(t.devices)
+        .where(t.devices.c.device_id == bindparam("b_device_id"))
+        .values({name: bindparam(name) for name in names})
+    )
+
+
+# The columns of the rows that ingest reads with ``where_in``, named (``dict(row._mapping)``).
+# The first is the key.
+_DEVICE_COLUMNS = ", ".join(t.devices.c.keys())
+_KEY_COLUMNS = ", ".join(t.device_keys.c.keys())
 
 
 class CentralStore(LogStore):
@@ -156,11 +174,8 @@ class CentralStore(LogStore):
 
     def org_unit_codes(self, c: Connection, codes: Iterable[str]) -> set[str]:
         """Return those of these division codes that are units of the org tree."""
-        found: set[str] = set()
-        for chunk in chunked(sorted({code.strip() for code in codes})):
-            query = select(t.org_units.c.code).where(t.org_units.c.code.in_(chunk))
-            found.update(r[0] for r in c.execute(query))
-        return found
+        sql = "SELECT code FROM org_units WHERE code {values}"
+        return {r[0] for r in where_in(c, sql, (code.strip() for code in codes))}
 
     def org_units(self) -> list[dict[str, Any]]:
         """Return the whole org tree."""
@@ -224,13 +239,9 @@ class CentralStore(LogStore):
 
     def devices_locked(self, c: Connection, device_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Return devices by id, locked in id order (a fixed order cannot deadlock)."""
-        ids = sorted(set(device_ids))
-        if not ids:
-            return {}
-        query = (
-            select(t.devices).where(t.devices.c.device_id.in_(ids)).order_by(t.devices.c.device_id)
-        )
-        return {r["device_id"]: dict(r) for r in c.execute(self._locked(query)).mappings()}
+        lock = " FOR UPDATE" if self.is_postgres else ""  # SQLite's BEGIN IMMEDIATE locked it all
+        sql = f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE device_id {{values}} ORDER BY device_id"
+        return {r[0]: dict(r._mapping) for r in where_in(c, sql + lock, device_ids)}
 
     def devices(self) -> list[dict[str, Any]]:
         """Return every device."""
@@ -255,14 +266,9 @@ class CentralStore(LogStore):
         """Move the heads of several devices at once (``rows`` hold ``device_id`` and the values)."""
         if not rows:
             return
-        names = [name for name in rows[0] if name != "device_id"]
-        statement = (
-            update(t.devices)
-            .where(t.devices.c.device_id == bindparam("b_device_id"))
-            .values({name: bindparam(name) for name in names})
-        )
+        names = tuple(name for name in rows[0] if name != "device_id")
         c.execute(
-            statement,
+            _device_update(names),
             [{"b_device_id": r["device_id"], **{n: r[n] for n in names}} for r in rows],
         )
 
@@ -278,11 +284,8 @@ class CentralStore(LogStore):
 
     def keys(self, c: Connection, key_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Return device keys by id."""
-        ids = sorted(set(key_ids))
-        if not ids:
-            return {}
-        query = select(t.device_keys).where(t.device_keys.c.key_id.in_(ids))
-        return {r["key_id"]: dict(r) for r in c.execute(query).mappings()}
+        sql = f"SELECT {_KEY_COLUMNS} FROM device_keys WHERE key_id {{values}}"
+        return {r[0]: dict(r._mapping) for r in where_in(c, sql, key_ids)}
 
     def all_keys(self, c: Connection) -> list[dict[str, Any]]:
         """Return every device key ever registered."""
@@ -338,15 +341,8 @@ class CentralStore(LogStore):
 
     def complete_blobs(self, c: Connection, hashes: Iterable[str]) -> dict[str, int]:
         """Return the sizes of those of these blobs that are completely held."""
-        found: dict[str, int] = {}
-        for chunk in chunked(sorted(set(hashes))):
-            query = (
-                select(t.blobs.c.sha256, t.blobs.c.size)
-                .where(t.blobs.c.sha256.in_(chunk))
-                .where(t.blobs.c.complete == 1)
-            )
-            found.update({r[0]: int(r[1]) for r in c.execute(query)})
-        return found
+        sql = "SELECT sha256, size FROM blobs WHERE complete = 1 AND sha256 {values}"
+        return {r[0]: int(r[1]) for r in where_in(c, sql, hashes)}
 
     def blobs(
         self, c: Connection, hashes: Iterable[str], *, lock: bool = False
