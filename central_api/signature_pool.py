@@ -1,8 +1,9 @@
 """Ed25519 work of a batch spread over the cores: a shared pool of threads.
 
 cryptography releases the GIL while it verifies or signs, so checking the 500 signatures of a
-batch, or signing its 500 receipts, runs on every core at once; meanwhile the request's own thread
-goes on with the Python part (the strict parse of bundles already verified, the database writes).
+batch, or signing its 500 receipts, runs on every core at once. Ingest gives each thread a bundle's
+signature and then its strict parse, so one thread parses while another verifies; the receipts are
+signed while the request's own thread writes the rows.
 """
 
 from __future__ import annotations
