@@ -117,3 +117,16 @@ def test_sync_bench_prints_every_figure_as_one_json_object_per_line() -> None:
             values[f"ingest_over_verify_sqlite_batch{batch}"]
             <= values[f"ingest_over_verify_ceiling_sqlite_batch{batch}"]
         ), batch
+
+
+def test_ingest_split_prints_its_parts_and_leaves_ingest_as_it_was() -> None:
+    from central_api import signature_pool
+    from sync import signing
+    from tests.bench import ingest_split
+
+    pooled, public_key = signature_pool.in_parallel, signing.public_key
+    parts = ingest_split.split(100)
+    # Every part was measured: a wrapper that timed nothing would leave its part at zero, and one
+    # that timed too much would leave nothing for the Python that holds the lock.
+    assert parts["ed25519_us"] > 0 and parts["sqlite_us"] > 0 and parts["holds_lock_us"] > 0
+    assert signature_pool.in_parallel is pooled and signing.public_key is public_key
