@@ -25,9 +25,9 @@ def demo_home(demo_home_template: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def store(demo_home: Path):
     """The demo data folder's store, opened in this process."""
-    from township_app.store import Store
+    from township_app.upgrade import open_migrated
 
-    opened = Store.open(demo_home / "township.db")
+    opened = open_migrated(demo_home / "township.db")
     yield opened
     opened.close()
 

@@ -17,7 +17,6 @@ from sync.agency import is_village_code
 from sync.bundle import attachments_of
 from sync.errors import N_, InvalidInput, NotAllowed
 from sync.fold import CaseState, apply_event
-from township_app.relay_store import RelayStore
 from township_app.store import Store
 
 
@@ -41,9 +40,7 @@ def record_received(store: Store, event: ev.Event) -> CaseState:
         for attachment in attachments_of([event]):
             if store.blob(attachment.sha256) is None:
                 # The other side's scans come from central on the next sync rounds.
-                RelayStore(store).want_blob(
-                    attachment.sha256, attachment.size, attachment.media_type
-                )
+                store.relay.want_blob(attachment.sha256, attachment.size, attachment.media_type)
         return following
 
 

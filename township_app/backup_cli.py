@@ -9,7 +9,7 @@ import click
 from sync.errors import DomainError
 from township_app import backup, restore
 from township_app.settings import from_environment
-from township_app.store import Store
+from township_app.upgrade import open_migrated
 
 
 def _home(home: str | None) -> Path:
@@ -96,7 +96,7 @@ def new_identity(home: str | None, yes: bool) -> None:
     if not yes:
         raise click.UsageError("本操作会让本机成为新设备，需重新注册。确认请加 --yes。")
     path = _home(home)
-    store = Store.open(path / backup.DATABASE)
+    store = open_migrated(path / backup.DATABASE)
     try:
         device = restore.start_new_identity(store, path)
     except DomainError as error:

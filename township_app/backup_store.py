@@ -108,8 +108,9 @@ def checkpoint(path: Path) -> None:
 
 def mark_restored(path: Path, at: str) -> None:
     """Mark a restored database: sync stays held until central says it is not ahead of it."""
-    store = Store.open(path)  # migrates a backup made by an older version first
+    store = Store.open(path)
     try:
+        migrations.apply(store.db)  # a backup made by an older version: bring it to this one
         with store.write():
             enrolled = store.db.execute(
                 "SELECT enrolled_at FROM sync_state WHERE id = 1"

@@ -20,7 +20,6 @@ from sync.client import ApiError, CentralClient
 from sync.errors import InvalidInput
 from sync.events import format_time
 from township_app.blobs import blob_path, save_scan
-from township_app.relay_store import RelayStore
 from township_app.store import Store
 
 log = logging.getLogger(__name__)
@@ -33,7 +32,7 @@ def fetch_wanted_scans(
     store: Store, client: CentralClient, blob_root: Path, *, now: datetime
 ) -> int:
     """Fetch the scans named by other devices' events that this PC lacks; return how many."""
-    relay = RelayStore(store)
+    relay = store.relay
     fetched = 0
     for wanted in relay.wanted_blobs(PER_ROUND):
         sha256, size = wanted["sha256"], int(wanted["size"])

@@ -28,7 +28,6 @@ from sync.usb import file_sha256
 from township_app import relay
 from township_app.blobs import blob_path
 from township_app.store import Store
-from township_app.sync_store import SyncStore
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ def upload_blobs(
     lost to a crash only costs asking central again (it answers "complete"), never a resend.
     ``on_marked`` is called after each batch of marks but the last (their bundles may go up).
     """
-    sync = SyncStore(store)
+    sync = store.sync
     wanted: dict[str, Mapping[str, Any]] = {}
     for bundle in sync.sendable(10_000, columns="attachments"):
         for attachment in json.loads(bundle["attachments"]):
@@ -198,7 +197,7 @@ def _read_whole(path: Path, size: int) -> bytes | None:
 def _mark_complete(store: Store, digests: list[str], now: datetime) -> int:
     count = len(digests)
     if digests:
-        sync = SyncStore(store)
+        sync = store.sync
         with store.write():
             for sha256 in digests:
                 sync.mark_blob_complete(sha256, format_time(now))

@@ -54,7 +54,7 @@ def pack_bundles(
     the push may be recording receipts meanwhile); the write then checks that the head it was
     made on is still the head, and stores the bundle and the new head in one transaction.
     """
-    sync = SyncStore(store)
+    sync = store.sync
     made = 0
     while True:
         device = store.device()
@@ -128,7 +128,7 @@ def _signed_bundle(
 def resign_refused(store: Store, key: SigningKey, *, now: datetime) -> int:
     """Re-sign the first refused bundle and every one after it with the current key, keeping
     their sequences and events; return how many were re-signed."""
-    sync = SyncStore(store)
+    sync = store.sync
     with store.write():
         device = store.device()
         refused = sync.refused_bundles()
@@ -177,7 +177,7 @@ def push_bundles(
     sequence gap, which changes nothing), and what it did keep (behind a receipt this PC could not
     use) it answers again as "duplicate" with the same receipts.
     """
-    sync = SyncStore(store)
+    sync = store.sync
     result = PushResult()
     device = store.device()
     if device is None:
@@ -266,7 +266,7 @@ def _handle_result(
     result: PushResult,
 ) -> bool:
     """Handle one bundle's result; False when the bundles after it must wait."""
-    sync = SyncStore(store)
+    sync = store.sync
     status = answer.get("status") if isinstance(answer, Mapping) else None
     if status in ("accepted", "duplicate"):
         if answer.get("bundle_hash") not in (None, bundle["bundle_hash"]):
@@ -305,7 +305,7 @@ def _handle_result(
 
 def _count(store: Store, bundle: Mapping[str, Any], code: str, message: str) -> None:
     with store.write():
-        SyncStore(store).count_attempt(bundle["sequence"], code, message)
+        store.sync.count_attempt(bundle["sequence"], code, message)
 
 
 def accept_receipt(
@@ -334,12 +334,12 @@ def accept_receipt(
         _count(store, bundle, "bad_receipt", "回执与案卷包不符")
         return False
     with store.write():
-        current = SyncStore(store).bundle(bundle["sequence"])
+        current = store.sync.bundle(bundle["sequence"])
         if current is None or current["status"] == "done":
             return True
         if current["bundle_hash"] != bundle["bundle_hash"]:
             return False  # re-signed meanwhile: this receipt answers bytes no longer kept
-        SyncStore(store).mark_bundle_done(
+        store.sync.mark_bundle_done(
             bundle,
             device_id=device_id,
             receipt=envelope.to_json(),

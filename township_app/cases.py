@@ -16,9 +16,7 @@ from township_app.auth import current_actor, login_required
 from township_app.blobs import blob_path
 from township_app.db import get_store, now
 from township_app.intake import scans_from_request
-from township_app.results_store import ResultsStore
 from township_app.store import CaseFilter
-from township_app.sync_store import SyncStore
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -44,7 +42,7 @@ def home() -> Any:
         "township/home.html",
         "township/home.html",
         queues=queues,
-        returned=ResultsStore(store).returned_case_ids(c.case_id for c in waiting),
+        returned=store.results.returned_case_ids(c.case_id for c in waiting),
         counts=store.state_counts(agency_code=own),
         from_villages=store.count_cases(CaseFilter(state="draft", from_villages=True))
         if not own
@@ -110,7 +108,7 @@ def case_page(case_id: str, error: str = "", status: int = 200) -> Any:
         users={u["username"]: u["display_name"] for u in store.users()},
         show_full_id=roles.may(g.user["role"], "view_full_id"),
         missing_default=[m["code"] for m in state.materials if not m["received"]],
-        rejected=SyncStore(store).rejected_events(case_id),
+        rejected=store.sync.rejected_events(case_id),
         error=error,
     )
 

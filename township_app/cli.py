@@ -17,6 +17,7 @@ from sync.ids import check_division_code
 from township_app import accounts, backup_cli, demo, sync_cli
 from township_app.settings import from_environment
 from township_app.store import Store
+from township_app.upgrade import open_migrated
 
 
 def _home(home: str | None) -> Path:
@@ -27,7 +28,7 @@ def _home(home: str | None) -> Path:
 
 def _store(home: str | None) -> Store:
     try:
-        return Store.open(_home(home) / "township.db")
+        return open_migrated(_home(home) / "township.db")
     except DomainError as error:  # a failed upgrade, already undone: say so, no traceback
         raise click.ClickException(str(error)) from error
 

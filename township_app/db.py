@@ -145,10 +145,10 @@ def _quick_check(path: str) -> str:
 
 
 def _migrate(app: Flask, path: str) -> str:
-    from township_app.upgrade import UpgradeFailed
+    from township_app.upgrade import UpgradeFailed, open_migrated
 
     try:
-        Store.open(path).close()
+        open_migrated(path).close()
     except sqlite3.DatabaseError as error:
         return str(error)
     except UpgradeFailed as failed:

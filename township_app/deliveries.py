@@ -15,7 +15,6 @@ from township_app import results
 from township_app.auth import current_actor, login_required
 from township_app.cases import act_on_case
 from township_app.db import get_store, now
-from township_app.results_store import ResultsStore
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ def _village() -> str:
 def index() -> Any:
     """List the decided cases waiting to be delivered, oldest first (the rows alone for htmx)."""
     page = _page()
-    found = ResultsStore(get_store())
+    found = get_store().results
     cases, has_next = found.decided_cases(agency_code=_village(), page=page)
     return render_page(
         "township/results/index.html",
@@ -98,7 +97,7 @@ def _waiting_counts() -> dict[str, Any]:
         if g.get("user") is None:
             return 0
         try:
-            found = ResultsStore(get_store())
+            found = get_store().results
             if what == "results":
                 return found.count_decided(agency_code=_village())
             return found.count_petitions(status="open", agency_code=_village())

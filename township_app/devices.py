@@ -23,7 +23,6 @@ from sync.events import format_time, utc_now
 from sync.signing import SigningKey, b64decode, key_id
 from township_app import device_keys
 from township_app.store import Store
-from township_app.sync_store import SyncStore
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ def describe(error: DomainError) -> tuple[str, str]:
 
 def enrollment(store: Store) -> dict[str, Any]:
     """Return this PC's enrollment state (server, key ids, fingerprints)."""
-    state = SyncStore(store).state()
+    state = store.sync.state()
     return {
         **state,
         "enrolled": bool(state["enrolled_at"]),
@@ -148,7 +147,7 @@ def complete_enrollment(
         )
     certificate = _certificate(answer, {central_id: central_key}, device["device_id"], key.key_id)
     with store.write():
-        SyncStore(store).record_enrollment(
+        store.sync.record_enrollment(
             server_url=server_url.rstrip("/"),
             key_id=key.key_id,
             central_public_key=answer["central_public_key"],
@@ -156,7 +155,7 @@ def complete_enrollment(
             at=format_time(utc_now()),
         )
         if certificate:
-            SyncStore(store).update_state(device_certificate=certificate)
+            store.sync.update_state(device_certificate=certificate)
     log.info("enrolled with central key %s", device_keys.fingerprint(central_id))
     return enrollment(store)
 
@@ -233,7 +232,7 @@ def _take_another_device_code(store: Store) -> bool:
 
 def central_keys(store: Store) -> dict[str, bytes]:
     """Return the pinned central key as the verifier's key map."""
-    state = SyncStore(store).state()
+    state = store.sync.state()
     if not state["central_key_id"]:
         raise NotAllowed(N_("本机尚未在中心注册。"))
     return {state["central_key_id"]: b64decode(state["central_public_key"], "central_public_key")}
@@ -242,25 +241,25 @@ def central_keys(store: Store) -> dict[str, bytes]:
 def fetch_certificate(store: Store, client: CentralClient) -> None:
     """Ask central for its certificate of this PC's key (a PC enrolled before certificates)."""
     answer = client.me()
-    state = SyncStore(store).state()
+    state = store.sync.state()
     certificate = _certificate(
         answer, central_keys(store), _device(store)["device_id"], state["key_id"]
     )
     if certificate:
         with store.write():
-            SyncStore(store).update_state(device_certificate=certificate)
+            store.sync.update_state(device_certificate=certificate)
 
 
 def make_client(store: Store, home: Path, override_url: str = "") -> CentralClient:
     """Return the signed client of this enrolled device."""
-    state = SyncStore(store).state()
+    state = store.sync.state()
     key = device_keys.load_key(home)
     if not state["enrolled_at"] or key is None:
         raise NotAllowed(N_("本机尚未在中心注册。"))
 
     def remember_offset(offset: int) -> None:
         with store.write():
-            SyncStore(store).update_state(clock_offset=offset)
+            store.sync.update_state(clock_offset=offset)
 
     return CentralClient(
         override_url or state["server_url"],
@@ -273,7 +272,7 @@ def make_client(store: Store, home: Path, override_url: str = "") -> CentralClie
 
 def rotate_key(store: Store, home: Path, override_url: str = "") -> str:
     """Replace this device's key with a new one (signed by both), and return the new key id."""
-    sync = SyncStore(store)
+    sync = store.sync
     old = device_keys.load_key(home)
     client = make_client(store, home, override_url)
     assert old is not None
@@ -332,7 +331,7 @@ def _adopt_next_key(
             log.warning("central's certificate of the new key did not verify")
     device_keys.promote_next_key(home)
     with store.write():
-        SyncStore(store).update_state(key_id=new.key_id, pending_key_id="")
+        store.sync.update_state(key_id=new.key_id, pending_key_id="")
         if certificate:
-            SyncStore(store).update_state(device_certificate=certificate)
+            store.sync.update_state(device_certificate=certificate)
     log.info("device key replaced: %s", device_keys.fingerprint(new.key_id))

@@ -25,7 +25,6 @@ from sync.events import format_time
 from sync.signing import FEED_ENTRY_TYPE, BadSignature, Envelope, verify_envelope
 from township_app import agency, casework
 from township_app.store import Store
-from township_app.sync_store import SyncStore
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ def pull_feed(
 ) -> PullResult:
     """Fetch and apply feed pages from the stored cursor until central says there is no more."""
     result = PullResult()
-    sync = SyncStore(store)
+    sync = store.sync
     while True:
         cursor = sync.state()["feed_cursor"]
         answer = client.feed(cursor, page_size)
@@ -90,7 +89,7 @@ def apply_entry(
     store: Store, seq: int, raw: Any, keys: Mapping[str, bytes], *, now: datetime
 ) -> str:
     """Verify and apply one feed entry; return "applied", "skipped" or "problems"."""
-    sync = SyncStore(store)
+    sync = store.sync
     at = format_time(now)
     try:
         envelope = Envelope.from_json(raw) if isinstance(raw, bytes) else Envelope.from_dict(raw)
@@ -127,7 +126,7 @@ def apply_entry(
 
 
 def _apply(store: Store, entry: feed.FeedEntry, at: str) -> None:
-    sync = SyncStore(store)
+    sync = store.sync
     device = store.device()
     assert device is not None
     if entry.scope not in (device["org_code"], feed.EVERYONE):

@@ -13,7 +13,7 @@ from township_app import results
 from township_app.auth import current_actor, login_required
 from township_app.cases import act_on_case
 from township_app.db import get_store, now
-from township_app.results_store import PETITION_STATUSES, ResultsStore
+from township_app.results_store import PETITION_STATUSES
 
 bp = Blueprint("petitions", __name__, url_prefix="/petitions")
 
@@ -29,7 +29,7 @@ def index() -> Any:
     status = request.args.get("status", "")
     status = status if status in PETITION_STATUSES else ""
     village = g.user["org_code"] if g.user["role"] == "agent" else ""
-    found = ResultsStore(get_store())
+    found = get_store().results
     rows, has_next = found.petitions(status=status, agency_code=village, page=page)
     return render_page(
         "township/petitions/index.html",

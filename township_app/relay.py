@@ -31,9 +31,7 @@ from sync.fold import apply_event
 from sync.signing import BUNDLE_TYPE, RECEIPT_TYPE, Envelope, verify_envelope
 from township_app import devices
 from township_app.blobs import blob_path, save_scan
-from township_app.relay_store import RelayStore
 from township_app.store import Store
-from township_app.sync_store import SyncStore
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +114,7 @@ def _certificate(
     store: Store, folder: Path, device_id: str, keys: Mapping[str, bytes], own_org: str
 ) -> tuple[DeviceCertificate, bytes]:
     raw = usb.read_certificate(folder, device_id)
-    known = RelayStore(store).relay_device(device_id)
+    known = store.relay.relay_device(device_id)
     if raw is None and known is not None:
         raw = bytes(known["certificate"])
     if raw is None:
@@ -142,7 +140,7 @@ def _relay_one(
     now: datetime,
 ) -> int | None:
     """Check and keep one bundle; return how many events it applied here, None if seen before."""
-    relay = RelayStore(store)
+    relay = store.relay
     try:
         envelope = Envelope.from_json(raw)
     except (InvalidInput, ValueError):
@@ -253,7 +251,7 @@ def _copy_scans(
 
 
 def _apply_events(store: Store, bundle: CaseBundle) -> int:
-    sync = SyncStore(store)
+    sync = store.sync
     applied = 0
     for event in bundle.events:
         if sync.event_exists(event.event_id):
@@ -276,7 +274,7 @@ def push_relayed(
 ) -> int:
     """Send the relayed village bundles to central, verbatim, and keep its receipts; return how
     many central acknowledged."""
-    relay = RelayStore(store)
+    relay = store.relay
     done = 0
     while True:
         rows = relay.waiting(100)
@@ -295,7 +293,7 @@ def push_relayed(
 def _take_answer(
     store: Store, row: Mapping[str, Any], answer: Any, keys: Mapping[str, bytes], now: datetime
 ) -> str:
-    relay = RelayStore(store)
+    relay = store.relay
     status = answer.get("status") if isinstance(answer, Mapping) else None
     if status in ("accepted", "duplicate"):
         try:
@@ -325,19 +323,19 @@ def _take_answer(
 
 def relay_waiting(store: Store) -> bool:
     """Tell whether village bundles wait to be relayed to central."""
-    return bool(RelayStore(store).waiting(1, columns="bundle_hash"))
+    return bool(store.relay.waiting(1, columns="bundle_hash"))
 
 
 def scans_wanted(store: Store) -> bool:
     """Tell whether scans of the other side of an agency case wait to be fetched from central."""
-    return bool(RelayStore(store).wanted_blobs(1))
+    return bool(store.relay.wanted_blobs(1))
 
 
 def relay_attachments(store: Store) -> list[dict[str, Any]]:
     """Return the attachments the waiting relayed bundles name (uploaded before they go up)."""
     return [
         attachment
-        for row in RelayStore(store).waiting(10_000, columns="attachments")
+        for row in store.relay.waiting(10_000, columns="attachments")
         for attachment in json.loads(row["attachments"])
     ]
 
@@ -345,7 +343,7 @@ def relay_attachments(store: Store) -> list[dict[str, Any]]:
 def pull_village_feeds(store: Store, client: CentralClient, *, page_size: int = 200) -> int:
     """Keep the feed entries of every village relayed for, to carry down on its next stick;
     return how many were new."""
-    relay = RelayStore(store)
+    relay = store.relay
     kept = 0
     for village in relay.relay_villages():
         while True:
@@ -371,12 +369,12 @@ def write_receipts(store: Store, folder: Path, org_code: str = "") -> int:
     """Put central's receipts for relayed bundles, and the villages' feeds, on a stick (of one
     village, or all); return how many receipts were new there."""
     written = 0
-    for row in RelayStore(store).receipts(org_code):
+    for row in store.relay.receipts(org_code):
         written += usb.write_receipt(
             folder, row["device_id"], row["sequence"], bytes(row["receipt"])
         )
     # And what central sent the village meanwhile (the township's decisions, the county's, the
     # catalogue): the village verifies each entry with its own pinned central key.
-    for row in RelayStore(store).feed_entries(org_code):
+    for row in store.relay.feed_entries(org_code):
         usb.write_feed_entry(folder, row["org_code"], row["seq"], bytes(row["envelope"]))
     return written

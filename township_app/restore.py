@@ -126,7 +126,7 @@ def restore_backup(
 
 def check_with_central(store: Store, client: CentralClient) -> bool:
     """Ask central how far it holds this PC after a restore; return whether sync may go on."""
-    restores = backup_store.RestoreStore(store)
+    restores = store.restore
     state = restores.restore_state()
     if state["restore_check"] != PENDING:
         return state["restore_check"] != HELD
@@ -156,7 +156,7 @@ def start_new_identity(store: Store, home: Path, now: datetime | None = None) ->
     device = store.device()
     if device is None:
         raise NotAllowed(N_("本机尚未初始化，请联系信息化人员运行 bianmin-township init。"))
-    if backup_store.RestoreStore(store).restore_state()["restore_check"] == PENDING:
+    if store.restore.restore_state()["restore_check"] == PENDING:
         raise Conflict(N_("恢复后尚未与中心核对：请先联网同步一次，再决定是否重新注册。"))
     stamp = f"{(now or utc_now()).astimezone(UTC):%Y%m%d-%H%M%S}"
     for name in (device_keys.KEY_FILE, device_keys.NEXT_FILE, device_keys.PREVIOUS_FILE):
@@ -164,7 +164,7 @@ def start_new_identity(store: Store, home: Path, now: datetime | None = None) ->
             os.replace(home / name, home / f"{name}.retired-{stamp}")
     device_id = str(uuid.uuid4())
     with store.write():
-        backup_store.RestoreStore(store).retire_identity(
+        store.restore.retire_identity(
             old_device_id=device["device_id"],
             device_id=device_id,
             device_code=device_code_from_id(device_id),

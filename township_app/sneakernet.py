@@ -18,11 +18,9 @@ from pathlib import Path
 from sync import usb
 from sync.errors import N_, NotAllowed
 from township_app import agency, bundles_up, device_keys, devices, feed_down, relay
-from township_app.backup_store import RestoreStore
 from township_app.blobs import blob_path
 from township_app.blobs_up import BlobUnavailable
 from township_app.store import Store
-from township_app.sync_store import SyncStore
 
 
 @dataclass
@@ -62,7 +60,7 @@ def export_to(
 
     ``progress`` hears (files written or found already there, files in all) after each file.
     """
-    if RestoreStore(store).restore_state()["restore_check"]:
+    if store.restore.restore_state()["restore_check"]:
         # A restored PC must not pack before central has said it is not ahead (restore.py).
         raise NotAllowed(
             N_(
@@ -77,7 +75,7 @@ def export_to(
     result = ExportResult()
     if device is None:
         return result
-    waiting = SyncStore(store).unacknowledged()
+    waiting = store.sync.unacknowledged()
     files = [(bundle, json.loads(bundle["attachments"])) for bundle in waiting]
     total, done = sum(1 + len(attachments) for _, attachments in files), 0
     for bundle, attachments in files:
@@ -96,7 +94,7 @@ def export_to(
             done += 1
             _report(progress, done, total)
     if agency.is_village_pc(store):
-        certificate = SyncStore(store).state()["device_certificate"]
+        certificate = store.sync.state()["device_certificate"]
         if not certificate:
             raise NotAllowed(
                 N_("本机还没有中心签发的设备证书：请联网同步一次（或重新注册）后再导出。")
@@ -126,7 +124,7 @@ def import_from(
     if device is None:
         return result
     keys = devices.central_keys(store)
-    sync = SyncStore(store)
+    sync = store.sync
     receipts = list(usb.read_receipts(folder, device["device_id"]))
     feed = list(usb.read_feed(folder, device["org_code"]))
     relaying = blob_root is not None and not agency.is_village_pc(store)

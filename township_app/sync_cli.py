@@ -15,6 +15,7 @@ from sync.events import utc_now
 from township_app import bundles_up, device_keys, devices, usb_exchange
 from township_app.settings import from_environment
 from township_app.store import Store
+from township_app.upgrade import open_migrated
 from township_app.worker import ROUND_LOCK, sync_round
 
 
@@ -35,7 +36,7 @@ COMMAND_LINE = "命令行"  # who the audit trail names for work done from a ter
 def _opened(home: str | None) -> Iterator[tuple[Store, Path, dict[str, Any]]]:
     config = _config(home)
     try:
-        store = Store.open(config["DATABASE"])
+        store = open_migrated(config["DATABASE"])
     except DomainError as error:  # a failed upgrade, already undone: say so, no traceback
         raise click.ClickException(str(error)) from error
     try:

@@ -20,9 +20,7 @@ from township_app import agency, bundles_up, device_keys, devices, usb_exchange
 from township_app.auth import login_required
 from township_app.db import get_store, now
 from township_app.page_tasks import PageTask, Progress, page_tasks
-from township_app.relay_store import RelayStore
 from township_app.store import Store
-from township_app.sync_store import SyncStore
 from township_app.worker import ROUND_LOCK, sync_round
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
@@ -30,8 +28,8 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 
 def overview(store: Store, tolerance_seconds: int) -> dict[str, Any]:
     """Collect what the sync page shows."""
-    sync = SyncStore(store)
-    relay = RelayStore(store)
+    sync = store.sync
+    relay = store.relay
     state = devices.enrollment(store)
     villages = relay.relay_villages()
     warnings = []
@@ -148,7 +146,7 @@ def acknowledge_problems() -> Any:
     store = get_store()
     at = format_time(now())
     with store.write():
-        count = SyncStore(store).acknowledge_feed_problems(g.user["username"], at)
+        count = store.sync.acknowledge_feed_problems(g.user["username"], at)
         store.audit(at, g.user["username"], "acknowledge_feed_problems", str(count))
     flash(gettext("已确认 %(n)s 条未应用的下发内容。") % {"n": count}, "success")
     return redirect(url_for("sync.index"), code=303)

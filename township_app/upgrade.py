@@ -28,6 +28,13 @@ class UpgradeFailed(DomainError):
     code = "upgrade_failed"
 
 
+def open_migrated(path: Path | str) -> Store:
+    """Open the database at ``path`` and bring it to this version (start-up and the CLI, once)."""
+    store = Store.open(path)
+    apply_migrations(store, Path(path))
+    return store
+
+
 def apply_migrations(store: Store, path: Path) -> None:
     """Apply pending migrations; on an existing database, back it up first and undo a failure."""
     pending = migrations.pending(store.db)

@@ -39,7 +39,6 @@ from sync.ids import mask_resident_id
 from sync.page_headers import page_headers
 from township_app import roles
 from township_app.db import get_calendar, get_store, today
-from township_app.sync_store import SyncStore
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +172,7 @@ def _sync_status() -> dict[str, Any]:
     # One query on every page and every refresh of the header; the plain queue count is read only
     # when that fails (a damaged or not yet migrated file, in read-only mode).
     try:
-        return SyncStore(get_store()).header_status()
+        return get_store().sync.header_status()
     except sqlite3.DatabaseError:
         try:
             waiting = get_store().outbox_waiting()

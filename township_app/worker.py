@@ -36,9 +36,7 @@ from township_app import (
     restore,
 )
 from township_app.push_beside import PushBeside
-from township_app.relay_store import RelayStore
 from township_app.store import Store
-from township_app.sync_store import SyncStore
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +95,7 @@ def sync_round(
     """Run one sync round now and record its outcome; each stage catches its own errors."""
     home = Path(str(config["HOME"]))
     report = RoundReport()
-    sync = SyncStore(store)
+    sync = store.sync
     key = device_keys.load_key(home)
     if not sync.state()["enrolled_at"] or key is None:
         report.enrolled = False
@@ -210,7 +208,7 @@ def sync_round(
                 report.relayed = (
                     run(stages.PUSH, lambda: relay.push_relayed(store, client, keys, now=now)) or 0
                 )
-            if RelayStore(store).relay_villages():
+            if store.relay.relay_villages():
                 run(stages.PULL, lambda: relay.pull_village_feeds(store, client))
             if agency.is_village_pc(store) and not sync.state()["device_certificate"]:
                 run(stages.PUSH, lambda: devices.fetch_certificate(store, client))
@@ -283,7 +281,7 @@ class _Packer:
 
 
 def _record(store: Store, report: RoundReport) -> None:
-    sync = SyncStore(store)
+    sync = store.sync
     with store.write():
         failures = sync.state()["failures"] + 1 if report.needs_backoff else 0
         error = devices.MESSAGES["offline"] if report.offline else ""
@@ -382,7 +380,7 @@ class Worker:
         try:
             with ROUND_LOCK:
                 report = sync_round(store, self.config)
-            failures = SyncStore(store).state()["failures"]
+            failures = store.sync.state()["failures"]
             self.due = time.monotonic() + delay_after(report, failures, self.seconds)
         except Exception:  # noqa: BLE001
             log.exception("sync round failed")

@@ -126,11 +126,11 @@ def _cpu_seconds(central: CentralProcess) -> float:
 def drain(home: Path, url: str) -> tuple[float, int]:
     """Run sync rounds in this process until the queue is empty; return seconds and rounds."""
     from township_app import create_app
-    from township_app.store import Store
+    from township_app.upgrade import open_migrated
     from township_app.worker import sync_round
 
     config = dict(create_app({"HOME": str(home), "CENTRAL_URL": url}).config)
-    store = Store.open(home / "township.db")
+    store = open_migrated(home / "township.db")
     try:
         start = time.perf_counter()
         rounds = 0
@@ -196,11 +196,11 @@ def township_figures(folder: Path, cases: int, scan_cases: int) -> Iterator[str]
         start = time.perf_counter()
         for _ in range(200):
             from township_app import create_app
-            from township_app.store import Store
+            from township_app.upgrade import open_migrated
             from township_app.worker import sync_round
 
             config = dict(create_app({"HOME": str(home), "CENTRAL_URL": link.url}).config)
-            store = Store.open(home / "township.db")
+            store = open_migrated(home / "township.db")
             try:
                 sync_round(store, config)
                 left = store.db.execute(

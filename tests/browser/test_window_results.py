@@ -11,14 +11,14 @@ from playwright.sync_api import Page, expect
 
 from tests.support.results import Above, decided_case, forwarded_case
 from tests.support.township import TownshipProcess, copy_home
-from township_app.store import Store
+from township_app.upgrade import open_migrated
 
 
 @pytest.fixture
 def demo_home(demo_home_template: Path, tmp_path: Path) -> Path:
     """The demo data folder with one approved case waiting at the window and one returned."""
     home = copy_home(demo_home_template, tmp_path / "home")
-    store = Store.open(home / "township.db")
+    store = open_migrated(home / "township.db")
     try:
         above = Above(store)
         decided_case(store, above, document_number="莱民审〔2026〕17号")

@@ -67,9 +67,9 @@ def _fresh_identity(home: Path) -> None:
     import uuid
 
     from sync.case_numbers import device_code_from_id
-    from township_app.store import Store
+    from township_app.upgrade import open_migrated
 
-    store = Store.open(home / "township.db")
+    store = open_migrated(home / "township.db")
     try:
         device_id = str(uuid.uuid4())
         store.db.execute(

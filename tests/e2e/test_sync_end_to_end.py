@@ -272,13 +272,13 @@ def test_a_new_pc_whose_device_code_is_taken_in_its_unit_takes_another_and_enrol
     central: CentralProcess, central_home: Path, central_url_db: str, tmp_path: Path
 ) -> None:
     from tests.support.central import issue_code
-    from township_app.store import Store
+    from township_app.upgrade import open_migrated
 
     homes = []
     for name in ("first", "second"):
         home = tmp_path / name
         assert township_cli(home, "init", "--org", "370613004").returncode == 0
-        store = Store.open(home / "township.db")
+        store = open_migrated(home / "township.db")
         try:
             with store.write():
                 store.change_device_code("ZZ")  # both PCs drew the same two characters

@@ -43,9 +43,9 @@ def accept_at_the_window(home: Path, case_id: str) -> None:
     """The township clerk accepts the case (through the same domain function as the page)."""
     from sync.events import utc_now
     from township_app import casework
-    from township_app.store import Store
+    from township_app.upgrade import open_migrated
 
-    store = Store.open(home / "township.db")
+    store = open_migrated(home / "township.db")
     try:
         clerk = casework.Actor("chuangkou", "clerk", "370613004")
         casework.accept_case(store, case_id, clerk, utc_now())

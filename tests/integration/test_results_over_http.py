@@ -12,12 +12,12 @@ import pytest
 
 from tests.support.results import Above, decided_case, forwarded_case
 from tests.support.township import Browserless, TownshipProcess
-from township_app.store import Store
+from township_app.upgrade import open_migrated
 
 
 def with_store(home: Path):
     """Open the data folder's store in the test (the app may be running: SQLite WAL)."""
-    return Store.open(home / "township.db")
+    return open_migrated(home / "township.db")
 
 
 @pytest.fixture

@@ -44,9 +44,9 @@ def test_disabling_an_account_ends_its_open_session(app):
     clerk = app.test_client()
     login(clerk)
     from township_app import accounts
-    from township_app.store import Store
+    from township_app.upgrade import open_migrated
 
-    store = Store.open(app.config["DATABASE"])
+    store = open_migrated(app.config["DATABASE"])
     user = store.user_by_username("chuangkou")
     accounts.set_active(store, user["id"], False, "admin", datetime.now(UTC))
     store.close()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.support.township import Browserless, TownshipProcess
-from township_app.store import Store
 from township_app.sync_store import SyncStore
+from township_app.upgrade import open_migrated
 
 
 def test_the_header_shows_offline_the_queue_and_no_sync_yet(clerk: Browserless):
@@ -16,7 +16,7 @@ def test_the_header_shows_offline_the_queue_and_no_sync_yet(clerk: Browserless):
 def test_the_header_shows_online_the_last_sync_in_china_time_and_refusals(
     township: TownshipProcess, clerk: Browserless
 ):
-    store = Store.open(township.home / "township.db")
+    store = open_migrated(township.home / "township.db")
     try:
         with store.write():
             SyncStore(store).record_round(
@@ -53,7 +53,7 @@ def test_the_sync_page_offers_enrollment_to_the_admin_and_sync_now_to_staff(
 def test_the_admin_acknowledges_feed_problems_and_the_red_mark_goes_until_a_new_one(
     township: TownshipProcess,
 ):
-    store = Store.open(township.home / "township.db")
+    store = open_migrated(township.home / "township.db")
     try:
         with store.write():
             SyncStore(store).add_feed_problem(
@@ -71,7 +71,7 @@ def test_the_admin_acknowledges_feed_problems_and_the_red_mark_goes_until_a_new_
     done = admin.post("/sync/problems/acknowledge")
     assert done.status_code == 200 and "已确认 1 条" in done.text
     assert "同步异常" not in done.text and "未确认" not in done.text
-    store = Store.open(township.home / "township.db")
+    store = open_migrated(township.home / "township.db")
     try:
         with store.write():
             SyncStore(store).add_feed_problem(

@@ -15,7 +15,7 @@ from sync.events import utc_now
 from township_app import backup_store, demo
 from township_app.migrations import migrations
 from township_app.store import Store, connect
-from township_app.upgrade import UpgradeFailed
+from township_app.upgrade import UpgradeFailed, open_migrated
 
 # The newest step: a database made by every step before it stands for the previous release. (It
 # is filled with cases by today's code, which writes the columns the earlier steps added.)
@@ -35,7 +35,7 @@ def previous_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder as the previous release left it: its schema, full of cases made by casework."""
     home = tmp_path_factory.mktemp("previous") / "home"
     home.mkdir()
-    store = Store(connect(home / "township.db"))  # not Store.open: that would migrate to now
+    store = Store(connect(home / "township.db"))  # the previous release's schema, unmigrated
     try:
         migrations.apply(store.db, stop_before=PREVIOUS)
         demo.load(store, now=utc_now(), cases=30)
@@ -109,7 +109,7 @@ def test_a_failed_migration_puts_the_original_back_and_says_so(previous_home: Pa
 
     with failing_step():
         with pytest.raises(UpgradeFailed, match="已自动恢复为升级前的数据库"):
-            Store.open(db)
+            open_migrated(db)
         app = create_app({"HOME": str(previous_home), "TESTING": True})
 
     # The real step before the broken one had run: the backup undid it too.
@@ -129,5 +129,5 @@ def test_no_upgrade_runs_when_the_backup_before_it_cannot_be_made(previous_home:
     applied = backup_store.applied_migrations(db)
     (previous_home / "backups").write_text("a file where the backup folder should be")
     with pytest.raises(UpgradeFailed, match="没有升级"):
-        Store.open(db)
+        open_migrated(db)
     assert backup_store.applied_migrations(db) == applied

@@ -12,7 +12,7 @@ from sync.events import CHINA_TZ, utc_now
 from township_app import casework
 from township_app.blobs import save_scan
 from township_app.demo import fake_applicant
-from township_app.store import Store
+from township_app.upgrade import open_migrated
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n"
 
@@ -31,7 +31,7 @@ def queue_forwarded_cases(
     """
     rng = random.Random(seed)
     moment = now or utc_now()
-    store = Store.open(home / "township.db")
+    store = open_migrated(home / "township.db")
     numbers = []
     try:
         device = store.device()

@@ -29,10 +29,10 @@ def make_demo_home(target: Path, cases: int = 0) -> Path:
     """Create a data folder with the demo org tree, catalogue, users (and cases)."""
     from sync.events import utc_now
     from township_app import demo
-    from township_app.store import Store
+    from township_app.upgrade import open_migrated
 
     target.mkdir(parents=True, exist_ok=True)
-    store = Store.open(target / "township.db")
+    store = open_migrated(target / "township.db")
     try:
         demo.load(store, now=utc_now(), cases=cases)
     finally:

@@ -37,10 +37,10 @@ ITEMS = {item["code"]: item for item in _CATALOGUE["items"]}
 def make_village_home(template: Path, target: Path, village: str = VILLAGE) -> Path:
     """Copy a demo data folder and make it a fresh PC of a village agency point."""
     from sync.case_numbers import device_code_from_id
-    from township_app.store import Store
+    from township_app.upgrade import open_migrated
 
     home = copy_home(template, target)
-    store = Store.open(home / "township.db")
+    store = open_migrated(home / "township.db")
     try:
         device_id = str(uuid.uuid4())
         store.db.execute(
@@ -95,9 +95,9 @@ def register_in_folder(home: Path, item_code: str, *, name: str = "李四") -> t
     from sync.events import utc_now
     from township_app import casework
     from township_app.blobs import save_scan
-    from township_app.store import Store
+    from township_app.upgrade import open_migrated
 
-    store = Store.open(home / "township.db")
+    store = open_migrated(home / "township.db")
     try:
         device = store.device()
         assert device is not None

@@ -15,6 +15,7 @@ from tests.unit.test_casework import CLERK, FORWARDED_ITEM, PROMISED_ITEM, regis
 from township_app import casework
 from township_app.migrations import migrations
 from township_app.store import CaseFilter, Store, connect
+from township_app.upgrade import open_migrated
 
 
 def test_every_connection_uses_wal_with_full_synchronous_commits(store: Store):
@@ -23,7 +24,7 @@ def test_every_connection_uses_wal_with_full_synchronous_commits(store: Store):
 
 
 def test_migrations_apply_to_an_empty_database_and_again_change_nothing(tmp_path: Path):
-    first = Store.open(tmp_path / "new.db")
+    first = open_migrated(tmp_path / "new.db")
     tables = set(first.db.table_names())
     assert {"events", "cases", "outbox", "users", "items", "device"} <= tables
     assert first.pending_migrations() == []
@@ -181,3 +182,17 @@ def test_start_serves_pages_while_the_check_runs_and_holds_writes_for_its_verdic
     assert app.config["READ_ONLY"] is read_only
     assert client.post("/auth/login", data=login).status_code == 303
     assert ("只读" in client.get("/cases/").get_data(as_text=True)) is read_only
+
+
+def test_opening_a_store_migrates_nothing_start_up_and_the_cli_do(tmp_path: Path):
+    opened = Store.open(tmp_path / "new.db")
+    try:
+        assert "events" not in opened.db.table_names()
+        assert opened.pending_migrations() != []
+    finally:
+        opened.close()
+    migrated = open_migrated(tmp_path / "new.db")
+    try:
+        assert migrated.pending_migrations() == []
+    finally:
+        migrated.close()

@@ -20,6 +20,7 @@ from tests.support.village import VILLAGE, make_village_home, register_in_folder
 from tests.unit.syncfakes import FakeCentral, enroll_with
 from township_app import casework, devices, feed_down, sneakernet
 from township_app.store import CaseFilter, Store
+from township_app.upgrade import open_migrated
 
 TOWNSHIP = "370613004"
 PROMISED_ITEM = "370613-MZ-003"
@@ -92,7 +93,7 @@ def central(store: Store, demo_home: Path) -> FakeCentral:
 def village_home(demo_home_template: Path, tmp_path: Path, central: FakeCentral) -> Path:
     """A village PC of 东解甲庄村, enrolled at the same central (its own feed)."""
     home = make_village_home(demo_home_template, tmp_path / "village")
-    store = Store.open(home / "township.db")
+    store = open_migrated(home / "township.db")
     try:
         enroll_with(store, home, FakeCentral(central.key))
     finally:
@@ -102,7 +103,7 @@ def village_home(demo_home_template: Path, tmp_path: Path, central: FakeCentral)
 
 @pytest.fixture
 def village(village_home: Path):
-    opened = Store.open(village_home / "township.db")
+    opened = open_migrated(village_home / "township.db")
     yield opened
     opened.close()
 

@@ -1,0 +1,138 @@
+"""The SQL of what central publishes and this PC installs: the org tree, the catalogue and the
+working-day calendar (a part of the township store)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
+from typing import Any
+
+from sqlite_utils import Database
+
+from sync.deadlines import YearCalendar
+
+
+class PublishedQueries:
+    """The installed org tree, catalogue and calendar."""
+
+    db: Database
+
+    write: Callable[[], AbstractContextManager[Any]]  # the Store's write transaction
+
+    # Org tree
+
+    def replace_org_units(self, units: Iterable[Mapping[str, Any]], *, demo: bool) -> None:
+        """Install the org tree (replacing the previous one)."""
+        with self.write():
+            self.db.execute("DELETE FROM org_units")
+            self.db.conn.executemany(
+                "INSERT INTO org_units (code, name, level, parent_code, demo) VALUES (?, ?, ?, ?, ?)",
+                [(u["code"], u["name"], u["level"], u.get("parent"), int(demo)) for u in units],
+            )
+
+    def org_unit(self, code: str) -> dict[str, Any] | None:
+        """Return one org unit by division code."""
+        rows = list(self.db.query("SELECT * FROM org_units WHERE code = ?", [code]))
+        return rows[0] if rows else None
+
+    def child_units(self, code: str) -> list[dict[str, Any]]:
+        """Return the units directly below a unit, by code."""
+        return list(
+            self.db.query("SELECT * FROM org_units WHERE parent_code = ? ORDER BY code", [code])
+        )
+
+    def org_names(self) -> dict[str, str]:
+        """Return every unit's name by code."""
+        return {r["code"]: r["name"] for r in self.db.query("SELECT code, name FROM org_units")}
+
+    # Catalogue
+
+    def install_catalogue(
+        self,
+        version: str,
+        items: Iterable[Mapping[str, Any]],
+        *,
+        demo: bool,
+        note: str,
+        published_at: str | None,
+        at: str,
+    ) -> None:
+        """Install a catalogue version, replacing the items of the previous one."""
+        with self.write():
+            self.db.execute(
+                "INSERT OR REPLACE INTO catalogue_versions (version, installed_at, published_at,"
+                " demo, note) VALUES (?, ?, ?, ?, ?)",
+                [version, at, published_at, int(demo), note],
+            )
+            self.db.execute("DELETE FROM items")
+            self.db.conn.executemany(
+                "INSERT INTO items (code, catalogue_version, name, department, kind,"
+                " village_available, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        i["code"],
+                        version,
+                        i["name"],
+                        i.get("department", ""),
+                        i["kind"],
+                        int(bool(i.get("village_available"))),
+                        json.dumps(i, ensure_ascii=False),
+                    )
+                    for i in items
+                ],
+            )
+
+    def catalogue_version(self) -> dict[str, Any] | None:
+        """Return the installed catalogue version row."""
+        rows = list(
+            self.db.query(
+                "SELECT * FROM catalogue_versions ORDER BY installed_at DESC, rowid DESC LIMIT 1"
+            )
+        )
+        return rows[0] if rows else None
+
+    def items(self, *, department: str = "", village_only: bool = False) -> list[dict[str, Any]]:
+        """Return the catalogue's items (full bodies), optionally narrowed."""
+        sql = "SELECT body, catalogue_version FROM items WHERE 1 = 1"
+        params: list[Any] = []
+        if department:
+            sql += " AND department = ?"
+            params.append(department)
+        if village_only:
+            sql += " AND village_available = 1"
+        sql += " ORDER BY department, code"
+        return [
+            {**json.loads(r["body"]), "catalogue_version": r["catalogue_version"]}
+            for r in self.db.query(sql, params)
+        ]
+
+    def item(self, code: str) -> dict[str, Any] | None:
+        """Return one item's full body."""
+        rows = list(
+            self.db.query("SELECT body, catalogue_version FROM items WHERE code = ?", [code])
+        )
+        if not rows:
+            return None
+        return {**json.loads(rows[0]["body"]), "catalogue_version": rows[0]["catalogue_version"]}
+
+    def departments(self) -> list[str]:
+        """Return the departments that have items."""
+        return [r["department"] for r in self.db.query("SELECT DISTINCT department FROM items")]
+
+    # Working-day calendar
+
+    def calendar_years(self) -> list[YearCalendar]:
+        """Return the calendar overrides installed from the central server."""
+        return [
+            YearCalendar.from_dict(json.loads(r["body"]))
+            for r in self.db.query("SELECT body FROM calendar_years ORDER BY year")
+        ]
+
+    def install_calendar_year(self, year: YearCalendar, at: str) -> None:
+        """Install or replace one year's working-day calendar."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO calendar_years (year, version, body, installed_at)"
+            " VALUES (?, ?, ?, ?)",
+            [year.year, year.version, json.dumps(year.to_dict(), ensure_ascii=False), at],
+        )
