@@ -10,8 +10,9 @@ from __future__ import annotations
 PACK = "pack"  # new events of this device → signed bundles in the outbox, one transaction each
 UPLOAD_BLOBS = "upload_blobs"  # attachments named by waiting bundles, in resumable chunks
 PUSH = "push"  # waiting bundles → central, in batches; receipts verified and kept
+RELAY = "relay"  # a township PC: village bundles from USB sticks up, the villages' feeds down
 PULL = "pull"  # the feed from the cursor, applied in order, one page per transaction
-STAGES = (PACK, UPLOAD_BLOBS, PUSH, PULL)
+STAGES = (PACK, UPLOAD_BLOBS, PUSH, RELAY, PULL)
 
 # The body of POST /api/v1/blob-batches: a JSON manifest line, then the blobs' bytes (13.7).
 BLOB_BATCH_TYPE = "application/vnd.bianmin.blob-batch"

@@ -10,6 +10,7 @@ from typing import Any
 
 from sync.client import CentralClient
 from township_app import bundles_up
+from township_app.background import BackgroundJob
 from township_app.store import Store
 
 
@@ -28,24 +29,28 @@ class PushBeside:
         self.path = store.db.execute("PRAGMA database_list").fetchone()[2]
         self.client, self.keys, self.now, self.batch = client, keys, now, batch
         self.result: bundles_up.PushResult | None = None
-        self.failure: BaseException | None = None
         self.more = threading.Event()
         self.stopping = False
-        self.thread: threading.Thread | None = None
+        # Reported by the round like its own push's failure, not logged here.
+        self.job = BackgroundJob("bianmin-push", self._push, log_failure=False)
+
+    @property
+    def failure(self) -> BaseException | None:
+        """Return what ended the pushing thread, if anything did."""
+        return self.job.failure
 
     def nudge(self) -> None:
         """Tell it that more scans are held (from the uploading thread)."""
-        if self.thread is None and not self.stopping:
-            self.thread = threading.Thread(target=self._push, name="bianmin-push", daemon=True)
-            self.thread.start()
+        if not self.job.thread.ident and not self.stopping:
+            self.job.start()
         self.more.set()
 
     def stop(self) -> None:
         """Let the push under way finish and wait for it."""
         self.stopping = True
         self.more.set()
-        if self.thread is not None:
-            self.thread.join()
+        if self.job.thread.ident:
+            self.job.join()
 
     def raise_failure(self) -> None:
         """Raise what ended the pushing thread, for the round to report like its own push's."""
@@ -67,8 +72,6 @@ class PushBeside:
                 self.result = bundles_up.merge_results(self.result, done)
                 if done.waiting or done.refused:
                     return
-        except BaseException as error:  # noqa: BLE001 - reported by the round, never lost
-            self.failure = error
         finally:
             client.close()
             store.close()

@@ -35,6 +35,7 @@ from township_app import (
     relay,
     restore,
 )
+from township_app.background import BackgroundJob
 from township_app.push_beside import PushBeside
 from township_app.store import Store
 
@@ -93,16 +94,61 @@ def sync_round(
     store: Store, config: Mapping[str, Any], client: CentralClient | None = None
 ) -> RoundReport:
     """Run one sync round now and record its outcome; each stage catches its own errors."""
-    home = Path(str(config["HOME"]))
-    report = RoundReport()
-    sync = store.sync
-    key = device_keys.load_key(home)
-    if not sync.state()["enrolled_at"] or key is None:
-        report.enrolled = False
-        return report
-    now = utc_now()
+    return SyncRound(store, config, client).run()
 
-    def run(stage: str, job: Any) -> Any:
+
+class SyncRound:
+    """One sync round, one method per stage of ``sync.stages`` (in the manner of Morango's
+    transfer controller): each stage catches its own errors into the round's report, and a stage
+    after the link went down does nothing (the next round takes up from SQLite)."""
+
+    def __init__(
+        self, store: Store, config: Mapping[str, Any], client: CentralClient | None = None
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.home = Path(str(config["HOME"]))
+        self.blob_root = Path(str(config.get("BLOB_DIR") or self.home / "blobs"))
+        self.batch = int(config.get("SYNC_BATCH_SIZE", 500))
+        self.report = RoundReport()
+        self.given_client = client
+        self.now = utc_now()
+
+    def run(self) -> RoundReport:
+        """Run the stages in order and record the round's outcome."""
+        key = device_keys.load_key(self.home)
+        if not self.store.sync.state()["enrolled_at"] or key is None:
+            self.report.enrolled = False
+            return self.report
+        self.keys = devices.central_keys(self.store)
+        self.client = self.given_client or devices.make_client(
+            self.store, self.home, str(self.config.get("CENTRAL_URL") or "")
+        )
+        try:
+            held = self.check_restore()
+            if not held:
+                if self.store.sync.state()["revoked_at"]:
+                    # A revoked PC still packs what it wrote, for an admin to carry by hand.
+                    self.report.packed = self.finish_packing(self.pack(key))
+                    self.report.errors.append(
+                        (
+                            stages.PUSH,
+                            stages.DEVICE_REVOKED,
+                            devices.MESSAGES[stages.DEVICE_REVOKED],
+                        )
+                    )
+                else:
+                    self.push_while_packing(key)
+                    self.relay()
+                self.pull()
+        finally:
+            self.client.close()
+        _record(self.store, self.report)
+        return self.report
+
+    def attempt(self, stage: str, job: Callable[[], Any]) -> Any:
+        """Run one piece of a stage; note an error in the report instead of raising it."""
+        report = self.report
         if report.offline:
             return None
         try:
@@ -120,164 +166,133 @@ def sync_round(
             report.errors.append((stage, "internal_error", "内部错误，详见日志"))
         return None
 
-    packer = _Packer(store, key, now)
-    keys = devices.central_keys(store)
-    client = client or devices.make_client(store, home, str(config.get("CENTRAL_URL") or ""))
-    try:
-        held = not run(stages.PACK, lambda: restore.check_with_central(store, client))
-        if held:
-            # A restored PC behind central would fork its history: nothing goes up or comes down.
-            if not report.offline and not report.errors:
-                report.errors.append((stages.PACK, restore.HELD_CODE, restore.HELD_MESSAGE))
-        elif sync.state()["revoked_at"]:
-            packer.start()
-            report.packed = packer.finish(report)
-            report.errors.append(
-                (stages.PUSH, stages.DEVICE_REVOKED, devices.MESSAGES[stages.DEVICE_REVOKED])
+    def check_restore(self) -> bool:
+        """Tell whether sync is held: a restored PC behind central would fork its history, so
+        nothing goes up or comes down until central says it is not."""
+        held = not self.attempt(
+            stages.PACK, lambda: restore.check_with_central(self.store, self.client)
+        )
+        if held and not self.report.offline and not self.report.errors:
+            self.report.errors.append((stages.PACK, restore.HELD_CODE, restore.HELD_MESSAGE))
+        return held
+
+    def pack(self, key: Any) -> BackgroundJob:
+        """Start packing this device's new events into bundles, in a thread on its own connection."""
+        path = self.store.db.execute("PRAGMA database_list").fetchone()[2]
+        return BackgroundJob("bianmin-pack", _pack, path, key, self.now).start()
+
+    def finish_packing(self, packing: BackgroundJob) -> int:
+        """Wait for packing to end, note its failure in the report, and return bundles made."""
+        packing.join()
+        if isinstance(packing.failure, DomainError):
+            code, message = devices.describe(packing.failure)
+            self.report.errors.append((stages.PACK, code, message))
+        elif packing.failure is not None:
+            self.report.errors.append((stages.PACK, "internal_error", "内部错误，详见日志"))
+        return packing.result or 0
+
+    def upload_blobs(self, on_marked: Callable[[], None] | None = None) -> int:
+        """Upload the scans that waiting bundles name; return how many went up."""
+        upload = partial(
+            blobs_up.upload_blobs, self.store, self.client, self.blob_root, now=self.now
+        )
+        if on_marked is not None:
+            upload = partial(upload, on_marked=on_marked)
+        return self.attempt(stages.UPLOAD_BLOBS, upload) or 0
+
+    def push(self) -> bundles_up.PushResult | None:
+        """Push the waiting bundles in batches and keep central's receipts."""
+        return self.attempt(
+            stages.PUSH,
+            lambda: bundles_up.push_bundles(
+                self.store, self.client, self.keys, now=self.now, batch=self.batch
+            ),
+        )
+
+    def push_while_packing(self, key: Any) -> None:
+        """Pack, upload the scans and push the bundles, each going on while the others do."""
+        report = self.report
+        packing = self.pack(key)
+        push = None
+        while True:
+            # Bundles go up while later ones are still being packed: the central server checks
+            # one batch while this PC signs the next.
+            still_packing = packing.is_alive()
+            # While scans go up, the bundles whose scans are already there go up beside them.
+            pusher = PushBeside(self.store, self.client, self.keys, self.now, self.batch)
+            try:
+                report.blobs += self.upload_blobs(on_marked=pusher.nudge)
+            finally:
+                pusher.stop()
+            push = bundles_up.merge_results(push, pusher.result)
+            if pusher.failure is not None:
+                self.attempt(stages.PUSH, pusher.raise_failure)
+            else:
+                push = bundles_up.merge_results(push, self.push())
+            if not still_packing or report.offline or report.errors:
+                break
+            packing.join(0.05)
+        report.packed = self.finish_packing(packing)
+        if push is None:
+            return
+        report.push = push
+        if stages.ATTACHMENTS_MISSING in push.waiting:
+            # Central lost or never had a blob: upload it now and try once more (one batch size
+            # as the client's default: the bundles that waited are few).
+            report.blobs += self.upload_blobs()
+            again = self.attempt(
+                stages.PUSH,
+                lambda: bundles_up.push_bundles(self.store, self.client, self.keys, now=self.now),
             )
-        else:
-            blob_root = Path(str(config.get("BLOB_DIR") or home / "blobs"))
-            packer.start()
-            push = None
-            while True:
-                # Bundles go up while later ones are still being packed: the central server
-                # checks one batch while this PC signs the next.
-                packing = packer.is_alive()
-                # While scans go up, the bundles whose scans are already there go up beside them.
-                pusher = PushBeside(
-                    store, client, keys, now, int(config.get("SYNC_BATCH_SIZE", 500))
+            if again is not None:
+                report.push = again
+
+    def relay(self) -> None:
+        """Carry the village PCs' bundles up unchanged, and their feeds and certificate down."""
+        store, client = self.store, self.client
+        if relay.relay_waiting(store):
+            # Village bundles that came on a USB stick (their blobs went up with this PC's own).
+            self.report.relayed = (
+                self.attempt(
+                    stages.RELAY,
+                    lambda: relay.push_relayed(store, client, self.keys, now=self.now),
                 )
-                try:
-                    report.blobs += (
-                        run(
-                            stages.UPLOAD_BLOBS,
-                            partial(
-                                blobs_up.upload_blobs,
-                                store,
-                                client,
-                                blob_root,
-                                now=now,
-                                on_marked=pusher.nudge,
-                            ),
-                        )
-                        or 0
-                    )
-                finally:
-                    pusher.stop()
-                push = bundles_up.merge_results(push, pusher.result)
-                if pusher.failure is not None:
-                    run(stages.PUSH, pusher.raise_failure)
-                else:
-                    push = bundles_up.merge_results(
-                        push,
-                        run(
-                            stages.PUSH,
-                            lambda: bundles_up.push_bundles(
-                                store,
-                                client,
-                                keys,
-                                now=now,
-                                batch=int(config.get("SYNC_BATCH_SIZE", 500)),
-                            ),
-                        ),
-                    )
-                if not packing or report.offline or report.errors:
-                    break
-                packer.join(0.05)
-            report.packed = packer.finish(report)
-            if push is not None:
-                report.push = push
-                if stages.ATTACHMENTS_MISSING in push.waiting:
-                    # Central lost or never had a blob: upload it now and try once more.
-                    report.blobs += (
-                        run(
-                            stages.UPLOAD_BLOBS,
-                            lambda: blobs_up.upload_blobs(store, client, blob_root, now=now),
-                        )
-                        or 0
-                    )
-                    again = run(
-                        stages.PUSH,
-                        lambda: bundles_up.push_bundles(store, client, keys, now=now),
-                    )
-                    if again is not None:
-                        report.push = again
-            if relay.relay_waiting(store):
-                # Village bundles that came on a USB stick go up unchanged (their blobs went up
-                # with this PC's own above).
-                report.relayed = (
-                    run(stages.PUSH, lambda: relay.push_relayed(store, client, keys, now=now)) or 0
-                )
-            if store.relay.relay_villages():
-                run(stages.PULL, lambda: relay.pull_village_feeds(store, client))
-            if agency.is_village_pc(store) and not sync.state()["device_certificate"]:
-                run(stages.PUSH, lambda: devices.fetch_certificate(store, client))
-        pull = (
-            None
-            if held
-            else run(
-                stages.PULL,
-                lambda: feed_down.pull_feed(
-                    store, client, keys, now=now, page_size=int(config.get("FEED_PAGE_SIZE", 200))
-                ),
+                or 0
             )
+        if store.relay.relay_villages():
+            self.attempt(stages.RELAY, lambda: relay.pull_village_feeds(store, client))
+        if agency.is_village_pc(store) and not store.sync.state()["device_certificate"]:
+            self.attempt(stages.RELAY, lambda: devices.fetch_certificate(store, client))
+
+    def pull(self) -> None:
+        """Apply the feed from the cursor, then fetch the scans that other PCs' cases name."""
+        store, client = self.store, self.client
+        pull = self.attempt(
+            stages.PULL,
+            lambda: feed_down.pull_feed(
+                store,
+                client,
+                self.keys,
+                now=self.now,
+                page_size=int(self.config.get("FEED_PAGE_SIZE", 200)),
+            ),
         )
         if pull is not None:
-            report.pull = pull
-        if not held and relay.scans_wanted(store):
-            blob_root = Path(str(config.get("BLOB_DIR") or home / "blobs"))
-            run(
+            self.report.pull = pull
+        if relay.scans_wanted(store):
+            self.attempt(
                 stages.PULL,
-                lambda: blobs_down.fetch_wanted_scans(store, client, blob_root, now=now),
+                lambda: blobs_down.fetch_wanted_scans(store, client, self.blob_root, now=self.now),
             )
+
+
+def _pack(path: str, key: Any, now: Any) -> int:
+    # On a connection of its own: the round's connection uploads and pushes meanwhile.
+    store = Store.open(path)
+    try:
+        return bundles_up.pack_bundles(store, key, now=now)
     finally:
-        client.close()
-    _record(store, report)
-    return report
-
-
-class _Packer:
-    """Pack this device's new events into bundles in a thread of its own, on its own connection."""
-
-    def __init__(self, store: Store, key: Any, now: Any) -> None:
-        self.path = store.db.execute("PRAGMA database_list").fetchone()[2]
-        self.key = key
-        self.now = now
-        self.made = 0
-        self.failure: BaseException | None = None
-        self.thread = threading.Thread(target=self._pack, name="bianmin-pack", daemon=True)
-
-    def start(self) -> None:
-        """Start packing."""
-        self.thread.start()
-
-    def is_alive(self) -> bool:
-        """Tell whether packing goes on."""
-        return self.thread.is_alive()
-
-    def join(self, timeout: float | None = None) -> None:
-        """Wait for packing to end (or for ``timeout`` seconds)."""
-        self.thread.join(timeout)
-
-    def finish(self, report: RoundReport) -> int:
-        """Wait for packing to end, note its failure in the report, and return bundles made."""
-        self.thread.join()
-        if isinstance(self.failure, DomainError):
-            code, message = devices.describe(self.failure)
-            report.errors.append((stages.PACK, code, message))
-        elif self.failure is not None:
-            report.errors.append((stages.PACK, "internal_error", "内部错误，详见日志"))
-        return self.made
-
-    def _pack(self) -> None:
-        store = Store.open(self.path)
-        try:
-            self.made = bundles_up.pack_bundles(store, self.key, now=self.now)
-        except BaseException as error:  # noqa: BLE001 - reported by finish(), never lost
-            log.exception("pack failed")
-            self.failure = error
-        finally:
-            store.close()
+        store.close()
 
 
 def _record(store: Store, report: RoundReport) -> None:
@@ -315,10 +330,10 @@ class Worker:
         self.seconds = float(self.config.get("SYNC_SECONDS", 5))
         self.scheduler = schedule.Scheduler()
         self.stopping = threading.Event()
-        self.thread: threading.Thread | None = None
+        self.loop: BackgroundJob | None = None
         self.due = 0.0  # monotonic time of the next round
         self.retry_after: float | None = None
-        self.backup_thread: threading.Thread | None = None
+        self.backup: BackgroundJob | None = None
 
     def start(self) -> Worker:
         """Start the loop (one tick a second; a round when one is due)."""
@@ -326,18 +341,17 @@ class Worker:
         if int(self.config.get("BACKUP_DAILY", 1)):
             # First look 10 minutes after start (a start stays fast), then every 10 minutes.
             self.scheduler.every(10).minutes.do(self.daily_backup)
-        self.thread = threading.Thread(target=self._loop, name="bianmin-sync", daemon=True)
-        self.thread.start()
+        self.loop = BackgroundJob("bianmin-sync", self._loop).start()
         log.info("sync worker started (every %s s)", self.seconds)
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the loop to end after the current round, and wait for it."""
         self.stopping.set()
-        if self.thread is not None:
-            self.thread.join(timeout)
-        if self.backup_thread is not None:
-            self.backup_thread.join(timeout)  # a backup cut here leaves only a .partial file
+        if self.loop is not None:
+            self.loop.join(timeout)
+        if self.backup is not None:
+            self.backup.join(timeout)  # a backup cut here leaves only a .partial file
         self.scheduler.clear()
 
     def daily_backup(self) -> None:
@@ -345,14 +359,11 @@ class Worker:
         try:
             if self.stopping.is_set() or not self.ready():
                 return
-            if self.backup_thread is not None and self.backup_thread.is_alive():
+            if self.backup is not None and self.backup.is_alive():
                 return
             from township_app.backup import run_daily_backup
 
-            self.backup_thread = threading.Thread(
-                target=run_daily_backup, args=(self.config,), name="bianmin-backup", daemon=True
-            )
-            self.backup_thread.start()
+            self.backup = BackgroundJob("bianmin-backup", run_daily_backup, self.config).start()
         except Exception:  # noqa: BLE001 - schedule would stop the loop
             log.exception("daily backup could not start")
 

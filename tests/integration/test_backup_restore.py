@@ -250,10 +250,10 @@ def test_the_worker_makes_the_daily_backup_in_a_thread_of_its_own(full_home: Pat
     }
     worker = Worker(config, ready=lambda: True)
     worker.daily_backup()
-    assert worker.backup_thread is not None
-    worker.backup_thread.join(30)
+    assert worker.backup is not None
+    worker.backup.join(30)
     [made] = (tmp_path / "daily").glob("bianmin-backup-*-daily.zip")
     assert backup.verify_backup(made)["cases"] == 6
     worker.daily_backup()  # the same day again: nothing new
-    worker.backup_thread.join(30)
+    worker.backup.join(30)
     assert len(list((tmp_path / "daily").glob("*.zip"))) == 1

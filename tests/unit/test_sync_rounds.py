@@ -109,7 +109,7 @@ def test_the_worker_thread_runs_rounds_and_stops_cleanly(store, demo_home, centr
     while len(seen) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     running.stop()
-    assert len(seen) >= 2 and not running.thread.is_alive()
+    assert len(seen) >= 2 and not running.loop.is_alive()
 
 
 def test_a_pc_not_enrolled_does_nothing(store, demo_home):
