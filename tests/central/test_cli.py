@@ -124,3 +124,18 @@ def test_devices_and_alerts_are_listed(
     listing = central_cli(central_home, database_url, "devices").stdout
     assert device.device_id in listing and "active" in listing
     central_cli(central_home, database_url, "alerts")
+
+
+def test_a_catalogue_with_a_bad_item_is_not_published(
+    central_home: Path, database_url: str, central_store: CentralStore, tmp_path: Path
+) -> None:
+    catalogue = read_demo("catalogue.json")
+    catalogue["version"] = f"bad-{tmp_path.name}"
+    catalogue["items"][3]["route"] = []  # a forwarded item with no level above to decide it
+    path = tmp_path / "catalogue.json"
+    path.write_text(json.dumps(catalogue, ensure_ascii=False))
+    before = central_store.counts()
+    code = catalogue["items"][3]["code"]
+    with pytest.raises(RuntimeError, match=f"事项目录第 4 项（{code} .*“审批层级”（route）"):
+        central_cli(central_home, database_url, "publish-catalogue", str(path))
+    assert central_store.counts() == before
