@@ -25,7 +25,6 @@ from central_api.blobs import (
     blob_path,
     check_announcement,
     discard_partial,
-    fsync_dir,
     write_temporary,
 )
 from central_api.errors import Refusal
@@ -33,6 +32,7 @@ from central_api.store import CentralStore
 from sync import stages
 from sync.errors import InvalidInput
 from sync.events import format_time
+from sync.files import fsync_dir
 from sync.signing import strict_loads
 
 MAX_BLOBS = 64  # blobs in one batch

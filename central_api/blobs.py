@@ -24,6 +24,7 @@ from central_api.errors import Refusal
 from central_api.store import CentralStore
 from sync import stages
 from sync.events import format_time
+from sync.files import fsync_dir
 
 MAX_BLOB = 64 * 1024 * 1024
 MAX_CHUNK = 1024 * 1024
@@ -50,15 +51,6 @@ def _answer(row: dict[str, Any]) -> dict[str, Any]:
         "offset": int(row["received"]),
         "complete": bool(row["complete"]),
     }
-
-
-def fsync_dir(path: Path) -> None:
-    """Flush a folder's entries (a file renamed into it survives a power cut)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def announce_blob(

@@ -105,18 +105,29 @@ def init(context: Context, demo: bool) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=5090, show_default=True, help="0 picks a free port.")
+@click.option("--host", default=None, help="Listen address (default: BIANMIN_HOST, 127.0.0.1).")
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help="Port (default: BIANMIN_CENTRAL_PORT, 5090; 0 = any free).",
+)
 @click.option("--port-file", type=click.Path(dir_okay=False), help="Write the real port here.")
-@click.option("--threads", type=int, default=8, show_default=True)
+@click.option("--threads", type=int, default=None, help="Threads (default: BIANMIN_THREADS, 8).")
 @pass_context
-def serve(context: Context, host: str, port: int, port_file: str | None, threads: int) -> None:
+def serve(
+    context: Context, host: str | None, port: int | None, port_file: str | None, threads: int | None
+) -> None:
     """Serve the central API with waitress."""
     from waitress.server import create_server
 
     from central_api import create_app
 
     app = create_app({"CENTRAL_HOME": str(context.home), "DATABASE_URL": context.database_url})
+    # The options win over the settings, which are documented as what serve listens on.
+    host = host if host is not None else str(app.config["HOST"])
+    port = port if port is not None else int(app.config["CENTRAL_PORT"])
+    threads = threads if threads is not None else int(app.config["THREADS"])
     if int(app.config["NOTIFY_IN_SERVE"]):
         cli_notify.delivery_loop(app.extensions["central_store"], app.config).start()
     # Behind PROXY_HOPS trusted proxies, X-Forwarded-For reaches the app (rate_limit reads it

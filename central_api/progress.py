@@ -21,24 +21,14 @@ from sync.case_clock import case_deadline
 from sync.deadlines import WorkingCalendar
 from sync.events import CHINA_TZ, parse_time
 from sync.fold import STATE_LABELS, CaseState
+from sync.labels import (
+    ITEM_KIND_LABELS,
+    OUTCOME_LABELS,
+    PUBLIC_DELIVERY_LABELS,
+    PUBLIC_LIGHT_LABELS,
+)
 
 _NO_CODE = "\x00" * 6  # compared against when the case is unknown, so both take the same path
-
-KIND_LABELS = {"immediate": "即办件", "promised": "承诺件", "forwarded": "上报件"}
-OUTCOME_LABELS = {"approved": "批准", "refused": "不予批准"}
-DELIVERY_LABELS = {
-    "window": "窗口领取",
-    "post": "邮寄送达",
-    "electronic": "电子送达",
-    "agent": "代办员转交",
-}
-LIGHT_LABELS = {
-    "green": "正常",
-    "yellow": "临近到期",
-    "red": "已超期",
-    "paused": "暂停计时",
-    "unknown": "暂无法计算",
-}
 
 
 def clean_case_number(text: object) -> str:
@@ -92,7 +82,7 @@ def _public_view(
     if status is not None:
         clock = {
             "light": status.light,
-            "light_label": LIGHT_LABELS.get(status.light, status.light),
+            "light_label": PUBLIC_LIGHT_LABELS.get(status.light, status.light),
             "due_on": status.due_on.isoformat() if status.due_on else None,
             "days_left": status.days_left,
             "message": status.message,
@@ -103,7 +93,7 @@ def _public_view(
         "item": {
             "name": state.item["name"],
             "kind": state.item["kind"],
-            "kind_label": KIND_LABELS.get(state.item["kind"], ""),
+            "kind_label": ITEM_KIND_LABELS.get(state.item["kind"], ""),
             "promised_days": state.item["promised_days"],
         },
         "state": state.state,
@@ -149,7 +139,9 @@ def _step(event: Mapping[str, Any], unit: Any) -> dict[str, Any] | None:
         step["label"] = "审批结果：不予批准（理由见书面决定书）" if refused else "审批结果：批准"
         step["unit"] = unit(p.get("by_org"))
     elif kind == ev.DELIVERED:
-        step["label"] = "结果已送达（" + DELIVERY_LABELS.get(str(p.get("method")), "送达") + "）"
+        step["label"] = (
+            "结果已送达（" + PUBLIC_DELIVERY_LABELS.get(str(p.get("method")), "送达") + "）"
+        )
     elif kind == ev.COMPLETED:
         refused = p.get("outcome") == "refused"
         step["label"] = "已办结：不予批准（理由见书面决定书）" if refused else "已办结"

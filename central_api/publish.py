@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from central_api.store import CentralStore
 from sync import feed
+from sync.catalogue_rules import check_catalogue
 from sync.deadlines import YearCalendar
 from sync.errors import Conflict, DomainError, InvalidInput
 from sync.events import Event, format_time
@@ -70,11 +71,12 @@ def publish_case_event(
 def publish_catalogue(
     store: CentralStore, central_key: SigningKey, catalogue: Mapping[str, Any], now: datetime
 ) -> int:
-    """Publish a catalogue version to every device under the next serial; return the serial."""
-    version = catalogue.get("version")
-    items = catalogue.get("items")
-    if not isinstance(version, str) or not version or not isinstance(items, list):
-        raise InvalidInput("事项目录须有版本号（version）和事项清单（items）。", field="catalogue")
+    """Publish a catalogue version to every device under the next serial; return the serial.
+
+    A catalogue whose items a case could not carry is refused before anything is written.
+    """
+    check_catalogue(catalogue)
+    version, items = catalogue["version"], catalogue["items"]
     with store.transaction() as c:
         serial = store.next_serial(c, feed.CATALOGUE)
         body = {

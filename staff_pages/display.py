@@ -11,19 +11,12 @@ from flask_babel import gettext
 from sync import events as ev
 from sync import fold
 from sync.deadlines import DeadlineStatus, Wording
-from sync.errors import N_, DomainError
+from sync.errors import DomainError
 from sync.events import CHINA_TZ, parse_time
+from sync.labels import ITEM_KIND_LABELS, LIGHT_LABELS
 
 # Flask-Babel resolves a zh_CN default to zh_Hans_CN: the catalogue folder must be named so.
 LANGUAGES = {"zh": "zh_Hans_CN", "en": "en"}
-ITEM_KIND_LABELS = {"immediate": N_("即办件"), "promised": N_("承诺件"), "forwarded": N_("上报件")}
-LIGHT_LABELS = {
-    "green": N_("正常"),
-    "yellow": N_("临近到期"),
-    "red": N_("已超期"),
-    "paused": N_("暂停计时"),
-    "unknown": N_("日历未发布"),
-}
 
 
 def select_locale() -> str:

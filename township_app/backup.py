@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from sync.errors import N_, DomainError
 from sync.events import format_time, utc_now
+from sync.files import fsync_dir
 from township_app import backup_store, device_keys
 from township_app.blobs import blob_path
 
@@ -434,14 +435,3 @@ def fsync_file(path: Path) -> None:
     """Flush a file's bytes to the disk."""
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
-
-
-def fsync_dir(path: Path) -> None:
-    """Flush a folder's entries (a rename in it) to the disk."""
-    if os.name == "nt":  # Windows cannot open a folder to fsync it
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

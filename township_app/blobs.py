@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sync.errors import N_, InvalidInput
+from sync.files import fsync_dir
 
 CHUNK = 64 * 1024
 
@@ -88,20 +89,9 @@ def save_scan(root: Path, stream: BinaryIO, filename: str, max_bytes: int) -> St
             os.unlink(tmp_name)
         else:
             os.replace(tmp_name, target)
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
         return StoredScan(sha256=sha256, size=size, media_type=media_type, filename=filename)
     except BaseException:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
         raise
-
-
-def _fsync_dir(path: Path) -> None:
-    # A rename is durable only once its directory entry is; Windows cannot open folders this way.
-    if os.name == "nt":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

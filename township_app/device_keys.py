@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sync.files import fsync_dir
 from sync.signing import SigningKey
 
 KEY_FILE = "device_key"
@@ -48,7 +49,7 @@ def save_key(home: Path, key: SigningKey, name: str = KEY_FILE) -> Path:
         out.flush()
         os.fsync(out.fileno())
     os.replace(temporary, path)
-    _fsync_dir(home)
+    fsync_dir(home)
     return path
 
 
@@ -58,20 +59,10 @@ def promote_next_key(home: Path) -> None:
     if current.exists():
         os.replace(current, home / PREVIOUS_FILE)
     os.replace(following, current)
-    _fsync_dir(home)
+    fsync_dir(home)
 
 
 def forget_previous_key(home: Path) -> None:
     """Delete the backup of the replaced key (central confirmed the rotation)."""
     (home / PREVIOUS_FILE).unlink(missing_ok=True)
-    _fsync_dir(home)
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name == "nt":  # Windows cannot open a folder to fsync it
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(home)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sync import events as ev
 from sync import feed
+from sync.catalogue_rules import check_catalogue
 from sync.client import CentralClient, Offline
 from sync.deadlines import YearCalendar
 from sync.errors import N_, DomainError, InvalidInput
@@ -148,12 +149,12 @@ def _apply(store: Store, entry: feed.FeedEntry, at: str) -> None:
             agency.record_received(store, event)
     elif entry.kind == feed.CATALOGUE:
         _newer(body["serial"], state["catalogue_serial"], N_("事项目录"))
-        items = body.get("items")
-        if not isinstance(items, list) or not isinstance(body.get("version"), str):
-            raise InvalidInput(N_("下发的事项目录格式不正确。"), field="catalogue")
+        # Checked before anything is written: a bad catalogue leaves the installed one in use, and
+        # the admin reads which item and field were wrong among the feed problems.
+        check_catalogue(body)
         store.install_catalogue(
             body["version"],
-            items,
+            body["items"],
             demo=bool(body.get("demo")),
             note=str(body.get("note", "")),
             published_at=body.get("published_at"),

@@ -14,6 +14,7 @@ from typing import Any
 from sync import events as ev
 from sync.errors import N_, InvalidInput, NotAllowed, NotFound
 from sync.fold import DECIDED, DELIVERY_METHODS, PETITION_KINDS, CaseState
+from sync.labels import DELIVERY_LABELS, PETITION_KIND_LABELS  # noqa: F401 (deliveries.py reads them)
 from township_app.casework import Actor, record
 from township_app.roles import require_permission
 from township_app.store import Store
@@ -22,14 +23,6 @@ MAX_RECIPIENT = 50
 MAX_NOTE = 500
 MAX_PETITION = 1000
 MAX_CONTACT = 100
-
-DELIVERY_LABELS = {
-    "window": N_("窗口领取"),
-    "post": N_("邮寄送达"),
-    "electronic": N_("电子送达"),
-    "agent": N_("村代办员转交"),
-}
-PETITION_KIND_LABELS = {"reexamination": N_("复核申请"), "complaint": N_("投诉")}
 
 
 def decision_of(events: Iterable[ev.Event]) -> dict[str, Any] | None:

@@ -57,6 +57,9 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
+INGEST_FLOOR_PER_S = 50.0  # one-case bundles a second, in batches of 50, on any machine
+
+
 def ingest_figures(folder: Path, total: int, postgres: str | None) -> Iterator[str]:
     """Central ingest rates at batch sizes 1, 50 and 500 on SQLite (and PostgreSQL)."""
     targets = [("sqlite", None)] + ([("postgresql", postgres)] if postgres else [])
@@ -69,7 +72,11 @@ def ingest_figures(folder: Path, total: int, postgres: str | None) -> Iterator[s
                 if server:
                     _drop_postgres(url)
             log.info("ingest %s batch %s: %s", db, batch, rates)
-            yield figure(f"ingest_{db}_batch{batch}_bundles_per_s", rates["ingest_per_s"], "1/s")
+            # The floor tests/central/test_app.py asserted at batch 50 until timings left the tests.
+            floor = INGEST_FLOOR_PER_S if batch == 50 else None
+            yield figure(
+                f"ingest_{db}_batch{batch}_bundles_per_s", rates["ingest_per_s"], "1/s", floor
+            )
             yield figure(f"verify_{db}_batch{batch}_per_s", rates["verify_per_s"], "1/s")
             yield figure(
                 f"ingest_over_verify_{db}_batch{batch}",

@@ -124,3 +124,60 @@ def test_devices_and_alerts_are_listed(
     listing = central_cli(central_home, database_url, "devices").stdout
     assert device.device_id in listing and "active" in listing
     central_cli(central_home, database_url, "alerts")
+
+
+def test_a_catalogue_with_a_bad_item_is_not_published(
+    central_home: Path, database_url: str, central_store: CentralStore, tmp_path: Path
+) -> None:
+    catalogue = read_demo("catalogue.json")
+    catalogue["version"] = f"bad-{tmp_path.name}"
+    catalogue["items"][3]["route"] = []  # a forwarded item with no level above to decide it
+    path = tmp_path / "catalogue.json"
+    path.write_text(json.dumps(catalogue, ensure_ascii=False))
+    before = central_store.counts()
+    code = catalogue["items"][3]["code"]
+    with pytest.raises(RuntimeError, match=f"事项目录第 4 项（{code} .*“审批层级”（route）"):
+        central_cli(central_home, database_url, "publish-catalogue", str(path))
+    assert central_store.counts() == before
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ([], ("0.0.0.0", 5191, 3)),
+        (["--host", "127.0.0.1", "--port", "0", "--threads", "2"], ("127.0.0.1", 0, 2)),
+    ],
+)
+def test_serve_listens_where_the_settings_say_unless_its_options_say_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: list[str], expected: tuple
+) -> None:
+    # The settings HOST, CENTRAL_PORT and THREADS were documented but never read by serve.
+    import waitress.server
+    from click.testing import CliRunner
+
+    from central_api.cli import main
+
+    listened = {}
+
+    class Server:
+        effective_port = 5191
+
+        def run(self) -> None:
+            pass
+
+    def create_server(app, **kwargs):
+        listened.update(kwargs)
+        return Server()
+
+    monkeypatch.setattr(waitress.server, "create_server", create_server)
+    env = {
+        "BIANMIN_HOST": "0.0.0.0",
+        "BIANMIN_CENTRAL_PORT": "5191",
+        "BIANMIN_THREADS": "3",
+        "BIANMIN_NOTIFY_IN_SERVE": "0",
+    }
+    result = CliRunner().invoke(
+        main, ["--home", str(tmp_path / "home"), "serve", *options], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert (listened["host"], listened["port"], listened["threads"]) == expected

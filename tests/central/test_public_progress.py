@@ -228,3 +228,41 @@ def test_notify_refuses_a_gateway_sender_without_its_url(
     monkeypatch.delenv("BIANMIN_SMS_GATEWAY_URL", raising=False)
     with pytest.raises(RuntimeError, match="需要设置 SMS_GATEWAY_URL"):
         central_cli(central_home, database_url, "notify", "--once")
+
+
+@pytest.mark.parametrize(
+    ("lang", "shown"),
+    [
+        ("zh", ["测试事项（上报件）", "<strong>已上报</strong>：不予批准", ">临近到期</span>"]),
+        (
+            "en",
+            [
+                "测试事项（Forwarded item）",
+                "<strong>Forwarded</strong>：Refuse approval",
+                ">Due soon</span>",
+            ],
+        ),
+    ],
+)
+def test_the_progress_page_says_the_vocabulary_through_the_translation_layer(
+    tmp_path: Path, lang: str, shown: list[str]
+) -> None:
+    from central_api import create_app
+
+    app = create_app({"CENTRAL_HOME": str(tmp_path / "home"), "TESTING": True})
+    case = {
+        "case_number": "20261101-370613004-7Z-0001",
+        "item": {"name": "测试事项", "kind_label": "上报件"},
+        "state": "forwarded",
+        "state_label": "已上报",
+        "outcome_label": "不予批准",
+        "clock": {"light": "yellow", "light_label": "临近到期", "message": "", "due_on": None},
+        "timeline": [],
+    }
+    with app.test_request_context("/progress"):
+        flask.session["lang"] = lang
+        page = flask.render_template(
+            "central/public/progress.html", number="", code="", case=case, message=""
+        )
+    for text in shown:
+        assert text in page

@@ -107,6 +107,27 @@ def test_an_older_catalogue_is_refused_as_a_rollback(store, central):
     assert [p["code"] for p in SyncStore(store).feed_problems()] == ["rollback"]
 
 
+def test_a_catalogue_with_a_bad_item_is_refused_and_the_installed_one_stays(store, central):
+    installed = store.catalogue_version()["version"]
+    items_before = store.items()
+    bad = _catalogue(7, "2026-v7", store)
+    bad["items"].append({**bad["items"][0], "code": "BAD-1", "name": "坏事项", "kind": "urgent"})
+    result = _pull_after(central, store, bad)
+    assert (result.applied, result.problems) == (0, 1)
+    assert store.catalogue_version()["version"] == installed
+    assert store.items() == items_before  # nothing half-installed
+    [problem] = SyncStore(store).feed_problems()
+    assert problem["code"] == "invalid_catalogue"
+    assert "第 2 项（BAD-1 坏事项）" in problem["message"]
+    assert "事项类型" in problem["message"] and "kind" in problem["message"]
+    assert SyncStore(store).state()["catalogue_serial"] < 7  # a good serial 7 may follow
+
+
+def _pull_after(central: FakeCentral, store: Store, catalogue: dict) -> feed_down.PullResult:
+    central.publish(feed.CATALOGUE, catalogue)
+    return _pull(store, central)
+
+
 def test_applying_the_same_entries_twice_changes_nothing(store, central):
     case_id = _forwarded_case(store)
     central.decide(case_id, prev_hash=GENESIS_HASH)

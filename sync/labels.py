@@ -1,0 +1,32 @@
+"""The words pages show for the protocol's vocabulary: item kinds, outcomes, delivery methods,
+deadline lights and petition kinds, for both apps.
+
+Each word is marked with ``N_`` (no Flask here) and is the message id of the translation catalogues:
+a page says it through its translation layer, ``gettext(LIGHT_LABELS[light])``.
+"""
+
+from __future__ import annotations
+
+from sync.errors import N_
+
+ITEM_KIND_LABELS = {"immediate": N_("即办件"), "promised": N_("承诺件"), "forwarded": N_("上报件")}
+OUTCOME_LABELS = {"approved": N_("批准"), "refused": N_("不予批准")}
+DELIVERY_LABELS = {
+    "window": N_("窗口领取"),
+    "post": N_("邮寄送达"),
+    "electronic": N_("电子送达"),
+    "agent": N_("村代办员转交"),
+}
+LIGHT_LABELS = {
+    "green": N_("正常"),
+    "yellow": N_("临近到期"),
+    "red": N_("已超期"),
+    "paused": N_("暂停计时"),
+    "unknown": N_("日历未发布"),
+}
+PETITION_KIND_LABELS = {"reexamination": N_("复核申请"), "complaint": N_("投诉")}
+
+# The public progress page speaks to residents, who know neither the working-day calendar nor
+# which agent: there the two words are plainer.
+PUBLIC_LIGHT_LABELS = {**LIGHT_LABELS, "unknown": N_("暂无法计算")}
+PUBLIC_DELIVERY_LABELS = {**DELIVERY_LABELS, "agent": N_("代办员转交")}
