@@ -117,6 +117,7 @@ def serve(context: Context, host: str, port: int, port_file: str | None, threads
     from central_api import create_app
 
     app = create_app({"CENTRAL_HOME": str(context.home), "DATABASE_URL": context.database_url})
+    app.config["HOST"] = host  # the bound address is a name the pages answer to (Host header)
     if int(app.config["NOTIFY_IN_SERVE"]):
         cli_notify.delivery_loop(app.extensions["central_store"], app.config).start()
     # Behind PROXY_HOPS trusted proxies, X-Forwarded-For reaches the app (rate_limit reads it
@@ -163,6 +164,18 @@ def create_user(
             now=utc_now(),
         )
     click.echo(f"已创建用户 {username}")
+
+
+@main.command("unlock-user")
+@click.argument("username")
+@pass_context
+def unlock_user(context: Context, username: str) -> None:
+    """Unlock a central user locked by failed log-ins (and the addresses that failed as them)."""
+    from central_api import users
+
+    with context.opened() as store:
+        users.unlock_user(store, username.strip().lower(), by="cli", now=utc_now())
+    click.echo(f"已解锁用户 {username}")
 
 
 @main.command("issue-enrollment-code")
