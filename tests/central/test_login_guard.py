@@ -118,6 +118,8 @@ def test_a_request_under_another_name_is_refused_on_pages_and_api(
     assert "evil.example" in api.json()["error"]["message"]
     local = requests.get(central.url + "/auth/login", headers={"Host": "localhost"}, timeout=10)
     assert local.status_code == 200
+    probe = requests.get(central.url + "/healthz", headers={"Host": "10.1.2.3:5090"}, timeout=10)
+    assert probe.status_code == 200  # a load balancer's health check reads nothing of value
 
 
 def test_a_wrong_method_says_which_methods_the_path_takes(central: CentralProcess) -> None:
