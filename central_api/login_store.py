@@ -18,6 +18,10 @@ def _key(kind: str, address: str, username: str) -> object:
 
 def guard(c: Connection, address: str, username: str, last_login_addr: str | None) -> Guard:
     """Return the counters of an attempt to log in as ``username`` from ``address``."""
+    if c.dialect.name == "postgresql":
+        # Workers in other processes count the same name: one at a time, or a burst of parallel
+        # guesses would each read the same count and get past the lock.
+        c.execute(select(func.pg_advisory_xact_lock(func.hashtext("login:" + username))))
     rows = {}
     for kind, (addr, name) in counter_keys(address, username).items():
         query = select(_g.failures, _g.locked_until).where(_key(kind, addr, name))
