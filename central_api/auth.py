@@ -23,17 +23,6 @@ login_required = permissions.guard(roles.require_permission)
 """Send anonymous visitors to the log-in page and refuse roles without the permission."""
 
 
-def lockout_rules() -> LockoutRules:
-    """Return the lockout rules of this server's settings."""
-    config = current_app.config
-    return LockoutRules(
-        attempts=int(config["LOCKOUT_ATTEMPTS"]),
-        account_attempts=int(config["ACCOUNT_LOCKOUT_ATTEMPTS"]),
-        address_attempts=int(config["ADDRESS_LOCKOUT_ATTEMPTS"]),
-        minutes=int(config["LOCKOUT_MINUTES"]),
-    )
-
-
 def home_url(role: str) -> str:
     """Return the page a role starts on."""
     return url_for(roles.HOME.get(role, "auth.login"))
@@ -53,7 +42,7 @@ def login() -> Any:
                 request.form.get("username", ""),
                 request.form.get("password", ""),
                 now=now(),
-                rules=lockout_rules(),
+                rules=LockoutRules.from_settings(current_app.config),
                 remote_addr=remote_addr(),
                 session_id=session_id,
                 session_hours=int(current_app.config["SESSION_MAX_HOURS"]),

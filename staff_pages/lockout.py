@@ -17,9 +17,10 @@ again, so one slip does not lock at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sync.errors import N_, NotAllowed
 from sync.events import CHINA_TZ, format_time, parse_time
@@ -51,6 +52,16 @@ class LockoutRules:
     account_attempts: int  # one name from every address
     address_attempts: int  # every name from one address
     minutes: int
+
+    @classmethod
+    def from_settings(cls, config: Mapping[str, Any]) -> LockoutRules:
+        """Read the rules from an app's settings (the same names in both apps)."""
+        return cls(
+            attempts=int(config["LOCKOUT_ATTEMPTS"]),
+            account_attempts=int(config["ACCOUNT_LOCKOUT_ATTEMPTS"]),
+            address_attempts=int(config["ADDRESS_LOCKOUT_ATTEMPTS"]),
+            minutes=int(config["LOCKOUT_MINUTES"]),
+        )
 
 
 @dataclass(frozen=True)

@@ -34,17 +34,6 @@ def login_required(permission: str = "view_cases") -> Callable[..., Any]:
     return _login_required(permission)
 
 
-def lockout_rules() -> LockoutRules:
-    """Return the lockout rules of this app's settings."""
-    config = current_app.config
-    return LockoutRules(
-        attempts=int(config["LOCKOUT_ATTEMPTS"]),
-        account_attempts=int(config["ACCOUNT_LOCKOUT_ATTEMPTS"]),
-        address_attempts=int(config["ADDRESS_LOCKOUT_ATTEMPTS"]),
-        minutes=int(config["LOCKOUT_MINUTES"]),
-    )
-
-
 def current_actor() -> Actor:
     """Return the logged-in user as the actor of domain functions."""
     return Actor(username=g.user["username"], role=g.user["role"], org_code=g.user["org_code"])
@@ -66,7 +55,7 @@ def login() -> Any:
                 username,
                 password,
                 now=now(),
-                rules=lockout_rules(),
+                rules=LockoutRules.from_settings(current_app.config),
                 remote_addr=request.remote_addr or "",
                 session_id=session_id,
                 session_hours=int(current_app.config["SESSION_MAX_HOURS"]),
