@@ -128,3 +128,22 @@ def test_a_wrong_method_says_which_methods_the_path_takes(central: CentralProces
     api = requests.get(central.url + "/api/v1/bundles", timeout=10)
     assert api.status_code == 405 and "POST" in api.headers["Allow"].split(", ")
     assert api.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_hash_made_with_weaker_parameters_is_renewed_at_log_in(
+    central: CentralProcess, central_store: CentralStore
+) -> None:
+    from argon2 import PasswordHasher
+
+    from central_api import login_store
+
+    name = _user(central_store)
+    weak = PasswordHasher(time_cost=1, memory_cost=8192).hash("long-enough-pw1")
+    with central_store.transaction() as c:
+        user = central_store.user_by_username(c, name)
+        login_store.set_password(c, user["id"], weak)
+    assert PageSession(central.url).login(name, "long-enough-pw1").status_code == 303
+    with central_store.reading() as c:
+        renewed = central_store.user_by_username(c, name)["password_hash"]
+    assert renewed != weak and renewed.startswith("$argon2id$")
+    assert PageSession(central.url).login(name, "long-enough-pw1").status_code == 303
