@@ -2,38 +2,25 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 
 from central_api import roles, users
-from central_api.web import get_store, now, page_errors, remote_addr, reviews
+from central_api.web import get_store, now, page_errors, remote_addr
+from staff_pages import permissions
 from staff_pages.display import LANGUAGES, translate_error
-from staff_pages.navigation import local_path, to_login
-from staff_pages.sessions import begin_session
+from staff_pages.lockout import LockoutRules
+from staff_pages.navigation import local_path
+from staff_pages.sessions import begin_session, current_session_id, new_session_id
 from sync.errors import NotAllowed
-from sync.events import format_time
 
 bp = page_errors(Blueprint("auth", __name__, url_prefix="/auth"))
 
 
-def login_required(permission: str) -> Callable[..., Any]:
-    """Send anonymous visitors to the log-in page and refuse roles without the permission."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if g.get("user") is None:
-                return to_login(next=request.full_path)
-            roles.require_permission(g.user["role"], permission)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorate
+login_required = permissions.guard(roles.require_permission)
+"""Send anonymous visitors to the log-in page and refuse roles without the permission."""
 
 
 def home_url(role: str) -> str:
@@ -48,20 +35,22 @@ def login() -> Any:
     if request.args.get("expired"):
         error = gettext("登录已超时，请重新登录。")
     if request.method == "POST":
+        session_id = new_session_id()
         try:
             user = users.check_login(
                 get_store(),
                 request.form.get("username", ""),
                 request.form.get("password", ""),
                 now=now(),
-                attempts=int(current_app.config["LOCKOUT_ATTEMPTS"]),
-                lock_minutes=int(current_app.config["LOCKOUT_MINUTES"]),
+                rules=LockoutRules.from_settings(current_app.config),
                 remote_addr=remote_addr(),
+                session_id=session_id,
+                session_hours=int(current_app.config["SESSION_MAX_HOURS"]),
             )
         except NotAllowed as refusal:
             error = translate_error(refusal)
         else:
-            begin_session(user["id"])
+            begin_session(user["id"], session_id)
             # Only local paths: never bounce a fresh log-in to another site.
             target = local_path(request.args.get("next", ""), home_url(user["role"]))
             return redirect(target, code=303)
@@ -73,9 +62,9 @@ def login() -> Any:
 def logout() -> Any:
     """End the session."""
     if g.get("user"):
-        store = get_store()
-        with store.transaction() as c:
-            reviews().audit(c, format_time(now()), g.user["username"], "logout", "", remote_addr())
+        users.log_out(
+            get_store(), g.user, current_session_id(), now=now(), remote_addr=remote_addr()
+        )
     session.clear()
     return redirect(url_for("auth.login"), code=303)
 

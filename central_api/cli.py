@@ -128,6 +128,7 @@ def serve(
     host = host if host is not None else str(app.config["HOST"])
     port = port if port is not None else int(app.config["CENTRAL_PORT"])
     threads = threads if threads is not None else int(app.config["THREADS"])
+    app.config["HOST"] = host  # the bound address is a name the pages answer to (Host header)
     if int(app.config["NOTIFY_IN_SERVE"]):
         cli_notify.delivery_loop(app.extensions["central_store"], app.config).start()
     # Behind PROXY_HOPS trusted proxies, X-Forwarded-For reaches the app (rate_limit reads it
@@ -174,6 +175,18 @@ def create_user(
             now=utc_now(),
         )
     click.echo(f"已创建用户 {username}")
+
+
+@main.command("unlock-user")
+@click.argument("username")
+@pass_context
+def unlock_user(context: Context, username: str) -> None:
+    """Unlock a central user locked by failed log-ins (and the addresses that failed as them)."""
+    from central_api import users
+
+    with context.opened() as store:
+        users.unlock_user(store, username.strip().lower(), by="cli", now=utc_now())
+    click.echo(f"已解锁用户 {username}")
 
 
 @main.command("issue-enrollment-code")

@@ -25,6 +25,7 @@ from central_api.bundle_checks import (
     refused,
 )
 from central_api.errors import Refusal
+from central_api.gc_pause import collector_paused
 from central_api.log_store import event_values
 from central_api.store import CentralStore
 from sync import events as ev
@@ -34,7 +35,6 @@ from sync.bundle import CaseBundle, Receipt, receipt_payload
 from sync.errors import DomainError, InvalidInput
 from sync.events import format_time
 from sync.fold import CaseState, apply_event
-from sync.gc_pause import collector_paused
 from sync.signing import RECEIPT_TYPE, Envelope, SigningKey
 
 APPLIED = "applied"

@@ -6,7 +6,8 @@ own unit holds (``holder_code``); a supervisor sees, read only, every case of th
 
 from __future__ import annotations
 
-from sync.errors import N_, NotAllowed
+from staff_pages import permissions
+from sync.errors import N_
 
 COUNTY_REVIEWER = "county_reviewer"  # 县级审批人员
 CITY_REVIEWER = "city_reviewer"  # 市级审批人员
@@ -45,12 +46,9 @@ HOME = {
 
 def may(role: str, permission: str) -> bool:
     """Tell whether a role has a permission."""
-    return role in PERMISSIONS[permission]
+    return permissions.may(PERMISSIONS, role, permission)
 
 
 def require_permission(role: str, permission: str) -> None:
     """Refuse with a clear message unless the role has the permission."""
-    if not may(role, permission):
-        raise NotAllowed(
-            N_("您的岗位（%(role)s）无权进行此项操作。"), role=ROLE_LABELS.get(role, role)
-        )
+    permissions.require_permission(PERMISSIONS, ROLE_LABELS, role, permission)

@@ -43,6 +43,31 @@ users = Table(
     Column("locked_until", String(32)),
     Column("active", Integer, nullable=False, default=1),
     Column("created_at", String(32), nullable=False),
+    # The account-wide log-in lock spares the address of the last successful log-in.
+    Column("last_login_addr", String(64), nullable=False, default="", server_default=""),
+)
+
+# The sessions alive: the signed cookie names one, and log-out ends it here, so a copy of the
+# cookie is worth nothing afterwards.
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("user_id", Integer, nullable=False, index=True),
+    Column("started_at", String(32), nullable=False),
+)
+
+# Counters of failed log-ins (staff_pages.lockout): kind "here" (a name from an address),
+# "everywhere" (a name from every address, address ''), "address" (every name from an address,
+# username ''). Unknown names are counted too, so that no answer tells them from real ones.
+login_guard = Table(
+    "login_guard",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("address", String(64), primary_key=True),
+    Column("username", String(32), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", String(32)),
 )
 
 enrollment_codes = Table(

@@ -6,18 +6,21 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
+from central_api import login_store
 from central_api.review_store import ReviewStore
 from central_api.roles import ROLES
 from central_api.store import CentralStore
-from sync.errors import N_, Conflict, InvalidInput, NotAllowed
-from sync.events import CHINA_TZ, format_time, parse_time
+from staff_pages import lockout
+from staff_pages.lockout import LockoutRules
+from staff_pages.passwords import (
+    check_password_rules,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from sync.errors import N_, Conflict, InvalidInput
+from sync.events import format_time
 
-hasher = PasswordHasher()
-# Verifying against this keeps an unknown user's failed log-in as slow as a known one's.
-_DUMMY_HASH = hasher.hash("bianmin-central-timing")
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
 
 # The demo's users (printed by `bianmin-central init --demo`; never use them in production).
@@ -48,8 +51,7 @@ def create_user(
         )
     if role not in ROLES:
         raise InvalidInput(f"角色应为 {'、'.join(ROLES)} 之一。", field="role")
-    if len(password) < 10:
-        raise InvalidInput("密码至少 10 位。", field="password")
+    check_password_rules(password)
     with store.transaction() as c:
         if store.org_unit(c, org_code) is None:
             raise InvalidInput(f"组织机构中没有 {org_code}。", field="org_code")
@@ -62,7 +64,7 @@ def create_user(
                 "display_name": display_name or username,
                 "role": role,
                 "org_code": org_code,
-                "password_hash": hasher.hash(password),
+                "password_hash": hash_password(password),
                 "failed_logins": 0,
                 "active": 1,
                 "created_at": format_time(now),
@@ -73,94 +75,80 @@ def create_user(
         )
 
 
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 def check_login(
     store: CentralStore,
     username: str,
     password: str,
     *,
     now: datetime,
-    attempts: int,
-    lock_minutes: int,
+    rules: LockoutRules,
     remote_addr: str = "",
+    session_id: str = "",
+    session_hours: int = 24,
 ) -> dict[str, Any]:
-    """Return the user if the password is right; count failures, lock after too many, and record
-    every log-in and failure in the audit trail."""
+    """Return the user if the password is right, beginning the session ``session_id``; count
+    failures per name and address, lock after too many (staff_pages.lockout says which and for how
+    long), and record every log-in and failure in the audit trail."""
     reviews = ReviewStore(store)
-    username = username.strip().lower()[:32]
+    name = username.strip().lower()[:32]
     at = format_time(now)
-    refusal = NotAllowed(N_("用户名或密码不正确。"))
     with store.transaction() as c:
-        user = store.user_by_username(c, username)
-        if user is None or not user["active"]:
-            _verify(_DUMMY_HASH, password)
-            reviews.audit(c, at, username or "-", "login_failed", "unknown user", remote_addr)
-            raise_after = refusal
+        found = store.user_by_username(c, name)
+        user = found if found is not None and found["active"] else None
+        guard = login_store.guard(c, remote_addr, name, user["last_login_addr"] if user else None)
+        attempt = lockout.decide(
+            guard, rules, now, lambda: verify_password(user and user["password_hash"], password)
+        )
+        if attempt.refusal is None and user is not None:
+            login_store.forget_failures(c, remote_addr, name)
+            login_store.record_login(c, user["id"], remote_addr)
+            login_store.forget_sessions_before(c, format_time(now - timedelta(hours=session_hours)))
+            login_store.add_session(c, session_id, user["id"], at)
+            login_store.show_on_account(c, user["id"], 0, login_store.newest_lock(c, name, at))
+            if needs_rehash(user["password_hash"]):
+                login_store.set_password(c, user["id"], hash_password(password))
+            reviews.audit(c, at, name, "login", "", remote_addr)
         else:
-            raise_after = _check_known(reviews, c, user, password, now, attempts, lock_minutes)
-            reviews.audit(
-                c,
-                at,
-                username,
-                "login" if raise_after is None else "login_failed",
-                "" if raise_after is None else raise_after.template[:40],
-                remote_addr,
-            )
+            if attempt.counted:
+                login_store.save_guard(c, remote_addr, name, attempt.guard)
+            if user is not None:
+                failures = attempt.guard.everywhere.failures
+                locked = login_store.newest_lock(c, name, at)
+                login_store.show_on_account(c, user["id"], failures, locked)
+            detail = "locked" if attempt.locked else "unknown user" if user is None else ""
+            reviews.audit(c, at, name or "-", "login_failed", detail, remote_addr)
     # Raised after the transaction so that the failure count and the audit entry are kept.
-    if raise_after is not None:
-        raise raise_after
+    if attempt.refusal is not None:
+        raise attempt.refusal
+    assert user is not None
     return user
 
 
-def _check_known(
-    reviews: ReviewStore,
-    c: Any,
-    user: dict[str, Any],
-    password: str,
-    now: datetime,
-    attempts: int,
-    lock_minutes: int,
-) -> NotAllowed | None:
-    if user["locked_until"] and parse_time(user["locked_until"]) > now:
-        until = parse_time(user["locked_until"]).astimezone(CHINA_TZ).strftime("%H:%M")
-        return NotAllowed(
-            N_("连续登录失败次数过多，账号已锁定至 %(until)s，请稍后再试或联系管理员解锁。"),
-            until=until,
-        )
-    # A lock that ran out starts the count again, so one slip does not lock at once.
-    failures = 0 if user["locked_until"] else int(user["failed_logins"])
-    if not _verify(user["password_hash"], password):
-        failures += 1
-        locked = (
-            format_time(now + timedelta(minutes=lock_minutes)) if failures >= attempts else None
-        )
-        reviews.set_login_failures(c, user["id"], failures, locked)
-        if locked:
-            return NotAllowed(
-                N_("连续 %(n)s 次密码错误，账号已锁定 %(minutes)s 分钟。"),
-                n=failures,
-                minutes=lock_minutes,
-            )
-        return NotAllowed(N_("用户名或密码不正确。"))
-    if user["failed_logins"] or user["locked_until"]:
-        reviews.set_login_failures(c, user["id"], 0, None)
-    return None
+def log_out(
+    store: CentralStore, user: dict[str, Any], session_id: str, *, now: datetime, remote_addr: str
+) -> None:
+    """End a session: a copy of its cookie is worth nothing after log-out."""
+    with store.transaction() as c:
+        login_store.end_session(c, session_id)
+        ReviewStore(store).audit(c, format_time(now), user["username"], "logout", "", remote_addr)
+
+
+def session_alive(store: CentralStore, session_id: str, user_id: int) -> bool:
+    """Tell whether a session of a user was begun at log-in and not ended."""
+    with store.reading() as c:
+        return login_store.session_alive(c, session_id, user_id)
 
 
 def unlock_user(
     store: CentralStore, username: str, *, by: str, now: datetime, remote_addr: str = ""
 ) -> None:
-    """Clear a user's failed log-ins and lock (an admin's action, recorded in the audit trail)."""
+    """Clear a user's failed log-ins and locks, and the locks of the addresses that failed as them
+    (an admin's action, recorded in the audit trail)."""
     reviews = ReviewStore(store)
     with store.transaction() as c:
         user = store.user_by_username(c, username)
         if user is None:
             raise InvalidInput(N_("没有用户 %(name)s。"), field="username", name=username)
+        login_store.unlock(c, username)
         reviews.set_login_failures(c, user["id"], 0, None)
         reviews.audit(c, format_time(now), by, "unlock_user", username, remote_addr)

@@ -3,10 +3,11 @@ the one place where domain errors become page messages (the device API keeps its
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,28 +17,29 @@ from flask import (
     Response,
     current_app,
     g,
-    render_template,
     request,
     session,
 )
 from flask_babel import gettext
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from central_api import i18n, roles
+from central_api import i18n, roles, users
 from central_api.case_record import NOT_FOUND
 from central_api.review_store import ReviewStore
 from central_api.store import CentralStore
-from staff_pages.display import label_helpers, local_time, translate_error
+from staff_pages.display import label_helpers, local_time
+from staff_pages.error_pages import ErrorPages
+from staff_pages.host_check import host_refusal
 from staff_pages.input_guard import nul_refusal
-from staff_pages.navigation import to_login
-from staff_pages.sessions import IdleSessionInterface
+from staff_pages.page_headers import add_allow_header, page_headers
+from staff_pages.sessions import IdleSessionInterface, load_user
 from sync.case_clock import case_deadline
 from sync.deadlines import WorkingCalendar
-from sync.errors import CalendarUnknown, Conflict, DomainError, InvalidInput, NotAllowed
+from sync.errors import DomainError
 from sync.events import CHINA_TZ, utc_now
 from sync.ids import mask_resident_id
-from sync.page_headers import page_headers
+from sync.stages import MALFORMED_REQUEST
 
 log = logging.getLogger(__name__)
 
@@ -76,48 +78,44 @@ def remote_addr() -> str:
     return request.remote_addr or ""
 
 
-def error_page(message: str, status: int) -> tuple[str, int]:
+pages = ErrorPages("central/error.html")
+
+
+def error_page(message: str, status: int) -> Response:
     """Render the plain error page with a message for people."""
-    return render_template("central/error.html", message=message, status=status), status
+    return pages.page(message, status)
 
 
 def _domain_error(error: DomainError) -> Any:
-    status = {NotAllowed: 403, Conflict: 409, CalendarUnknown: 422, InvalidInput: 422}.get(
-        type(error), 422
-    )
-    if error.template == NOT_FOUND:
-        status = 404
-    return error_page(translate_error(error), status)
+    return pages.domain_error(error, 404 if error.template == NOT_FOUND else None)
 
 
 def http_error_page(error: HTTPException) -> Any:
     """Answer an HTTP-level error (unknown page, wrong method) with the plain error page."""
-    if isinstance(error, CSRFError):
-        return error_page(gettext("页面已过期或表单来源不明，请刷新页面后重新提交。"), 400)
-    messages = {
-        404: gettext("没有找到这个页面。"),
-        405: gettext("不支持这种操作方式。"),
-        400: gettext("请求不完整或格式不正确。"),
-    }
-    status = error.code or 500
-    return error_page(messages.get(status, gettext("请求无法处理。")), status)
-
-
-def server_error_page(error: Exception) -> Any:
-    """Answer an unexpected failure of a page with the plain error page, and log it."""
-    # The reviewer sees a plain message; the details go to the log (which holds no personal data).
-    log.exception("unexpected error on %s %s", request.method, request.path)
-    return error_page(
-        gettext("系统出现意外错误，本次操作没有保存。请稍后重试或联系信息化人员。"), 500
-    )
+    return pages.http_error(error)
 
 
 def page_errors(bp: Blueprint) -> Blueprint:
     """Give a page blueprint HTML error pages (the app-wide handlers answer the device API's JSON)."""
     bp.register_error_handler(DomainError, _domain_error)
-    bp.register_error_handler(HTTPException, http_error_page)
-    bp.register_error_handler(Exception, server_error_page)
+    bp.register_error_handler(HTTPException, pages.http_error)
+    bp.register_error_handler(Exception, pages.server_error)
     return bp
+
+
+def _refuse_other_hosts() -> Any:
+    """Refuse a request whose Host names another site (a page in a browser, or the JSON APIs)."""
+    if request.endpoint == "healthz":
+        return None  # a load balancer's probe may name the server by any address; it reads nothing
+    message = host_refusal()
+    if message is None:
+        return None
+    if request.path.startswith("/api/"):
+        body = {"error": {"code": MALFORMED_REQUEST, "message": message}}
+        return current_app.response_class(
+            json.dumps(body, ensure_ascii=False), 400, mimetype="application/json"
+        )
+    return error_page(message, 400)
 
 
 def _refuse_nul() -> Any:
@@ -129,29 +127,26 @@ def _refuse_nul() -> Any:
 
 
 def _enforce_session() -> Any:
-    """Load the logged-in user; end sessions too old, idle too long (cookie expiry) or disabled."""
+    """Load the logged-in user; end sessions too old, idle too long (cookie expiry), disabled, or
+    ended by log-out."""
     g.user = None
-    if request.endpoint in (None, "static") or request.blueprint == "api_v1":
+    if request.blueprint == "api_v1":
         return None
-    if not session.get("user_id"):
-        return None
-    max_age = timedelta(hours=int(current_app.config["SESSION_MAX_HOURS"])).total_seconds()
-    if datetime.now(UTC).timestamp() - session.get("login_at", 0) > max_age:
-        session.clear()
-        return to_login(expired=1)
-    user = reviews().user_by_id(session["user_id"])
-    if user is None or not user["active"]:
-        session.clear()
-        return to_login()
-    g.user = user
-    session.modified = True  # slide the idle timeout
-    return None
+    ended = load_user(
+        reviews().user_by_id,
+        lambda session_id, user_id: users.session_alive(get_store(), session_id, user_id),
+        int(current_app.config["SESSION_MAX_HOURS"]),
+    )
+    if g.user is not None:
+        session.modified = True  # slide the idle timeout
+    return ended
 
 
 def _security_headers(response: Response) -> Response:
     if request.blueprint == "api_v1":
         return response
-    for name, value in page_headers(bool(session.get("user_id"))).items():
+    https = bool(int(current_app.config["HTTPS"]))
+    for name, value in page_headers(bool(session.get("user_id")), https).items():
         response.headers.setdefault(name, value)
     return response
 
@@ -190,6 +185,7 @@ def init_app(app: Flask, exempt: list[Blueprint]) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="bianmin_central",
+        SESSION_COOKIE_SECURE=bool(int(app.config["HTTPS"])),
         WTF_CSRF_TIME_LIMIT=None,  # the session's own expiry bounds the token
     )
     app.permanent_session_lifetime = timedelta(minutes=int(app.config["SESSION_IDLE_MINUTES"]))
@@ -198,9 +194,11 @@ def init_app(app: Flask, exempt: list[Blueprint]) -> None:
     for blueprint in exempt:
         csrf.exempt(blueprint)
     i18n.init_app(app)
+    app.before_request(_refuse_other_hosts)
     app.before_request(_refuse_nul)
     app.before_request(_enforce_session)
     app.after_request(_security_headers)
+    app.after_request(add_allow_header)
     app.context_processor(_template_helpers)
     app.jinja_env.filters["mask_id"] = mask_resident_id
     app.jinja_env.filters["local_time"] = local_time

@@ -6,34 +6,21 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
+from staff_pages import lockout
+from staff_pages.lockout import LockoutRules
+from staff_pages.passwords import (
+    check_password_rules,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from sync.errors import N_, InvalidInput, NotAllowed
-from sync.events import format_time, parse_time
+from sync.events import format_time
 from township_app import roles
+from township_app.login_store import LoginStore
 from township_app.store import Store
 
-MIN_PASSWORD = 8
 _USERNAME = re.compile(r"^[a-z0-9_.-]{2,32}$")
-
-hasher = PasswordHasher()
-
-# Verifying against this keeps the time of an unknown user's log-in close to a known one's.
-_DUMMY_HASH = hasher.hash("bianmin-timing-equaliser")
-
-
-def hash_password(password: str) -> str:
-    """Return the argon2 hash of a password."""
-    return hasher.hash(password)
-
-
-def check_password_rules(password: str) -> None:
-    """Refuse passwords that are too weak to protect residents' data."""
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(N_("密码至少需要 %(n)s 位。"), field="password", n=MIN_PASSWORD)
-    if password.isdigit() or password.isalpha():
-        raise InvalidInput(N_("密码须同时包含字母和数字。"), field="password")
 
 
 def create_user(
@@ -83,65 +70,70 @@ def check_login(
     password: str,
     *,
     now: datetime,
-    attempts: int,
-    lock_minutes: int,
+    rules: LockoutRules,
+    remote_addr: str = "",
+    session_id: str = "",
+    session_hours: int = 24,
     read_only: bool = False,
 ) -> dict[str, Any]:
-    """Return the user if the password is right; count failures and lock after too many.
+    """Return the user if the password is right, beginning the session ``session_id``; count
+    failures per name and address, and lock after too many (staff_pages.lockout says which and for
+    how long).
 
     On a read-only (damaged) database nothing is recorded, so staff can still log in and read.
     """
-    refusal = NotAllowed(N_("用户名或密码不正确。"))
-    user = store.user_by_username(username.strip().lower())
-    if user is None or not user["active"]:
-        _verify(_DUMMY_HASH, password)
-        if not read_only:
-            store.audit(format_time(now), username[:32] or "-", "login_failed", "unknown user")
-        raise refusal
-    locked_now = bool(user["locked_until"]) and parse_time(user["locked_until"]) > now
-    if locked_now:
-        if not read_only:
-            store.audit(format_time(now), user["username"], "login_refused", "locked")
-        raise NotAllowed(
-            N_("连续登录失败次数过多，账号已锁定至 %(until)s，请稍后再试或联系管理员解锁。"),
-            until=_china_clock(user["locked_until"]),
-        )
-    if user["locked_until"] and not locked_now and not read_only:
-        # The lock ran out: the count starts again, so one slip does not lock at once.
-        store.clear_login_failures(user["id"])
-        user = {**user, "failed_logins": 0, "locked_until": None}
-    if not _verify(user["password_hash"], password):
-        if read_only:
-            raise refusal
-        with store.write():
-            failures = user["failed_logins"] + 1
-            locked = (
-                format_time(now + timedelta(minutes=lock_minutes)) if failures >= attempts else None
-            )
-            store.record_login_failure(user["id"], locked)
-            store.audit(format_time(now), user["username"], "login_failed", f"attempt {failures}")
-        if locked:
-            raise NotAllowed(
-                N_("连续登录失败次数过多，账号已锁定至 %(until)s，请稍后再试或联系管理员解锁。"),
-                until=_china_clock(locked),
-            )
-        left = attempts - failures
-        raise NotAllowed(N_("用户名或密码不正确。再失败 %(left)s 次账号将被锁定。"), left=left)
+    name = username.strip().lower()[:32]
+    found = store.user_by_username(name)
+    user = found if found is not None and found["active"] else None
     if read_only:
+        if user is None or not verify_password(user["password_hash"], password):
+            raise NotAllowed(N_("用户名或密码不正确。"))
         return user
+    logins = LoginStore(store)
+    at = format_time(now)
     with store.write():
-        store.clear_login_failures(user["id"])
-        store.audit(format_time(now), user["username"], "login")
-        if hasher.check_needs_rehash(user["password_hash"]):
-            store.set_password(user["id"], hash_password(password))
-    return user
+        guard = logins.guard(remote_addr, name, user["last_login_addr"] if user else None)
+        attempt = lockout.decide(
+            guard, rules, now, lambda: verify_password(user and user["password_hash"], password)
+        )
+        if attempt.refusal is None and user is not None:
+            logins.forget_failures(remote_addr, name)
+            logins.record_login(user["id"], remote_addr)
+            logins.forget_sessions_before(format_time(now - timedelta(hours=session_hours)))
+            logins.add_session(session_id, user["id"], at)
+            logins.show_on_account(user["id"], 0, _running_lock(store, name, now))
+            store.audit(at, user["username"], "login")
+            if needs_rehash(user["password_hash"]):
+                store.set_password(user["id"], hash_password(password))
+            return user
+        if attempt.counted:
+            logins.save_guard(remote_addr, name, attempt.guard)
+        if user is not None:
+            locked = _running_lock(store, name, now)
+            logins.show_on_account(user["id"], attempt.guard.everywhere.failures, locked)
+        detail = (
+            "locked" if attempt.locked else "unknown user" if user is None else "wrong password"
+        )
+        store.audit(
+            at, name or "-", "login_refused" if not attempt.counted else "login_failed", detail
+        )
+    assert attempt.refusal is not None
+    raise attempt.refusal
 
 
 def change_password(
-    store: Store, user: dict[str, Any], current: str, new: str, repeat: str, *, now: datetime
+    store: Store,
+    user: dict[str, Any],
+    current: str,
+    new: str,
+    repeat: str,
+    *,
+    now: datetime,
+    session_id: str = "",
 ) -> None:
-    """Change a user's own password after checking the current one."""
-    if not _verify(user["password_hash"], current):
+    """Change a user's own password after checking the current one, ending every other session of
+    the user (the one ``session_id`` that changed it goes on)."""
+    if not verify_password(user["password_hash"], current):
         raise NotAllowed(N_("当前密码不正确。"))
     if new != repeat:
         raise NotAllowed(N_("两次输入的新密码不一致。"))
@@ -151,27 +143,31 @@ def change_password(
         raise NotAllowed(weak.template, **weak.params) from None
     with store.write():
         store.set_password(user["id"], hash_password(new))
+        LoginStore(store).end_other_sessions(user["id"], keep=session_id)
         store.audit(format_time(now), user["username"], "change_password")
 
 
-def unlock_user(store: Store, user_id: int, admin: str, now: datetime) -> None:
-    """Clear a user's lock and failure count (admin)."""
+def log_out(store: Store, user: dict[str, Any], session_id: str, *, now: datetime) -> None:
+    """End a session: a copy of its cookie is worth nothing after log-out."""
     with store.write():
+        LoginStore(store).end_session(session_id)
+        store.audit(format_time(now), user["username"], "logout")
+
+
+def unlock_user(store: Store, user_id: int, admin: str, now: datetime) -> None:
+    """Clear a user's locks and failure counts, and the locks of the addresses that failed as them
+    (admin)."""
+    user = store.user_by_id(user_id)
+    if user is None:
+        raise InvalidInput(N_("账号不存在。"), field="user")
+    with store.write():
+        LoginStore(store).unlock(user["username"])
         store.clear_login_failures(user_id)
         store.audit(format_time(now), admin, "unlock_user", str(user_id))
 
 
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def _china_clock(stored: str) -> str:
-    from sync.events import CHINA_TZ
-
-    return parse_time(stored).astimezone(CHINA_TZ).strftime("%H:%M")
+def _running_lock(store: Store, username: str, now: datetime) -> str | None:
+    return LoginStore(store).newest_lock(username, format_time(now))
 
 
 def set_active(store: Store, user_id: int, active: bool, admin: str, now: datetime) -> None:

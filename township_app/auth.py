@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext
 
+from staff_pages import permissions
 from staff_pages.display import translate_error
 from staff_pages.htmx import render_page
-from staff_pages.navigation import local_path, to_login
-from staff_pages.sessions import begin_session
+from staff_pages.lockout import LockoutRules
+from staff_pages.navigation import local_path
+from staff_pages.sessions import begin_session, current_session_id, new_session_id
 from sync.errors import NotAllowed
-from sync.events import format_time
 from township_app import accounts, roles
 from township_app.casework import Actor
 from township_app.db import get_store, now
@@ -22,21 +22,16 @@ from township_app.db import get_store, now
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
+def _slide_idle_timeout() -> None:
+    session.modified = True
+
+
+_login_required = permissions.guard(roles.require_permission, on_pass=_slide_idle_timeout)
+
+
 def login_required(permission: str = "view_cases") -> Callable[..., Any]:
     """Send anonymous visitors to the log-in page and refuse roles without the permission."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if g.get("user") is None:
-                return to_login(next=request.full_path)
-            roles.require_permission(g.user["role"], permission)
-            session.modified = True  # slide the idle timeout
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorate
+    return _login_required(permission)
 
 
 def current_actor() -> Actor:
@@ -53,20 +48,23 @@ def login() -> Any:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
+        session_id = new_session_id()
         try:
             user = accounts.check_login(
                 get_store(),
                 username,
                 password,
                 now=now(),
-                attempts=current_app.config["LOCKOUT_ATTEMPTS"],
-                lock_minutes=current_app.config["LOCKOUT_MINUTES"],
+                rules=LockoutRules.from_settings(current_app.config),
+                remote_addr=request.remote_addr or "",
+                session_id=session_id,
+                session_hours=int(current_app.config["SESSION_MAX_HOURS"]),
                 read_only=current_app.config["READ_ONLY"],
             )
         except NotAllowed as refusal:
             error = translate_error(refusal)
         else:
-            begin_session(user["id"])
+            begin_session(user["id"], session_id)
             # Only local paths: never bounce a fresh log-in to another site.
             target = local_path(request.args.get("next", ""), url_for("index"))
             return redirect(target, code=303)
@@ -81,8 +79,8 @@ def login() -> Any:
 @bp.route("/logout", methods=("POST",))
 def logout() -> Any:
     """End the session."""
-    if g.get("user"):
-        get_store().audit(format_time(now()), g.user["username"], "logout")
+    if g.get("user") and not current_app.config["READ_ONLY"]:
+        accounts.log_out(get_store(), g.user, current_session_id(), now=now())
     session.clear()
     return redirect(url_for("auth.login"), code=303)
 
@@ -101,6 +99,7 @@ def change_password() -> Any:
                 request.form.get("new", ""),
                 request.form.get("repeat", ""),
                 now=now(),
+                session_id=current_session_id(),
             )
         except NotAllowed as refusal:
             error = translate_error(refusal)

@@ -122,6 +122,22 @@ def create_user(
     click.echo(f"已创建账号 {username}")
 
 
+@main.command("unlock-user")
+@click.argument("username")
+@click.pass_obj
+def unlock_user(home: str | None, username: str) -> None:
+    """Unlock a staff account locked by failed log-ins (and the PCs that failed as it)."""
+    store = _store(home)
+    try:
+        user = store.user_by_username(username.strip().lower())
+        if user is None:
+            raise click.ClickException(f"没有账号 {username}。")
+        accounts.unlock_user(store, user["id"], "cli", utc_now())
+    finally:
+        store.close()
+    click.echo(f"已解锁账号 {user['username']}")
+
+
 @main.command()
 @click.option("--host", default=None, help="Listen address (default: BIANMIN_HOST, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default: BIANMIN_PORT; 0 = any free).")
@@ -146,6 +162,7 @@ def serve(
 
         worker = start_worker(app)
     host = host or str(app.config["HOST"])
+    app.config["HOST"] = host  # the bound address is a name the pages answer to (Host header)
     port = app.config["PORT"] if port is None else port
     server = create_server(app, host=host, port=port, threads=4)
     # waitress reports the port it really bound (a string for port 0).

@@ -342,3 +342,37 @@ def m007_restore_check(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m008_login_guard(db: Database) -> None:
+    """Count failed log-ins per name and address; keep the sessions alive, to end them."""
+    # Counters of failed log-ins: kind "here" (a name from an address), "everywhere" (a name from
+    # every address, address ''), "address" (every name from an address, username ''). Unknown
+    # names are counted too, so that no answer tells them from real ones.
+    db.execute(
+        """
+        CREATE TABLE login_guard (
+            kind TEXT NOT NULL,
+            address TEXT NOT NULL,
+            username TEXT NOT NULL,
+            failures INTEGER NOT NULL,
+            locked_until TEXT,
+            PRIMARY KEY (kind, address, username)
+        )
+        """
+    )
+    # The sessions alive: the signed cookie names one, and log-out or a password change ends it
+    # here, so a copy of the cookie is worth nothing afterwards.
+    db.execute(
+        """
+        CREATE TABLE staff_sessions (
+            session_id TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL,
+            started_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX staff_sessions_user ON staff_sessions (user_id)")
+    # The account-wide lock spares the address of the last successful log-in (the user's own PC).
+    db.execute("ALTER TABLE users ADD COLUMN last_login_addr TEXT NOT NULL DEFAULT ''")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sync.errors import N_, NotAllowed
+from staff_pages import permissions
+from sync.errors import N_
 
 CLERK = "clerk"  # 窗口人员
 REVIEWER = "reviewer"  # 乡镇审核人员（初审）
@@ -39,12 +40,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 def may(role: str, permission: str) -> bool:
     """Tell whether a role has a permission."""
-    return role in PERMISSIONS[permission]
+    return permissions.may(PERMISSIONS, role, permission)
 
 
 def require_permission(role: str, permission: str) -> None:
     """Refuse with a clear message unless the role has the permission."""
-    if not may(role, permission):
-        raise NotAllowed(
-            N_("您的岗位（%(role)s）无权进行此项操作。"), role=ROLE_LABELS.get(role, role)
-        )
+    permissions.require_permission(PERMISSIONS, ROLE_LABELS, role, permission)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -14,31 +14,24 @@ from flask import (
     Response,
     current_app,
     g,
-    render_template,
     request,
     session,
 )
 from flask_babel import Babel, gettext
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from staff_pages.display import label_helpers, local_time, select_locale, translate_error
+from staff_pages.display import label_helpers, local_time, select_locale
+from staff_pages.error_pages import ErrorPages
+from staff_pages.host_check import host_refusal
 from staff_pages.input_guard import nul_refusal
-from staff_pages.navigation import to_login
-from staff_pages.sessions import IdleSessionInterface
+from staff_pages.page_headers import add_allow_header, page_headers
+from staff_pages.sessions import IdleSessionInterface, load_user
 from sync.case_clock import case_deadline
-from sync.errors import (
-    CalendarUnknown,
-    Conflict,
-    DomainError,
-    InvalidInput,
-    NotAllowed,
-    NotFound,
-)
 from sync.ids import mask_resident_id
-from sync.page_headers import page_headers
 from township_app import roles
 from township_app.db import get_calendar, get_store, today
+from township_app.login_store import LoginStore
 
 log = logging.getLogger(__name__)
 
@@ -46,23 +39,11 @@ csrf = CSRFProtect()
 babel = Babel()
 
 
-def _error_page(message: str, status: int) -> tuple[str, int]:
-    return render_template("error.html", message=message, status=status), status
+pages = ErrorPages("error.html")
 
 
-def _domain_error(error: DomainError) -> Any:
-    status = {
-        NotAllowed: 403,
-        NotFound: 404,
-        Conflict: 409,
-        CalendarUnknown: 422,
-        InvalidInput: 422,
-    }.get(type(error), 422)
-    return _error_page(translate_error(error), status)
-
-
-def _csrf_error(error: CSRFError) -> Any:
-    return _error_page(gettext("页面已过期或表单来源不明，请刷新页面后重新提交。"), 400)
+def _error_page(message: str, status: int) -> Response:
+    return pages.page(message, status)
 
 
 def _too_large(error: RequestEntityTooLarge) -> Any:
@@ -74,28 +55,14 @@ def _too_large(error: RequestEntityTooLarge) -> Any:
     )
 
 
-def _http_error(error: HTTPException) -> Any:
-    messages = {
-        404: gettext("没有找到这个页面。"),
-        405: gettext("不支持这种操作方式。"),
-        400: gettext("请求不完整或格式不正确。"),
-    }
-    return _error_page(
-        messages.get(error.code or 500, gettext("请求无法处理。")), error.code or 500
-    )
+def _refuse_other_hosts() -> Any:
+    message = host_refusal()
+    return _error_page(message, 400) if message else None
 
 
 def _refuse_nul() -> Any:
     message = nul_refusal()
     return _error_page(message, 400) if message else None
-
-
-def _server_error(error: Exception) -> Any:
-    # The clerk sees a plain message; the details go to the log (which holds no personal data).
-    log.exception("unexpected error on %s %s", request.method, request.path)
-    return _error_page(
-        gettext("系统出现意外错误，本次操作没有保存。请稍后重试或联系信息化人员。"), 500
-    )
 
 
 def _damaged_database(error: sqlite3.DatabaseError) -> Any:
@@ -106,20 +73,18 @@ def _damaged_database(error: sqlite3.DatabaseError) -> Any:
 
 
 def _enforce_session() -> Any:
-    """End sessions that are too old, or whose user was disabled."""
-    if request.endpoint in (None, "static") or not session.get("user_id"):
-        return None
-    started = session.get("login_at", 0)
-    max_age = timedelta(hours=current_app.config["SESSION_MAX_HOURS"]).total_seconds()
-    if datetime.now(UTC).timestamp() - started > max_age:
-        session.clear()
-        return to_login(expired=1)
-    user = get_store().user_by_id(session["user_id"])
-    if user is None or not user["active"]:
-        session.clear()
-        return to_login()
-    g.user = user
-    return None
+    """End sessions that are too old, whose user was disabled, or that log-out or a password
+    change ended."""
+    return load_user(
+        get_store().user_by_id, _session_alive, int(current_app.config["SESSION_MAX_HOURS"])
+    )
+
+
+def _session_alive(session_id: str, user_id: int) -> bool:
+    # A damaged database (read-only mode) records no session: the signed cookie alone must do.
+    if current_app.config["READ_ONLY"]:
+        return True
+    return LoginStore(get_store()).session_alive(session_id, user_id)
 
 
 def _refuse_writes_when_read_only() -> Any:
@@ -195,17 +160,17 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
     app.session_interface = IdleSessionInterface()
+    app.before_request(_refuse_other_hosts)
     app.before_request(_refuse_nul)
     app.before_request(_refuse_writes_when_read_only)
     app.before_request(_enforce_session)
     app.after_request(_security_headers)
+    app.after_request(add_allow_header)
     app.context_processor(_template_helpers)
-    app.register_error_handler(DomainError, _domain_error)
-    app.register_error_handler(CSRFError, _csrf_error)
+    for error, handler in pages.handlers().items():
+        app.register_error_handler(error, handler)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
-    app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(sqlite3.DatabaseError, _damaged_database)
-    app.register_error_handler(Exception, _server_error)
     app.jinja_env.filters["mask_id"] = mask_resident_id
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["yuan"] = fen_to_yuan

@@ -85,6 +85,33 @@ def test_init_again_changes_nothing(
             ],
             "已存在",
         ),
+        (
+            [
+                "create-user",
+                "newuser",
+                "--role",
+                "admin",
+                "--org",
+                "370600",
+                "--password",
+                "abc12345",
+            ],
+            "密码至少需要 10 位",  # the township's old floor of 8 is not enough at central either
+        ),
+        (
+            [
+                "create-user",
+                "newuser",
+                "--role",
+                "admin",
+                "--org",
+                "370600",
+                "--password",
+                "abcdefghij",
+            ],
+            "字母和数字",
+        ),
+        (["unlock-user", "nobody"], "没有用户 nobody"),
         (["issue-enrollment-code", "--org", "999999"], "999999"),
         (["revoke-device", "no-such-device"], "没有设备"),
         (["decide", "NO-SUCH-CASE", "--approve", "--by-org", "370613", "--actor", "x"], "没有办件"),

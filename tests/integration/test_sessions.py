@@ -87,3 +87,14 @@ def test_the_language_chosen_on_the_log_in_page_is_kept_after_log_in(app):
     with client.session_transaction() as session:
         assert session["lang"] == "en" and "note" not in session
     assert 'lang="en"' in client.get("/cases/").get_data(as_text=True)
+
+
+def test_a_signed_cookie_without_a_session_kept_on_the_server_is_refused(app):
+    # What a cookie made before log-out (or before this release) amounts to: signed, but naming
+    # no session the app still keeps.
+    client = app.test_client()
+    login(client)
+    with client.session_transaction() as session:
+        session["session_id"] = "forged-or-ended"
+    response = client.get("/cases/")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
