@@ -239,7 +239,7 @@ def _forwarded(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseS
         # Only the unit holding the case above may forward it on (a county to the city), and only
         # as far as the item's route goes.
         _from_above(event)
-        if len(state.opinions) >= len(state.item["route"]):
+        if not state.may_forward_on:
             raise NotAllowed(N_("该事项的审批层级已到最高一级，不能再上报。"))
     opinion = _text(p, "opinion", N_("上报前必须填写初审意见。"))
     conclusion = p.get("conclusion")
@@ -296,7 +296,7 @@ def _from_above(event: ev.Event) -> None:
 
 def _decided(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
     _from_above(event)
-    if len(state.opinions) < len(state.item["route"]):
+    if not state.may_decide_here:
         raise NotAllowed(N_("该事项须报上一级审批，本级不能直接审批，请转报。"))
     outcome = p.get("outcome")
     if outcome not in ("approved", "refused"):

@@ -81,6 +81,37 @@ def test_a_return_clears_the_opinions_so_the_case_climbs_the_route_again():
     assert state.holder_code == state.org_code and state.opinions == ()
 
 
+@pytest.mark.parametrize(
+    ("route", "on_to_city", "levels_done", "next_level", "decide_here", "forward_on"),
+    [
+        (["county"], False, 1, None, True, False),
+        (["county", "city"], False, 1, "city", False, True),
+        (["county", "city"], True, 2, None, True, False),
+    ],
+)
+def test_the_folded_state_tells_which_level_may_act_on_a_forwarded_case(
+    route, on_to_city, levels_done, next_level, decide_here, forward_on
+):
+    township, central = forwarded_case(route)
+    if on_to_city:
+        central.add(ev.FORWARDED, ON_TO_CITY)
+    state = fold_both(township, central)
+    assert state.levels_done == levels_done
+    assert state.next_level == next_level
+    assert state.may_decide_here is decide_here
+    assert state.may_forward_on is forward_on
+
+
+def test_no_level_above_may_act_on_a_case_before_it_is_forwarded_or_after_a_return():
+    township, central = forwarded_case(["county", "city"])
+    before = fold.fold(township.events[:2])
+    central.add(ev.RETURNED, {"missing": [{"code": "", "name": "户口簿"}], "by_org": "370613"})
+    returned = fold_both(township, central)
+    for state in (before, returned):
+        assert (state.levels_done, state.next_level) == (0, "county")
+        assert not state.may_decide_here and not state.may_forward_on
+
+
 def test_delivery_is_recorded_once_then_the_case_completes():
     township, central = forwarded_case(["county"])
     central.add(ev.DECIDED, {**APPROVE, "by_org": "370613"})
