@@ -22,7 +22,7 @@ from sync.case_payloads import item_field as _item
 from sync.case_payloads import materials_field as _materials
 from sync.case_payloads import person_field as _person
 from sync.case_payloads import text_field as _text
-from sync.case_state import (
+from sync.case_state import (  # noqa: F401 (re-exported)
     ACCEPTED,
     COMPLETED,
     DECIDED,
@@ -44,30 +44,6 @@ from sync.case_state import (
 )
 from sync.case_state import with_changes as _with
 from sync.errors import N_, InvalidInput, NotAllowed
-
-__all__ = [
-    "ACCEPTED",
-    "COMPLETED",
-    "DECIDED",
-    "DELIVERY_METHODS",
-    "DRAFT",
-    "FINAL_STATES",
-    "FORWARDED",
-    "IN_REVIEW",
-    "ITEM_KINDS",
-    "NOT_ACCEPTED",
-    "PETITION_KINDS",
-    "ROUTE_LEVELS",
-    "STATE_LABELS",
-    "STATES",
-    "SUPPLEMENT_REQUESTED",
-    "TRANSITIONS",
-    "WITHDRAWN",
-    "CaseState",
-    "allowed_events",
-    "apply_event",
-    "fold",
-]
 
 
 def allowed_events(state: CaseState) -> tuple[str, ...]:
@@ -96,6 +72,8 @@ def apply_event(state: CaseState | None, event: ev.Event) -> CaseState:
     if event.type == ev.REGISTERED:
         raise NotAllowed(N_("办件 %(number)s 已经登记过了。"), number=state.case_number)
     if event.type not in TRANSITIONS[state.state]:
+        if event.type in _NOT_NOW:
+            raise NotAllowed(_NOT_NOW[event.type])
         raise NotAllowed(
             N_("办件当前状态为「%(state)s」，不能「%(action)s」。"),
             state=STATE_LABELS[state.state],
@@ -109,6 +87,10 @@ def apply_event(state: CaseState | None, event: ev.Event) -> CaseState:
         last_at=event.at,
         event_count=state.event_count + 1,
     )
+
+
+# What to say, instead of "not in this state", of an event that only one moment allows.
+_NOT_NOW = {ev.DELIVERED: N_("只有上级已审批、尚未办结的办件才能送达和办结。")}
 
 
 def _label(event_type: str) -> str:
@@ -266,9 +248,15 @@ def _forwarded(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseS
 
 
 def _completed(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
-    if state.item["kind"] == "forwarded" and state.state != DECIDED:
-        raise NotAllowed(N_("上报件须经上级审批，乡镇不能直接办结。"))
     outcome = p.get("outcome")
+    if state.state == DECIDED:
+        # A case decided above is completed with that decision, once it has been handed over.
+        if state.delivery is None:
+            raise NotAllowed(N_("审批结果尚未送达，请先登记送达再办结，或使用「送达并办结」。"))
+        if state.result is None or outcome != state.result["outcome"]:
+            raise NotAllowed(N_("上级已审批的办件请使用「送达并办结」，结果和文号取自审批决定。"))
+    elif state.item["kind"] == "forwarded":
+        raise NotAllowed(N_("上报件须经上级审批，乡镇不能直接办结。"))
     if outcome not in ("approved", "refused"):
         raise InvalidInput(N_("请选择办理结果（准予或不予批准）。"), field="outcome")
     reasons = _text(p, "reasons", N_("不予批准必须说明理由。"), required=outcome == "refused")

@@ -123,6 +123,31 @@ def test_delivery_is_recorded_once_then_the_case_completes():
         fold.apply_event(state, township.add(ev.DELIVERED, {"method": "post", "recipient": "张三"}))
 
 
+def test_a_decided_case_completes_only_after_delivery_and_with_the_decisions_outcome():
+    township, central = forwarded_case(["county"])
+    central.add(ev.DECIDED, {**APPROVE, "by_org": "370613"})
+    township.moment = central.moment
+    decided = fold_both(township, central)
+    with pytest.raises(NotAllowed, match="尚未送达.*送达并办结"):
+        fold.apply_event(decided, township.add(ev.COMPLETED, {"outcome": "approved"}))
+    township.events.pop()  # refused events are never part of the history
+    township.add(ev.DELIVERED, {"method": "window", "recipient": "张三"})
+    delivered = fold_both(township, central)
+    retyped = {"outcome": "refused", "reasons": "改了结果"}
+    with pytest.raises(NotAllowed, match="结果和文号取自审批决定"):
+        fold.apply_event(delivered, township.add(ev.COMPLETED, retyped))
+    township.events.pop()
+    done = fold.apply_event(delivered, township.add(ev.COMPLETED, {"outcome": "approved"}))
+    assert done.state == fold.COMPLETED and done.completed_on is not None
+
+
+def test_only_a_decided_case_not_yet_completed_can_be_delivered():
+    township, central = forwarded_case(["county"])
+    held_above = fold_both(township, central)
+    with pytest.raises(NotAllowed, match="只有上级已审批、尚未办结的办件才能送达和办结"):
+        fold.apply_event(held_above, township.add(ev.DELIVERED, {"method": "window"}))
+
+
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
