@@ -127,11 +127,11 @@ class CaseWriter:
         following = apply_event(state, event)
         store.append_event(event)
         store.advance_writer(event.writer_seq, event.hash)
-        device["writer_seq"], device["last_hash"] = event.writer_seq, event.hash
         store.save_case(following)
         if event.type == ev.FORWARDED or village_pc:
             # A forward goes up to be decided; every event of a village PC goes up to its township.
             store.enqueue_outbox(event.case_id, event.event_id, event.at)
+        device["writer_seq"], device["last_hash"] = event.writer_seq, event.hash
         return following
 
     def _central(self, event: Event) -> CaseState:
