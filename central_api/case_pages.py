@@ -39,9 +39,9 @@ def _render(number: str, *, error: str = "", status: int = 200, form: Any = None
             full_id=holding and roles.may(g.user["role"], "view_full_id"),
             may_forward=holding
             and roles.may(g.user["role"], "forward_on")
-            and "city" in state.item["route"]
-            and len(state.opinions) < len(state.item["route"]),
-            may_decide=holding and len(state.opinions) >= len(state.item["route"]),
+            and state.may_forward_on
+            and state.next_level == "city",
+            may_decide=holding and state.may_decide_here,
             timeline=case_record.timeline(store, state),
             verification=case_record.verify_case(store, state),
             units=store.unit_names(),

@@ -117,7 +117,7 @@ def forward_case_on(
 
     def check(state: CaseState) -> None:
         _held_by(by_org, "forward")(state)
-        if "city" not in state.item["route"] or len(state.opinions) >= len(state.item["route"]):
+        if state.next_level != "city":
             raise NotAllowed(N_("该事项由本级审批，不需要转报市级。"))
 
     return _write(store, central_key, case_number, ev.FORWARDED, payload, actor, now, check)

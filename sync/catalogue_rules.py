@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sync.case_payloads import item_field, text_field
 from sync.errors import N_, InvalidInput
-from sync.fold import ITEM_KINDS, ROUTE_LEVELS
 
 # What each field of an item is called in a message to the admin who publishes or installs it.
 FIELD_NAMES = {
@@ -37,54 +37,11 @@ class BadCatalogue(InvalidInput):
     code = "invalid_catalogue"
 
 
-def _text(raw: Mapping[str, Any], key: str, message: str) -> str:
-    value = raw.get(key, "")
-    # ``type(...) is str`` first, as the fold does: central checks every item of a batch.
-    if (value.__class__ is not str and not isinstance(value, str)) or not value.strip():
-        raise InvalidInput(message, field=key)
-    return value.strip()
-
-
-def _count(raw: Mapping[str, Any], key: str, message: str) -> int:
-    value = raw.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(message, field=key)
-    return value
-
-
 def item_snapshot(raw: Any) -> dict[str, Any]:
-    """Return the item snapshot a case is registered under (kind, route, limits, fee), or refuse it."""
-    # A parsed JSON object (a dict) is told without the ABC's slower check, as the fold does.
-    if raw.__class__ is not dict and not isinstance(raw, Mapping):
-        raise InvalidInput(N_("办件缺少事项信息。"), field="item")
-    kind = raw.get("kind")
-    if kind not in ITEM_KINDS:
-        raise InvalidInput(N_("事项类型不正确。"), field="kind")
-    route = raw.get("route")
-    if not isinstance(route, list) or any(level not in ROUTE_LEVELS for level in route):
-        raise InvalidInput(N_("事项的审批层级不正确。"), field="route")
-    if kind == "forwarded" and not route:
-        raise InvalidInput(N_("上报件必须写明上级审批层级。"), field="route")
-    if kind != "forwarded" and route:
-        raise InvalidInput(N_("只有上报件才有上级审批层级。"), field="route")
-    statutory = _count(raw, "statutory_days", N_("法定时限不正确。"))
-    promised = _count(raw, "promised_days", N_("承诺时限不正确。"))
-    if promised > statutory:
-        raise InvalidInput(N_("承诺时限不能超过法定时限。"), field="promised_days")
-    fee_code = raw.get("fee_code")
-    if fee_code is not None and not isinstance(fee_code, str):
-        raise InvalidInput(N_("收费编码不正确。"), field="fee_code")
-    return {
-        "code": _text(raw, "code", N_("事项编码不能为空。")),
-        "name": _text(raw, "name", N_("事项名称不能为空。")),
-        "kind": kind,
-        "route": list(route),
-        "statutory_days": statutory,
-        "promised_days": promised,
-        "fee_fen": _count(raw, "fee_fen", N_("收费金额不正确。")),
-        "fee_code": fee_code,
-        "catalogue_version": _text(raw, "catalogue_version", N_("缺少事项目录版本。")),
-    }
+    """Return the item snapshot a case is registered under (kind, route, limits, fee), or refuse it:
+    the fold's own rules for a registered item, so a catalogue passes exactly when its items could be
+    registered."""
+    return item_field(raw)
 
 
 def snapshot_of(item: Mapping[str, Any], version: str) -> dict[str, Any]:
@@ -114,8 +71,8 @@ def _check_materials(raw: Any) -> None:
     for entry in raw:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("mandatory"), bool):
             raise InvalidInput(N_("材料清单格式不正确。"), field="materials")
-        code = _text(entry, "code", N_("材料缺少编码。"))
-        _text(entry, "name", N_("材料缺少名称。"))
+        code = text_field(entry, "code", N_("材料缺少编码。"))
+        text_field(entry, "name", N_("材料缺少名称。"))
         if code in seen:
             raise InvalidInput(N_("材料编码重复：%(code)s"), field="materials", code=code)
         seen.add(code)

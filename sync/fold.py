@@ -3,163 +3,47 @@
 The same fold runs at the township and at the central server. ``apply_event`` either returns the next
 state or raises ``NotAllowed`` / ``InvalidInput`` with a reason a clerk understands; it never reads a
 clock or a database, so folding the same events always gives the same state.
+
+The state and its vocabulary live in ``sync.case_state`` and the payload fields' parsing in
+``sync.case_payloads``; this module holds the steps, one per event type. Adding an event type is
+adding its step to ``_STEPS`` (and its transitions to ``TRANSITIONS``). The state's names are
+re-exported here, so ``from sync.fold import CaseState`` keeps working.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
-from datetime import date
 from typing import Any
 
 from sync import events as ev
-from sync.errors import N_, InvalidInput, NotAllowed
-from sync.ids import check_resident_id
-
-DRAFT = "draft"  # 已登记，待受理
-SUPPLEMENT_REQUESTED = "supplement_requested"  # 待补正（一次性告知）
-NOT_ACCEPTED = "not_accepted"  # 不予受理
-ACCEPTED = "accepted"  # 已受理，办理中
-IN_REVIEW = "in_review"  # 初审中
-FORWARDED = "forwarded"  # 已上报
-DECIDED = "decided"  # 已审批，待送达
-COMPLETED = "completed"  # 已办结
-WITHDRAWN = "withdrawn"  # 已撤回
-
-STATES = (
-    DRAFT,
-    SUPPLEMENT_REQUESTED,
-    NOT_ACCEPTED,
+from sync.case_payloads import files_field as _files
+from sync.case_payloads import is_mapping as _is_mapping
+from sync.case_payloads import item_field as _item
+from sync.case_payloads import materials_field as _materials
+from sync.case_payloads import person_field as _person
+from sync.case_payloads import text_field as _text
+from sync.case_state import (  # noqa: F401 (re-exported)
     ACCEPTED,
-    IN_REVIEW,
-    FORWARDED,
-    DECIDED,
     COMPLETED,
+    DECIDED,
+    DELIVERY_METHODS,
+    DRAFT,
+    FINAL_STATES,
+    FORWARDED,
+    IN_REVIEW,
+    ITEM_KINDS,
+    NOT_ACCEPTED,
+    PETITION_KINDS,
+    ROUTE_LEVELS,
+    STATE_LABELS,
+    STATES,
+    SUPPLEMENT_REQUESTED,
+    TRANSITIONS,
     WITHDRAWN,
+    CaseState,
 )
-FINAL_STATES = frozenset({NOT_ACCEPTED, COMPLETED, WITHDRAWN})
-
-STATE_LABELS = {
-    DRAFT: N_("待受理"),
-    SUPPLEMENT_REQUESTED: N_("待补正"),
-    NOT_ACCEPTED: N_("不予受理"),
-    ACCEPTED: N_("办理中"),
-    IN_REVIEW: N_("初审中"),
-    FORWARDED: N_("已上报"),
-    DECIDED: N_("已审批待送达"),
-    COMPLETED: N_("已办结"),
-    WITHDRAWN: N_("已撤回"),
-}
-
-ITEM_KINDS = ("immediate", "promised", "forwarded")  # 即办件 / 承诺件 / 上报件
-ROUTE_LEVELS = ("county", "city")
-DELIVERY_METHODS = (
-    "window",
-    "post",
-    "electronic",
-    "agent",
-)  # 窗口领取 / 邮寄 / 电子送达 / 代办员转交
-PETITION_KINDS = ("reexamination", "complaint")  # 复核 / 投诉
-
-# Which event may follow which state. Supplement requests after acceptance pause the clock.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    DRAFT: (ev.SUPPLEMENT_REQUESTED, ev.REFUSED, ev.ACCEPTED, ev.WITHDRAWN),
-    SUPPLEMENT_REQUESTED: (ev.SUPPLEMENT_RECEIVED, ev.REFUSED, ev.WITHDRAWN),
-    ACCEPTED: (ev.SUPPLEMENT_REQUESTED, ev.COMPLETED, ev.WITHDRAWN),
-    IN_REVIEW: (ev.SUPPLEMENT_REQUESTED, ev.FORWARDED, ev.WITHDRAWN),
-    FORWARDED: (ev.DECIDED, ev.RETURNED, ev.FORWARDED),  # a county forwards on to the city
-    DECIDED: (ev.DELIVERED, ev.COMPLETED),
-    NOT_ACCEPTED: (),
-    COMPLETED: (),
-    WITHDRAWN: (),
-}
-# A re-examination request or a complaint, and its answer, may come at any time, even after the end.
-for _state in TRANSITIONS:
-    TRANSITIONS[_state] += (ev.PETITIONED, ev.PETITION_ANSWERED)
-
-
-@dataclass(frozen=True)
-class CaseState:
-    """What the log says about one case now."""
-
-    case_id: str
-    case_number: str
-    query_code: str
-    org_code: str
-    holder_code: str
-    channel: str
-    green_channel: bool
-    state: str
-    item: Mapping[str, Any]
-    applicant: Mapping[str, Any]
-    proxy: Mapping[str, Any] | None
-    materials: tuple[Mapping[str, Any], ...]
-    registered_at: str
-    accepted_on: str | None = None
-    completed_on: str | None = None
-    pauses: tuple[tuple[str, str | None], ...] = ()
-    missing: tuple[Mapping[str, Any], ...] = ()
-    resume_state: str | None = None
-    refusal_reason: str | None = None
-    result: Mapping[str, Any] | None = None
-    opinion: Mapping[str, Any] | None = None
-    withdrawal_reason: str | None = None
-    supplement_note: str = ""
-    agency_code: str | None = None  # the village agency point that took a proxy application
-    opinions: tuple[Mapping[str, Any], ...] = ()  # this round's opinions, one per level forwarded
-    delivery: Mapping[str, Any] | None = None
-    petitions: tuple[Mapping[str, Any], ...] = ()
-    last_event_id: str = ""
-    last_at: str = ""
-    event_count: int = 0
-
-    @property
-    def clock_running(self) -> bool:
-        """Tell whether the promised limit is counting now (accepted and not paused or finished)."""
-        return self.state in (ACCEPTED, IN_REVIEW, FORWARDED)
-
-    @property
-    def clock_started(self) -> bool:
-        """Tell whether the case was ever accepted."""
-        return self.accepted_on is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the state as plain JSON-able values (for the projection table)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> CaseState:
-        """Rebuild a state stored with ``to_dict``."""
-        values = dict(raw)
-        values["materials"] = tuple(values["materials"])
-        values["missing"] = tuple(values["missing"])
-        values["pauses"] = tuple((start, end) for start, end in values["pauses"])
-        # Projections stored before a field existed lack it: rebuild what the fold would give.
-        opinions = values.get("opinions")
-        if opinions is None:
-            opinions = [values["opinion"]] if values.get("opinion") else []
-        values["opinions"] = tuple(opinions)
-        values["petitions"] = tuple(values.get("petitions", ()))
-        return cls(**values)
-
-
-_FIELDS = frozenset(CaseState.__dataclass_fields__)
-
-
-def _with(base: CaseState, /, **changes: Any) -> CaseState:
-    """Return a copy of a state with some fields changed (``dataclasses.replace``, faster).
-
-    The fold makes a new state for every event, and ``replace`` re-runs the generated
-    ``__init__`` over all the fields: on a batch of thousands of events at central that shows.
-    A state has no derived fields and no validation in ``__init__``, so copying its fields and
-    overwriting the changed ones gives exactly what ``replace`` gives.
-    """
-    if not _FIELDS.issuperset(changes):
-        raise TypeError(f"CaseState has no fields {sorted(set(changes) - _FIELDS)}")
-    copy = object.__new__(CaseState)
-    copy.__dict__.update(base.__dict__)
-    copy.__dict__.update(changes)
-    return copy
+from sync.case_state import with_changes as _with
+from sync.errors import N_, InvalidInput, NotAllowed
 
 
 def allowed_events(state: CaseState) -> tuple[str, ...]:
@@ -188,6 +72,8 @@ def apply_event(state: CaseState | None, event: ev.Event) -> CaseState:
     if event.type == ev.REGISTERED:
         raise NotAllowed(N_("办件 %(number)s 已经登记过了。"), number=state.case_number)
     if event.type not in TRANSITIONS[state.state]:
+        if event.type in _NOT_NOW:
+            raise NotAllowed(_NOT_NOW[event.type])
         raise NotAllowed(
             N_("办件当前状态为「%(state)s」，不能「%(action)s」。"),
             state=STATE_LABELS[state.state],
@@ -203,131 +89,12 @@ def apply_event(state: CaseState | None, event: ev.Event) -> CaseState:
     )
 
 
+# What to say, instead of "not in this state", of an event that only one moment allows.
+_NOT_NOW = {ev.DELIVERED: N_("只有上级已审批、尚未办结的办件才能送达和办结。")}
+
+
 def _label(event_type: str) -> str:
     return ev.EVENT_LABELS.get(event_type, event_type)
-
-
-def _text(payload: Mapping[str, Any], key: str, message: str, *, required: bool = True) -> str:
-    value = payload.get(key, "")
-    # ``type(...) is str`` before ``isinstance``: central folds hundreds of thousands of these in
-    # a batch, and the exact type is what JSON gives.
-    if value.__class__ is not str and not isinstance(value, str):
-        raise InvalidInput(message, field=key)
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput(message, field=key)
-    return value
-
-
-def _is_mapping(value: object) -> bool:
-    """Tell whether a value is a mapping; a parsed JSON object (a dict) is told without the ABC's
-    slower ``isinstance`` check."""
-    return value.__class__ is dict or isinstance(value, Mapping)
-
-
-def _int(payload: Mapping[str, Any], key: str, message: str) -> int:
-    value = payload.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(message, field=key)
-    return value
-
-
-def _files(raw: Any) -> tuple[dict[str, Any], ...]:
-    if not isinstance(raw, list):
-        raise InvalidInput(N_("材料附件格式不正确。"), field="files")
-    files = []
-    for entry in raw:
-        if not _is_mapping(entry):
-            raise InvalidInput(N_("材料附件格式不正确。"), field="files")
-        digest = _text(entry, "sha256", N_("附件缺少 SHA-256 摘要。"))
-        if len(digest) != 64 or digest.strip("0123456789abcdef"):
-            raise InvalidInput(N_("附件的 SHA-256 摘要格式不正确。"), field="sha256")
-        files.append(
-            {
-                "sha256": digest,
-                "size": _int(entry, "size", N_("附件大小不正确。")),
-                "media_type": _text(entry, "media_type", N_("附件缺少文件类型。")),
-                "filename": _text(entry, "filename", "", required=False),
-            }
-        )
-    return tuple(files)
-
-
-def _item(raw: Any) -> dict[str, Any]:
-    if not _is_mapping(raw):
-        raise InvalidInput(N_("办件缺少事项信息。"), field="item")
-    kind = raw.get("kind")
-    if kind not in ITEM_KINDS:
-        raise InvalidInput(N_("事项类型不正确。"), field="kind")
-    route = raw.get("route")
-    if not isinstance(route, list) or any(level not in ROUTE_LEVELS for level in route):
-        raise InvalidInput(N_("事项的审批层级不正确。"), field="route")
-    if kind == "forwarded" and not route:
-        raise InvalidInput(N_("上报件必须写明上级审批层级。"), field="route")
-    if kind != "forwarded" and route:
-        raise InvalidInput(N_("只有上报件才有上级审批层级。"), field="route")
-    statutory = _int(raw, "statutory_days", N_("法定时限不正确。"))
-    promised = _int(raw, "promised_days", N_("承诺时限不正确。"))
-    if promised > statutory:
-        raise InvalidInput(N_("承诺时限不能超过法定时限。"), field="promised_days")
-    fee_code = raw.get("fee_code")
-    if fee_code is not None and not isinstance(fee_code, str):
-        raise InvalidInput(N_("收费编码不正确。"), field="fee_code")
-    return {
-        "code": _text(raw, "code", N_("事项编码不能为空。")),
-        "name": _text(raw, "name", N_("事项名称不能为空。")),
-        "kind": kind,
-        "route": list(route),
-        "statutory_days": statutory,
-        "promised_days": promised,
-        "fee_fen": _int(raw, "fee_fen", N_("收费金额不正确。")),
-        "fee_code": fee_code,
-        "catalogue_version": _text(raw, "catalogue_version", N_("缺少事项目录版本。")),
-    }
-
-
-def _person(raw: Any, *, with_address: bool, day: date) -> dict[str, Any]:
-    if not _is_mapping(raw):
-        raise InvalidInput(N_("缺少申请人信息。"), field="applicant")
-    person = {
-        "name": _text(raw, "name", N_("请填写姓名。")),
-        "id_number": check_resident_id(str(raw.get("id_number", "")), today=day),
-        "phone": _text(raw, "phone", "", required=False),
-    }
-    if with_address:
-        person["address"] = _text(raw, "address", "", required=False)
-        person["village_code"] = _text(raw, "village_code", "", required=False)
-    else:
-        person["relation"] = _text(raw, "relation", "", required=False)
-    return person
-
-
-def _materials(raw: Any) -> tuple[dict[str, Any], ...]:
-    if not isinstance(raw, list):
-        raise InvalidInput(N_("材料清单格式不正确。"), field="materials")
-    materials = []
-    seen = set()
-    for entry in raw:
-        if not _is_mapping(entry):
-            raise InvalidInput(N_("材料清单格式不正确。"), field="materials")
-        code = _text(entry, "code", N_("材料缺少编码。"))
-        if code in seen:
-            raise InvalidInput(N_("材料编码重复：%(code)s"), field="materials", code=code)
-        seen.add(code)
-        received = entry.get("received")
-        mandatory = entry.get("mandatory")
-        if not isinstance(received, bool) or not isinstance(mandatory, bool):
-            raise InvalidInput(N_("材料清单格式不正确。"), field="materials")
-        materials.append(
-            {
-                "code": code,
-                "name": _text(entry, "name", N_("材料缺少名称。")),
-                "mandatory": mandatory,
-                "received": received,
-                "files": list(_files(entry.get("files", []))),
-            }
-        )
-    return tuple(materials)
 
 
 def _registered(event: ev.Event) -> CaseState:
@@ -454,7 +221,7 @@ def _forwarded(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseS
         # Only the unit holding the case above may forward it on (a county to the city), and only
         # as far as the item's route goes.
         _from_above(event)
-        if len(state.opinions) >= len(state.item["route"]):
+        if not state.may_forward_on:
             raise NotAllowed(N_("该事项的审批层级已到最高一级，不能再上报。"))
     opinion = _text(p, "opinion", N_("上报前必须填写初审意见。"))
     conclusion = p.get("conclusion")
@@ -481,9 +248,15 @@ def _forwarded(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseS
 
 
 def _completed(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
-    if state.item["kind"] == "forwarded" and state.state != DECIDED:
-        raise NotAllowed(N_("上报件须经上级审批，乡镇不能直接办结。"))
     outcome = p.get("outcome")
+    if state.state == DECIDED:
+        # A case decided above is completed with that decision, once it has been handed over.
+        if state.delivery is None:
+            raise NotAllowed(N_("审批结果尚未送达，请先登记送达再办结，或使用「送达并办结」。"))
+        if state.result is None or outcome != state.result["outcome"]:
+            raise NotAllowed(N_("上级已审批的办件请使用「送达并办结」，结果和文号取自审批决定。"))
+    elif state.item["kind"] == "forwarded":
+        raise NotAllowed(N_("上报件须经上级审批，乡镇不能直接办结。"))
     if outcome not in ("approved", "refused"):
         raise InvalidInput(N_("请选择办理结果（准予或不予批准）。"), field="outcome")
     reasons = _text(p, "reasons", N_("不予批准必须说明理由。"), required=outcome == "refused")
@@ -511,7 +284,7 @@ def _from_above(event: ev.Event) -> None:
 
 def _decided(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
     _from_above(event)
-    if len(state.opinions) < len(state.item["route"]):
+    if not state.may_decide_here:
         raise NotAllowed(N_("该事项须报上一级审批，本级不能直接审批，请转报。"))
     outcome = p.get("outcome")
     if outcome not in ("approved", "refused"):

@@ -1,9 +1,11 @@
 """Casework at the township: register, accept, refuse, request and receive supplements, review,
 forward, complete, withdraw.
 
-Every change to a case goes through ``record``, the one write path: in one BEGIN IMMEDIATE
-transaction it folds the new event onto the case's state (refusing it if not allowed), appends it to
-the hash-chained log, updates the projection and, for a forwarded case, queues it in the outbox.
+Each action checks who may do it and what the form says, and writes its event through
+``township_app.case_log``, the one write path: in one BEGIN IMMEDIATE transaction the event is
+folded onto the case's state (the fold refuses it, with its message, if the rules do not allow
+it), appended to this device's hash chain and the log, the projection updated and, for a forwarded
+case, queued in the outbox.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from datetime import date, datetime
 from typing import Any
 
 from sync import events as ev
-from sync.agency import check_village_event, is_village_code, township_of
+from sync.agency import is_village_code, township_of
 from sync.case_numbers import format_case_number, new_query_code
 from sync.errors import N_, Conflict, InvalidForm, InvalidInput, NotAllowed, NotFound
-from sync.events import business_date, format_time, new_event
-from sync.fold import DECIDED, CaseState, apply_event
+from sync.events import business_date, format_time
+from sync.fold import CaseState
 from sync.ids import check_mobile, check_resident_id
-from township_app import agency
+from township_app import agency, case_log
 from township_app.blobs import StoredScan
 from township_app.roles import require_permission
 from township_app.store import Store
@@ -62,51 +64,16 @@ def record(
     actor: Actor,
     now: datetime,
 ) -> CaseState:
-    """Append one event to a case if its rules allow it, and return the case's new state."""
-    with store.write():
-        device = store.device()
-        if device is None:
-            raise NotAllowed(N_("本机尚未初始化，请联系信息化人员运行 bianmin-township init。"))
-        state = store.case(case_id)
-        village_pc = is_village_code(device["org_code"])
-        event = new_event(
-            case_id=case_id,
-            writer=device["device_id"],
-            writer_seq=device["writer_seq"] + 1,
-            prev_hash=device["last_hash"],
-            actor=actor.username,
-            type=event_type,
-            payload=payload,
-            at=now,
-        )
-        if village_pc:
-            # A village PC writes only the applicant's side of its own agency cases; the window's
-            # decisions are the township's (central refuses them from a village device too).
-            check_village_event(device["org_code"], event, state.agency_code if state else None)
-        following = apply_event(state, event)
-        store.append_event(event)
-        store.advance_writer(event.writer_seq, event.hash)
-        store.save_case(following)
-        if event_type == ev.FORWARDED or village_pc:
-            store.enqueue_outbox(case_id, event.event_id, event.at)
-        return following
+    """Write this PC's new event on a case if its rules allow it, and return the case's new state."""
+    draft = case_log.Draft(case_id, event_type, payload, actor.username, now)
+    return case_log.write_event(store, draft, case_log.Origin.OWN)
 
 
 def record_central(store: Store, event: ev.Event) -> CaseState:
-    """Append an event written at central (a decision, a return) to its case, if the rules allow.
-
-    Central's events keep their own writer and chain; they never move this device's chain head.
-    """
-    if event.writer != ev.CENTRAL_WRITER:
-        raise NotAllowed(N_("只有上级审批单位才能作出审批或退回决定。"))
-    with store.write():
-        state = store.case(event.case_id)
-        if state is None:
-            raise NotAllowed(N_("没有找到该办件。"))
-        following = apply_event(state, event)
-        store.append_event(event)
-        store.save_case(following)
-        return following
+    """Write an event of central's (a decision, a return) on its case, if the rules allow."""
+    following = case_log.write_event(store, event, case_log.Origin.CENTRAL)
+    assert following is not None  # only a relayed event is ever skipped
+    return following
 
 
 def clean_applicant(form: ApplicantForm, *, villages: Iterable[str], today: date) -> dict[str, Any]:
@@ -213,21 +180,23 @@ def register_case(
     item = store.item(item_code)
     if item is None:
         raise InvalidInput(N_("事项不存在或已停用，请重新选择事项。"), field="item_code")
-    device = store.device()
-    if device is None:
-        raise NotAllowed(N_("本机尚未初始化，请联系信息化人员运行 bianmin-township init。"))
-    village_pc = is_village_code(device["org_code"])
-    agency_code = (
-        device["org_code"] if village_pc else (actor.org_code if actor.role == "agent" else "")
-    )
-    if agency_code and not item.get("village_available"):
-        raise NotAllowed(N_("该事项不能在村代办点申请，请到乡镇便民服务中心窗口办理。"))
-    if village_pc:
-        materials = agency.with_entrustment(materials, proxy)
-    with store.write():
+    with case_log.writing(store) as writer:
         existing = store.case(case_id)
         if existing is not None:
             return existing, False
+        # Read once, under the write lock: the case number needs the unit and device code, the
+        # event the chain head, and no other window may move that head meanwhile.
+        device = writer.device()
+        if device is None:
+            raise NotAllowed(N_("本机尚未初始化，请联系信息化人员运行 bianmin-township init。"))
+        village_pc = is_village_code(device["org_code"])
+        agency_code = (
+            device["org_code"] if village_pc else (actor.org_code if actor.role == "agent" else "")
+        )
+        if agency_code and not item.get("village_available"):
+            raise NotAllowed(N_("该事项不能在村代办点申请，请到乡镇便民服务中心窗口办理。"))
+        if village_pc:
+            materials = agency.with_entrustment(materials, proxy)
         day = business_date(format_time(now))
         sequence = store.next_case_sequence(day.isoformat())
         payload = {
@@ -256,20 +225,21 @@ def register_case(
         }
         if agency_code:
             payload["agency_code"] = agency_code
-        return record(store, case_id, ev.REGISTERED, payload, actor, now), True
+        draft = case_log.Draft(case_id, ev.REGISTERED, payload, actor.username, now)
+        return writer.write(draft, case_log.Origin.OWN), True
 
 
 def accept_case(store: Store, case_id: str, actor: Actor, now: datetime) -> CaseState:
     """Accept a case at the window and start its clock."""
     require_permission(actor.role, "decide_intake")
-    return record(store, _existing(store, case_id), ev.ACCEPTED, {}, actor, now)
+    return record(store, case_id, ev.ACCEPTED, {}, actor, now)
 
 
 def refuse_case(store: Store, case_id: str, reason: str, actor: Actor, now: datetime) -> CaseState:
     """Refuse to accept a case (不予受理), stating the reasons."""
     require_permission(actor.role, "decide_intake")
     payload = {"reason": _limited(reason, N_("不予受理必须说明理由。"), "reason")}
-    return record(store, _existing(store, case_id), ev.REFUSED, payload, actor, now)
+    return record(store, case_id, ev.REFUSED, payload, actor, now)
 
 
 def request_supplement(
@@ -284,8 +254,9 @@ def request_supplement(
 ) -> CaseState:
     """Tell the applicant every missing material at once (一次性告知) and wait for them."""
     require_permission(actor.role, "request_supplement")
-    state = store.case(_existing(store, case_id))
-    assert state is not None
+    state = store.case(case_id)
+    if state is None:
+        raise NotFound(N_("没有找到该办件。"))
     names = {m["code"]: m["name"] for m in state.materials}
     missing = [{"code": code, "name": names.get(code, code), "note": ""} for code in missing_codes]
     missing += [
@@ -319,7 +290,7 @@ def receive_supplement(
             {"code": code, "files": [_file_entry(s) for s in scans.get(code, [])]} for code in codes
         ]
     }
-    return record(store, _existing(store, case_id), ev.SUPPLEMENT_RECEIVED, payload, actor, now)
+    return record(store, case_id, ev.SUPPLEMENT_RECEIVED, payload, actor, now)
 
 
 def forward_case(
@@ -327,17 +298,21 @@ def forward_case(
 ) -> CaseState:
     """Record the township's preliminary review opinion and forward the case to the county."""
     require_permission(actor.role, "forward")
-    device = store.device()
-    unit = store.org_unit(device["org_code"]) if device else None
-    parent = unit["parent_code"] if unit else None
-    if not parent:
-        raise NotAllowed(N_("本机所属单位没有上级单位，无法上报；请联系信息化人员检查组织机构。"))
-    payload = {
-        "opinion": _limited(opinion, N_("上报前必须填写初审意见。"), "opinion"),
-        "conclusion": conclusion,
-        "to_org": parent,
-    }
-    return record(store, _existing(store, case_id), ev.FORWARDED, payload, actor, now)
+    with case_log.writing(store) as writer:
+        device = writer.device()  # read once: the writer chains the event with the same row
+        unit = store.org_unit(device["org_code"]) if device else None
+        parent = unit["parent_code"] if unit else None
+        if not parent:
+            raise NotAllowed(
+                N_("本机所属单位没有上级单位，无法上报；请联系信息化人员检查组织机构。")
+            )
+        payload = {
+            "opinion": _limited(opinion, N_("上报前必须填写初审意见。"), "opinion"),
+            "conclusion": conclusion,
+            "to_org": parent,
+        }
+        draft = case_log.Draft(case_id, ev.FORWARDED, payload, actor.username, now)
+        return writer.write(draft, case_log.Origin.OWN)
 
 
 def complete_case(
@@ -353,17 +328,14 @@ def complete_case(
 ) -> CaseState:
     """Complete (办结) an immediate or promised case with its result."""
     require_permission(actor.role, "complete")
-    found = store.case(case_id)
-    if found is not None and found.state == DECIDED:
-        # The result of a case decided above is the decision itself: see results.py.
-        raise NotAllowed(N_("上级已审批的办件请使用「送达并办结」，结果和文号取自审批决定。"))
+    # A case decided above is completed with the decision (results.py); the fold refuses any other.
     payload = {
         "outcome": outcome,
         "document_number": document_number.strip()[:MAX_NAME],
         "reasons": reasons.strip()[:MAX_TEXT],
         "note": note.strip()[:MAX_TEXT],
     }
-    return record(store, _existing(store, case_id), ev.COMPLETED, payload, actor, now)
+    return record(store, case_id, ev.COMPLETED, payload, actor, now)
 
 
 def withdraw_case(
@@ -386,12 +358,6 @@ def visible_case(store: Store, case_id: str, actor: Actor) -> CaseState:
         # Same answer as for a missing case: guessing URLs tells nothing.
         raise NotFound(N_("没有找到该办件。"))
     return state
-
-
-def _existing(store: Store, case_id: str) -> str:
-    if store.case(case_id) is None:
-        raise NotFound(N_("没有找到该办件。"))
-    return case_id
 
 
 def _limited(text: str, message: str, field: str) -> str:

@@ -12,8 +12,9 @@ from flask import Blueprint, current_app, g, redirect, request, url_for
 
 from staff_pages.display import translate_error
 from staff_pages.htmx import render_page
+from sync.agency import is_village_code
 from sync.errors import N_, InvalidForm, InvalidInput, NotAllowed
-from township_app import agency, casework
+from township_app import casework
 from township_app.auth import current_actor, login_required
 from township_app.blobs import StoredScan
 from township_app.db import get_store, now, today
@@ -51,7 +52,9 @@ def create(item_code: str) -> Any:
     item = store.item(item_code)
     if item is None:
         raise NotAllowed(N_("事项不存在或已停用，请重新选择事项。"))
-    villages = _villages(store)
+    device = store.device()  # read once for the page; the registration reads it under its lock
+    village_pc = device is not None and is_village_code(device["org_code"])
+    villages = _villages(store, device, village_pc)
     errors: dict[str, str] = {}
     form: Mapping[str, Any] = request.form
     if request.method == "POST":
@@ -103,15 +106,16 @@ def create(item_code: str) -> Any:
         errors=errors,
         case_id=form.get("case_id") or str(uuid.uuid4()),
         received=set(form.getlist("received")) if request.method == "POST" else set(),
-        village_pc=agency.is_village_pc(store),
+        village_pc=village_pc,
     )
 
 
-def _villages(store: Any) -> list[dict[str, Any]]:
-    device = store.device()
+def _villages(
+    store: Any, device: Mapping[str, Any] | None, village_pc: bool
+) -> list[dict[str, Any]]:
     if device is None:
         return []
-    if agency.is_village_pc(store):
+    if village_pc:
         # A village agency point takes applications of its own village's residents only.
         unit = store.org_unit(device["org_code"])
         return [unit] if unit else [{"code": device["org_code"], "name": device["org_code"]}]

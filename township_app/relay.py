@@ -27,9 +27,8 @@ from sync.bundle import CaseBundle, read_bundle, read_receipt
 from sync.client import CentralClient
 from sync.errors import N_, DomainError, InvalidInput, NotAllowed
 from sync.events import GENESIS_HASH, format_time, verify_chain
-from sync.fold import apply_event
 from sync.signing import BUNDLE_TYPE, RECEIPT_TYPE, Envelope, verify_envelope
-from township_app import devices
+from township_app import case_log, devices
 from township_app.blobs import blob_path, save_scan
 from township_app.store import Store
 
@@ -252,20 +251,13 @@ def _copy_scans(
 
 def _apply_events(store: Store, bundle: CaseBundle) -> int:
     sync = store.sync
+    writer = case_log.CaseWriter(store)  # inside the caller's write transaction
     applied = 0
     for event in bundle.events:
         if sync.event_exists(event.event_id):
             continue
-        state = store.case(event.case_id)
-        try:
-            following = apply_event(state, event)
-        except DomainError as refusal:
-            # Central will reject it too and say why in its receipt; the bundle still goes up.
-            log.warning("relayed event %s not applied here: %s", event.event_id, refusal.code)
-            continue
-        store.append_event(event)
-        store.save_case(following)
-        applied += 1
+        if writer.write(event, case_log.Origin.RELAYED) is not None:
+            applied += 1
     return applied
 
 

@@ -81,6 +81,37 @@ def test_a_return_clears_the_opinions_so_the_case_climbs_the_route_again():
     assert state.holder_code == state.org_code and state.opinions == ()
 
 
+@pytest.mark.parametrize(
+    ("route", "on_to_city", "levels_done", "next_level", "decide_here", "forward_on"),
+    [
+        (["county"], False, 1, None, True, False),
+        (["county", "city"], False, 1, "city", False, True),
+        (["county", "city"], True, 2, None, True, False),
+    ],
+)
+def test_the_folded_state_tells_which_level_may_act_on_a_forwarded_case(
+    route, on_to_city, levels_done, next_level, decide_here, forward_on
+):
+    township, central = forwarded_case(route)
+    if on_to_city:
+        central.add(ev.FORWARDED, ON_TO_CITY)
+    state = fold_both(township, central)
+    assert state.levels_done == levels_done
+    assert state.next_level == next_level
+    assert state.may_decide_here is decide_here
+    assert state.may_forward_on is forward_on
+
+
+def test_no_level_above_may_act_on_a_case_before_it_is_forwarded_or_after_a_return():
+    township, central = forwarded_case(["county", "city"])
+    before = fold.fold(township.events[:2])
+    central.add(ev.RETURNED, {"missing": [{"code": "", "name": "户口簿"}], "by_org": "370613"})
+    returned = fold_both(township, central)
+    for state in (before, returned):
+        assert (state.levels_done, state.next_level) == (0, "county")
+        assert not state.may_decide_here and not state.may_forward_on
+
+
 def test_delivery_is_recorded_once_then_the_case_completes():
     township, central = forwarded_case(["county"])
     central.add(ev.DECIDED, {**APPROVE, "by_org": "370613"})
@@ -90,6 +121,31 @@ def test_delivery_is_recorded_once_then_the_case_completes():
     assert state.state == fold.DECIDED and state.delivery["recipient"] == "张三"
     with pytest.raises(NotAllowed, match="已经送达"):
         fold.apply_event(state, township.add(ev.DELIVERED, {"method": "post", "recipient": "张三"}))
+
+
+def test_a_decided_case_completes_only_after_delivery_and_with_the_decisions_outcome():
+    township, central = forwarded_case(["county"])
+    central.add(ev.DECIDED, {**APPROVE, "by_org": "370613"})
+    township.moment = central.moment
+    decided = fold_both(township, central)
+    with pytest.raises(NotAllowed, match="尚未送达.*送达并办结"):
+        fold.apply_event(decided, township.add(ev.COMPLETED, {"outcome": "approved"}))
+    township.events.pop()  # refused events are never part of the history
+    township.add(ev.DELIVERED, {"method": "window", "recipient": "张三"})
+    delivered = fold_both(township, central)
+    retyped = {"outcome": "refused", "reasons": "改了结果"}
+    with pytest.raises(NotAllowed, match="结果和文号取自审批决定"):
+        fold.apply_event(delivered, township.add(ev.COMPLETED, retyped))
+    township.events.pop()
+    done = fold.apply_event(delivered, township.add(ev.COMPLETED, {"outcome": "approved"}))
+    assert done.state == fold.COMPLETED and done.completed_on is not None
+
+
+def test_only_a_decided_case_not_yet_completed_can_be_delivered():
+    township, central = forwarded_case(["county"])
+    held_above = fold_both(township, central)
+    with pytest.raises(NotAllowed, match="只有上级已审批、尚未办结的办件才能送达和办结"):
+        fold.apply_event(held_above, township.add(ev.DELIVERED, {"method": "window"}))
 
 
 @pytest.mark.parametrize(

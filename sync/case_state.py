@@ -1,0 +1,188 @@
+"""The state of a case as its log folds it: the states, which event may follow which, and
+``CaseState``, with what it tells about the route ("which level may act on this case").
+
+Both ends read these: the fold (``sync.fold``) makes states, the township's pages and central's
+review pages and decisions ask them. Nothing here reads a clock or a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sync import events as ev
+from sync.errors import N_
+
+DRAFT = "draft"  # 已登记，待受理
+SUPPLEMENT_REQUESTED = "supplement_requested"  # 待补正（一次性告知）
+NOT_ACCEPTED = "not_accepted"  # 不予受理
+ACCEPTED = "accepted"  # 已受理，办理中
+IN_REVIEW = "in_review"  # 初审中
+FORWARDED = "forwarded"  # 已上报
+DECIDED = "decided"  # 已审批，待送达
+COMPLETED = "completed"  # 已办结
+WITHDRAWN = "withdrawn"  # 已撤回
+
+STATES = (
+    DRAFT,
+    SUPPLEMENT_REQUESTED,
+    NOT_ACCEPTED,
+    ACCEPTED,
+    IN_REVIEW,
+    FORWARDED,
+    DECIDED,
+    COMPLETED,
+    WITHDRAWN,
+)
+FINAL_STATES = frozenset({NOT_ACCEPTED, COMPLETED, WITHDRAWN})
+
+STATE_LABELS = {
+    DRAFT: N_("待受理"),
+    SUPPLEMENT_REQUESTED: N_("待补正"),
+    NOT_ACCEPTED: N_("不予受理"),
+    ACCEPTED: N_("办理中"),
+    IN_REVIEW: N_("初审中"),
+    FORWARDED: N_("已上报"),
+    DECIDED: N_("已审批待送达"),
+    COMPLETED: N_("已办结"),
+    WITHDRAWN: N_("已撤回"),
+}
+
+ITEM_KINDS = ("immediate", "promised", "forwarded")  # 即办件 / 承诺件 / 上报件
+ROUTE_LEVELS = ("county", "city")
+DELIVERY_METHODS = (
+    "window",
+    "post",
+    "electronic",
+    "agent",
+)  # 窗口领取 / 邮寄 / 电子送达 / 代办员转交
+PETITION_KINDS = ("reexamination", "complaint")  # 复核 / 投诉
+
+# Which event may follow which state. Supplement requests after acceptance pause the clock.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    DRAFT: (ev.SUPPLEMENT_REQUESTED, ev.REFUSED, ev.ACCEPTED, ev.WITHDRAWN),
+    SUPPLEMENT_REQUESTED: (ev.SUPPLEMENT_RECEIVED, ev.REFUSED, ev.WITHDRAWN),
+    ACCEPTED: (ev.SUPPLEMENT_REQUESTED, ev.COMPLETED, ev.WITHDRAWN),
+    IN_REVIEW: (ev.SUPPLEMENT_REQUESTED, ev.FORWARDED, ev.WITHDRAWN),
+    FORWARDED: (ev.DECIDED, ev.RETURNED, ev.FORWARDED),  # a county forwards on to the city
+    DECIDED: (ev.DELIVERED, ev.COMPLETED),
+    NOT_ACCEPTED: (),
+    COMPLETED: (),
+    WITHDRAWN: (),
+}
+# A re-examination request or a complaint, and its answer, may come at any time, even after the end.
+for _state in TRANSITIONS:
+    TRANSITIONS[_state] += (ev.PETITIONED, ev.PETITION_ANSWERED)
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """What the log says about one case now."""
+
+    case_id: str
+    case_number: str
+    query_code: str
+    org_code: str
+    holder_code: str
+    channel: str
+    green_channel: bool
+    state: str
+    item: Mapping[str, Any]
+    applicant: Mapping[str, Any]
+    proxy: Mapping[str, Any] | None
+    materials: tuple[Mapping[str, Any], ...]
+    registered_at: str
+    accepted_on: str | None = None
+    completed_on: str | None = None
+    pauses: tuple[tuple[str, str | None], ...] = ()
+    missing: tuple[Mapping[str, Any], ...] = ()
+    resume_state: str | None = None
+    refusal_reason: str | None = None
+    result: Mapping[str, Any] | None = None
+    opinion: Mapping[str, Any] | None = None
+    withdrawal_reason: str | None = None
+    supplement_note: str = ""
+    agency_code: str | None = None  # the village agency point that took a proxy application
+    opinions: tuple[Mapping[str, Any], ...] = ()  # this round's opinions, one per level forwarded
+    delivery: Mapping[str, Any] | None = None
+    petitions: tuple[Mapping[str, Any], ...] = ()
+    last_event_id: str = ""
+    last_at: str = ""
+    event_count: int = 0
+
+    @property
+    def clock_running(self) -> bool:
+        """Tell whether the promised limit is counting now (accepted and not paused or finished)."""
+        return self.state in (ACCEPTED, IN_REVIEW, FORWARDED)
+
+    @property
+    def clock_started(self) -> bool:
+        """Tell whether the case was ever accepted."""
+        return self.accepted_on is not None
+
+    # Which level may act on the case: the one place both ends read it (the fold's forward and
+    # decide steps, central's decisions and its case page). Each forward this round adds one
+    # opinion, so the opinions count the levels of the item's route the case has climbed.
+
+    @property
+    def levels_done(self) -> int:
+        """Return how many levels of the item's route the case has been forwarded to this round."""
+        return len(self.opinions)
+
+    @property
+    def next_level(self) -> str | None:
+        """Return the route level the case would be forwarded to next, or None at the top."""
+        route = self.item["route"]
+        done = len(self.opinions)
+        return route[done] if done < len(route) else None
+
+    @property
+    def may_decide_here(self) -> bool:
+        """Tell whether the unit holding the forwarded case is its route's last level, which
+        decides (approves, refuses) it."""
+        return self.state == FORWARDED and len(self.opinions) >= len(self.item["route"])
+
+    @property
+    def may_forward_on(self) -> bool:
+        """Tell whether the unit holding the forwarded case must forward it on up the route
+        (a county, to the city) instead of deciding it."""
+        return self.state == FORWARDED and len(self.opinions) < len(self.item["route"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the state as plain JSON-able values (for the projection table)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> CaseState:
+        """Rebuild a state stored with ``to_dict``."""
+        values = dict(raw)
+        values["materials"] = tuple(values["materials"])
+        values["missing"] = tuple(values["missing"])
+        values["pauses"] = tuple((start, end) for start, end in values["pauses"])
+        # Projections stored before a field existed lack it: rebuild what the fold would give.
+        opinions = values.get("opinions")
+        if opinions is None:
+            opinions = [values["opinion"]] if values.get("opinion") else []
+        values["opinions"] = tuple(opinions)
+        values["petitions"] = tuple(values.get("petitions", ()))
+        return cls(**values)
+
+
+_FIELDS = frozenset(CaseState.__dataclass_fields__)
+
+
+def with_changes(base: CaseState, /, **changes: Any) -> CaseState:
+    """Return a copy of a state with some fields changed (``dataclasses.replace``, faster).
+
+    The fold makes a new state for every event, and ``replace`` re-runs the generated
+    ``__init__`` over all the fields: on a batch of thousands of events at central that shows.
+    A state has no derived fields and no validation in ``__init__``, so copying its fields and
+    overwriting the changed ones gives exactly what ``replace`` gives.
+    """
+    if not _FIELDS.issuperset(changes):
+        raise TypeError(f"CaseState has no fields {sorted(set(changes) - _FIELDS)}")
+    copy = object.__new__(CaseState)
+    copy.__dict__.update(base.__dict__)
+    copy.__dict__.update(changes)
+    return copy
