@@ -50,10 +50,7 @@ def gunicorn(central_home: Path, database_url: str) -> Iterator[tuple[str, int]]
     )  # fmt: skip
     try:
         url = _listening_url(process)
-        deadline = time.monotonic() + 30
-        while requests.get(url + "/healthz", timeout=5).status_code != 200:
-            assert time.monotonic() < deadline, "gunicorn workers did not come up"
-            time.sleep(0.2)
+        _wait_for_workers(url)
         yield url, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
@@ -61,6 +58,20 @@ def gunicorn(central_home: Path, database_url: str) -> Iterator[tuple[str, int]]
             process.wait(20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def _wait_for_workers(url: str) -> None:
+    # The socket listens before the workers have imported the app: on a loaded machine the first
+    # answers can take longer than one request's timeout, which is no failure yet.
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if requests.get(url + "/healthz", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        assert time.monotonic() < deadline, "gunicorn workers did not come up"
+        time.sleep(0.2)
 
 
 def _listening_url(process: subprocess.Popen[str]) -> str:
