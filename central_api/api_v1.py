@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 
 from central_api import blob_batches, blobs, blobs_down, enrollment, ingest, public_store, publish
+from central_api.api_numbers import ascii_number
 from central_api.bundle_body import bundle_envelopes
 from central_api.device_auth import Caller, authenticate
 from central_api.errors import Refusal
@@ -188,15 +189,15 @@ def create_blob_with_upload(sha256: str) -> Any:
     """Announce an upload and append its first chunk in one request (tus creation-with-upload)."""
     _caller()
     _octet_stream()
-    length = request.headers.get("Upload-Length", "")
-    if not (length.isascii() and length.isdigit()):
+    length = ascii_number(request.headers.get("Upload-Length"))
+    if length is None:
         raise Refusal(stages.MALFORMED_REQUEST, "缺少或无法识别 Upload-Length。")
     return jsonify(
         blobs.create_with_upload(
             _store(),
             _home(),
             sha256,
-            int(length),
+            length,
             request.headers.get("Upload-Media-Type"),
             request.headers.get("Upload-Checksum"),
             _body(),
@@ -271,11 +272,10 @@ def push_bundles() -> Any:
 def read_feed() -> Any:
     """Return the next page of the calling device's feed after its cursor."""
     device = _caller().device
-    try:
-        after = int(request.args.get("after", "0"))
-        limit = int(request.args.get("limit", str(current_app.config["FEED_PAGE_SIZE"])))
-    except ValueError:
-        raise Refusal(stages.MALFORMED_REQUEST, "after 和 limit 应为整数。") from None
+    after = ascii_number(request.args.get("after", "0"))
+    limit = ascii_number(request.args.get("limit", str(current_app.config["FEED_PAGE_SIZE"])))
+    if after is None or limit is None:
+        raise Refusal(stages.MALFORMED_REQUEST, "after 和 limit 应为只含 ASCII 数字的整数。")
     if not 0 <= after <= MAX_CURSOR or not 1 <= limit <= publish.MAX_PAGE:
         raise Refusal(
             stages.MALFORMED_REQUEST, "after 应在 0 到 2^53 之间，limit 应在 1 到 500 之间。"

@@ -11,6 +11,7 @@ from flask import Blueprint, g, request
 from flask_babel import gettext
 
 from staff_pages.htmx import render_page
+from staff_pages.paging import page_number
 from township_app import results
 from township_app.auth import current_actor, login_required
 from township_app.cases import act_on_case
@@ -22,13 +23,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("deliveries", __name__, url_prefix="/results")
 
 
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 def _village() -> str:
     # A village agent sees only its own agency point's cases (never the window's of its village).
     return g.user["org_code"] if g.user["role"] == "agent" else ""
@@ -38,7 +32,7 @@ def _village() -> str:
 @login_required()
 def index() -> Any:
     """List the decided cases waiting to be delivered, oldest first (the rows alone for htmx)."""
-    page = _page()
+    page = page_number(request.args.get("page"))
     found = ResultsStore(get_store())
     cases, has_next = found.decided_cases(agency_code=_village(), page=page)
     return render_page(
