@@ -322,9 +322,9 @@ def domain_error(error: DomainError) -> Response:
     if isinstance(error, InvalidInput):
         return _error(stages.MALFORMED_REQUEST, error.message, 400)
     if isinstance(error, NotAllowed):
-        return _error("not_allowed", error.message, 403)
+        return _error(stages.NOT_ALLOWED, error.message, 403)
     if isinstance(error, Conflict):
-        return _error("conflict", error.message, 409)
+        return _error(stages.CONFLICT, error.message, 409)
     return _error(error.code, error.message, 400)
 
 
@@ -335,9 +335,11 @@ def http_error(error: HTTPException) -> Any:
     if not request.path.startswith("/api/"):
         return http_error_page(error)
     status = error.code or 500
-    code = {404: stages.NOT_FOUND, 405: "method_not_allowed", 429: stages.RATE_LIMITED}.get(
-        status, f"http_{status}"
-    )
+    code = {
+        404: stages.NOT_FOUND,
+        405: stages.METHOD_NOT_ALLOWED,
+        429: stages.RATE_LIMITED,
+    }.get(status, f"{stages.HTTP_STATUS_PREFIX}{status}")
     if status == 413:
         code = {
             url_for("api_v1.push_bundles"): stages.BATCH_TOO_LARGE,
@@ -353,4 +355,4 @@ def http_error(error: HTTPException) -> Any:
 def unexpected(error: Exception) -> Response:
     """Answer an unexpected failure as a JSON 500 (the device retries later) and log it."""
     log.exception("unexpected error on %s %s", request.method, request.path)
-    return _error("internal_error", "服务器内部错误，请稍后重试。", 500)
+    return _error(stages.INTERNAL_ERROR, "服务器内部错误，请稍后重试。", 500)
