@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 
 from central_api import blob_batches, blobs, blobs_down, enrollment, ingest, public_store, publish
+from central_api.api_numbers import ascii_number
 from central_api.bundle_body import bundle_envelopes
 from central_api.device_auth import Caller, authenticate
 from central_api.errors import Refusal
@@ -188,15 +189,15 @@ def create_blob_with_upload(sha256: str) -> Any:
     """Announce an upload and append its first chunk in one request (tus creation-with-upload)."""
     _caller()
     _octet_stream()
-    length = request.headers.get("Upload-Length", "")
-    if not (length.isascii() and length.isdigit()):
+    length = ascii_number(request.headers.get("Upload-Length"))
+    if length is None:
         raise Refusal(stages.MALFORMED_REQUEST, "缺少或无法识别 Upload-Length。")
     return jsonify(
         blobs.create_with_upload(
             _store(),
             _home(),
             sha256,
-            int(length),
+            length,
             request.headers.get("Upload-Media-Type"),
             request.headers.get("Upload-Checksum"),
             _body(),
@@ -271,11 +272,10 @@ def push_bundles() -> Any:
 def read_feed() -> Any:
     """Return the next page of the calling device's feed after its cursor."""
     device = _caller().device
-    try:
-        after = int(request.args.get("after", "0"))
-        limit = int(request.args.get("limit", str(current_app.config["FEED_PAGE_SIZE"])))
-    except ValueError:
-        raise Refusal(stages.MALFORMED_REQUEST, "after 和 limit 应为整数。") from None
+    after = ascii_number(request.args.get("after", "0"))
+    limit = ascii_number(request.args.get("limit", str(current_app.config["FEED_PAGE_SIZE"])))
+    if after is None or limit is None:
+        raise Refusal(stages.MALFORMED_REQUEST, "after 和 limit 应为只含 ASCII 数字的整数。")
     if not 0 <= after <= MAX_CURSOR or not 1 <= limit <= publish.MAX_PAGE:
         raise Refusal(
             stages.MALFORMED_REQUEST, "after 应在 0 到 2^53 之间，limit 应在 1 到 500 之间。"
@@ -322,9 +322,9 @@ def domain_error(error: DomainError) -> Response:
     if isinstance(error, InvalidInput):
         return _error(stages.MALFORMED_REQUEST, error.message, 400)
     if isinstance(error, NotAllowed):
-        return _error("not_allowed", error.message, 403)
+        return _error(stages.NOT_ALLOWED, error.message, 403)
     if isinstance(error, Conflict):
-        return _error("conflict", error.message, 409)
+        return _error(stages.CONFLICT, error.message, 409)
     return _error(error.code, error.message, 400)
 
 
@@ -335,9 +335,11 @@ def http_error(error: HTTPException) -> Any:
     if not request.path.startswith("/api/"):
         return http_error_page(error)
     status = error.code or 500
-    code = {404: stages.NOT_FOUND, 405: "method_not_allowed", 429: stages.RATE_LIMITED}.get(
-        status, f"http_{status}"
-    )
+    code = {
+        404: stages.NOT_FOUND,
+        405: stages.METHOD_NOT_ALLOWED,
+        429: stages.RATE_LIMITED,
+    }.get(status, f"{stages.HTTP_STATUS_PREFIX}{status}")
     if status == 413:
         code = {
             url_for("api_v1.push_bundles"): stages.BATCH_TOO_LARGE,
@@ -353,4 +355,4 @@ def http_error(error: HTTPException) -> Any:
 def unexpected(error: Exception) -> Response:
     """Answer an unexpected failure as a JSON 500 (the device retries later) and log it."""
     log.exception("unexpected error on %s %s", request.method, request.path)
-    return _error("internal_error", "服务器内部错误，请稍后重试。", 500)
+    return _error(stages.INTERNAL_ERROR, "服务器内部错误，请稍后重试。", 500)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from central_api.api_numbers import ascii_number
 from central_api.blobs import blob_path
 from central_api.errors import Refusal
 from central_api.store import CentralStore
@@ -21,6 +22,7 @@ from sync import stages
 from sync.agency import is_village_code, township_of
 
 MAX_PIECE = 1024 * 1024
+MAX_OFFSET = 2**53  # the protocol's integers; past the blob's end a piece is empty
 
 
 def read_blob_piece(
@@ -32,13 +34,13 @@ def read_blob_piece(
     length: Any,
 ) -> dict[str, Any]:
     """Return ``{"sha256", "size", "offset", "data"}``: a piece of a blob the device may read."""
-    try:
-        start, wanted = int(offset), int(length)
-    except (TypeError, ValueError):
-        raise Refusal(stages.MALFORMED_REQUEST, "offset 和 length 应为整数。") from None
-    if start < 0 or not 1 <= wanted <= MAX_PIECE:
+    start, wanted = ascii_number(offset), ascii_number(length)
+    if start is None or wanted is None:
+        raise Refusal(stages.MALFORMED_REQUEST, "offset 和 length 应为只含 ASCII 数字的整数。")
+    if start > MAX_OFFSET or not 1 <= wanted <= MAX_PIECE:
         raise Refusal(
-            stages.MALFORMED_REQUEST, f"offset 不能为负数，length 应在 1 到 {MAX_PIECE} 之间。"
+            stages.MALFORMED_REQUEST,
+            f"offset 应在 0 到 2^53 之间，length 应在 1 到 {MAX_PIECE} 之间。",
         )
     unknown = Refusal(stages.NOT_FOUND, "没有这个附件，或本单位无权读取。")
     if len(sha256) != 64 or sha256.strip("0123456789abcdef"):

@@ -39,8 +39,10 @@ def clean_case_number(text: object) -> str:
 
 def clean_query_code(text: object) -> str:
     """Return a typed query code without spaces or hyphens, upper-cased."""
-    value = "".join(str(text or "").split()).replace("-", "").upper()
-    return value if len(value) <= 16 else ""
+    value = "".join(str(text or "").split()).replace("-", "")
+    # Counted before upper-casing, which lengthens a few letters ("ß" → "SS"): the limit is what
+    # openapi.yaml states of the typed text.
+    return value.upper() if len(value) <= 16 else ""
 
 
 def case_progress(

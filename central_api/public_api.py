@@ -28,8 +28,14 @@ def _error(code: str, message: str, status: int) -> Any:
 @rate_limit.progress_limit
 def lookup() -> Any:
     """Answer a case's public progress for its case number and query code."""
-    number = progress.clean_case_number(request.args.get("case_number"))
-    code = progress.clean_query_code(request.args.get("query_code"))
+    raw_number, raw_code = request.args.get("case_number", ""), request.args.get("query_code", "")
+    if "\x00" in raw_number or "\x00" in raw_code:
+        # No case number or code holds one, and PostgreSQL cannot even compare a text with it.
+        return _error(
+            stages.MALFORMED_REQUEST, "办件编号或查询码中含有不可见的控制字符（NUL）。", 400
+        )
+    number = progress.clean_case_number(raw_number)
+    code = progress.clean_query_code(raw_code)
     if not number or not code:
         return _error(
             stages.MALFORMED_REQUEST, "请提供办件编号（case_number）和查询码（query_code）。", 400

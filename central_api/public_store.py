@@ -104,6 +104,8 @@ def notification_counts(c: Connection) -> dict[str, int]:
 
 def case_by_number(c: Connection, case_number: str) -> CaseState | None:
     """Return a case by its readable number, without locking it."""
+    if "\x00" in case_number:  # no number holds one; PostgreSQL refuses it in a text parameter
+        return None
     query = select(t.cases.c.state_json).where(t.cases.c.case_number == case_number)
     row = c.execute(query).first()
     return _state(row[0]) if row else None

@@ -19,6 +19,11 @@ BLOB_BATCH_TYPE = "application/vnd.bianmin.blob-batch"
 
 # Error codes of the central API, answered as {"error": {"code": ..., "message": ...}}.
 MALFORMED_REQUEST = "malformed_request"  # the request body is not what the endpoint takes
+METHOD_NOT_ALLOWED = "method_not_allowed"  # 405: the path takes other methods
+INTERNAL_ERROR = "internal_error"  # 500: a failure of the server itself; try again later
+NOT_ALLOWED = "not_allowed"  # 403: a domain refusal, the action is not allowed now
+CONFLICT = "conflict"  # 409: a domain refusal, the action collides with what is recorded
+HTTP_STATUS_PREFIX = "http_"  # any other HTTP-level refusal: http_<status>, e.g. http_400
 UNAUTHENTICATED = "unauthenticated"  # no or malformed device signature headers
 UNKNOWN_DEVICE = "unknown_device"
 UNKNOWN_KEY = "unknown_key"  # the key id is not registered (for this device)

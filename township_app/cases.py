@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, g, redirect, request, send_file
 
 from staff_pages.display import translate_error
 from staff_pages.htmx import render_page
+from staff_pages.paging import page_number
 from sync.errors import N_, InvalidInput, NotAllowed, NotFound
 from sync.fold import STATES
 from township_app import agency, casework, results, roles
@@ -57,10 +58,7 @@ def home() -> Any:
 def index() -> Any:
     """List cases with search, filters and paging (the rows alone for htmx)."""
     store = get_store()
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(request.args.get("page"))
     state = request.args.get("state", "")
     where = CaseFilter(
         text=request.args.get("q", "")[:40],

@@ -11,6 +11,8 @@ from flask import Blueprint, g, request
 from flask_babel import gettext
 
 from staff_pages.htmx import render_page
+from staff_pages.paging import page_number
+from sync import labels
 from township_app import results
 from township_app.auth import current_actor, login_required
 from township_app.cases import act_on_case
@@ -19,13 +21,6 @@ from township_app.db import get_store, now
 log = logging.getLogger(__name__)
 
 bp = Blueprint("deliveries", __name__, url_prefix="/results")
-
-
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 def _village() -> str:
@@ -37,7 +32,7 @@ def _village() -> str:
 @login_required()
 def index() -> Any:
     """List the decided cases waiting to be delivered, oldest first (the rows alone for htmx)."""
-    page = _page()
+    page = page_number(request.args.get("page"))
     found = get_store().results
     cases, has_next = found.decided_cases(agency_code=_village(), page=page)
     return render_page(
@@ -106,7 +101,7 @@ def _waiting_counts() -> dict[str, Any]:
 
     return {
         "waiting_count": count,
-        "delivery_label": lambda method: gettext(results.DELIVERY_LABELS.get(method, method)),
-        "delivery_methods": results.DELIVERY_LABELS,
-        "petition_kind_label": lambda kind: gettext(results.PETITION_KIND_LABELS.get(kind, kind)),
+        "delivery_label": lambda method: gettext(labels.DELIVERY_LABELS.get(method, method)),
+        "delivery_methods": labels.DELIVERY_LABELS,
+        "petition_kind_label": lambda kind: gettext(labels.PETITION_KIND_LABELS.get(kind, kind)),
     }

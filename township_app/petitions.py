@@ -9,6 +9,7 @@ from flask import Blueprint, g, request
 from flask_babel import gettext
 
 from staff_pages.htmx import render_page
+from staff_pages.paging import page_number
 from township_app import results
 from township_app.auth import current_actor, login_required
 from township_app.cases import act_on_case
@@ -22,10 +23,7 @@ bp = Blueprint("petitions", __name__, url_prefix="/petitions")
 @login_required()
 def index() -> Any:
     """List re-examination requests and complaints, newest first, open or answered."""
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(request.args.get("page"))
     status = request.args.get("status", "")
     status = status if status in PETITION_STATUSES else ""
     village = g.user["org_code"] if g.user["role"] == "agent" else ""

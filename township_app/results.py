@@ -16,7 +16,6 @@ from typing import Any
 from sync import events as ev
 from sync.errors import N_, InvalidInput, NotAllowed, NotFound
 from sync.fold import DECIDED, CaseState
-from sync.labels import DELIVERY_LABELS, PETITION_KIND_LABELS  # noqa: F401 (deliveries.py reads them)
 from township_app import case_log
 from township_app.casework import Actor, record
 from township_app.roles import require_permission

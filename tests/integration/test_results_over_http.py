@@ -94,6 +94,17 @@ def test_results_to_deliver_page_through_twenty_at_a_time(demo_home: Path):
         process.stop()
 
 
+@pytest.mark.parametrize("path", ["/cases/", "/petitions/", "/results/"])
+@pytest.mark.parametrize("number", ["461168601842738792", "9" * 30, "100000", "-1", "٣", "+2"])
+def test_a_list_page_number_beyond_any_list_or_not_in_ascii_digits_is_the_first_page(
+    desk, path: str, number: str
+):
+    clerk = logged_in(desk["url"], "chuangkou")
+    asked = clerk.get(f"{path}?page={number}")
+    assert asked.status_code == 200, asked.text[:300]
+    assert "上一页" not in asked.text  # the first page itself
+
+
 def test_the_case_page_shows_the_decision_and_who_decided_at_which_unit(desk):
     clerk = logged_in(desk["url"], "chuangkou")
     page = clerk.get(f"/cases/{desk['approved']}").text
