@@ -20,6 +20,7 @@ from sync import events as ev
 from sync.errors import N_, InvalidInput, NotAllowed
 from sync.events import Event, new_event
 from sync.fold import COMPLETED, DECIDED, FORWARDED, STATE_LABELS, CaseState, apply_event
+from sync.labels import OUTCOME_LABELS
 from sync.signing import SigningKey
 
 
@@ -158,7 +159,6 @@ _ALREADY = {
     "return": N_("办件 %(number)s 已经审批（%(outcome)s），不能再退回补正。"),
     "forward": N_("办件 %(number)s 已经审批（%(outcome)s），不能再转报。"),
 }
-_OUTCOMES = {"approved": N_("批准"), "refused": N_("不予批准")}
 
 
 def _held_by(by_org: str, action: str) -> Callable[[CaseState], None]:
@@ -169,7 +169,7 @@ def _held_by(by_org: str, action: str) -> Callable[[CaseState], None]:
             raise NotAllowed(
                 _ALREADY[action],
                 number=state.case_number,
-                outcome=_OUTCOMES.get(state.result.get("outcome", ""), ""),
+                outcome=OUTCOME_LABELS.get(state.result.get("outcome", ""), ""),
             )
         if state.holder_code != by_org:
             raise NotAllowed(

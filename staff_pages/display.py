@@ -13,7 +13,7 @@ from sync import fold
 from sync.deadlines import DeadlineStatus, Wording
 from sync.errors import DomainError
 from sync.events import CHINA_TZ, parse_time
-from sync.labels import ITEM_KIND_LABELS, LIGHT_LABELS
+from sync.labels import ITEM_KIND_LABELS, LIGHT_LABELS, OUTCOME_LABELS, PETITION_KIND_LABELS
 
 # Flask-Babel resolves a zh_CN default to zh_Hans_CN: the catalogue folder must be named so.
 LANGUAGES = {"zh": "zh_Hans_CN", "en": "en"}
@@ -60,6 +60,8 @@ def label_helpers() -> dict[str, Callable[[Any], str]]:
         "event_label": lambda t: gettext(ev.EVENT_LABELS.get(t, t)),
         "kind_label": lambda kind: gettext(ITEM_KIND_LABELS.get(kind, kind)),
         "light_label": lambda light: gettext(LIGHT_LABELS.get(light, light)),
+        "outcome_label": lambda outcome: gettext(OUTCOME_LABELS.get(outcome, outcome)),
+        "petition_kind_label": lambda kind: gettext(PETITION_KIND_LABELS.get(kind, kind)),
         "clock_text": clock_text,
         "say": say,
     }

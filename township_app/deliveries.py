@@ -103,5 +103,4 @@ def _waiting_counts() -> dict[str, Any]:
         "waiting_count": count,
         "delivery_label": lambda method: gettext(labels.DELIVERY_LABELS.get(method, method)),
         "delivery_methods": labels.DELIVERY_LABELS,
-        "petition_kind_label": lambda kind: gettext(labels.PETITION_KIND_LABELS.get(kind, kind)),
     }
