@@ -177,6 +177,32 @@ class CentralStore(LogStore):
         sql = "SELECT code FROM org_units WHERE code {values}"
         return {r[0] for r in where_in(c, sql, (code.strip() for code in codes))}
 
+    def org_ancestors(
+        self, c: Connection, codes: Iterable[str]
+    ) -> dict[str, list[tuple[str, str]]]:
+        """Return, for each of these units, the units above it, nearest first: [(code, level)]."""
+        asked = set(codes)
+        parents: dict[str, tuple[str, str | None]] = {}  # code → (level, parent code)
+        wanted = set(asked)
+        sql = "SELECT code, level, parent_code FROM org_units WHERE code {values}"
+        for _ in range(8):  # province > city > county > township > village, and some slack
+            wanted -= parents.keys()
+            if not wanted:
+                break
+            rows = where_in(c, sql, wanted)
+            parents.update((r[0], (r[1], r[2])) for r in rows)
+            wanted = {r[2] for r in rows if r[2]}
+        result: dict[str, list[tuple[str, str]]] = {}
+        for code in asked:
+            chain, seen = [], {code}
+            parent = parents.get(code, ("", None))[1]
+            while parent and parent in parents and parent not in seen:
+                seen.add(parent)
+                chain.append((parent, parents[parent][0]))
+                parent = parents[parent][1]
+            result[code] = chain
+        return result
+
     def org_units(self) -> list[dict[str, Any]]:
         """Return the whole org tree."""
         with self.reading() as c:

@@ -17,8 +17,7 @@ from central_api.store import CentralStore
 from sync import events as ev
 from sync.events import utc_now
 from tests.central.test_api_contract import check
-from tests.support.central import CentralProcess, FakeDevice, central_cli
-from tests.unit.casefactory import registered_payload
+from tests.support.central import CentralProcess, FakeDevice, central_cli, registered_payload
 from township_app.notices import progress_url
 
 QUERY_CODE = "K7M2QX"  # registered_payload's
