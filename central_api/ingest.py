@@ -250,7 +250,7 @@ class _Batch:
                     self._alert(bundle, event, error)
             except DomainError as error:
                 reason = error.message
-            except (TypeError, ValueError, KeyError, AttributeError):
+            except (TypeError, ValueError, KeyError, AttributeError, OverflowError):
                 reason = "事件内容不正确。"
             else:
                 reason = ""
