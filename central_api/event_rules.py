@@ -93,8 +93,10 @@ def check_registered(
             ITEM_MISMATCH,
             f"事项 {str(code)[:40]} 不在中心发布的事项目录 {version[:40]} 中，不予登记。",
         )
-    differs = [label for name, label in _ITEM_FIELDS.items() if item.get(name) != published[name]]
-    if differs:
+    if {name: item.get(name) for name in _ITEM_FIELDS} != published:
+        differs = [
+            label for name, label in _ITEM_FIELDS.items() if item.get(name) != published[name]
+        ]
         raise EventRefused(
             ITEM_MISMATCH,
             f"事项 {code[:40]} 的{'、'.join(differs)}与中心发布的事项目录 {version[:40]} 不符，"
@@ -110,8 +112,10 @@ def next_level_unit(
     if opinions >= len(route):
         return None
     level = route[opinions]
-    unit = next((code for code, lv in ancestors.get(holder_code, []) if lv == level), None)
-    return level, unit
+    for code, unit_level in ancestors.get(holder_code, ()):
+        if unit_level == level:
+            return level, code
+    return level, None
 
 
 def check_forwarded(

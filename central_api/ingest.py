@@ -101,7 +101,8 @@ class _Batch:
             else {}
         )
         # Rejected events that contradict what central published: each one an alert for the admins.
-        self.alerts: list[tuple[str, str, str]] = []  # (code, device id, message)
+        # (bundle id, device id, sequence, code) → [the first event's message, how many events]
+        self.alerts: dict[tuple[str, str, int, str], list[Any]] = {}
         wanted = {a.sha256 for b in bundles for a in b.attachments}
         wanted.update(h for item in checked for h in item.files)
         self.blobs = store.complete_blobs(c, wanted)
@@ -295,19 +296,16 @@ class _Batch:
             )
 
     def _alert(self, bundle: CaseBundle, event: ev.Event, error: EventRefused) -> None:
-        device = self.heads[bundle.device_id].row
-        number = event.payload.get("case_number")
+        # One alert per bundle and kind, naming the first event: a device that sends hundreds of
+        # such events tells the admins once, not hundreds of times.
+        key = (bundle.bundle_id, bundle.device_id, bundle.sequence, error.code)
+        if key in self.alerts:
+            self.alerts[key][1] += 1
+            return
         state = self.states.get(event.case_id)
-        number = state.case_number if state is not None else number
-        self.alerts.append(
-            (
-                error.code,
-                bundle.device_id,
-                f"设备 {device['device_code']}（{device['org_code']}）第 {bundle.sequence} 号案卷包中"
-                f"办件 {str(number)[:40]} 的{ev.EVENT_LABELS.get(event.type, event.type)}事件已拒绝："
-                + error.message,
-            )
-        )
+        number = state.case_number if state is not None else event.payload.get("case_number")
+        label = ev.EVENT_LABELS.get(event.type, event.type)
+        self.alerts[key] = [f"办件 {str(number)[:40]} 的{label}事件：{error.message}", 1]
 
     def _quarantine(self, item: CheckedBundle, reason: str) -> None:
         bundle = item.bundle
@@ -351,8 +349,17 @@ class _Batch:
                 store, c, central_key, state, event, bundle_hash, self.now, writer_org=writer_org
             )
         store.add_events(c, self.event_rows)
-        for code, device_id, message in self.alerts:
-            store.add_alert(c, self.at, code, device_id, message)
+        for (_, device_id, sequence, code), (message, count) in self.alerts.items():
+            device = self.heads[device_id].row
+            more = f"（同一案卷包中共 {count} 个事件因此被拒绝）" if count > 1 else ""
+            store.add_alert(
+                c,
+                self.at,
+                code,
+                device_id,
+                f"设备 {device['device_code']}（{device['org_code']}）第 {sequence} 号案卷包中"
+                f"{message}{more}",
+            )
         new = [self.states[i] for i in self.touched if i not in self.present]
         changed = [self.states[i] for i in self.touched if i in self.present]
         store.save_cases(c, new, changed)

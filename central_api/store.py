@@ -182,19 +182,19 @@ class CentralStore(LogStore):
     ) -> dict[str, list[tuple[str, str]]]:
         """Return, for each of these units, the units above it, nearest first: [(code, level)]."""
         asked = set(codes)
-        parents: dict[str, tuple[str, str | None]] = {}  # code → (level, parent code)
-        wanted = set(asked)
-        sql = "SELECT code, level, parent_code FROM org_units WHERE code {values}"
-        for _ in range(8):  # province > city > county > township > village, and some slack
-            wanted -= parents.keys()
-            if not wanted:
-                break
-            rows = where_in(c, sql, wanted)
-            parents.update((r[0], (r[1], r[2])) for r in rows)
-            wanted = {r[2] for r in rows if r[2]}
+        # One query climbs the whole tree; UNION (not UNION ALL) stops at a loop in a bad tree.
+        sql = (
+            "WITH RECURSIVE up(code, level, parent_code) AS ("
+            " SELECT code, level, parent_code FROM org_units WHERE code {values}"
+            " UNION SELECT o.code, o.level, o.parent_code FROM org_units o"
+            " JOIN up ON o.code = up.parent_code)"
+            " SELECT code, level, parent_code FROM up"
+        )
+        parents = {r[0]: (r[1], r[2]) for r in where_in(c, sql, asked)}
         result: dict[str, list[tuple[str, str]]] = {}
         for code in asked:
-            chain, seen = [], {code}
+            chain: list[tuple[str, str]] = []
+            seen = {code}
             parent = parents.get(code, ("", None))[1]
             while parent and parent in parents and parent not in seen:
                 seen.add(parent)
