@@ -170,6 +170,8 @@ class LogStore:
 
         def reading(self) -> Any: ...
 
+        _published_items: dict[str, dict[str, dict[str, Any]]]
+
     # Bundles
 
     def bundles_by_hash(self, c: Connection, hashes: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -384,9 +386,7 @@ class LogStore:
         (a version unknown here is left out)."""
         # A published version never changes (publishing it again is refused), so each process
         # reads and parses it once; a version published later by another process is read then.
-        cache: dict[str, dict[str, dict[str, Any]]] = self.__dict__.setdefault(
-            "_published_items", {}
-        )
+        cache = self._published_items
         wanted = set(versions)
         missing = wanted - cache.keys()
         if missing:

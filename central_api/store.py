@@ -71,6 +71,8 @@ class CentralStore(LogStore):
         # lock of their own, which wakes the next one at once; other processes still wait on
         # SQLite's. PostgreSQL locks rows and needs none of this.
         self._writer = threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
+        # The items of each published catalogue version, read once (``LogStore.published_items``).
+        self._published_items: dict[str, dict[str, dict[str, Any]]] = {}
         # Built once: every signed request records its nonce (see ``inserted`` for the RETURNING).
         self._remember_nonce = (
             self.insert_ignore(t.nonces)
