@@ -4,6 +4,7 @@ bytes of each envelope as the device sent them (they are kept verbatim, never re
 from __future__ import annotations
 
 import json
+import re
 
 import msgspec
 
@@ -29,8 +30,8 @@ def bundle_envelopes(body: bytes) -> list[bytes]:
     if body.isascii():
         try:
             spans = [bytes(raw) for raw in _BODY.decode(body).bundles]
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            pass
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            pass  # the exact way below says what is wrong, or finds each element's end
     if spans is not None and len(body) == _tight_length(spans):
         return spans
     return _split_exactly(body)
@@ -78,7 +79,12 @@ def _split_exactly(body: bytes) -> list[bytes]:
             while True:
                 position = _skip_space(text, position)
                 start = position
-                _, position = decoder.raw_decode(text, position)
+                try:
+                    _, position = decoder.raw_decode(text, position)
+                except RecursionError:
+                    # Nested too deep to parse here: an element of its own all the same, which
+                    # the bundle checks refuse as a malformed envelope (the others go on).
+                    position = _end_of_nested(text, position)
                 spans.append(text[start:position].encode("utf-8"))
                 position = _skip_space(text, position)
                 if text.startswith("]", position):
@@ -91,6 +97,26 @@ def _split_exactly(body: bytes) -> list[bytes]:
     if _skip_space(text, position) != len(text):
         raise malformed
     return spans
+
+
+# A string whole (its brackets do not count), or one bracket.
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _end_of_nested(text: str, position: int) -> int:
+    """Return where the array or object that starts at ``position`` ends, without recursion."""
+    if not text.startswith(("[", "{"), position):
+        raise ValueError("not an array or object")
+    depth = 0
+    for token in _TOKENS.finditer(text, position):
+        mark = token.group()
+        if mark in "[{":
+            depth += 1
+        elif mark in "]}":
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    raise ValueError("unbalanced brackets")
 
 
 def _skip_space(text: str, position: int) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from central_api import notifications, public_store, publish, signature_pool
+from central_api import event_rules, notifications, public_store, publish, signature_pool
 from central_api.bundle_checks import (
     CheckedBundle,
     check_signature,
@@ -25,18 +25,27 @@ from central_api.bundle_checks import (
     refused,
 )
 from central_api.errors import Refusal
+from central_api.event_rules import EventRefused
 from central_api.gc_pause import collector_paused
 from central_api.log_store import event_values
 from central_api.store import CentralStore
 from sync import events as ev
 from sync import stages
-from sync.agency import is_village_code, village_may_write
 from sync.bundle import CaseBundle, Receipt, receipt_payload
-from sync.errors import DomainError, InvalidInput
+from sync.continuity import Break, DeviceHead, check_events, check_sequence
+from sync.errors import DomainError
 from sync.events import format_time
 from sync.fold import CaseState, apply_event
 from sync.signing import RECEIPT_TYPE, Envelope, SigningKey
 
+# Rejections that mean a device contradicts what central published: the admins are told of each.
+ALERTED = frozenset(
+    {
+        event_rules.ITEM_MISMATCH,
+        event_rules.UNKNOWN_CATALOGUE_VERSION,
+        event_rules.FORWARD_NOT_ALLOWED,
+    }
+)
 APPLIED = "applied"
 REJECTED = "rejected"
 
@@ -68,22 +77,32 @@ class _Batch:
         self.states: dict[str, CaseState] = store.cases_locked(c, (e.case_id for e in all_events))
         self.present = set(self.states)
         self.event_ids = store.existing_event_ids(c, (e.event_id for e in all_events))
-        self.numbers = store.case_numbers_taken(
-            c,
-            (
-                str(e.payload.get("case_number"))
-                for e in all_events
-                if e.type == ev.REGISTERED and isinstance(e.payload.get("case_number"), str)
-            ),
+        numbers, versions, forwarded = [], set(), set()
+        for e in all_events:
+            if e.type == ev.REGISTERED:
+                number, item = e.payload.get("case_number"), e.payload.get("item")
+                if isinstance(number, str):
+                    numbers.append(number)
+                if isinstance(item, Mapping) and isinstance(item.get("catalogue_version"), str):
+                    versions.add(item["catalogue_version"])
+            elif e.type == ev.FORWARDED:
+                forwarded.add(e.case_id)
+        self.numbers = store.case_numbers_taken(c, numbers)
+        self.catalogues = store.published_items(c, versions)
+        # The units above those that may forward here: the devices' own, and the holders of the
+        # cases forwarded (a device forwards only what its unit holds; the fold refuses the rest).
+        self.ancestors = (
+            store.org_ancestors(
+                c,
+                {head.row["org_code"] for head in self.heads.values()}
+                | {self.states[i].holder_code for i in forwarded if i in self.states},
+            )
+            if forwarded
+            else {}
         )
-        self.units = store.org_unit_codes(
-            c,
-            (
-                e.payload["to_org"]
-                for e in all_events
-                if e.type == ev.FORWARDED and isinstance(e.payload.get("to_org"), str)
-            ),
-        )
+        # Rejected events that contradict what central published: each one an alert for the admins.
+        # (bundle id, device id, sequence, code) → [the first event's message, how many events]
+        self.alerts: dict[tuple[str, str, int, str], list[Any]] = {}
         wanted = {a.sha256 for b in bundles for a in b.attachments}
         wanted.update(h for item in checked for h in item.files)
         self.blobs = store.complete_blobs(c, wanted)
@@ -173,28 +192,20 @@ class _Batch:
             )
         if self.keys[bundle.key_id]["retired_at"]:
             return refused(stages.KEY_RETIRED, "签名密钥已被更换。", bundle_hash)
-        expected = device["last_sequence"] + 1
-        if bundle.sequence < expected:
+        head_now = DeviceHead(
+            device["last_sequence"],
+            device["last_bundle_hash"],
+            device["last_writer_seq"],
+            device["last_event_hash"],
+        )
+        broken = check_sequence(head_now, bundle)
+        if broken is not None and broken.code == stages.FORK:
             device["status"] = "quarantined"
             device["status_reason"] = f"第 {bundle.sequence} 号案卷包出现两个不同版本（分叉）"
             head.changed = True
             self._quarantine(item, stages.FORK)
-            return refused(
-                stages.FORK,
-                "同一序号已收到内容不同的案卷包：本机已被隔离，请联系管理员。",
-                bundle_hash,
-            )
-        if bundle.sequence != expected:
-            return refused(
-                stages.SEQUENCE_GAP,
-                f"案卷包序号不连续：应为 {expected}。",
-                bundle_hash,
-                expected_sequence=expected,
-            )
-        if bundle.previous != device["last_bundle_hash"]:
-            return refused(
-                stages.PREVIOUS_MISMATCH, "案卷包的前一包摘要与服务器记录不符。", bundle_hash
-            )
+        if broken is not None:
+            return self._broken(broken, bundle_hash)
         required = {a.sha256: a.size for a in bundle.attachments}
         missing = sorted(
             {h for h, size in required.items() if self.blobs.get(h) != size}
@@ -204,57 +215,26 @@ class _Batch:
             return refused(
                 stages.ATTACHMENTS_MISSING, "附件尚未上传完整。", bundle_hash, missing=missing
             )
-        return self._chain_and_scope(bundle, item.hashes, bundle_hash, device)
+        broken = check_events(
+            head_now,
+            bundle,
+            item.hashes,
+            device["org_code"],
+            self.states,
+            self.event_ids,
+        )
+        return None if broken is None else self._broken(broken, bundle_hash)
 
-    def _chain_and_scope(
-        self, bundle: CaseBundle, hashes: list[str], bundle_hash: str, device: Mapping[str, Any]
-    ) -> dict[str, Any] | None:
-        seq, previous = device["last_writer_seq"], device["last_event_hash"]
-        seen: set[str] = set()
-        orgs: dict[str, tuple[str | None, object]] = {}  # case → (org code, agency code)
-        village = device["org_code"] if is_village_code(device["org_code"]) else None
-        for event, event_hash in zip(bundle.events, hashes, strict=True):
-            broken = (
-                event.writer != bundle.device_id
-                or event.writer_seq != seq + 1
-                or event.prev_hash != previous
-                or event.event_id in self.event_ids
-                or event.event_id in seen
+    @staticmethod
+    def _broken(broken: Break, bundle_hash: str) -> dict[str, Any]:
+        if broken.expected_sequence is not None:
+            return refused(
+                broken.code,
+                broken.message,
+                bundle_hash,
+                expected_sequence=broken.expected_sequence,
             )
-            if broken:
-                return refused(
-                    stages.CHAIN_BROKEN,
-                    f"事件链不连续：第 {event.writer_seq} 号事件与服务器记录的本机事件链接不上。",
-                    bundle_hash,
-                )
-            seq, previous = event.writer_seq, event_hash
-            seen.add(event.event_id)
-            if event.type == ev.REGISTERED:
-                org: str | None = str(event.payload.get("org_code"))
-                agency = event.payload.get("agency_code")
-                orgs.setdefault(event.case_id, (org, agency))
-            else:
-                state = self.states.get(event.case_id)
-                org, agency = (
-                    (state.org_code, state.agency_code)
-                    if state
-                    else orgs.get(event.case_id, (None, None))
-                )
-            if village is not None:
-                # A village agency point writes only the applicant's side of its own cases.
-                if village_may_write(village, event.type, agency, org):
-                    return refused(
-                        stages.OUT_OF_SCOPE,
-                        "案卷包中有村代办点无权写入的内容（只能登记、补正、撤回、复核投诉本村代办的办件）。",
-                        bundle_hash,
-                    )
-            elif org is not None and org != device["org_code"]:
-                return refused(
-                    stages.OUT_OF_SCOPE,
-                    "案卷包中有不属于本单位的办件。",
-                    bundle_hash,
-                )
-        return None
+        return refused(broken.code, broken.message, bundle_hash)
 
     def _fold(
         self, bundle: CaseBundle, hashes: list[str], bundle_hash: str, org_code: str
@@ -265,9 +245,13 @@ class _Batch:
             try:
                 self._central_rules(event, state)
                 following = apply_event(state, event)
+            except EventRefused as error:
+                reason = error.message
+                if error.code in ALERTED:
+                    self._alert(bundle, event, error)
             except DomainError as error:
                 reason = error.message
-            except (TypeError, ValueError, KeyError, AttributeError):
+            except (TypeError, ValueError, KeyError, AttributeError, OverflowError):
                 reason = "事件内容不正确。"
             else:
                 reason = ""
@@ -296,17 +280,32 @@ class _Batch:
         return rejected
 
     def _central_rules(self, event: ev.Event, state: CaseState | None) -> None:
-        """Refuse what the fold cannot know: a case number in use, a forward to an unknown unit."""
+        """Refuse what only central's own data can tell (``event_rules``): an item that is not the
+        published one, a case number too long or in use, a forward past the route's next unit."""
         if event.type == ev.REGISTERED:
-            number = event.payload.get("case_number")
-            if isinstance(number, str) and (
-                len(number) > 40 or self.numbers.get(number, event.case_id) != event.case_id
-            ):
-                raise InvalidInput(f"办件编号 {number[:40]} 已被另一个办件使用。")
-        if event.type == ev.FORWARDED and state is not None:
-            to_org = event.payload.get("to_org")
-            if isinstance(to_org, str) and to_org.strip() not in self.units:
-                raise InvalidInput(f"上报单位 {to_org[:20]} 不在组织机构中。")
+            event_rules.check_registered(
+                event.payload, event.case_id, self.catalogues, self.numbers
+            )
+        elif event.type == ev.FORWARDED and state is not None:
+            event_rules.check_forwarded(
+                event.payload,
+                list(state.item["route"]),
+                len(state.opinions),
+                state.holder_code,
+                self.ancestors,
+            )
+
+    def _alert(self, bundle: CaseBundle, event: ev.Event, error: EventRefused) -> None:
+        # One alert per bundle and kind, naming the first event: a device that sends hundreds of
+        # such events tells the admins once, not hundreds of times.
+        key = (bundle.bundle_id, bundle.device_id, bundle.sequence, error.code)
+        if key in self.alerts:
+            self.alerts[key][1] += 1
+            return
+        state = self.states.get(event.case_id)
+        number = state.case_number if state is not None else event.payload.get("case_number")
+        label = ev.EVENT_LABELS.get(event.type, event.type)
+        self.alerts[key] = [f"办件 {str(number)[:40]} 的{label}事件：{error.message}", 1]
 
     def _quarantine(self, item: CheckedBundle, reason: str) -> None:
         bundle = item.bundle
@@ -350,6 +349,17 @@ class _Batch:
                 store, c, central_key, state, event, bundle_hash, self.now, writer_org=writer_org
             )
         store.add_events(c, self.event_rows)
+        for (_, device_id, sequence, code), (message, count) in self.alerts.items():
+            device = self.heads[device_id].row
+            more = f"（同一案卷包中共 {count} 个事件因此被拒绝）" if count > 1 else ""
+            store.add_alert(
+                c,
+                self.at,
+                code,
+                device_id,
+                f"设备 {device['device_code']}（{device['org_code']}）第 {sequence} 号案卷包中"
+                f"{message}{more}",
+            )
         new = [self.states[i] for i in self.touched if i not in self.present]
         changed = [self.states[i] for i in self.touched if i in self.present]
         store.save_cases(c, new, changed)

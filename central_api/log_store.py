@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from central_api import schema as t
+from central_api.event_rules import published_item
 from sync.events import GENESIS_HASH, Event
 from sync.fold import CaseState
 
@@ -168,6 +169,8 @@ class LogStore:
         def inserted(self, c: Connection, statement: Any) -> bool: ...
 
         def reading(self) -> Any: ...
+
+        _published_items: dict[str, dict[str, dict[str, Any]]]
 
     # Bundles
 
@@ -375,6 +378,27 @@ class LogStore:
         value = int(c.execute(self._locked(query)).scalar_one()) + 1
         c.execute(update(t.serials).where(t.serials.c.name == name).values(value=value))
         return value
+
+    def published_items(
+        self, c: Connection, versions: Iterable[str]
+    ) -> dict[str, dict[str, dict[str, Any]]]:
+        """Return the items of these published catalogue versions, by version and item code
+        (a version unknown here is left out)."""
+        # A published version never changes (publishing it again is refused), so each process
+        # reads and parses it once; a version published later by another process is read then.
+        cache = self._published_items
+        wanted = set(versions)
+        missing = wanted - cache.keys()
+        if missing:
+            sql = "SELECT version, body FROM catalogue_versions WHERE version {values}"
+            for version, body in where_in(c, sql, missing):
+                items = json.loads(body).get("items") or []
+                cache[version] = {
+                    str(item.get("code")): published_item(item)
+                    for item in items
+                    if isinstance(item, Mapping)
+                }
+        return {version: cache[version] for version in wanted if version in cache}
 
     def add_catalogue_version(self, c: Connection, values: Mapping[str, Any]) -> bool:
         """Keep a published catalogue version; False if that version was published before."""

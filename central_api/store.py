@@ -71,6 +71,8 @@ class CentralStore(LogStore):
         # lock of their own, which wakes the next one at once; other processes still wait on
         # SQLite's. PostgreSQL locks rows and needs none of this.
         self._writer = threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
+        # The items of each published catalogue version, read once (``LogStore.published_items``).
+        self._published_items: dict[str, dict[str, dict[str, Any]]] = {}
         # Built once: every signed request records its nonce (see ``inserted`` for the RETURNING).
         self._remember_nonce = (
             self.insert_ignore(t.nonces)
@@ -176,6 +178,32 @@ class CentralStore(LogStore):
         """Return those of these division codes that are units of the org tree."""
         sql = "SELECT code FROM org_units WHERE code {values}"
         return {r[0] for r in where_in(c, sql, (code.strip() for code in codes))}
+
+    def org_ancestors(
+        self, c: Connection, codes: Iterable[str]
+    ) -> dict[str, list[tuple[str, str]]]:
+        """Return, for each of these units, the units above it, nearest first: [(code, level)]."""
+        asked = set(codes)
+        # One query climbs the whole tree; UNION (not UNION ALL) stops at a loop in a bad tree.
+        sql = (
+            "WITH RECURSIVE up(code, level, parent_code) AS ("
+            " SELECT code, level, parent_code FROM org_units WHERE code {values}"
+            " UNION SELECT o.code, o.level, o.parent_code FROM org_units o"
+            " JOIN up ON o.code = up.parent_code)"
+            " SELECT code, level, parent_code FROM up"
+        )
+        parents = {r[0]: (r[1], r[2]) for r in where_in(c, sql, asked)}
+        result: dict[str, list[tuple[str, str]]] = {}
+        for code in asked:
+            chain: list[tuple[str, str]] = []
+            seen = {code}
+            parent = parents.get(code, ("", None))[1]
+            while parent and parent in parents and parent not in seen:
+                seen.add(parent)
+                chain.append((parent, parents[parent][0]))
+                parent = parents[parent][1]
+            result[code] = chain
+        return result
 
     def org_units(self) -> list[dict[str, Any]]:
         """Return the whole org tree."""

@@ -93,7 +93,12 @@ def parse_time(text: str) -> datetime:
 
 def business_date(at: str) -> date:
     """Return the calendar day in China on which a stored UTC moment falls."""
-    return parse_time(at).astimezone(CHINA_TZ).date()
+    try:
+        return parse_time(at).astimezone(CHINA_TZ).date()
+    except OverflowError:  # a moment of 9999-12-31 after 16:00 UTC: its China day is in year 10000
+        raise InvalidInput(
+            N_("时间超出范围（公元 1 至 9999 年）：%(at)s"), field="at", at=at[:32]
+        ) from None
 
 
 def _check_no_floats(value: object, path: str = "payload") -> None:

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,10 @@ ENROLLMENT_TYPE = "application/vnd.bianmin.enrollment+json"
 ROTATION_TYPE = "application/vnd.bianmin.key-rotation+json"
 
 MAX_SAFE_INTEGER = 2**53
+# The deepest nesting of arrays and objects a payload may have: what orjson writes (the canonical
+# form), so every value the parser returns can be written again. The schema's deepest is about 8.
+MAX_DEPTH = 254
+_MAX_INT_CHARS = len(str(-MAX_SAFE_INTEGER))  # a longer integer is out of range whatever it says
 
 
 class BadSignature(DomainError):
@@ -274,6 +279,10 @@ def _refuse_float(text: str) -> Any:
 
 
 def _bounded_int(text: str) -> int:
+    # Refuse before converting: Python will not convert more than 4,300 digits (ValueError), and
+    # converting long ones costs quadratic time.
+    if len(text) > _MAX_INT_CHARS:
+        raise InvalidInput(N_("数值超出允许范围：%(text)s"), field="payload", text=text[:20])
     value = int(text)
     if abs(value) > MAX_SAFE_INTEGER:
         raise InvalidInput(N_("数值超出允许范围：%(text)s"), field="payload", text=text[:20])
@@ -316,6 +325,37 @@ def strict_loads(raw: bytes) -> Any:
     return value
 
 
+# Brackets outside strings, and strings whole (so that their brackets do not count).
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+# A UTF-16 surrogate spelled as an escape: on its own it is no character (it cannot be UTF-8
+# encoded, stored in PostgreSQL or written by orjson); json.loads would let it through.
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def nesting_depth(text: str) -> int:
+    """Return how deep arrays and objects nest in a JSON text (without parsing it)."""
+    depth = deepest = 0
+    for token in _TOKENS.finditer(text):
+        mark = token.group()
+        if mark in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif mark in "]}":
+            depth -= 1
+    return deepest
+
+
+def _holds_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_holds_surrogate(key) or _holds_surrogate(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_surrogate(item) for item in value)
+    return False
+
+
 def _holds_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -345,9 +385,24 @@ def _canonical_loads(raw: bytes) -> Any:
 
 def _strict_loads_slowly(raw: bytes) -> Any:
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
         raise InvalidInput(N_("数据不是 UTF-8 编码。"), field="payload") from None
+    # Before parsing: json.loads recurses once per level and gives up (RecursionError) near 1,000.
+    if nesting_depth(text) > MAX_DEPTH:
+        raise InvalidInput(
+            N_("数据嵌套过深：最多 %(depth)s 层。"), field="payload", depth=MAX_DEPTH
+        )
+    value = _parse_strictly(text)
+    if _ESCAPED_SURROGATE.search(text) and _holds_surrogate(value):
+        raise InvalidInput(
+            N_("数据中含有无效的 Unicode 字符（单独的代理项，如 \\ud800），不能保存。"),
+            field="payload",
+        )
+    return value
+
+
+def _parse_strictly(text: str) -> Any:
     try:
         return json.loads(
             text,

@@ -20,13 +20,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sync import events as ev
 from sync import stages, usb
-from sync.agency import DeviceCertificate, check_village_event, read_device_certificate, township_of
+from sync.agency import DeviceCertificate, read_device_certificate, township_of
 from sync.bundle import CaseBundle, read_bundle, read_receipt
 from sync.client import CentralClient
-from sync.errors import N_, DomainError, InvalidInput, NotAllowed
-from sync.events import GENESIS_HASH, format_time, verify_chain
+from sync.continuity import DeviceHead, check_events, check_sequence
+from sync.errors import N_, DomainError, InvalidInput
+from sync.events import GENESIS_HASH, format_time
 from sync.signing import BUNDLE_TYPE, RECEIPT_TYPE, Envelope, verify_envelope
 from township_app import case_log, devices
 from township_app.blobs import blob_path, save_scan
@@ -155,16 +155,16 @@ def _relay_one(
     if (bundle.device_id, bundle.key_id) != (certificate.device_id, certificate.key_id):
         raise RelayRefused(N_("案卷包写明的电脑或密钥与签名不符。"))
     head = relay.relay_device(certificate.device_id)
-    if head is not None and bundle.sequence <= head["last_sequence"]:
+    known = _device_head(head)
+    broken = check_sequence(known, bundle)
+    if broken is not None and broken.code == stages.FORK:
         return None  # an older bundle, relayed before under its first bytes: central decides
-    if head is not None and (
-        bundle.sequence != head["last_sequence"] + 1 or bundle.previous != head["last_bundle_hash"]
-    ):
+    if broken is not None:
         raise RelayRefused(
             N_("案卷包不连续（应为第 %(n)s 号）：请在村代办点重新导出全部未确认的案卷包。"),
-            n=head["last_sequence"] + 1,
+            n=(known.last_sequence or 0) + 1,
         )
-    _check_events(store, certificate, bundle, head)
+    _check_events(store, certificate, bundle, known)
     _copy_scans(store, bundle, folder, blob_root, now)
     last = bundle.events[-1] if bundle.events else None
     previous = dict(head) if head else {"last_writer_seq": 0, "last_event_hash": GENESIS_HASH}
@@ -199,37 +199,41 @@ def _relay_one(
     return applied
 
 
+def _device_head(head: Mapping[str, Any] | None) -> DeviceHead:
+    """Return what this township holds of a village PC: nothing yet, or its last bundle and, once
+    one of its events came this way, the head of its event chain (its earlier events may have
+    gone up to central directly)."""
+    if head is None:
+        return DeviceHead(None, None, None, None)
+    if not head["last_writer_seq"]:
+        return DeviceHead(head["last_sequence"], head["last_bundle_hash"], None, None)
+    return DeviceHead(
+        head["last_sequence"],
+        head["last_bundle_hash"],
+        head["last_writer_seq"],
+        head["last_event_hash"],
+    )
+
+
 def _check_events(
-    store: Store,
-    certificate: DeviceCertificate,
-    bundle: CaseBundle,
-    head: Mapping[str, Any] | None,
+    store: Store, certificate: DeviceCertificate, bundle: CaseBundle, head: DeviceHead
 ) -> None:
-    events = list(bundle.events)
-    if not events:
+    cases = {}
+    for event in bundle.events:
+        if event.case_id not in cases:
+            cases[event.case_id] = store.case(event.case_id)
+    held = {case_id: state for case_id, state in cases.items() if state is not None}
+    hashes = [event.hash for event in bundle.events]
+    broken = check_events(head, bundle, hashes, certificate.org_code, held)
+    if broken is None:
         return
-    if any(event.writer != certificate.device_id for event in events):
+    if broken.code == stages.OUT_OF_SCOPE:
+        raise RelayRefused(
+            broken.scope_reason or N_("该电脑不是本乡镇（街道）所属村代办点的电脑。")
+        )
+    if broken.foreign_writer:
         raise RelayRefused(N_("案卷包中有其他电脑写的事件。"))
-    if head is not None and head["last_writer_seq"]:
-        if events[0].writer_seq != head["last_writer_seq"] + 1:
-            raise RelayRefused(N_("该电脑的事件链不连续。"))
-        start = head["last_event_hash"]
-    else:
-        start = events[0].prev_hash  # the first bundle this township sees of that PC
-    try:
-        verify_chain(events, start)
-    except InvalidInput:
-        raise RelayRefused(N_("该电脑的事件链不连续。")) from None
-    agencies: dict[str, object] = {}
-    for event in events:
-        state = store.case(event.case_id)
-        agency = state.agency_code if state else agencies.get(event.case_id)
-        if event.type == ev.REGISTERED:
-            agencies[event.case_id] = event.payload.get("agency_code")
-        try:
-            check_village_event(certificate.org_code, event, agency)
-        except NotAllowed as refusal:
-            raise RelayRefused(refusal.message) from None
+    raise RelayRefused(N_("该电脑的事件链不连续。"))
 
 
 def _copy_scans(

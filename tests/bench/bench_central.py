@@ -25,6 +25,8 @@ def _setup(url: str) -> tuple[CentralStore, SigningKey]:
     store = CentralStore.open(url)
     key = SigningKey.generate()
     publish.publish_org_tree(store, key, read_demo("org_tree.json")["units"], datetime.now(UTC))
+    # Central takes only items of a catalogue it published (the devices register demo items).
+    publish.publish_catalogue(store, key, read_demo("catalogue.json"), datetime.now(UTC))
     return store, key
 
 

@@ -12,7 +12,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from central_api.store import CentralStore
-from tests.support.central import CentralProcess, FakeDevice, init_home, issue_code
+from tests.support.central import (
+    DEMO_ITEMS,
+    CentralProcess,
+    FakeDevice,
+    catalogue_item,
+    init_home,
+    issue_code,
+)
 from tests.support.reviewer import DEMO_PASSWORDS, push_forwarded, tiny_png, upload_scan
 
 
@@ -48,7 +55,9 @@ def test_county_reviewer_opens_a_case_sees_its_scan_and_approves_it(
     expect(link).to_be_visible()
     expect(page.locator("#inbox-rows tbody tr")).to_have_count(1)
     link.click()
-    expect(page.get_by_role("heading", name="测试事项")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=catalogue_item(DEMO_ITEMS["forwarded"])["name"])
+    ).to_be_visible()
     expect(page.get_by_text("数据包签名校验通过（1 个）")).to_be_visible()
     image = page.get_by_role("img", name=re.compile("扫描件"))
     expect(image).to_be_visible()

@@ -17,9 +17,8 @@ from central_api import schema as t
 from central_api.store import CentralStore
 from sync import events as ev
 from sync.events import utc_now
-from tests.support.central import CentralProcess, FakeDevice, central_cli
+from tests.support.central import CentralProcess, FakeDevice, central_cli, registered_payload
 from tests.support.sms_gateway import SmsGateway, running_gateway
-from tests.unit.casefactory import registered_payload
 
 PHONE = "13800138000"  # the applicant's mobile in registered_payload
 COUNTY = "370613"

@@ -17,10 +17,17 @@ from central_api.store import CentralStore
 from sync import events as ev
 from sync.events import utc_now
 from tests.central.test_api_contract import check
-from tests.support.central import CentralProcess, FakeDevice, central_cli
-from tests.unit.casefactory import registered_payload
+from tests.support.central import (
+    DEMO_ITEMS,
+    CentralProcess,
+    FakeDevice,
+    catalogue_item,
+    central_cli,
+    registered_payload,
+)
 from township_app.notices import progress_url
 
+ITEM_NAME = catalogue_item(DEMO_ITEMS["forwarded"])["name"]  # what the device registers
 QUERY_CODE = "K7M2QX"  # registered_payload's
 PERSONAL = ["张三", "11010519491231002X", "13800138000", "解甲庄1号", "chuangkou", "xianshen"]
 LIMIT = 6
@@ -77,7 +84,7 @@ def test_the_receipts_qr_code_opens_the_cases_progress(
     page = requests.get(url, headers={"X-Forwarded-For": client_ip}, timeout=10)
     assert page.status_code == 200
     assert 'name="viewport"' in page.text
-    for shown in (number, "测试事项", "已上报", "窗口登记申请", "已受理，开始计时", "莱山区"):
+    for shown in (number, ITEM_NAME, "已上报", "窗口登记申请", "已受理，开始计时", "莱山区"):
         assert shown in page.text
     for secret in PERSONAL:
         assert secret not in page.text
@@ -164,7 +171,7 @@ def test_a_wrong_query_code_gets_the_same_answer_as_an_unknown_case(
     assert page_wrong.status_code == page_unknown.status_code == 200
     message = "没有找到与该办件编号和查询码相符的办件"
     assert message in page_wrong.text and message in page_unknown.text
-    assert "测试事项" not in page_wrong.text
+    assert ITEM_NAME not in page_wrong.text
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from central_api.store import CentralStore
 from sync import events as ev
 from sync.events import utc_now
 from sync.signing import Envelope
-from tests.support.central import CentralProcess, FakeDevice
+from tests.support.central import DEMO_ITEMS, CentralProcess, FakeDevice
 from tests.support.reviewer import (
     DEMO_PASSWORDS,
     PageSession,
@@ -26,6 +26,7 @@ from tests.support.reviewer import (
 )
 
 OTHER_COUNTY = "370602"  # 芝罘区
+OTHER_TOWNSHIP = "370602099"  # a township of 芝罘区 added to the demo tree by a test
 
 
 def _user(store: CentralStore, role: str, org: str, password: str = "long-enough-pw") -> str:
@@ -156,7 +157,8 @@ def test_inbox_filters_searches_and_pages_with_htmx_partials(
     assert (
         "共 23 件"
         in county.get(
-            "/review/", params={"q": "张三", "item": "TEST-forwarded", "state": "forwarded", **mine}
+            "/review/",
+            params={"q": "张三", "item": DEMO_ITEMS["forwarded"], "state": "forwarded", **mine},
         ).text
     )
     assert one == 23
@@ -192,9 +194,32 @@ def test_case_page_shows_timeline_scan_and_verified_bundles(
     )
 
 
+def _zhifu_device(central: CentralProcess, central_store: CentralStore, new_code) -> FakeDevice:
+    """An enrolled PC of a township of 芝罘区 (the demo tree has none: one is added)."""
+    units = [{**u, "parent": u["parent_code"]} for u in central_store.org_units()]
+    if all(u["code"] != OTHER_TOWNSHIP for u in units):
+        units.append(
+            {
+                "code": OTHER_TOWNSHIP,
+                "name": "测试街道",
+                "level": "township",
+                "parent": OTHER_COUNTY,
+            }
+        )
+        with central_store.transaction() as c:
+            central_store.replace_org_units(c, units)
+    made = FakeDevice(
+        central.url, org_code=OTHER_TOWNSHIP, device_code=uuid.uuid4().hex[:4].upper()
+    )
+    made.enroll(new_code(OTHER_TOWNSHIP))
+    return made
+
+
 def test_another_countys_case_cannot_be_opened_or_decided_by_url(
-    central: CentralProcess, device: FakeDevice, county: PageSession, central_store: CentralStore
+    central: CentralProcess, county: PageSession, central_store: CentralStore, new_code
 ) -> None:
+    # A case of a township of another county, forwarded to that county.
+    device = _zhifu_device(central, central_store, new_code)
     events = push_forwarded(device, to_org=OTHER_COUNTY)
     number, sha = events[0].payload["case_number"], "0" * 64
     page = county.get(f"/review/cases/{number}")

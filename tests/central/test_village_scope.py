@@ -15,8 +15,7 @@ from sync import events as ev
 from sync import feed, stages
 from sync.client import ApiError
 from sync.signing import FEED_ENTRY_TYPE, Envelope, b64decode, verify_envelope
-from tests.support.central import TOWNSHIP, CentralProcess, FakeDevice
-from tests.unit.casefactory import registered_payload
+from tests.support.central import TOWNSHIP, CentralProcess, FakeDevice, registered_payload
 
 VILLAGE = "370613004201"
 OTHER_VILLAGE = "370613004202"

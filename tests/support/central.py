@@ -17,16 +17,53 @@ import requests
 from sync import events as ev
 from sync.bundle import make_bundle
 from sync.client import CentralClient
+from sync.demo_data import read_demo
 from sync.enrollment import EnrollmentRequest, make_enrollment_request
 from sync.events import Event, new_event
 from sync.request_auth import sign_request
 from sync.signing import Envelope, SigningKey
 from tests.support.serving import start_serving
-from tests.unit.casefactory import registered_payload
+from tests.unit import casefactory
 
 TOWNSHIP = "370613004"  # 解甲庄街道, 莱山区
+
 OTHER_TOWNSHIP = "370613001"
 COUNTY = "370613"
+
+
+CATALOGUE = read_demo("catalogue.json")  # what `init --demo` publishes
+# A demo catalogue item of each kind (and route): central accepts only the items it published.
+DEMO_ITEMS = {
+    "immediate": "370613-MZ-007",
+    "promised": "370613-MZ-003",
+    "forwarded": "370613-MZ-001",  # route: county
+    "county-city": "370613-NY-002",  # route: county, then city
+}
+
+
+def catalogue_item(code: str) -> dict[str, Any]:
+    """Return a demo catalogue item as a `registered` event copies it (township casework)."""
+    item = next(i for i in CATALOGUE["items"] if i["code"] == code)
+    return {
+        "code": item["code"],
+        "name": item["name"],
+        "kind": item["kind"],
+        "route": list(item.get("route", [])),
+        "statutory_days": item["statutory_days"],
+        "promised_days": item["promised_days"],
+        "fee_fen": item["fee_fen"],
+        "fee_code": item.get("fee_code"),
+        "catalogue_version": CATALOGUE["version"],
+    }
+
+
+def registered_payload(kind: str = "promised", *, complete: bool = True) -> dict[str, Any]:
+    """Return a valid `registered` payload for a demo catalogue item of that kind (or route)."""
+    payload = casefactory.registered_payload(
+        "forwarded" if kind == "county-city" else kind, complete=complete
+    )
+    payload["item"] = catalogue_item(DEMO_ITEMS[kind])
+    return payload
 
 
 def central_cli(home: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -212,7 +249,7 @@ class FakeDevice:
             device_id=self.device_id,
             sequence=self.sequence,
             previous=self.previous,
-            catalogue_version="demo-2026.1",
+            catalogue_version=CATALOGUE["version"],
             created_at=ev.format_time(datetime.now(UTC)),
             events=events,
         )

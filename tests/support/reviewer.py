@@ -16,7 +16,7 @@ import requests
 
 from sync import events as ev
 from sync.events import Event
-from tests.support.central import COUNTY, FakeDevice
+from tests.support.central import COUNTY, DEMO_ITEMS, FakeDevice, catalogue_item
 
 DEMO_PASSWORDS = {
     "xianshen": "demo-county-2026",
@@ -110,7 +110,8 @@ def push_forwarded(
         device.last_hash = registered.prev_hash
         device.cases -= 1
         payload = dict(registered.payload)
-        payload["item"] = {**payload["item"], "route": route, "code": "TEST-" + "-".join(route)}
+        # Central takes only items it published: the demo catalogue's item on that route.
+        payload["item"] = catalogue_item(DEMO_ITEMS["-".join(route)])
         device.cases += 1
         registered = device.event(registered.case_id, ev.REGISTERED, payload)
     accepted = device.event(registered.case_id, ev.ACCEPTED, {})

@@ -69,3 +69,9 @@ def test_event_from_dict_refuses_missing_or_extra_fields():
     assert ev.Event.from_dict(event.body()) == event
     with pytest.raises(InvalidInput):
         ev.Event.from_dict({**event.body(), "extra": 1})
+
+
+def test_a_moment_whose_china_day_is_after_the_year_9999_is_refused_not_an_overflow():
+    assert ev.business_date("9999-12-31T15:59:59.000Z").year == 9999
+    with pytest.raises(InvalidInput, match="时间超出范围"):
+        ev.business_date("9999-12-31T16:00:00.000Z")

@@ -83,3 +83,42 @@ def test_a_float_anywhere_in_canonical_bytes_is_refused(values, number, where):
     assert _canonical_loads(raw) is None
     with pytest.raises(InvalidInput):
         strict_loads(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"[" * 255 + b"]" * 255, "嵌套过深"),
+        (b"[" * 5000 + b"]" * 5000, "嵌套过深"),
+        (b'{"a":' * 1000 + b"1" + b"}" * 1000, "嵌套过深"),
+        (b"[" + b"9" * 5000 + b"]", "数值超出允许范围"),
+        (b"[-" + b"9" * 4301 + b"]", "数值超出允许范围"),
+        (b"[ 9007199254740993]", "数值超出允许范围"),
+        (b'["\\ud800"]', "单独的代理项"),
+        (b'{"\\uDFFF": 1}', "单独的代理项"),  # a key
+        (b'["a\\udc00b"]', "单独的代理项"),
+    ],
+)
+def test_depth_digits_and_lone_surrogates_are_refused_before_they_reach_python(raw, message):
+    with pytest.raises(InvalidInput, match=message):
+        strict_loads(raw)
+
+
+def test_the_deepest_nesting_the_canonical_form_can_write_is_read():
+    raw = b"[" * 254 + b"]" * 254
+    assert orjson.dumps(strict_loads(raw)) == raw
+    assert strict_loads(b" " + raw) == strict_loads(raw)  # the slow path agrees
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    text = '"' + "[" * 300 + '\\"' + "{" * 300 + '"'
+    assert strict_loads(("[ " + text + "]").encode()) == [text[1:-1].replace('\\"', '"')]
+
+
+def test_a_surrogate_pair_is_one_character_and_read():
+    assert strict_loads(b'[ "\\ud83d\\ude00"]') == ["\U0001f600"]
+    assert strict_loads(b'[ "\\\\ud800"]') == ["\\ud800"]  # an escaped backslash: no surrogate
+
+
+def test_an_int_of_sixteen_digits_at_the_bound_is_read():
+    assert strict_loads(b"[ -9007199254740992, 9007199254740992]") == [-(2**53), 2**53]
