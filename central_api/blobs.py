@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from central_api.api_numbers import ascii_number
 from central_api.errors import Refusal
 from central_api.store import CentralStore
 from sync import stages
@@ -247,9 +248,9 @@ def append_chunk(
 ) -> dict[str, Any]:
     """Append one chunk at the held offset, fsync it, record the new offset; check the whole hash
     when the last byte arrives."""
-    if not offset_header or not (offset_header.isascii() and offset_header.isdigit()):
+    offset = ascii_number(offset_header)
+    if offset is None:
         raise Refusal(stages.MALFORMED_REQUEST, "缺少或无法识别 Upload-Offset。")
-    offset = int(offset_header)
     checksum = _read_checksum(checksum_header)
     if len(chunk) > MAX_CHUNK:
         raise Refusal(stages.BLOB_TOO_LARGE, "每块最多 1 MB。")

@@ -73,6 +73,8 @@ class _Batch:
         }
         self.keys = store.keys(c, (b.key_id for b in bundles))
         self.stored = store.bundles_by_hash(c, (item.bundle_hash for item in checked))
+        # A bundle id names one bundle for ever (protocol 13.8): another bundle with it is refused.
+        self.bundle_ids = store.bundle_ids_taken(c, (b.bundle_id for b in bundles))
         all_events = [event for b in bundles for event in b.events]
         self.states: dict[str, CaseState] = store.cases_locked(c, (e.case_id for e in all_events))
         self.present = set(self.states)
@@ -141,6 +143,13 @@ class _Batch:
         refusal = self._refusal(item, head)
         if refusal is not None:
             return refusal
+        if bundle.bundle_id in self.bundle_ids:
+            return refused(
+                stages.MALFORMED_PAYLOAD,
+                "案卷包编号（bundle_id）已被另一个案卷包使用，每个案卷包须有新的编号。",
+                bundle_hash,
+            )
+        self.bundle_ids.add(bundle.bundle_id)
         rejected = self._fold(bundle, item.hashes, bundle_hash, device["org_code"])
         result = {"status": "accepted", "bundle_hash": bundle_hash, "sequence": bundle.sequence}
         self.accepted[bundle_hash] = (

@@ -179,6 +179,11 @@ class LogStore:
         sql = "SELECT bundle_hash, device_id, sequence, receipt FROM bundles WHERE bundle_hash {values}"
         return {r[0]: dict(r._mapping) for r in where_in(c, sql, hashes)}
 
+    def bundle_ids_taken(self, c: Connection, bundle_ids: Iterable[str]) -> set[str]:
+        """Return which of these bundle ids stored bundles already carry."""
+        sql = "SELECT bundle_id FROM bundles WHERE bundle_id {values}"
+        return {r[0] for r in where_in(c, sql, bundle_ids)}
+
     def add_bundles(self, c: Connection, rows: list[Mapping[str, Any]]) -> None:
         """Keep bundles' envelope bytes verbatim with their receipts."""
         bulk_insert(c, t.bundles, rows)

@@ -15,7 +15,7 @@ import requests
 
 from sync import events as ev
 from sync import stages
-from sync.bundle import FORMAT, read_receipt
+from sync.bundle import FORMAT, make_bundle, read_receipt
 from sync.enrollment import ENROLLMENT_TYPE
 from sync.events import canonical_bytes
 from sync.signing import BUNDLE_TYPE, Envelope, b64encode, strict_loads
@@ -199,4 +199,43 @@ def test_a_lone_surrogate_in_a_blob_batch_manifest_is_a_400(
         headers={"Content-Type": stages.BLOB_BATCH_TYPE},
     )
     assert response.status_code == 400, response.text[:300]
+    assert response.json()["error"]["code"] == stages.MALFORMED_REQUEST
+
+
+def test_a_second_bundle_carrying_a_used_bundle_id_is_refused_alone(
+    device: FakeDevice, other_device: FakeDevice, no_new_tracebacks: None
+) -> None:
+    first = device.pack(device.forwarded_case())
+    assert device.push(first)[0]["status"] == "accepted"
+    used = strict_loads(Envelope.from_json(first).payload)["bundle_id"]
+    device.sequence += 1
+    again = make_bundle(
+        device.key,
+        device_id=device.device_id,
+        sequence=device.sequence,
+        previous=device.previous,
+        catalogue_version="demo-2026.1",
+        created_at="2026-03-02T02:00:00.000Z",
+        events=device.forwarded_case(),
+        bundle_id=used,
+    ).to_json()
+    good = good_bundle(other_device)
+    refused, accepted = device.push(again, good)
+    assert refused["status"] == "refused"
+    assert refused["error"]["code"] == stages.MALFORMED_PAYLOAD
+    assert "bundle_id" in refused["error"]["message"]
+    assert accepted["status"] == "accepted"
+
+
+def test_an_upload_offset_of_five_thousand_digits_is_a_400(
+    device: FakeDevice, no_new_tracebacks: None
+) -> None:
+    data = b"scan" * 100
+    digest = hashlib.sha256(data).hexdigest()
+    device.client().start_blob(digest, len(data), "image/jpeg")
+    response = signed_call(
+        device, "PATCH", f"/api/v1/blobs/{digest}", data,
+        headers={"Content-Type": "application/offset+octet-stream", "Upload-Offset": HUGE},
+    )  # fmt: skip
+    assert response.status_code == 400
     assert response.json()["error"]["code"] == stages.MALFORMED_REQUEST
