@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, jsonify
 
 from central_api import keys, settings
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from sync.events import utc_now
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,12 +36,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["central_store"] = CentralStore.open(app.config["DATABASE_URL"])
     app.extensions["central_key"] = keys.load_or_create(home)
 
-    from central_api import api_v1, public
+    from central_api.device_api import api_v1
+    from central_api.pages import public
 
     app.register_blueprint(api_v1.bp)
     public.init_app(app)
 
-    from central_api import reviewer_pages
+    from central_api.pages import reviewer_pages
 
     reviewer_pages.init_app(app, exempt=[api_v1.bp])
 

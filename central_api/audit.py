@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from sync.errors import DomainError
 from sync.signing import BUNDLE_TYPE, Envelope, verify_envelope
 

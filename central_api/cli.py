@@ -13,7 +13,7 @@ import click
 
 from central_api import cli_notify, keys, settings
 from central_api.errors import Refusal
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from sync.errors import DomainError
 from sync.events import utc_now
 from sync.signing import SigningKey
@@ -77,7 +77,8 @@ def main(ctx: click.Context, home: str, database_url: str | None) -> None:
 @pass_context
 def init(context: Context, demo: bool) -> None:
     """Create the schema and the central key (and the demo data)."""
-    from central_api import publish, users
+    from central_api import users
+    from central_api.review import publish
     from sync.demo_data import read_demo
 
     key = context.key()
@@ -196,7 +197,7 @@ def unlock_user(context: Context, username: str) -> None:
 @pass_context
 def issue_enrollment_code(context: Context, org_code: str, hours: int, out: str | None) -> None:
     """Issue a one-time enrollment code for a PC of a unit."""
-    from central_api import enrollment
+    from central_api.device_api import enrollment
 
     with context.opened() as store:
         code = enrollment.issue_code(store, org_code, hours=hours, created_by="cli", now=utc_now())
@@ -214,7 +215,7 @@ def issue_enrollment_code(context: Context, org_code: str, hours: int, out: str 
 @pass_context
 def revoke_device(context: Context, device_id: str, reason: str) -> None:
     """Revoke a device: its later bundles are quarantined, every PC learns it from the feed."""
-    from central_api import enrollment
+    from central_api.device_api import enrollment
 
     with context.opened() as store:
         device = enrollment.revoke_device(store, context.key(), device_id, reason, utc_now())
@@ -226,7 +227,7 @@ def revoke_device(context: Context, device_id: str, reason: str) -> None:
 @pass_context
 def import_(context: Context, folder: str) -> None:
     """Import a USB stick's blobs and bundles and write the receipts back onto it."""
-    from central_api import usb_import
+    from central_api.usb import usb_import
 
     with context.opened() as store:
         report = usb_import.import_folder(
@@ -250,7 +251,7 @@ def import_(context: Context, folder: str) -> None:
 @pass_context
 def export_feed(context: Context, org_code: str, folder: str, after: int) -> None:
     """Write a unit's feed entries onto a USB stick."""
-    from central_api import usb_import
+    from central_api.usb import usb_import
 
     with context.opened() as store:
         written = usb_import.export_feed(store, org_code, Path(folder), after)
@@ -263,7 +264,7 @@ def export_feed(context: Context, org_code: str, folder: str, after: int) -> Non
 @pass_context
 def enroll_file(context: Context, request_file: str, out: str) -> None:
     """Answer an enrollment request brought on a file (a PC that never sees the network)."""
-    from central_api import enrollment
+    from central_api.device_api import enrollment
     from sync.signing import strict_loads
 
     with context.opened() as store:
@@ -317,7 +318,7 @@ def decide(
     actor: str,
 ) -> None:
     """Decide a forwarded case (approve, refuse or return); the decision goes down in the feed."""
-    from central_api import decisions
+    from central_api.review import decisions
 
     if outcome is None:
         raise click.UsageError("请选择 --approve、--refuse 或 --return 之一。")
@@ -359,7 +360,7 @@ def _read_json(path: str) -> Any:
 @pass_context
 def publish_calendar(context: Context, file: str) -> None:
     """Publish one year's working-day calendar to every PC."""
-    from central_api import publish
+    from central_api.review import publish
 
     with context.opened() as store:
         calendar = publish.publish_calendar(store, context.key(), _read_json(file), utc_now())
@@ -371,7 +372,7 @@ def publish_calendar(context: Context, file: str) -> None:
 @pass_context
 def publish_catalogue(context: Context, file: str) -> None:
     """Publish a catalogue version to every PC."""
-    from central_api import publish
+    from central_api.review import publish
 
     with context.opened() as store:
         serial = publish.publish_catalogue(store, context.key(), _read_json(file), utc_now())

@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from central_api import public_store, settings
-from central_api.delivery import DeliveryLoop, deliver_due
-from central_api.notifications import STAGE_LABELS, mask_phone
-from central_api.store import CentralStore
+from central_api import settings
+from central_api.review.delivery import DeliveryLoop, deliver_due
+from central_api.review.notifications import STAGE_LABELS, mask_phone
+from central_api.stores import public_store
+from central_api.stores.store import CentralStore
 
 if TYPE_CHECKING:
     from central_api.cli import Context

@@ -6,10 +6,10 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from central_api import login_store
-from central_api.review_store import ReviewStore
 from central_api.roles import ROLES
-from central_api.store import CentralStore
+from central_api.stores import login_store
+from central_api.stores.review_store import ReviewStore
+from central_api.stores.store import CentralStore
 from staff_pages import lockout
 from staff_pages.lockout import LockoutRules
 from staff_pages.passwords import (

@@ -25,9 +25,9 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from central_api import i18n, roles, users
-from central_api.case_record import NOT_FOUND
-from central_api.review_store import ReviewStore
-from central_api.store import CentralStore
+from central_api.review.case_record import NOT_FOUND
+from central_api.stores.review_store import ReviewStore
+from central_api.stores.store import CentralStore
 from staff_pages.display import label_helpers, local_time
 from staff_pages.error_pages import ErrorPages
 from staff_pages.host_check import host_refusal

@@ -25,7 +25,7 @@ def demo_home(demo_home_template: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def store(demo_home: Path):
     """The demo data folder's store, opened in this process."""
-    from township_app.upgrade import open_migrated
+    from township_app.backup.upgrade import open_migrated
 
     opened = open_migrated(demo_home / "township.db")
     yield opened

@@ -58,7 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     web.init_app(app)
 
-    from township_app import (
+    from township_app.pages import (
         admin,
         auth,
         cases,
@@ -83,7 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def start_worker(app: Flask) -> Any:
     """Start the background sync worker for this app (once) and return it."""
-    from township_app.worker import Worker
+    from township_app.device_sync.worker import Worker
 
     if "bianmin_worker" not in app.extensions:
         from township_app.db import wait_until_checked

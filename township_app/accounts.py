@@ -17,8 +17,8 @@ from staff_pages.passwords import (
 from sync.errors import N_, InvalidInput, NotAllowed
 from sync.events import format_time
 from township_app import roles
-from township_app.login_store import LoginStore
-from township_app.store import Store
+from township_app.stores.login_store import LoginStore
+from township_app.stores.store import Store
 
 _USERNAME = re.compile(r"^[a-z0-9_.-]{2,32}$")
 

@@ -14,10 +14,12 @@ from sync.case_numbers import device_code_from_id
 from sync.errors import DomainError
 from sync.events import format_time, utc_now
 from sync.ids import check_division_code
-from township_app import accounts, backup_cli, demo, sync_cli
+from township_app import accounts, demo
+from township_app.backup import backup_cli
+from township_app.backup.upgrade import open_migrated
+from township_app.device_sync import sync_cli
 from township_app.settings import from_environment
-from township_app.store import Store
-from township_app.upgrade import open_migrated
+from township_app.stores.store import Store
 
 
 def _home(home: str | None) -> Path:
@@ -220,7 +222,7 @@ def check(home: str | None) -> None:
 @click.pass_obj
 def desktop(home: str | None, ready_file: str | None, browser: bool, start_path: str) -> None:
     """Open the app in a window of its own (as the bianmin-desktop icon does)."""
-    from township_app.desktop import run_desktop
+    from township_app.desktop.desktop import run_desktop
 
     sys.exit(run_desktop(home, ready_file, browser, start_path))
 

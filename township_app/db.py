@@ -14,7 +14,7 @@ from flask_babel import gettext
 
 from sync.deadlines import WorkingCalendar
 from sync.events import CHINA_TZ, utc_now
-from township_app.store import Store
+from township_app.stores.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def _quick_check(path: str) -> str:
 
 
 def _migrate(app: Flask, path: str) -> str:
-    from township_app.upgrade import UpgradeFailed, open_migrated
+    from township_app.backup.upgrade import UpgradeFailed, open_migrated
 
     try:
         open_migrated(path).close()

@@ -18,8 +18,9 @@ from sync.case_numbers import device_code_from_id
 from sync.demo_data import read_demo
 from sync.events import CHINA_TZ, format_time
 from sync.ids import resident_id_check_char
-from township_app import accounts, agency, casework
-from township_app.store import Store
+from township_app import accounts
+from township_app.casework import agency, casework
+from township_app.stores.store import Store
 
 DEMO_DIR = Path(__file__).parent / "demo"
 

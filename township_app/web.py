@@ -31,7 +31,7 @@ from sync.case_clock import case_deadline
 from sync.ids import mask_resident_id
 from township_app import roles
 from township_app.db import get_calendar, get_store, today
-from township_app.login_store import LoginStore
+from township_app.stores.login_store import LoginStore
 
 log = logging.getLogger(__name__)
 

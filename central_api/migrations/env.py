@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from central_api.schema import metadata
+from central_api.stores.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)

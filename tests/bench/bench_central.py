@@ -13,9 +13,10 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from central_api import enrollment, publish
-from central_api.ingest import ingest_bundles
-from central_api.store import CentralStore
+from central_api.device_api import enrollment
+from central_api.device_api.ingest import ingest_bundles
+from central_api.review import publish
+from central_api.stores.store import CentralStore
 from sync.demo_data import read_demo
 from sync.signing import Envelope, SigningKey, pae
 from tests.support.central import FakeDevice

@@ -103,10 +103,9 @@ def ingest_figures(folder: Path, total: int, postgres: str | None) -> Iterator[s
 
 
 def _township(folder: Path, name: str, central: CentralProcess, central_home: Path, url: str):
-    from township_app.store import Store
+    from township_app.stores.store import Store
 
     home = make_demo_home(folder / name)
-    from township_app import device_keys  # noqa: F401 - the township side must be importable
 
     code = issue_code(central_home, central.database_url)
     import subprocess
@@ -133,8 +132,8 @@ def _cpu_seconds(central: CentralProcess) -> float:
 def drain(home: Path, url: str) -> tuple[float, int]:
     """Run sync rounds in this process until the queue is empty; return seconds and rounds."""
     from township_app import create_app
-    from township_app.upgrade import open_migrated
-    from township_app.worker import sync_round
+    from township_app.backup.upgrade import open_migrated
+    from township_app.device_sync.worker import sync_round
 
     config = dict(create_app({"HOME": str(home), "CENTRAL_URL": url}).config)
     store = open_migrated(home / "township.db")
@@ -203,8 +202,8 @@ def township_figures(folder: Path, cases: int, scan_cases: int) -> Iterator[str]
         start = time.perf_counter()
         for _ in range(200):
             from township_app import create_app
-            from township_app.upgrade import open_migrated
-            from township_app.worker import sync_round
+            from township_app.backup.upgrade import open_migrated
+            from township_app.device_sync.worker import sync_round
 
             config = dict(create_app({"HOME": str(home), "CENTRAL_URL": link.url}).config)
             store = open_migrated(home / "township.db")

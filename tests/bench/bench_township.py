@@ -28,8 +28,8 @@ import requests
 from sync.events import CHINA_TZ, utc_now
 from tests.support.township import DEMO_PASSWORDS, Browserless, TownshipProcess
 from township_app import demo
-from township_app.store import CaseFilter, Store
-from township_app.upgrade import open_migrated
+from township_app.backup.upgrade import open_migrated
+from township_app.stores.store import CaseFilter, Store
 
 log = logging.getLogger("bench")
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy.engine import default
 
-from central_api import signature_pool
+from central_api.device_api import signature_pool
 from sync import signing
 from tests.bench.bench_central import ingest_rate
 

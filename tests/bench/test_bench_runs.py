@@ -120,7 +120,7 @@ def test_sync_bench_prints_every_figure_as_one_json_object_per_line() -> None:
 
 
 def test_ingest_split_prints_its_parts_and_leaves_ingest_as_it_was() -> None:
-    from central_api import signature_pool
+    from central_api.device_api import signature_pool
     from sync import signing
     from tests.bench import ingest_split
 

@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from tests.browser.test_full_loop import log_in, people  # noqa: F401 - fixture used by name
 from tests.support.township import DEMO_PASSWORDS, TownshipProcess
-from township_app import backup
-from township_app.blobs import blob_path
+from township_app.backup import backup
+from township_app.casework.blobs import blob_path
 
 SCAN_MB = 256  # large enough that the page catches the backup being written
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from tests.support.central import (
     DEMO_ITEMS,
     CentralProcess,

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.support.results import Above, decided_case, forwarded_case
 from tests.support.township import TownshipProcess, copy_home
-from township_app.upgrade import open_migrated
+from township_app.backup.upgrade import open_migrated
 
 
 @pytest.fixture

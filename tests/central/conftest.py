@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from tests.support.central import CentralProcess, FakeDevice, init_home, issue_code
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"

@@ -13,7 +13,7 @@ import requests
 import yaml
 from jsonschema import Draft202012Validator
 
-from central_api.blobs import checksum_for
+from central_api.device_api.blobs import checksum_for
 from sync.client import CentralClient
 from tests.support.central import CentralProcess, FakeDevice, signed_call
 

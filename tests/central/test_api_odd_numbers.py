@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from central_api.blobs import checksum_for
+from central_api.device_api.blobs import checksum_for
 from sync import stages
 from sync.request_auth import TIME_HEADER
 from tests.support.central import FakeDevice, signed_call

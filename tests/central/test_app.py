@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from central_api import create_app
-from central_api.ingest import ingest_bundles
+from central_api.device_api.ingest import ingest_bundles
 from tests.bench.bench_central import _device, _setup
 
 

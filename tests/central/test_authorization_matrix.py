@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from central_api import create_app, usb_import_jobs, users
-from central_api.store import CentralStore
+from central_api import create_app, users
+from central_api.stores.store import CentralStore
+from central_api.usb import usb_import_jobs
 from sync import events as ev
 from sync.events import utc_now
 from tests.support.central import CentralProcess, FakeDevice

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from central_api.blobs import blob_path
-from central_api.store import CentralStore
+from central_api.device_api.blobs import blob_path
+from central_api.stores.store import CentralStore
 from sync import stages
 from sync.client import ApiError
 from sync.request_auth import sign_request

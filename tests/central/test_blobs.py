@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from central_api import blobs
-from central_api.blobs import checksum_for
+from central_api.device_api import blobs
+from central_api.device_api.blobs import checksum_for
 from central_api.errors import Refusal
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from sync import stages
 from sync.client import ApiError
 from tests.support.central import FakeDevice, signed_call

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from sync import events as ev
 from sync import stages
 from sync.bundle import read_receipt
@@ -295,7 +295,7 @@ def test_verify_command_rechecks_every_stored_bundle(
     # A stored byte changed behind the server's back is found.
     from sqlalchemy import update
 
-    from central_api import schema as t
+    from central_api.stores import schema as t
 
     with central_store.transaction() as c:
         row = (

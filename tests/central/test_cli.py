@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from sync import feed
 from sync.demo_data import read_demo
 from sync.signing import Envelope, strict_loads

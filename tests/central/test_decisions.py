@@ -5,8 +5,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from central_api import decisions, keys
-from central_api.store import CentralStore
+from central_api import keys
+from central_api.review import decisions
+from central_api.stores.store import CentralStore
 from sync import events as ev
 from sync.events import utc_now, verify_chain
 from tests.support.central import FakeDevice

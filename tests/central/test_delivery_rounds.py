@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from central_api import notifications as nt
-from central_api import public_store
-from central_api.delivery import DeliveryPolicy, deliver_due
-from central_api.ingest import ingest_bundles
-from central_api.senders import Message
-from central_api.store import CentralStore
+from central_api.device_api.ingest import ingest_bundles
+from central_api.review import notifications as nt
+from central_api.review.delivery import DeliveryPolicy, deliver_due
+from central_api.review.senders import Message
+from central_api.stores import public_store
+from central_api.stores.store import CentralStore
 from tests.bench.bench_central import _device, _setup
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from central_api import enrollment
-from central_api.store import CentralStore
+from central_api.device_api import enrollment
+from central_api.stores.store import CentralStore
 from sync import stages
 from sync.agency import read_device_certificate
 from sync.client import ApiError, CentralClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from sync import feed
 from sync.client import CentralClient
 from sync.feed import read_feed_entry

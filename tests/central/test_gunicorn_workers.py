@@ -20,8 +20,8 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from central_api import usb_import_jobs
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
+from central_api.usb import usb_import_jobs
 from sync import stages, usb
 from sync.client import ApiError
 from tests.support.central import FakeDevice, issue_code

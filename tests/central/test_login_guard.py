@@ -12,7 +12,7 @@ from pathlib import Path
 import requests
 
 from central_api import users
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from sync.events import utc_now
 from tests.support.addresses import from_address
 from tests.support.central import CentralProcess, central_cli
@@ -135,7 +135,7 @@ def test_a_hash_made_with_weaker_parameters_is_renewed_at_log_in(
 ) -> None:
     from argon2 import PasswordHasher
 
-    from central_api import login_store
+    from central_api.stores import login_store
 
     name = _user(central_store)
     weak = PasswordHasher(time_cost=1, memory_cost=8192).hash("long-enough-pw1")

@@ -1,4 +1,4 @@
-"""The Alembic migrations build exactly the schema that central_api/schema.py declares."""
+"""The Alembic migrations build exactly the schema that central_api/stores/schema.py declares."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from central_api import migrate
-from central_api.schema import metadata
-from central_api.store import CentralStore
+from central_api.stores.schema import metadata
+from central_api.stores.store import CentralStore
 
 
 def test_migrated_database_matches_the_declared_schema(central_store: CentralStore) -> None:

@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select
 
-from central_api import decisions, ingest, keys
-from central_api import schema as t
-from central_api.store import CentralStore
+from central_api import keys
+from central_api.device_api import ingest
+from central_api.review import decisions
+from central_api.stores import schema as t
+from central_api.stores.store import CentralStore
 from sync import events as ev
 from sync.events import utc_now
 from tests.support.central import CentralProcess, FakeDevice, central_cli, registered_payload

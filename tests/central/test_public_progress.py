@@ -12,8 +12,9 @@ import flask
 import pytest
 import requests
 
-from central_api import decisions, keys
-from central_api.store import CentralStore
+from central_api import keys
+from central_api.review import decisions
+from central_api.stores.store import CentralStore
 from sync import events as ev
 from sync.events import utc_now
 from tests.central.test_api_contract import check
@@ -25,7 +26,7 @@ from tests.support.central import (
     central_cli,
     registered_payload,
 )
-from township_app.notices import progress_url
+from township_app.pages.notices import progress_url
 
 ITEM_NAME = catalogue_item(DEMO_ITEMS["forwarded"])["name"]  # what the device registers
 QUERY_CODE = "K7M2QX"  # registered_payload's

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from sync import events as ev
 from sync.bundle import Receipt, read_receipt
 from sync.signing import Envelope, strict_loads

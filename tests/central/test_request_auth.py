@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from sync import stages
 from sync.request_auth import NONCE_HEADER, SIGNATURE_HEADER, sign_request
 from sync.signing import SigningKey

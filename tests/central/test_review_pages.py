@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from central_api import users
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from sync import events as ev
 from sync.events import utc_now
 from sync.signing import Envelope
@@ -98,7 +98,7 @@ def test_repeated_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(
 
 
 def _audit(store: CentralStore, username: str) -> list[dict]:
-    from central_api.review_store import ReviewStore
+    from central_api.stores.review_store import ReviewStore
 
     return [a for a in reversed(ReviewStore(store).audit_entries(500)) if a["username"] == username]
 

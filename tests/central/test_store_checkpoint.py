@@ -6,8 +6,8 @@ import sqlite3
 import time
 from datetime import UTC, datetime
 
-from central_api import publish
-from central_api.store import CentralStore
+from central_api.review import publish
+from central_api.stores.store import CentralStore
 from sync.demo_data import read_demo
 from sync.signing import SigningKey
 

@@ -6,7 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from sync import usb
 from sync.bundle import read_receipt
 from sync.signing import RECEIPT_TYPE, Envelope, b64decode, verify_envelope

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from central_api import keys, usb_import, usb_import_jobs
-from central_api import usb_import_store as sql
-from central_api.store import CentralStore
+from central_api import keys
+from central_api.stores import usb_import_store as sql
+from central_api.stores.store import CentralStore
+from central_api.usb import usb_import, usb_import_jobs
 from sync import usb
 from sync.events import utc_now
 from tests.support.central import FakeDevice

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from sync import usb
 from tests.support.central import CentralProcess, FakeDevice
 from tests.support.reviewer import PageSession, import_stick

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from sync import events as ev
 from sync import feed, stages
 from sync.client import ApiError

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from tests.e2e.conftest import (  # noqa: F401 - fixtures of a real central server
     central,
     central_db,

@@ -12,7 +12,7 @@ from pathlib import Path
 import requests
 
 from tests.support.desktop import ROOT, DesktopProcess, Xvfb, colour_count
-from township_app import instance
+from township_app.desktop import instance
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from tests.support.central import CentralProcess, central_cli, init_home, issue_code
 from tests.support.township import copy_home, township_cli
 
@@ -67,7 +67,7 @@ def _fresh_identity(home: Path) -> None:
     import uuid
 
     from sync.case_numbers import device_code_from_id
-    from township_app.upgrade import open_migrated
+    from township_app.backup.upgrade import open_migrated
 
     store = open_migrated(home / "township.db")
     try:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from central_api import schema as t
-from central_api.blobs import blob_path
-from central_api.store import CentralStore
+from central_api.device_api.blobs import blob_path
+from central_api.stores import schema as t
+from central_api.stores.store import CentralStore
 from tests.e2e.test_sync_end_to_end import township_row, waiting_up
 from tests.support.cases import queue_forwarded_cases
 from tests.support.central import CentralProcess

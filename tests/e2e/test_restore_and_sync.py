@@ -11,7 +11,7 @@ from sync.client import CentralClient
 from tests.support.cases import queue_forwarded_cases
 from tests.support.central import CentralProcess, issue_code
 from tests.support.township import Browserless, TownshipProcess, township_cli
-from township_app import device_keys
+from township_app.device_sync import device_keys
 
 PASSPHRASE = "restore-test-passphrase"
 

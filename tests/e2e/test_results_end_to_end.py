@@ -9,9 +9,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from central_api import decisions, keys
-from central_api import schema as t
-from central_api.store import CentralStore
+from central_api import keys
+from central_api.review import decisions
+from central_api.stores import schema as t
+from central_api.stores.store import CentralStore
 from sync.events import utc_now
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_sync_end_to_end import case_state, central_case_state, township_row

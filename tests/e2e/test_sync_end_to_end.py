@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from tests.e2e.conftest import decide, wait_for
 from tests.support.cases import queue_forwarded_cases
 from tests.support.central import CentralProcess
@@ -54,7 +54,7 @@ def central_events_of(store: CentralStore, home: Path) -> list[str]:
     device = township_row(home, "SELECT device_id FROM device")[0]
     from sqlalchemy import select
 
-    from central_api import schema as t
+    from central_api.stores import schema as t
 
     with store.engine.connect() as c:
         query = select(t.events.c.event_id).where(t.events.c.writer == device)
@@ -65,7 +65,7 @@ def central_case_state(store: CentralStore, case_number: str) -> str | None:
     """The state central holds for a case, by case number."""
     from sqlalchemy import select
 
-    from central_api import schema as t
+    from central_api.stores import schema as t
 
     with store.engine.connect() as c:
         row = c.execute(select(t.cases.c.state).where(t.cases.c.case_number == case_number)).first()
@@ -272,7 +272,7 @@ def test_a_new_pc_whose_device_code_is_taken_in_its_unit_takes_another_and_enrol
     central: CentralProcess, central_home: Path, central_url_db: str, tmp_path: Path
 ) -> None:
     from tests.support.central import issue_code
-    from township_app.upgrade import open_migrated
+    from township_app.backup.upgrade import open_migrated
 
     homes = []
     for name in ("first", "second"):

@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from central_api.store import CentralStore
+from central_api.stores.store import CentralStore
 from tests.e2e.conftest import decide, wait_for
 from tests.e2e.test_sync_end_to_end import central_case_state
 from tests.support.central import CentralProcess

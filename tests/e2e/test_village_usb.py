@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from central_api import schema as t
-from central_api.store import CentralStore
+from central_api.stores import schema as t
+from central_api.stores.store import CentralStore
 from tests.support.central import CentralProcess
 from tests.support.township import township_cli
 from tests.support.village import VILLAGE, register_in_folder
@@ -42,8 +42,8 @@ def snapshot(home: Path) -> tuple:
 def accept_at_the_window(home: Path, case_id: str) -> None:
     """The township clerk accepts the case (through the same domain function as the page)."""
     from sync.events import utc_now
-    from township_app import casework
-    from township_app.upgrade import open_migrated
+    from township_app.backup.upgrade import open_migrated
+    from township_app.casework import casework
 
     store = open_migrated(home / "township.db")
     try:

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from tests.support.township import Browserless, TownshipProcess
-from township_app import backup
+from township_app.backup import backup
 
 
 @pytest.fixture

@@ -16,8 +16,9 @@ import pytest
 from sync.signing import SigningKey
 from tests.support.cases import queue_forwarded_cases
 from tests.support.township import copy_home, township_cli
-from township_app import backup, device_keys
-from township_app.restore import OtherDevice, restore_backup
+from township_app.backup import backup
+from township_app.backup.restore import OtherDevice, restore_backup
+from township_app.device_sync import device_keys
 
 PASSPHRASE = "门前三棵树-2026"
 
@@ -161,7 +162,7 @@ def test_a_backup_cut_short_leaves_only_a_partial_file(full_home: Path, tmp_path
 _KILLED_MIDWAY = """
 import os, sys
 from pathlib import Path
-from township_app import backup
+from township_app.backup import backup
 def killed(done, total):
     if done:
         os._exit(9)  # the window closed, the power went: nothing runs after this
@@ -241,7 +242,7 @@ def test_the_manifest_names_every_file_with_its_hash(full_home: Path, tmp_path: 
 
 
 def test_the_worker_makes_the_daily_backup_in_a_thread_of_its_own(full_home: Path, tmp_path: Path):
-    from township_app.worker import Worker
+    from township_app.device_sync.worker import Worker
 
     config = {
         "HOME": str(full_home),

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.results import Above, decided_case, forwarded_case
 from tests.support.township import Browserless, TownshipProcess
-from township_app.upgrade import open_migrated
+from township_app.backup.upgrade import open_migrated
 
 
 def with_store(home: Path):

@@ -44,7 +44,7 @@ def test_disabling_an_account_ends_its_open_session(app):
     clerk = app.test_client()
     login(clerk)
     from township_app import accounts
-    from township_app.upgrade import open_migrated
+    from township_app.backup.upgrade import open_migrated
 
     store = open_migrated(app.config["DATABASE"])
     user = store.user_by_username("chuangkou")

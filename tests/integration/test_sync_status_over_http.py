@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.support.township import Browserless, TownshipProcess
-from township_app.sync_store import SyncStore
-from township_app.upgrade import open_migrated
+from township_app.backup.upgrade import open_migrated
+from township_app.stores.sync_store import SyncStore
 
 
 def test_the_header_shows_offline_the_queue_and_no_sync_yet(clerk: Browserless):

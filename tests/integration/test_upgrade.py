@@ -12,10 +12,11 @@ import pytest
 from sqlite_utils.migrations import Migrations
 
 from sync.events import utc_now
-from township_app import backup_store, demo
-from township_app.migrations import migrations
-from township_app.store import Store, connect
-from township_app.upgrade import UpgradeFailed, open_migrated
+from township_app import demo
+from township_app.backup.upgrade import UpgradeFailed, open_migrated
+from township_app.stores import backup_store
+from township_app.stores.migrations import migrations
+from township_app.stores.store import Store, connect
 
 # The newest step: a database made by every step before it stands for the previous release. (It
 # is filled with cases by today's code, which writes the columns the earlier steps added.)

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sync.events import CHINA_TZ, utc_now
-from township_app import casework
-from township_app.blobs import save_scan
+from township_app.backup.upgrade import open_migrated
+from township_app.casework import casework
+from township_app.casework.blobs import save_scan
 from township_app.demo import fake_applicant
-from township_app.upgrade import open_migrated
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n"
 

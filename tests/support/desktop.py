@@ -44,7 +44,9 @@ def gui_missing() -> str:
 def entry_point() -> list[str]:
     """Return the installed `bianmin-desktop` gui-script (``python -m`` if it is not installed)."""
     script = Path(sys.executable).parent / "bianmin-desktop"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "township_app.desktop"]
+    return (
+        [str(script)] if script.exists() else [sys.executable, "-m", "township_app.desktop.desktop"]
+    )
 
 
 class Xvfb:

@@ -13,8 +13,8 @@ from typing import Any
 
 from sync import events as ev
 from sync.events import Event, new_event, utc_now
-from township_app import casework
-from township_app.store import Store
+from township_app.casework import casework
+from township_app.stores.store import Store
 
 COUNTY = "370613"
 CITY = "370600"

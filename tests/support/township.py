@@ -29,7 +29,7 @@ def make_demo_home(target: Path, cases: int = 0) -> Path:
     """Create a data folder with the demo org tree, catalogue, users (and cases)."""
     from sync.events import utc_now
     from township_app import demo
-    from township_app.upgrade import open_migrated
+    from township_app.backup.upgrade import open_migrated
 
     target.mkdir(parents=True, exist_ok=True)
     store = open_migrated(target / "township.db")

@@ -37,7 +37,7 @@ ITEMS = {item["code"]: item for item in _CATALOGUE["items"]}
 def make_village_home(template: Path, target: Path, village: str = VILLAGE) -> Path:
     """Copy a demo data folder and make it a fresh PC of a village agency point."""
     from sync.case_numbers import device_code_from_id
-    from township_app.upgrade import open_migrated
+    from township_app.backup.upgrade import open_migrated
 
     home = copy_home(template, target)
     store = open_migrated(home / "township.db")
@@ -93,9 +93,9 @@ def register_in_folder(home: Path, item_code: str, *, name: str = "李四") -> t
     """Register an agent's application in a village PC's data folder (no server needed), with
     the entrustment scanned; return (case id, case number)."""
     from sync.events import utc_now
-    from township_app import casework
-    from township_app.blobs import save_scan
-    from township_app.upgrade import open_migrated
+    from township_app.backup.upgrade import open_migrated
+    from township_app.casework import casework
+    from township_app.casework.blobs import save_scan
 
     store = open_migrated(home / "township.db")
     try:

@@ -21,8 +21,8 @@ from sync.signing import (
     strict_loads,
     verify_envelope,
 )
-from township_app import devices
-from township_app.store import Store
+from township_app.device_sync import devices
+from township_app.stores.store import Store
 
 
 class FakeCentral:

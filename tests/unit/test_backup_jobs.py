@@ -13,9 +13,10 @@ import pytest
 from flask import render_template, session
 
 from sync.errors import InvalidInput
-from township_app import backup, backup_jobs, create_app
-from township_app.blobs import blob_path
-from township_app.page_tasks import DONE, FAILED, PageTask, PageTasks
+from township_app import create_app
+from township_app.backup import backup, backup_jobs
+from township_app.casework.blobs import blob_path
+from township_app.pages.page_tasks import DONE, FAILED, PageTask, PageTasks
 
 NOW = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from central_api.bundle_body import _split_exactly, bundle_envelopes
+from central_api.device_api.bundle_body import _split_exactly, bundle_envelopes
 from central_api.errors import Refusal
 from tests.unit.test_canonical_json import json_values
 

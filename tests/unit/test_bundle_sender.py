@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from township_app.bundle_sender import BundleSender
+from township_app.device_sync.bundle_sender import BundleSender
 
 
 class SkewedClient:

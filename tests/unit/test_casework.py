@@ -10,8 +10,8 @@ import pytest
 from sync import fold
 from sync.errors import InvalidForm, NotAllowed, NotFound
 from sync.events import utc_now
-from township_app import casework
-from township_app.store import CaseFilter, Store
+from township_app.casework import casework
+from township_app.stores.store import CaseFilter, Store
 
 CLERK = casework.Actor("chuangkou", "clerk", "370613004")
 REVIEWER = casework.Actor("shenhe", "reviewer", "370613004")

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from township_app.desktop import renderer_runs_htmx
+from township_app.desktop.desktop import renderer_runs_htmx
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,7 @@ def test_only_engines_that_run_htmx_2_get_a_window(renderer: str | None, fits: b
 
 def choose_in_a_fresh_process(env: dict[str, str], before: str = "") -> str:
     # pywebview's backend choice is process-wide: ask a fresh interpreter each time.
-    code = f"{before}\nfrom township_app.desktop import choose_renderer\nprint(choose_renderer())"
+    code = f"{before}\nfrom township_app.desktop.desktop import choose_renderer\nprint(choose_renderer())"
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
     )

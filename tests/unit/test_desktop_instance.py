@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from township_app import instance
-from township_app.local_server import LocalServer
+from township_app.desktop import instance
+from township_app.desktop.local_server import LocalServer
 
 HOLD_LOCK = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from township_app.instance import InstanceLock
+    from township_app.desktop.instance import InstanceLock
     lock = InstanceLock(Path(sys.argv[1])).acquire()  # kept: a collected lock lets go
     print("held", flush=True)
     time.sleep(120)

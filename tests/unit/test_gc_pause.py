@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from central_api.gc_pause import collector_paused
+from central_api.device_api.gc_pause import collector_paused
 
 
 def test_the_collector_runs_again_only_when_the_last_batch_ends():

@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 
 from sync.errors import N_, DomainError, InvalidInput
-from township_app.page_tasks import DONE, FAILED, PageTask, PageTasks
+from township_app.pages.page_tasks import DONE, FAILED, PageTask, PageTasks
 
 NOW = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
 

@@ -24,9 +24,9 @@ from tests.support.results import (
     forwarded_case,
     register,
 )
-from township_app import casework, results
-from township_app.results_store import ResultsStore
-from township_app.store import Store
+from township_app.casework import casework, results
+from township_app.stores.results_store import ResultsStore
+from township_app.stores.store import Store
 
 
 @pytest.fixture
@@ -340,8 +340,8 @@ def test_results_to_deliver_are_listed_oldest_first_by_page_and_agency_point(sto
 
 
 def test_the_results_migration_indexes_petitions_recorded_before_it(store, above, tmp_path):
-    from township_app.migrations import migrations
-    from township_app.store import connect
+    from township_app.stores.migrations import migrations
+    from township_app.stores.store import connect
 
     case_id = decided_case(store, above)
     results.register_petition(

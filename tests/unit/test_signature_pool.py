@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from central_api import signature_pool
+from central_api.device_api import signature_pool
 from sync.signing import BUNDLE_TYPE, SigningKey, check_signatures
 
 

@@ -12,10 +12,10 @@ import pytest
 from sync import fold
 from sync.events import utc_now, verify_chain
 from tests.unit.test_casework import CLERK, FORWARDED_ITEM, PROMISED_ITEM, register
-from township_app import casework
-from township_app.migrations import migrations
-from township_app.store import CaseFilter, Store, connect
-from township_app.upgrade import open_migrated
+from township_app.backup.upgrade import open_migrated
+from township_app.casework import casework
+from township_app.stores.migrations import migrations
+from township_app.stores.store import CaseFilter, Store, connect
 
 
 def test_every_connection_uses_wal_with_full_synchronous_commits(store: Store):

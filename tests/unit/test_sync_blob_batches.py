@@ -12,10 +12,10 @@ import pytest
 from sync.events import utc_now
 from tests.support.cases import queue_forwarded_cases
 from tests.unit.syncfakes import FakeCentral, enroll_with
-from township_app import blobs_up, bundles_up, device_keys, worker
-from township_app.blobs import blob_path
-from township_app.store import Store
-from township_app.sync_store import SyncStore
+from township_app.casework.blobs import blob_path
+from township_app.device_sync import blobs_up, bundles_up, device_keys, worker
+from township_app.stores.store import Store
+from township_app.stores.sync_store import SyncStore
 
 
 @pytest.fixture

@@ -16,10 +16,11 @@ from sync.events import GENESIS_HASH, utc_now, verify_chain
 from sync.signing import BUNDLE_TYPE, Envelope, SigningKey, verify_envelope
 from tests.unit.syncfakes import FakeCentral, enroll_with
 from tests.unit.test_casework import REVIEWER, register
-from township_app import blobs_up, bundles_up, casework, device_keys
-from township_app.blobs import StoredScan, blob_path
-from township_app.store import Store
-from township_app.sync_store import SyncStore
+from township_app.casework import casework
+from township_app.casework.blobs import StoredScan, blob_path
+from township_app.device_sync import blobs_up, bundles_up, device_keys
+from township_app.stores.store import Store
+from township_app.stores.sync_store import SyncStore
 
 FORWARDED_ITEM = "370613-MZ-001"
 

@@ -12,9 +12,10 @@ from sync.events import GENESIS_HASH, utc_now
 from sync.signing import SigningKey
 from tests.unit.syncfakes import FakeCentral, enroll_with
 from tests.unit.test_casework import REVIEWER, register
-from township_app import casework, devices, feed_down
-from township_app.store import Store
-from township_app.sync_store import SyncStore
+from township_app.casework import casework
+from township_app.device_sync import devices, feed_down
+from township_app.stores.store import Store
+from township_app.stores.sync_store import SyncStore
 
 CLERK = casework.Actor("chuangkou", "clerk", "370613004")
 

@@ -14,9 +14,11 @@ from sync.client import ApiError, Offline
 from sync.events import GENESIS_HASH, utc_now
 from tests.unit.syncfakes import FakeCentral, enroll_with
 from tests.unit.test_casework import REVIEWER, register
-from township_app import casework, device_keys, devices, sneakernet, worker
-from township_app.store import Store
-from township_app.sync_store import SyncStore
+from township_app.casework import casework
+from township_app.device_sync import device_keys, devices, worker
+from township_app.stores.store import Store
+from township_app.stores.sync_store import SyncStore
+from township_app.usb import sneakernet
 
 CLERK = casework.Actor("chuangkou", "clerk", "370613004")
 

@@ -1,4 +1,4 @@
-"""The township's one write path (township_app.case_log): every origin of a case event folds,
+"""The township's one write path (township_app.casework.case_log): every origin of a case event folds,
 appends and projects in one transaction, and what differs by origin stays where it is."""
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from tests.support.results import (
     forwarded_case,
     register,
 )
-from township_app import case_log, casework
-from township_app.case_log import Draft, Origin
-from township_app.relay_store import RelayStore
-from township_app.store import Store
+from township_app.casework import case_log, casework
+from township_app.casework.case_log import Draft, Origin
+from township_app.stores.relay_store import RelayStore
+from township_app.stores.store import Store
 
 
 def _head(store: Store) -> tuple[int, str]:
@@ -116,7 +116,7 @@ def test_a_relayed_event_the_rules_refuse_is_logged_and_skipped(store, caplog):
     case_id = register(store, item_code=PROMISED_ITEM)
     before = store.event_count()
     refused = _village_event(store, case_id, ev.FORWARDED, {"opinion": "x", "conclusion": "agree"})
-    with caplog.at_level(logging.WARNING, logger="township_app.case_log"):
+    with caplog.at_level(logging.WARNING, logger="township_app.casework.case_log"):
         assert case_log.write_event(store, refused, Origin.RELAYED) is None
     assert store.event_count() == before
     assert f"relayed event {refused.event_id} not applied here: not_allowed" in caplog.text

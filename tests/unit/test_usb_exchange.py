@@ -10,7 +10,7 @@ import pytest
 from sync import usb
 from sync.errors import InvalidInput
 from sync.events import utc_now
-from township_app import sneakernet, usb_exchange
+from township_app.usb import sneakernet, usb_exchange
 
 
 def _audit_count(store) -> int:

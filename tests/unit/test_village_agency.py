@@ -18,9 +18,11 @@ from sync.events import new_event, utc_now
 from sync.signing import BadSignature, SigningKey
 from tests.support.village import VILLAGE, make_village_home, register_in_folder
 from tests.unit.syncfakes import FakeCentral, enroll_with
-from township_app import casework, devices, feed_down, sneakernet
-from township_app.store import CaseFilter, Store
-from township_app.upgrade import open_migrated
+from township_app.backup.upgrade import open_migrated
+from township_app.casework import casework
+from township_app.device_sync import devices, feed_down
+from township_app.stores.store import CaseFilter, Store
+from township_app.usb import sneakernet
 
 TOWNSHIP = "370613004"
 PROMISED_ITEM = "370613-MZ-003"
@@ -138,7 +140,7 @@ def test_an_agent_application_without_the_entrustment_or_the_agents_identity_is_
     village: Store, proxy, scans, message
 ):
     item = village.item(PROMISED_ITEM)
-    from township_app.blobs import StoredScan
+    from township_app.casework.blobs import StoredScan
 
     scan = StoredScan("a" * 64, 10, "image/png", "wts.png")
     code = next(m["code"] for m in item["materials"] if "委托书" in m["name"])

@@ -1,0 +1,94 @@
+"""The reviewers' inbox: the forwarded cases of their unit, with filters, search, paging and lights.
+
+The deadline light depends on today and on the published calendar, so it is computed here from each
+case's state with the same functions as the township's (``sync.case_clock``), not stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, redirect, request, url_for
+
+from central_api.pages.auth import home_url, login_required
+from central_api.review.case_record import case_scope
+from central_api.stores.review_store import InboxFilter
+from central_api.web import get_calendar, page_errors, reviews, today
+from staff_pages.htmx import render_page
+from sync.case_clock import case_deadline
+from sync.fold import STATES
+
+bp = page_errors(Blueprint("inbox", __name__, url_prefix="/review"))
+
+LIGHTS = ("green", "yellow", "red")
+
+
+def _page_number(raw: str) -> int:
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+@bp.get("/")
+@login_required("view_cases")
+def index() -> Any:
+    """List the cases of the user's unit with filters, search and paging (the rows alone for htmx)."""
+    args = request.args
+    where = InboxFilter(
+        item_code=args.get("item", "").strip()[:40],
+        township=args.get("township", "").strip()[:12],
+        state=args.get("state", "") if args.get("state", "") in STATES else "",
+        text=args.get("q", "").strip()[:40],
+    )
+    light = args.get("light", "") if args.get("light", "") in LIGHTS else ""
+    page = _page_number(args.get("page", ""))
+    size = int(current_app.config["INBOX_PAGE_SIZE"])
+    store = reviews()
+    scope = case_scope(store, g.user)
+    calendar, day = get_calendar(), today()
+    if light:
+        # The light is not a column: filter the matching cases by it, then page in memory. A unit's
+        # open cases are a few thousand at most; their states are read once per request.
+        matching = [
+            row
+            for row in store.inbox_rows(scope, where, limit=None)
+            if _light(row, day, calendar) == light
+        ]
+        total = len(matching)
+        rows = matching[(page - 1) * size : page * size]
+    else:
+        total = store.inbox_count(scope, where)
+        rows = store.inbox_rows(scope, where, limit=size, offset=(page - 1) * size)
+    for row in rows:
+        row["deadline"] = case_deadline(row["state_obj"], day, calendar)
+    pages = max(1, -(-total // size))
+    query = {
+        "item": where.item_code,
+        "township": where.township,
+        "state": where.state,
+        "q": where.text,
+        "light": light,
+    }
+    return render_page(
+        "central/inbox/index.html",
+        "central/inbox/_rows.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        query={k: v for k, v in query.items() if v},
+        choices=store.inbox_choices(scope),
+        units=store.unit_names(),
+        lights=LIGHTS,
+    )
+
+
+def _light(row: dict[str, Any], day: Any, calendar: Any) -> str:
+    status = case_deadline(row["state_obj"], day, calendar)
+    return status.light if status else ""
+
+
+@bp.get("/home")
+def home() -> Any:
+    """Send a logged-in user to their role's first page."""
+    if g.get("user") is None:
+        return redirect(url_for("auth.login"))
+    return redirect(home_url(g.user["role"]))

@@ -1,0 +1,154 @@
+"""Intake at the window: pick an item, enter the applicant, tick and scan the materials."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, current_app, g, redirect, request, url_for
+
+from staff_pages.display import translate_error
+from staff_pages.htmx import render_page
+from sync.agency import is_village_code
+from sync.errors import N_, InvalidForm, InvalidInput, NotAllowed
+from township_app.casework import casework
+from township_app.casework.blobs import StoredScan
+from township_app.casework.scans import save_material_scans
+from township_app.db import get_store, now, today
+from township_app.pages.auth import current_actor, login_required
+
+bp = Blueprint("intake", __name__, url_prefix="/intake")
+
+
+@bp.route("/")
+@login_required("register")
+def index() -> Any:
+    """List the catalogue's items to start an application with (searchable)."""
+    store = get_store()
+    query = request.args.get("q", "").strip()
+    department = request.args.get("department", "")
+    items = store.items(department=department, village_only=g.user["role"] == "agent")
+    if query:
+        items = [i for i in items if query in i["name"] or query in i.get("department", "")]
+    return render_page(
+        "township/intake/index.html",
+        "township/intake/_items.html",
+        items=items,
+        q=query,
+        department=department,
+        departments=store.departments(),
+        catalogue=store.catalogue_version(),
+    )
+
+
+@bp.route("/new/<item_code>", methods=("GET", "POST"))
+@login_required("register")
+def create(item_code: str) -> Any:
+    """Register an application for an item: applicant, proxy, materials and scans."""
+    store = get_store()
+    item = store.item(item_code)
+    if item is None:
+        raise NotAllowed(N_("事项不存在或已停用，请重新选择事项。"))
+    device = store.device()  # read once for the page; the registration reads it under its lock
+    village_pc = device is not None and is_village_code(device["org_code"])
+    villages = _villages(store, device, village_pc)
+    errors: dict[str, str] = {}
+    form: Mapping[str, Any] = request.form
+    if request.method == "POST":
+        actor = current_actor()
+        try:
+            applicant_form = casework.ApplicantForm(
+                **{
+                    field: form.get(field, "")
+                    for field in casework.ApplicantForm.__dataclass_fields__
+                }
+            )
+            if actor.role == "agent":
+                applicant_form = _agent_applicant(
+                    applicant_form, actor.org_code, g.user["display_name"]
+                )
+            cleaned = casework.clean_applicant(
+                applicant_form, villages=[v["code"] for v in villages], today=today()
+            )
+            scans = scans_from_request(store, [m["code"] for m in item["materials"]])
+            materials = casework.materials_checklist(item, form.getlist("received"), scans)
+            state, _created = casework.register_case(
+                store,
+                case_id=form.get("case_id", ""),
+                item_code=item_code,
+                applicant=cleaned["applicant"],
+                proxy=cleaned["proxy"],
+                materials=materials,
+                green_channel=form.get("green_channel") == "1",
+                actor=actor,
+                now=now(),
+            )
+        except InvalidForm as invalid:
+            errors = {
+                field: translate_error(InvalidInput(msg)) for field, msg in invalid.errors.items()
+            }
+            errors["_form"] = translate_error(invalid)
+        except (InvalidInput, NotAllowed) as invalid:
+            errors = {getattr(invalid, "field", None) or "_form": translate_error(invalid)}
+            errors.setdefault("_form", translate_error(invalid))
+        else:
+            return redirect(url_for("cases.show", case_id=state.case_id), code=303)
+    return render_page(
+        "township/intake/form.html",
+        "township/intake/form.html",
+        status=422 if errors else 200,
+        item=item,
+        villages=villages,
+        form=form,
+        errors=errors,
+        case_id=form.get("case_id") or str(uuid.uuid4()),
+        received=set(form.getlist("received")) if request.method == "POST" else set(),
+        village_pc=village_pc,
+    )
+
+
+def _villages(
+    store: Any, device: Mapping[str, Any] | None, village_pc: bool
+) -> list[dict[str, Any]]:
+    if device is None:
+        return []
+    if village_pc:
+        # A village agency point takes applications of its own village's residents only.
+        unit = store.org_unit(device["org_code"])
+        return [unit] if unit else [{"code": device["org_code"], "name": device["org_code"]}]
+    return store.child_units(device["org_code"])
+
+
+def _agent_applicant(
+    form: casework.ApplicantForm, village: str, agent_name: str
+) -> casework.ApplicantForm:
+    # A village agent applies only for residents of its own village, and is the proxy (代办员).
+    return replace(
+        form,
+        village_code=village,
+        proxy_name=form.proxy_name.strip() or agent_name.split("（")[0].strip(),
+        proxy_relation="代办员",
+    )
+
+
+def scans_from_request(store: Any, material_codes: list[str]) -> dict[str, list[StoredScan]]:
+    """Store the scans of this request's file fields (``scan_<material code>``)."""
+    uploads = {
+        code: [
+            (upload.stream, upload.filename)
+            for upload in request.files.getlist(f"scan_{code}")
+            if upload and upload.filename
+        ]
+        for code in material_codes
+    }
+    return save_material_scans(
+        store,
+        Path(current_app.config["BLOB_DIR"]),
+        int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+        material_codes,
+        uploads,
+        now(),
+    )
