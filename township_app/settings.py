@@ -9,6 +9,7 @@ from pathlib import Path
 
 import platformdirs
 
+from staff_pages.settings import LOGIN_SETTINGS
 from sync.settings import Setting, read_environment
 
 SETTINGS = (
@@ -28,29 +29,7 @@ SETTINGS = (
     Setting(
         "SESSION_MAX_HOURS", 10, "A session ends this many hours after log-in, whatever happens."
     ),
-    Setting(
-        "LOCKOUT_ATTEMPTS",
-        5,
-        "Failed log-ins in a row as one name from one address that lock the name there.",
-    ),
-    Setting(
-        "ACCOUNT_LOCKOUT_ATTEMPTS",
-        20,
-        "Failed log-ins in a row as one name from every address that lock it everywhere but at "
-        "its last log-in address (a lock that later attempts never renew).",
-    ),
-    Setting(
-        "ADDRESS_LOCKOUT_ATTEMPTS",
-        20,
-        "Failed log-ins in a row from one address, whatever the names, that lock the address.",
-    ),
-    Setting("LOCKOUT_MINUTES", 15, "How long each of these locks lasts."),
-    Setting(
-        "ALLOWED_HOSTS",
-        "",
-        "Names (comma-separated) by which browsers may reach the pages (Host header); default: "
-        "localhost, 127.0.0.1, ::1 and the listen address.",
-    ),
+    *LOGIN_SETTINGS,
     Setting(
         "PUBLIC_PROGRESS_URL",
         "http://127.0.0.1:5090/progress",
