@@ -58,6 +58,12 @@ DELIVERY_METHODS = (
     "agent",
 )  # 窗口领取 / 邮寄 / 电子送达 / 代办员转交
 PETITION_KINDS = ("reexamination", "complaint")  # 复核 / 投诉
+RATING_STEPS = (
+    "acceptance",
+    "result",
+)  # 受理环节（受理或不予受理） / 办理结果（办结、不予受理、撤回）
+DEVICE_RATING_CHANNELS = ("window", "agent")  # 窗口评价器 / 代办员代为登记
+CENTRAL_RATING_CHANNELS = ("online", "sms")  # 网上办件查询页 / 短信链接 (central writes them)
 
 # Which event may follow which state. Supplement requests after acceptance pause the clock.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -72,8 +78,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     WITHDRAWN: (),
 }
 # A re-examination request or a complaint, and its answer, may come at any time, even after the end.
+# So may a rating: its step says which moment of the case it needs (the fold's rating step).
 for _state in TRANSITIONS:
-    TRANSITIONS[_state] += (ev.PETITIONED, ev.PETITION_ANSWERED)
+    TRANSITIONS[_state] += (ev.PETITIONED, ev.PETITION_ANSWERED, ev.RATED)
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,7 @@ class CaseState:
     opinions: tuple[Mapping[str, Any], ...] = ()  # this round's opinions, one per level forwarded
     delivery: Mapping[str, Any] | None = None
     petitions: tuple[Mapping[str, Any], ...] = ()
+    ratings: tuple[Mapping[str, Any], ...] = ()  # at most one per rating step, in log order
     last_event_id: str = ""
     last_at: str = ""
     event_count: int = 0
@@ -149,6 +157,10 @@ class CaseState:
         (a county, to the city) instead of deciding it."""
         return self.state == FORWARDED and len(self.opinions) < len(self.item["route"])
 
+    def rating(self, step: str) -> Mapping[str, Any] | None:
+        """Return the rating of one step of the case (acceptance, result), or None if unrated."""
+        return next((rating for rating in self.ratings if rating["step"] == step), None)
+
     def to_dict(self) -> dict[str, Any]:
         """Return the state as plain JSON-able values (for the projection table)."""
         return asdict(self)
@@ -166,6 +178,7 @@ class CaseState:
             opinions = [values["opinion"]] if values.get("opinion") else []
         values["opinions"] = tuple(opinions)
         values["petitions"] = tuple(values.get("petitions", ()))
+        values["ratings"] = tuple(values.get("ratings", ()))
         return cls(**values)
 
 

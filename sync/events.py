@@ -33,6 +33,7 @@ RETURNED = "returned"  # 退回补正: the unit above returns the case for a sup
 DELIVERED = "delivered"  # 送达: the decision was handed to the applicant (township)
 PETITIONED = "petitioned"  # 复核申请或投诉, registered at the window against a case (township)
 PETITION_ANSWERED = "petition_answered"  # the supervisor's answer to a petition (central)
+RATED = "rated"  # 评价 (一事一评): the applicant rates one step of the case (window, agent, online)
 
 CENTRAL_WRITER = "central"  # the writer id of events written at the central server
 
@@ -50,6 +51,7 @@ EVENT_TYPES = (
     DELIVERED,
     PETITIONED,
     PETITION_ANSWERED,
+    RATED,
 )
 
 EVENT_LABELS = {
@@ -66,6 +68,7 @@ EVENT_LABELS = {
     DELIVERED: N_("送达"),
     PETITIONED: N_("复核申请或投诉"),
     PETITION_ANSWERED: N_("复核或投诉答复"),
+    RATED: N_("评价"),
 }
 
 GENESIS_HASH = "0" * 64  # the "previous hash" of a writer's first event

@@ -34,6 +34,7 @@ from sync.case_state import (  # noqa: F401 (re-exported)
     ITEM_KINDS,
     NOT_ACCEPTED,
     PETITION_KINDS,
+    RATING_STEPS,
     ROUTE_LEVELS,
     STATE_LABELS,
     STATES,
@@ -44,6 +45,7 @@ from sync.case_state import (  # noqa: F401 (re-exported)
 )
 from sync.case_state import with_changes as _with
 from sync.errors import N_, InvalidInput, NotAllowed
+from sync.rating_rules import rated_step
 
 
 def allowed_events(state: CaseState) -> tuple[str, ...]:
@@ -380,4 +382,5 @@ _STEPS = {
     ev.DELIVERED: _delivered,
     ev.PETITIONED: _petitioned,
     ev.PETITION_ANSWERED: _petition_answered,
+    ev.RATED: rated_step,
 }
