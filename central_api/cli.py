@@ -80,10 +80,17 @@ def init(context: Context, demo: bool) -> None:
     from central_api import users
     from central_api.review import publish
     from sync.demo_data import read_demo
+    from sync.rating_scale import DEFAULT_SCALE
 
     key = context.key()
     with context.opened() as store:
         click.echo(f"中心密钥指纹 (central key fingerprint): {keys.fingerprint(key.key_id)}")
+        with store.reading() as c:
+            scales = store.rating_scales(c)
+        if not scales:
+            # The windows rate on the national five levels until central publishes another scale.
+            publish.publish_rating_scale(store, key, DEFAULT_SCALE.to_dict(), utc_now())
+            click.echo(f"已发布评价标准 {DEFAULT_SCALE.version}（{DEFAULT_SCALE.name}）")
         if demo:
             now = utc_now()
             publish.publish_org_tree(store, key, read_demo("org_tree.json")["units"], now)
@@ -377,6 +384,18 @@ def publish_catalogue(context: Context, file: str) -> None:
     with context.opened() as store:
         serial = publish.publish_catalogue(store, context.key(), _read_json(file), utc_now())
     click.echo(f"已发布事项目录（序号 {serial}）")
+
+
+@main.command("publish-rating-scale")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_context
+def publish_rating_scale(context: Context, file: str) -> None:
+    """Publish a rating scale (好差评: levels best to worst, reasons) to every PC."""
+    from central_api.review import publish
+
+    with context.opened() as store:
+        serial = publish.publish_rating_scale(store, context.key(), _read_json(file), utc_now())
+    click.echo(f"已发布评价标准（序号 {serial}）")
 
 
 @main.command()

@@ -7,7 +7,9 @@ A device pulls the entries that concern its org unit from a cursor and applies t
 - ``catalogue``: a catalogue version with a ``serial`` that only grows (an older one is a rollback);
 - ``org_tree``: the org tree (division codes and names), with a growing ``serial`` too;
 - ``calendar``: one year's working-day calendar (see ``sync.deadlines.YearCalendar``);
-- ``revocation``: a device whose key is no longer trusted, and the last sequence still valid.
+- ``revocation``: a device whose key is no longer trusted, and the last sequence still valid;
+- ``rating_scale``: the rating scale (好差评) the windows rate on, with a growing ``serial`` (see
+  ``sync.rating_scale``).
 
 Every entry carries the central server's time when it was issued; the newest one a device has seen
 is a floor for its own clock.
@@ -29,9 +31,10 @@ CATALOGUE = "catalogue"
 ORG_TREE = "org_tree"
 CALENDAR = "calendar"
 REVOCATION = "revocation"
-KINDS = (EVENT, CATALOGUE, ORG_TREE, CALENDAR, REVOCATION)
+RATING_SCALE = "rating_scale"
+KINDS = (EVENT, CATALOGUE, ORG_TREE, CALENDAR, REVOCATION, RATING_SCALE)
 
-EVERYONE = "*"  # the scope of entries for every device (catalogue, org tree, calendar, revocation)
+EVERYONE = "*"  # the scope of entries for every device (all kinds but ``event``)
 
 _ENTRY_KEYS = {"entry_id", "kind", "scope", "issued_at", "body"}
 
@@ -90,7 +93,7 @@ def read_feed_entry(payload: Any) -> FeedEntry:
         ):
             raise InvalidInput(N_("下发的审批事件格式不正确。"), field="event")
         entry.event  # noqa: B018 - parse now, so a malformed event is refused before it is applied
-    elif kind in (CATALOGUE, ORG_TREE):
+    elif kind in (CATALOGUE, ORG_TREE, RATING_SCALE):
         serial = body.get("serial")
         if isinstance(serial, bool) or not isinstance(serial, int) or serial < 1:
             raise InvalidInput(N_("下发的目录版本号不正确。"), field="serial")

@@ -3,7 +3,8 @@
 Central enforces what it published (DESIGN.md): a `registered` event's item must be the item of the
 catalogue version central signed, not whatever snapshot the device sent (a device could otherwise
 register a county-approved item as a promised one and close it at the township); a `forwarded`
-event may name only the unit above on the item's route; a case number must fit and be free. Each
+event may name only the unit above on the item's route; a case number must fit and be free; a
+`rated` event's level, 差评 flag and reasons must be those of a rating scale central published. Each
 refusal rejects that event alone, with a code and a message the device shows.
 """
 
@@ -12,13 +13,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sync.errors import DomainError
+from sync.errors import DomainError, InvalidInput
+from sync.rating_scale import DEFAULT_SCALE, RatingScale, check_rating
 
 ITEM_MISMATCH = "item_mismatch"  # the item snapshot differs from the published catalogue's item
 UNKNOWN_CATALOGUE_VERSION = "unknown_catalogue_version"  # central never published that version
 FORWARD_NOT_ALLOWED = "forward_not_allowed"  # `to_org` is not the route's next level above
 CASE_NUMBER_TOO_LONG = "case_number_too_long"
 CASE_NUMBER_TAKEN = "case_number_taken"
+RATING_MISMATCH = (
+    "rating_mismatch"  # a rating's scale version, level, 差评 flag or reason is not published
+)
 
 MAX_CASE_NUMBER = 40
 
@@ -142,3 +147,22 @@ def check_forwarded(
             FORWARD_NOT_ALLOWED,
             f"该事项须上报{level_name}审批单位 {unit}，不能上报 {to_org[:20]}。",
         )
+
+
+def check_rated(payload: Mapping[str, Any], scales: Mapping[str, RatingScale]) -> None:
+    """Refuse a rating that is not one of a published scale: its version unknown, its level not
+    a level of that version, its 差评 flag not the level's, a reason not published. ``scales`` maps
+    each published version to its scale; none published yet means the built-in default, the scale
+    every township rates on until one is installed."""
+    known = scales or {DEFAULT_SCALE.version: DEFAULT_SCALE}
+    version = payload.get("scale_version")
+    scale = known.get(version) if isinstance(version, str) else None
+    if scale is None:
+        raise EventRefused(
+            RATING_MISMATCH,
+            f"评价标准版本 {str(version)[:40]} 不是中心发布的版本，不予记录该评价。",
+        )
+    try:
+        check_rating(scale, payload)
+    except InvalidInput as error:
+        raise EventRefused(RATING_MISMATCH, f"{error.message}不予记录该评价。") from None

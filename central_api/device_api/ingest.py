@@ -46,6 +46,7 @@ ALERTED = frozenset(
         event_rules.ITEM_MISMATCH,
         event_rules.UNKNOWN_CATALOGUE_VERSION,
         event_rules.FORWARD_NOT_ALLOWED,
+        event_rules.RATING_MISMATCH,
     }
 )
 APPLIED = "applied"
@@ -81,7 +82,7 @@ class _Batch:
         self.states: dict[str, CaseState] = store.cases_locked(c, (e.case_id for e in all_events))
         self.present = set(self.states)
         self.event_ids = store.existing_event_ids(c, (e.event_id for e in all_events))
-        numbers, versions, forwarded = [], set(), set()
+        numbers, versions, forwarded, rated = [], set(), set(), set()
         for e in all_events:
             if e.type == ev.REGISTERED:
                 number, item = e.payload.get("case_number"), e.payload.get("item")
@@ -91,8 +92,12 @@ class _Batch:
                     versions.add(item["catalogue_version"])
             elif e.type == ev.FORWARDED:
                 forwarded.add(e.case_id)
+            elif e.type == ev.RATED and isinstance(e.payload.get("scale_version"), str):
+                rated.add(e.payload["scale_version"])
         self.numbers = store.case_numbers_taken(c, numbers)
         self.catalogues = store.published_items(c, versions)
+        # The rating scales published (read only for a batch that carries ratings).
+        self.rating_scales = store.rating_scales(c, rated) if rated else {}
         # The units above those that may forward here: the devices' own, and the holders of the
         # cases forwarded (a device forwards only what its unit holds; the fold refuses the rest).
         self.ancestors = (
@@ -292,7 +297,8 @@ class _Batch:
 
     def _central_rules(self, event: ev.Event, state: CaseState | None) -> None:
         """Refuse what only central's own data can tell (``event_rules``): an item that is not the
-        published one, a case number too long or in use, a forward past the route's next unit."""
+        published one, a case number too long or in use, a forward past the route's next unit, a
+        rating not on a published scale."""
         if event.type == ev.REGISTERED:
             event_rules.check_registered(
                 event.payload, event.case_id, self.catalogues, self.numbers
@@ -305,6 +311,8 @@ class _Batch:
                 state.holder_code,
                 self.ancestors,
             )
+        elif event.type == ev.RATED:
+            event_rules.check_rated(event.payload, self.rating_scales)
 
     def _alert(self, bundle: CaseBundle, event: ev.Event, error: EventRefused) -> None:
         # One alert per bundle and kind, naming the first event: a device that sends hundreds of

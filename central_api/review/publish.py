@@ -1,4 +1,5 @@
-"""The feed down: what central publishes (catalogue, org tree, calendars, revocations, decisions),
+"""The feed down: what central publishes (catalogue, org tree, calendars, rating scale, revocations,
+decisions),
 each entry signed on its own, and the pages a device reads from its cursor."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sync.deadlines import YearCalendar
 from sync.errors import Conflict, DomainError, InvalidInput
 from sync.events import Event, format_time
 from sync.fold import CaseState
+from sync.rating_scale import parse_scale
 from sync.signing import SigningKey
 
 MAX_PAGE = 500
@@ -103,6 +105,24 @@ def publish_catalogue(
         )
         if not added:
             raise Conflict(f"目录版本 {version} 已经发布过，请使用新的版本号。")
+    return serial
+
+
+def publish_rating_scale(
+    store: CentralStore, central_key: SigningKey, raw: Mapping[str, Any], now: datetime
+) -> int:
+    """Publish a rating scale (好差评) to every device under the next serial; return the serial.
+
+    A bad scale, or a version published before, is refused before anything is written: a
+    published version's levels never change, since the ratings made on it name it.
+    """
+    scale = parse_scale(raw)
+    with store.transaction() as c:
+        if scale.version in store.rating_scales(c, [scale.version]):
+            raise Conflict(f"评价标准版本 {scale.version} 已经发布过，请使用新的版本号。")
+        serial = store.next_serial(c, feed.RATING_SCALE)
+        body = {"serial": serial, "published_at": format_time(now), **scale.to_dict()}
+        append_entry(store, c, central_key, feed.RATING_SCALE, feed.EVERYONE, body, now)
     return serial
 
 

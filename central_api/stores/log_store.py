@@ -16,7 +16,10 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from central_api.device_api.event_rules import published_item
 from central_api.stores import schema as t
 from sync.events import GENESIS_HASH, Event
+from sync.feed import EVERYONE, RATING_SCALE
 from sync.fold import CaseState
+from sync.rating_scale import RatingScale, parse_scale
+from sync.signing import Envelope
 
 _CASE_COLUMNS = (
     "case_id",
@@ -171,6 +174,7 @@ class LogStore:
         def reading(self) -> Any: ...
 
         _published_items: dict[str, dict[str, dict[str, Any]]]
+        _rating_scales: dict[str, RatingScale]
 
     # Bundles
 
@@ -404,6 +408,25 @@ class LogStore:
                     if isinstance(item, Mapping)
                 }
         return {version: cache[version] for version in wanted if version in cache}
+
+    def rating_scales(self, c: Connection, versions: Iterable[str] = ()) -> dict[str, RatingScale]:
+        """Return every rating scale central published, by version (re-read when one of
+        ``versions`` is not known yet: another process may have published it since)."""
+        cache = self._rating_scales
+        if not cache or not set(versions) <= cache.keys():
+            # Central's own signed feed entries are the record of what it published (the
+            # everyone-scope entries are few: catalogues, calendars, scales, revocations).
+            f = t.feed.c
+            query = (
+                select(f.envelope)
+                .where(f.scope == EVERYONE, f.kind == RATING_SCALE)
+                .order_by(f.seq)
+            )
+            for (envelope,) in c.execute(query):
+                body = orjson.loads(Envelope.from_json(bytes(envelope)).payload)["body"]
+                scale = parse_scale(body)
+                cache[scale.version] = scale
+        return dict(cache)
 
     def add_catalogue_version(self, c: Connection, values: Mapping[str, Any]) -> bool:
         """Keep a published catalogue version; False if that version was published before."""

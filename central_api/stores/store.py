@@ -30,6 +30,7 @@ from central_api.migrate import upgrade
 from central_api.stores import schema as t
 from central_api.stores.log_store import LogStore, chunked, where_in
 from central_api.stores.store_engine import READING, Checkpointer, make_engine
+from sync.rating_scale import RatingScale
 
 # The device of a signed request and the key it names, if that key is the device's own.
 _DEVICE_AND_KEY = (
@@ -73,6 +74,8 @@ class CentralStore(LogStore):
         self._writer = threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
         # The items of each published catalogue version, read once (``LogStore.published_items``).
         self._published_items: dict[str, dict[str, dict[str, Any]]] = {}
+        # The rating scales published, by version, read once (``LogStore.rating_scales``).
+        self._rating_scales: dict[str, RatingScale] = {}
         # Built once: every signed request records its nonce (see ``inserted`` for the RETURNING).
         self._remember_nonce = (
             self.insert_ignore(t.nonces)

@@ -9,6 +9,7 @@ import pytest
 
 from sync import feed, fold
 from sync.events import GENESIS_HASH, utc_now
+from sync.rating_scale import DEFAULT_SCALE, NATIONAL_FIVE, WINDOW_2015
 from sync.signing import SigningKey
 from tests.unit.syncfakes import FakeCentral, enroll_with
 from tests.unit.test_casework import REVIEWER, register
@@ -219,3 +220,41 @@ def central_issued(central: FakeCentral) -> str:
 
     envelope = Envelope.from_dict(central.feed_entries[-1]["envelope"])
     return strict_loads(envelope.payload)["issued_at"]
+
+
+def _scale(serial: int, scale=None) -> dict:
+    return {
+        "serial": serial,
+        "published_at": "2026-11-01T00:00:00.000Z",
+        **(scale or WINDOW_2015).to_dict(),
+    }
+
+
+def test_the_township_rates_on_the_default_scale_until_central_publishes_one(store, central):
+    assert store.rating_scale() == DEFAULT_SCALE and store.rating_scale_serial() == 0
+    central.publish(feed.RATING_SCALE, _scale(1))
+    assert _pull(store, central).applied == 1
+    assert store.rating_scale() == WINDOW_2015 and store.rating_scale_serial() == 1
+    # The ratings already made name their version: its labels stay readable.
+    assert store.rating_scale(DEFAULT_SCALE.version) == DEFAULT_SCALE
+
+
+def test_an_older_rating_scale_is_refused_as_a_rollback(store, central):
+    central.publish(feed.RATING_SCALE, _scale(3))
+    central.publish(feed.RATING_SCALE, _scale(2, NATIONAL_FIVE))
+    result = _pull(store, central)
+    assert (result.applied, result.problems) == (1, 1)
+    assert store.rating_scale() == WINDOW_2015
+    assert [p["code"] for p in SyncStore(store).feed_problems()] == ["rollback"]
+
+
+def test_a_bad_rating_scale_is_refused_and_the_one_in_use_stays(store, central):
+    bad = _scale(4)
+    bad["levels"][3]["bad"] = "yes"
+    central.publish(feed.RATING_SCALE, bad)
+    result = _pull(store, central)
+    assert (result.applied, result.problems) == (0, 1)
+    assert store.rating_scale() == DEFAULT_SCALE and store.rating_scale_serial() == 0
+    [problem] = SyncStore(store).feed_problems()
+    assert problem["code"] == "invalid_rating_scale"
+    assert problem["message"] == "评价标准第 4 个等级：须写明是否为差评（bad: true 或 false）。"

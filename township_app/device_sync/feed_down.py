@@ -23,6 +23,7 @@ from sync.client import CentralClient, Offline
 from sync.deadlines import YearCalendar
 from sync.errors import N_, DomainError, InvalidInput
 from sync.events import format_time
+from sync.rating_scale import parse_scale
 from sync.signing import FEED_ENTRY_TYPE, BadSignature, Envelope, verify_envelope
 from township_app.casework import agency, casework
 from township_app.stores.store import Store
@@ -179,6 +180,12 @@ def _apply(store: Store, entry: feed.FeedEntry, at: str) -> None:
                 have=installed,
             )
         store.install_calendar_year(year, at)
+    elif entry.kind == feed.RATING_SCALE:
+        _newer(body["serial"], store.rating_scale_serial(), N_("评价标准"))
+        # Checked as central checks it before publishing: a bad scale leaves the one in use.
+        store.install_rating_scale(
+            parse_scale(body), body["serial"], published_at=body.get("published_at"), at=at
+        )
     elif entry.kind == feed.REVOCATION:
         if body["device_id"] == device["device_id"]:
             sync.update_state(

@@ -376,3 +376,20 @@ def m008_login_guard(db: Database) -> None:
     db.execute("CREATE INDEX staff_sessions_user ON staff_sessions (user_id)")
     # The account-wide lock spares the address of the last successful log-in (the user's own PC).
     db.execute("ALTER TABLE users ADD COLUMN last_login_addr TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m009_rating_scale(db: Database) -> None:
+    """Keep the rating scales installed from central's feed (the newest serial is the one in use)."""
+    # Every installed scale stays: a rating names its scale's version, and the pages read its labels.
+    db.execute(
+        """
+        CREATE TABLE rating_scales (
+            serial INTEGER PRIMARY KEY,
+            version TEXT NOT NULL,
+            body TEXT NOT NULL,
+            published_at TEXT,
+            installed_at TEXT NOT NULL
+        )
+        """
+    )

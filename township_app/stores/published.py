@@ -1,5 +1,5 @@
-"""The SQL of what central publishes and this PC installs: the org tree, the catalogue and the
-working-day calendar (a part of the township store)."""
+"""The SQL of what central publishes and this PC installs: the org tree, the catalogue, the
+working-day calendar and the rating scale (a part of the township store)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from sync.deadlines import YearCalendar
+from sync.rating_scale import BUILT_IN, DEFAULT_SCALE, RatingScale, parse_scale
 
 
 class PublishedQueries:
-    """The installed org tree, catalogue and calendar."""
+    """The installed org tree, catalogue, calendar and rating scale."""
 
     db: Database
 
@@ -136,3 +137,39 @@ class PublishedQueries:
             " VALUES (?, ?, ?, ?)",
             [year.year, year.version, json.dumps(year.to_dict(), ensure_ascii=False), at],
         )
+
+    # Rating scale (好差评)
+
+    def install_rating_scale(
+        self, scale: RatingScale, serial: int, *, published_at: str | None, at: str
+    ) -> None:
+        """Install a rating scale published under a serial: the windows rate on it from now on."""
+        self.db.execute(
+            "INSERT INTO rating_scales (serial, version, body, published_at, installed_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                serial,
+                scale.version,
+                json.dumps(scale.to_dict(), ensure_ascii=False),
+                published_at,
+                at,
+            ],
+        )
+
+    def rating_scale_serial(self) -> int:
+        """Return the serial of the installed rating scale (0 while the built-in default is used)."""
+        return int(self.db.execute("SELECT MAX(serial) FROM rating_scales").fetchone()[0] or 0)
+
+    def rating_scale(self, version: str | None = None) -> RatingScale:
+        """Return the rating scale in use (the newest installed, else the built-in default), or
+        the scale of a version (installed or built in; the one in use if unknown)."""
+        sql, params = "SELECT body FROM rating_scales ORDER BY serial DESC LIMIT 1", []
+        if version is not None:
+            sql = "SELECT body FROM rating_scales WHERE version = ? ORDER BY serial DESC LIMIT 1"
+            params = [version]
+        row = self.db.execute(sql, params).fetchone()
+        if row is not None:
+            return parse_scale(json.loads(row[0]))
+        if version is not None:
+            return BUILT_IN.get(version) or self.rating_scale()
+        return DEFAULT_SCALE
