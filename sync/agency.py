@@ -27,9 +27,10 @@ DEVICE_CERTIFICATE_TYPE = "application/vnd.bianmin.device-certificate+json"
 
 VILLAGE_CODE_LENGTH = 12
 # What an agent may write on a case: the application, the supplement the applicant brings, the
-# applicant's withdrawal, and a re-examination request or complaint taken at the village.
+# applicant's withdrawal, a re-examination request or complaint taken at the village, and the
+# applicant's rating (一事一评, channel "agent").
 VILLAGE_EVENT_TYPES = frozenset(
-    {ev.REGISTERED, ev.SUPPLEMENT_RECEIVED, ev.WITHDRAWN, ev.PETITIONED}
+    {ev.REGISTERED, ev.SUPPLEMENT_RECEIVED, ev.WITHDRAWN, ev.PETITIONED, ev.RATED}
 )
 
 _CERTIFICATE_KEYS = {"device_id", "org_code", "key_id", "public_key", "issued_at"}
@@ -58,7 +59,7 @@ def village_may_write(
     ``agency_code`` and ``org_code`` are the case's (from its REGISTERED payload or projection).
     """
     if event_type not in VILLAGE_EVENT_TYPES:
-        return N_("村代办点只能登记申请、提交补正材料、撤回申请或登记复核投诉。")
+        return N_("村代办点只能登记申请、提交补正材料、撤回申请、登记复核投诉或记录评价。")
     if agency_code != village_code:
         return N_("村代办点只能处理本村（社区）代办的办件。")
     if event_type == ev.REGISTERED and org_code != township_of(village_code):

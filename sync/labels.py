@@ -1,5 +1,5 @@
 """The words pages show for the protocol's vocabulary: item kinds, outcomes, delivery methods,
-deadline lights and petition kinds, for both apps.
+deadline lights, petition kinds and rating steps and channels, for both apps.
 
 Each word is marked with ``N_`` (no Flask here) and is the message id of the translation catalogues:
 a page says it through its translation layer, ``gettext(LIGHT_LABELS[light])``.
@@ -30,3 +30,12 @@ PETITION_KIND_LABELS = {"reexamination": N_("复核申请"), "complaint": N_("�
 # which agent: there the two words are plainer.
 PUBLIC_LIGHT_LABELS = {**LIGHT_LABELS, "unknown": N_("暂无法计算")}
 PUBLIC_DELIVERY_LABELS = {**DELIVERY_LABELS, "agent": N_("代办员转交")}
+
+# Ratings (一事一评): which step of the case is rated, and through which channel.
+RATING_STEP_LABELS = {"acceptance": N_("受理环节"), "result": N_("办理结果")}
+RATING_CHANNEL_LABELS = {
+    "window": N_("窗口评价器"),
+    "agent": N_("代办员代为登记"),
+    "online": N_("网上评价"),
+    "sms": N_("短信评价"),
+}

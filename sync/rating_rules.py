@@ -18,6 +18,7 @@ from sync.case_state import (
     DEVICE_RATING_CHANNELS,
     FINAL_STATES,
     NOT_ACCEPTED,
+    RATING_STEPS,
     CaseState,
 )
 from sync.case_state import with_changes as _with
@@ -29,17 +30,34 @@ MAX_RATER_NAME = 40
 ALREADY_RATED = N_("本办件的这一环节已经评价过了，每个环节只能评价一次。")
 
 
+# What to say of a step rated before its moment.
+_TOO_EARLY = {
+    "acceptance": N_("办件尚未受理或作出不予受理决定，还不能评价受理环节。"),
+    "result": N_("办件尚未办结，还不能评价办理结果。"),
+}
+
+
+def moment_came(state: CaseState, step: str) -> bool:
+    """Tell whether a step of the case may be rated now: its acceptance once the case was
+    accepted or refused, its result once the case is final (completed, not accepted, withdrawn)."""
+    if step == "acceptance":
+        return state.accepted_on is not None or state.state == NOT_ACCEPTED
+    return step == "result" and state.state in FINAL_STATES
+
+
+def open_steps(state: CaseState) -> tuple[str, ...]:
+    """Return the steps of the case that may be rated now and are not rated yet."""
+    rated = {rating["step"] for rating in state.ratings}
+    return tuple(s for s in RATING_STEPS if s not in rated and moment_came(state, s))
+
+
 def rated_step(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
     """Return the state with one more rating, or refuse it: a step rated once, at its moment."""
     step = p.get("step")
-    if step == "acceptance":
-        if state.accepted_on is None and state.state != NOT_ACCEPTED:
-            raise NotAllowed(N_("办件尚未受理或作出不予受理决定，还不能评价受理环节。"))
-    elif step == "result":
-        if state.state not in FINAL_STATES:
-            raise NotAllowed(N_("办件尚未办结，还不能评价办理结果。"))
-    else:
+    if step not in _TOO_EARLY:
         raise InvalidInput(N_("请选择评价的环节（受理或办理结果）。"), field="step")
+    if not moment_came(state, step):
+        raise NotAllowed(_TOO_EARLY[step])
     for rating in state.ratings:
         if rating["step"] == step:
             raise NotAllowed(ALREADY_RATED)

@@ -61,6 +61,10 @@ class RatingScale:
         """Return the level with this code, or None if the scale has none."""
         return next((level for level in self.levels if level.code == code), None)
 
+    def reason(self, code: object) -> Reason | None:
+        """Return the published reason with this code, or None if the scale has none."""
+        return next((reason for reason in self.reasons if reason.code == code), None)
+
     @property
     def reason_codes(self) -> frozenset[str]:
         """Return the codes of the published reasons."""

@@ -67,13 +67,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         intake,
         notices,
         petitions,
+        ratings,
         review,
         sync_status,
     )
 
     for module in (auth, intake, cases, review, notices, catalogue, admin, sync_status):
         app.register_blueprint(module.bp)
-    for module in (deliveries, petitions):
+    for module in (deliveries, petitions, ratings):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", endpoint="index", view_func=cases.home)
     if int(app.config["SYNC_IN_APP"]) and not app.config["READ_ONLY"]:

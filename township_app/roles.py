@@ -30,6 +30,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "withdraw": frozenset({CLERK, AGENT}),
     "deliver": frozenset({CLERK, REVIEWER}),  # record delivery (送达) and complete a decided case
     "petition": frozenset({CLERK}),  # register a re-examination request or a complaint
+    # Open the rating screen (评价器) for the applicant: at the window, or an agent for its cases.
+    "rate": frozenset({CLERK, REVIEWER, AGENT}),
     "view_cases": frozenset({CLERK, REVIEWER, AGENT, ADMIN}),
     "view_full_id": frozenset({CLERK, REVIEWER}),
     # Scans show ID cards and signatures whole: only those who handle cases (an agent, its own).

@@ -104,6 +104,10 @@ MATRIX: dict[str, dict[str, str]] = {
     "deliveries.complete": window_only(clerk=OK, reviewer=OK),
     "petitions.index": staff(OK),  # an agent's list holds its own agency point's cases only
     "petitions.create": window_only(clerk=OK, reviewer=FORBIDDEN),
+    # The rating screen: the window's staff open it for the resident; an agent only on its own
+    # agency point's cases (below); the admin never.
+    "ratings.rate": window_only(clerk=OK, reviewer=OK, agent=NOT_FOUND),
+    "ratings.thanks": window_only(clerk=OK, reviewer=OK, agent=NOT_FOUND),
     "sync.index": staff(OK),
     "sync.sync_now": staff(OK),
     "sync.status": staff(OK),  # the header's status, which every page shows
@@ -129,13 +133,14 @@ AGENCY_CASE = {
     "notices.receipt": table(chuangkou=OK, shenhe=OK, daiban=OK, daiban2=NOT_FOUND, admin=OK),
     # The entrustment the agent scanned: its own agent and the window see it, the admin does not.
     "cases.scan": table(chuangkou=OK, shenhe=OK, daiban=OK, daiban2=NOT_FOUND, admin=FORBIDDEN),
+    "ratings.thanks": table(chuangkou=OK, shenhe=OK, daiban=OK, daiban2=NOT_FOUND, admin=FORBIDDEN),
 }
 # Writes whose allowed outcome changes the case: only refusals are run here (the allowed path is
 # proven by the page tests, each on a fresh case).
 CASE_WRITES = {
     "cases.accept", "cases.refuse", "cases.supplement", "cases.supplement_received",
     "cases.complete", "cases.withdraw", "review.forward", "deliveries.deliver",
-    "deliveries.complete", "petitions.create", "intake.create", "sync.enroll", "sync.resign",
+    "deliveries.complete", "petitions.create", "ratings.rate", "intake.create", "sync.enroll", "sync.resign",
     "admin.backup", "admin.create_user", "admin.set_active", "admin.unlock", "auth.change_password",
 }  # fmt: skip
 
@@ -225,6 +230,8 @@ def _request(endpoint: str, case: str, scan: str = "0" * 64) -> tuple[str, str]:
         "deliveries.complete": ("POST", f"/results/{case}/complete"),
         "petitions.index": ("GET", "/petitions/"),
         "petitions.create": ("POST", f"/petitions/cases/{case}"),
+        "ratings.rate": ("POST", f"/ratings/{case}/acceptance"),
+        "ratings.thanks": ("GET", f"/ratings/{case}/acceptance/thanks"),
         "sync.index": ("GET", "/sync/"),
         "sync.sync_now": ("POST", "/sync/now"),
         "sync.status": ("GET", "/sync/status"),

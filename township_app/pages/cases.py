@@ -12,8 +12,9 @@ from staff_pages.htmx import render_page
 from staff_pages.paging import page_number
 from sync.errors import N_, InvalidInput, NotAllowed, NotFound
 from sync.fold import STATES
+from sync.rating_rules import open_steps
 from township_app import roles
-from township_app.casework import agency, casework, results
+from township_app.casework import agency, casework, ratings, results
 from township_app.casework.blobs import blob_path
 from township_app.db import get_store, now
 from township_app.pages.auth import current_actor, login_required
@@ -108,6 +109,8 @@ def case_page(case_id: str, error: str = "", status: int = 200) -> Any:
         show_full_id=roles.may(g.user["role"], "view_full_id"),
         missing_default=[m["code"] for m in state.materials if not m["received"]],
         rejected=store.sync.rejected_events(case_id),
+        rating_open=open_steps(state),
+        rating_scales=ratings.rating_scales(store, state.ratings),
         error=error,
     )
 
