@@ -118,9 +118,10 @@ def publish_rating_scale(
     """
     scale = parse_scale(raw)
     with store.transaction() as c:
+        # The serial's row is locked until the end: a second publisher waits, then sees this one.
+        serial = store.next_serial(c, feed.RATING_SCALE)
         if scale.version in store.rating_scales(c, [scale.version]):
             raise Conflict(f"评价标准版本 {scale.version} 已经发布过，请使用新的版本号。")
-        serial = store.next_serial(c, feed.RATING_SCALE)
         body = {"serial": serial, "published_at": format_time(now), **scale.to_dict()}
         append_entry(store, c, central_key, feed.RATING_SCALE, feed.EVERYONE, body, now)
     return serial

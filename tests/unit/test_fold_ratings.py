@@ -167,15 +167,17 @@ BAD_PAYLOADS = [
 ]
 
 
+@pytest.mark.parametrize("scale", SCALES, ids=lambda s: s.version)
 @pytest.mark.parametrize(("changes", "message"), BAD_PAYLOADS)
-def test_a_malformed_rating_is_refused_with_its_message(
-    changes: dict[str, Any], message: str
+def test_a_malformed_rating_is_refused_with_its_message_and_changes_nothing(
+    changes: dict[str, Any], message: str, scale: RatingScale
 ) -> None:
     log = case((ev.ACCEPTED, {}))
     state = fold.fold(log.events)
     with pytest.raises(InvalidInput) as refused:
-        fold.apply_event(state, log.add(ev.RATED, rating(**changes)))
+        fold.apply_event(state, log.add(ev.RATED, rating(scale, **changes)))
     assert refused.value.message == message
+    assert state.ratings == ()
 
 
 @pytest.mark.parametrize("channel", ["online", "sms"])

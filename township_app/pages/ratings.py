@@ -16,6 +16,7 @@ from flask_babel import gettext
 from staff_pages.display import translate_error
 from sync.case_state import RATING_STEPS
 from sync.errors import N_, InvalidInput, NotAllowed, NotFound
+from sync.fold import CaseState
 from sync.labels import RATING_CHANNEL_LABELS, RATING_STEP_LABELS
 from sync.rating_rules import ALREADY_RATED
 from township_app.casework import ratings
@@ -72,7 +73,7 @@ def rate(case_id: str, step: str) -> Any:
     return _screen(state, step, error)
 
 
-def _screen(state: Any, step: str, error: str) -> Any:
+def _screen(state: CaseState, step: str, error: str) -> Any:
     page = render_template(
         "township/ratings/screen.html",
         case=state,
