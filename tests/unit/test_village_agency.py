@@ -20,6 +20,7 @@ from tests.support.village import VILLAGE, make_village_home, register_in_folder
 from tests.unit.syncfakes import FakeCentral, enroll_with
 from township_app.backup.upgrade import open_migrated
 from township_app.casework import casework
+from township_app.casework.ratings import RatingForm, rate_case
 from township_app.device_sync import devices, feed_down
 from township_app.stores.store import CaseFilter, Store
 from township_app.usb import sneakernet
@@ -36,6 +37,8 @@ CLERK = casework.Actor("chuangkou", "clerk", TOWNSHIP)
         (ev.SUPPLEMENT_RECEIVED, VILLAGE, None, True),
         (ev.WITHDRAWN, VILLAGE, None, True),
         (ev.PETITIONED, VILLAGE, None, True),
+        (ev.RATED, VILLAGE, None, True),  # the agent records the resident's rating
+        (ev.RATED, "370613004202", None, False),
         (ev.REGISTERED, VILLAGE, "370613001", False),  # another township's case
         (ev.REGISTERED, "370613004202", TOWNSHIP, False),  # another village's agency
         (ev.REGISTERED, None, TOWNSHIP, False),  # a window case
@@ -190,6 +193,30 @@ def test_the_township_takes_a_village_application_from_its_feed_and_the_village_
     down.publish(feed.EVENT, feed.event_body(acceptance, "0" * 64), scope=VILLAGE)
     again = feed_down.pull_feed(village, down, devices.central_keys(village), now=utc_now())
     assert again.applied == 1 and village.case(case_id).state == "accepted"
+
+
+def test_an_agent_records_the_residents_rating_at_the_village_pc_once_the_window_accepted(
+    store: Store, central: FakeCentral, village_home: Path, village: Store
+):
+    agent = casework.Actor("daiban", "agent", VILLAGE)
+    case_id, _ = register_in_folder(village_home, PROMISED_ITEM)
+    with pytest.raises(NotAllowed, match="还不能评价受理环节"):
+        rate_case(village, case_id, "acceptance", RatingForm("satisfied"), agent, utc_now())
+    [registered] = _village_events(village, case_id)
+    central.publish(feed.EVENT, feed.event_body(registered, "0" * 64), scope=TOWNSHIP)
+    feed_down.pull_feed(store, central, devices.central_keys(store), now=utc_now())
+    casework.accept_case(store, case_id, CLERK, utc_now())
+    down = FakeCentral(central.key)
+    down.publish(
+        feed.EVENT, feed.event_body(store.case_events(case_id)[-1], "0" * 64), scope=VILLAGE
+    )
+    feed_down.pull_feed(village, down, devices.central_keys(village), now=utc_now())
+
+    form = RatingForm("very_satisfied", comment="代办员上门服务")
+    (rating,) = rate_case(village, case_id, "acceptance", form, agent, utc_now()).ratings
+    assert (rating["channel"], rating["by"]) == ("agent", "daiban")
+    # Every event of a village PC goes up to its township: the rating waits in the outbox.
+    assert [r["case_id"] for r in village.outbox_rows()] == [case_id, case_id]
 
 
 def test_a_village_event_that_does_not_fold_is_a_feed_problem_and_changes_nothing(
