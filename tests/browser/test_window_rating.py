@@ -75,3 +75,5 @@ def test_the_resident_rates_on_big_buttons_and_the_page_goes_back_by_itself(
     expect(ratings).to_contain_text("受理环节：不满意")
     expect(ratings).to_contain_text("办理时间长、效率低")
     expect(page.get_by_role("link", name="请群众评价（受理环节）")).to_have_count(0)
+    ratings.scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / f"rating-on-case-page-{screen}.png")
