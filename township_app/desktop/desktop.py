@@ -192,7 +192,7 @@ def _run_locked(
 def _stop_worker(worker: Any) -> None:
     # The worker ends after its current round: every step of a round commits on its own.
     worker.stop(timeout=WORKER_STOP_SECONDS)
-    if worker.thread is not None and worker.thread.is_alive():
+    if worker.loop is not None and worker.loop.is_alive():
         log.warning("sync worker still in a round after %s s; it is cut off", WORKER_STOP_SECONDS)
     else:
         log.info("sync worker stopped")
