@@ -10,6 +10,7 @@ import pytest
 
 from sync import events as ev
 from sync import fold
+from sync.catalogue_rules import snapshot_of
 from sync.errors import NotAllowed, NotFound
 from sync.events import new_event, utc_now
 from tests.support.results import (
@@ -152,17 +153,7 @@ def casework_registered_payload(store: Store, *, org_code: str, agency: str) -> 
         "channel": "village",
         "green_channel": False,
         "agency_code": agency,
-        "item": {
-            "code": item["code"],
-            "name": item["name"],
-            "kind": item["kind"],
-            "route": list(item.get("route", [])),
-            "statutory_days": item["statutory_days"],
-            "promised_days": item["promised_days"],
-            "fee_fen": item["fee_fen"],
-            "fee_code": item.get("fee_code"),
-            "catalogue_version": item["catalogue_version"],
-        },
+        "item": snapshot_of(item, item["catalogue_version"]),
         "applicant": {
             "name": "张三",
             "id_number": "11010519491231002X",

@@ -19,6 +19,7 @@ from typing import Any
 from sync import events as ev
 from sync.agency import is_village_code, township_of
 from sync.case_numbers import format_case_number, new_query_code
+from sync.catalogue_rules import snapshot_of
 from sync.errors import N_, Conflict, InvalidForm, InvalidInput, NotAllowed, NotFound
 from sync.events import business_date, format_time
 from sync.fold import CaseState
@@ -208,17 +209,7 @@ def register_case(
             "org_code": township_of(device["org_code"]) if village_pc else device["org_code"],
             "channel": "village" if agency_code else "window",
             "green_channel": green_channel,
-            "item": {
-                "code": item["code"],
-                "name": item["name"],
-                "kind": item["kind"],
-                "route": list(item.get("route", [])),
-                "statutory_days": item["statutory_days"],
-                "promised_days": item["promised_days"],
-                "fee_fen": item["fee_fen"],
-                "fee_code": item.get("fee_code"),
-                "catalogue_version": item["catalogue_version"],
-            },
+            "item": snapshot_of(item, item["catalogue_version"]),
             "applicant": dict(applicant),
             "proxy": dict(proxy) if proxy else None,
             "materials": materials,
