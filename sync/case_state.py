@@ -64,6 +64,26 @@ RATING_STEPS = (
 )  # 受理环节（受理或不予受理） / 办理结果（办结、不予受理、撤回）
 DEVICE_RATING_CHANNELS = ("window", "agent")  # 窗口评价器 / 代办员代为登记
 CENTRAL_RATING_CHANNELS = ("online", "sms")  # 网上办件查询页 / 短信链接 (central writes them)
+# A 差评's rectification task goes through these stages in order (sync.rectification_rules).
+TASK_VERIFY = "verify"  # 待核实
+TASK_RECTIFY = "rectify"  # 待整改
+TASK_REVIEW = (
+    "review"  # 待审核 (a supervisor at central confirms the rectification or sends it back)
+)
+TASK_ANSWER = "answer"  # 待反馈
+TASK_CALLBACK = "callback"  # 待回访
+TASK_CLOSED = "closed"  # 已办结
+TASK_STAGES = (TASK_VERIFY, TASK_RECTIFY, TASK_REVIEW, TASK_ANSWER, TASK_CALLBACK, TASK_CLOSED)
+TASK_STAGE_LABELS = {
+    TASK_VERIFY: N_("待核实"),
+    TASK_RECTIFY: N_("待整改"),
+    TASK_REVIEW: N_("待审核"),
+    TASK_ANSWER: N_("待反馈"),
+    TASK_CALLBACK: N_("待回访"),
+    TASK_CLOSED: N_("已办结"),
+}
+ANSWER_METHODS = ("phone", "sms", "in_person")  # 电话 / 短信 / 当面
+CALLBACK_PURPOSES = ("rectification", "sample")  # 差评回访 / 抽样回访
 
 # Which event may follow which state. Supplement requests after acceptance pause the clock.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -78,9 +98,19 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     WITHDRAWN: (),
 }
 # A re-examination request or a complaint, and its answer, may come at any time, even after the end.
-# So may a rating: its step says which moment of the case it needs (the fold's rating step).
+# So may a rating: its step says which moment of the case it needs (the fold's rating step), and a
+# 差评's rectification and the callbacks, which their own rules order (sync.rectification_rules).
 for _state in TRANSITIONS:
-    TRANSITIONS[_state] += (ev.PETITIONED, ev.PETITION_ANSWERED, ev.RATED)
+    TRANSITIONS[_state] += (
+        ev.PETITIONED,
+        ev.PETITION_ANSWERED,
+        ev.RATED,
+        ev.RECTIFICATION_VERIFIED,
+        ev.RECTIFIED,
+        ev.RECTIFICATION_REVIEWED,
+        ev.RECTIFICATION_ANSWERED,
+        ev.CALLED_BACK,
+    )
 
 
 @dataclass(frozen=True)
@@ -115,6 +145,11 @@ class CaseState:
     delivery: Mapping[str, Any] | None = None
     petitions: tuple[Mapping[str, Any], ...] = ()
     ratings: tuple[Mapping[str, Any], ...] = ()  # at most one per rating step, in log order
+    # One task per 差评, in the order the ratings came (sync.rectification_rules).
+    rectifications: tuple[Mapping[str, Any], ...] = ()
+    callbacks: tuple[Mapping[str, Any], ...] = ()  # the sample callback's attempts, in log order
+    accepted_by: str | None = None  # who took the acceptance step (accepted or refused the case)
+    completed_by: str | None = None  # who completed the case at the window
     last_event_id: str = ""
     last_at: str = ""
     event_count: int = 0
@@ -157,6 +192,10 @@ class CaseState:
         (a county, to the city) instead of deciding it."""
         return self.state == FORWARDED and len(self.opinions) < len(self.item["route"])
 
+    def rectification(self, rating_id: str) -> Mapping[str, Any] | None:
+        """Return the rectification task a 差评 opened, or None if that rating opened none."""
+        return next((t for t in self.rectifications if t["rating_id"] == rating_id), None)
+
     def rating(self, step: str) -> Mapping[str, Any] | None:
         """Return the rating of one step of the case (acceptance, result), or None if unrated."""
         return next((rating for rating in self.ratings if rating["step"] == step), None)
@@ -179,6 +218,8 @@ class CaseState:
         values["opinions"] = tuple(opinions)
         values["petitions"] = tuple(values.get("petitions", ()))
         values["ratings"] = tuple(values.get("ratings", ()))
+        values["rectifications"] = tuple(values.get("rectifications", ()))
+        values["callbacks"] = tuple(values.get("callbacks", ()))
         return cls(**values)
 
 

@@ -34,6 +34,14 @@ DELIVERED = "delivered"  # 送达: the decision was handed to the applicant (tow
 PETITIONED = "petitioned"  # 复核申请或投诉, registered at the window against a case (township)
 PETITION_ANSWERED = "petition_answered"  # the supervisor's answer to a petition (central)
 RATED = "rated"  # 评价 (一事一评): the applicant rates one step of the case (window, agent, online)
+# A 差评's rectification (整改), by the unit that handled the rated step, one event per stage:
+RECTIFICATION_VERIFIED = "rectification_verified"  # 核实: what happened
+RECTIFIED = "rectified"  # 整改: what was fixed, or why the rating is not upheld
+RECTIFICATION_REVIEWED = (
+    "rectification_reviewed"  # 审核: a supervisor confirms or sends back (central)
+)
+RECTIFICATION_ANSWERED = "rectification_answered"  # 反馈: the answer given to the applicant
+CALLED_BACK = "called_back"  # 回访: one callback attempt (a 差评's, or a sampled completed case's)
 
 CENTRAL_WRITER = "central"  # the writer id of events written at the central server
 
@@ -52,6 +60,11 @@ EVENT_TYPES = (
     PETITIONED,
     PETITION_ANSWERED,
     RATED,
+    RECTIFICATION_VERIFIED,
+    RECTIFIED,
+    RECTIFICATION_REVIEWED,
+    RECTIFICATION_ANSWERED,
+    CALLED_BACK,
 )
 
 EVENT_LABELS = {
@@ -69,6 +82,11 @@ EVENT_LABELS = {
     PETITIONED: N_("复核申请或投诉"),
     PETITION_ANSWERED: N_("复核或投诉答复"),
     RATED: N_("评价"),
+    RECTIFICATION_VERIFIED: N_("差评核实"),
+    RECTIFIED: N_("差评整改"),
+    RECTIFICATION_REVIEWED: N_("整改审核"),
+    RECTIFICATION_ANSWERED: N_("差评反馈"),
+    CALLED_BACK: N_("回访"),
 }
 
 GENESIS_HASH = "0" * 64  # the "previous hash" of a writer's first event

@@ -46,6 +46,7 @@ from sync.case_state import (  # noqa: F401 (re-exported)
 from sync.case_state import with_changes as _with
 from sync.errors import N_, InvalidInput, NotAllowed
 from sync.rating_rules import rated_step
+from sync.rectification_rules import RECTIFICATION_STEPS
 
 
 def allowed_events(state: CaseState) -> tuple[str, ...]:
@@ -203,7 +204,14 @@ def _refused(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseSta
     if state.clock_started:
         raise NotAllowed(N_("办件已经受理，不能再作出不予受理决定。"))
     reason = _text(p, "reason", N_("不予受理必须说明理由。"))
-    return _with(state, state=NOT_ACCEPTED, refusal_reason=reason, missing=(), resume_state=None)
+    return _with(
+        state,
+        state=NOT_ACCEPTED,
+        refusal_reason=reason,
+        missing=(),
+        resume_state=None,
+        accepted_by=event.actor,
+    )
 
 
 def _accepted(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
@@ -214,7 +222,7 @@ def _accepted(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseSt
             names="、".join(lacking),
         )
     following = IN_REVIEW if state.item["kind"] == "forwarded" else ACCEPTED
-    return _with(state, state=following, accepted_on=event.day.isoformat())
+    return _with(state, state=following, accepted_on=event.day.isoformat(), accepted_by=event.actor)
 
 
 def _forwarded(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
@@ -268,7 +276,13 @@ def _completed(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseS
         "reasons": reasons,
         "note": _text(p, "note", "", required=False),
     }
-    return _with(state, state=COMPLETED, completed_on=event.day.isoformat(), result=result)
+    return _with(
+        state,
+        state=COMPLETED,
+        completed_on=event.day.isoformat(),
+        result=result,
+        completed_by=event.actor,
+    )
 
 
 def _withdrawn(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:
@@ -383,4 +397,5 @@ _STEPS = {
     ev.PETITIONED: _petitioned,
     ev.PETITION_ANSWERED: _petition_answered,
     ev.RATED: rated_step,
+    **RECTIFICATION_STEPS,
 }

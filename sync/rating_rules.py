@@ -24,6 +24,7 @@ from sync.case_state import (
 from sync.case_state import with_changes as _with
 from sync.errors import N_, InvalidInput, NotAllowed
 from sync.ids import check_mobile
+from sync.rectification_rules import open_task
 
 MAX_RATING_COMMENT = 500
 MAX_RATER_NAME = 40
@@ -114,4 +115,9 @@ def rated_step(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseS
         "by": event.actor,
         "at": event.at,
     }
-    return _with(state, ratings=state.ratings + (rating,))
+    following = _with(state, ratings=state.ratings + (rating,))
+    if not bad:
+        return following
+    # Every 差评 opens a rectification task for the unit that handled the rated step.
+    task = open_task(state, rating, event.day)
+    return _with(following, rectifications=state.rectifications + (task,))

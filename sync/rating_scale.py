@@ -22,6 +22,7 @@ MAX_VERSION = 40
 MAX_LABEL = 40
 MAX_LEVELS = 10
 MAX_REASONS = 30
+MAX_RECTIFICATION_DAYS = 30
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 
@@ -56,6 +57,10 @@ class RatingScale:
     name: str
     levels: tuple[Level, ...]
     reasons: tuple[Reason, ...]
+    # The rules that go with the scale: working days a unit has to answer a 差评 (local rules say
+    # 5 to 15), and the share of other completed cases called back (抽样回访).
+    rectification_days: int = 5
+    callback_sample_percent: int = 10
 
     def level(self, code: object) -> Level | None:
         """Return the level with this code, or None if the scale has none."""
@@ -77,6 +82,8 @@ class RatingScale:
             "name": self.name,
             "levels": [{"code": x.code, "label": x.label, "bad": x.bad} for x in self.levels],
             "reasons": [{"code": r.code, "label": r.label} for r in self.reasons],
+            "rectification_days": self.rectification_days,
+            "callback_sample_percent": self.callback_sample_percent,
         }
 
 
@@ -117,6 +124,8 @@ WINDOW_2015 = RatingScale(
 )
 
 DEFAULT_SCALE = NATIONAL_FIVE
+# The levels that count as satisfied in the figures (满意率: 非常满意 + 满意), on either scale.
+SATISFIED_LEVELS = frozenset({"very_satisfied", "satisfied"})
 BUILT_IN = {scale.version: scale for scale in (NATIONAL_FIVE, WINDOW_2015)}
 
 # Messages about a scale, each prefixed with where in the scale the fault is.
@@ -200,7 +209,22 @@ def parse_scale(raw: Any) -> RatingScale:
     if flags != sorted(flags):
         raise BadScale(N_("差评等级须排在最后（等级按从最好到最差的顺序列出）。"), field="levels")
     reasons = _entries(reasons_raw, _WHERE_REASON, _reason)
-    return RatingScale(version.strip(), name.strip(), tuple(levels), tuple(reasons))
+    days = _whole(raw, "rectification_days", 5, 1, MAX_RECTIFICATION_DAYS)
+    percent = _whole(raw, "callback_sample_percent", 10, 0, 100)
+    return RatingScale(version.strip(), name.strip(), tuple(levels), tuple(reasons), days, percent)
+
+
+def _whole(raw: Mapping[str, Any], key: str, default: int, least: int, most: int) -> int:
+    value = raw.get(key, default)
+    if value.__class__ is not int or not least <= value <= most:
+        raise BadScale(
+            N_("%(key)s 须为 %(least)s 至 %(most)s 之间的整数。"),
+            field=key,
+            key=key,
+            least=least,
+            most=most,
+        )
+    return value
 
 
 def check_rating(scale: RatingScale, payload: Mapping[str, Any]) -> None:

@@ -2,10 +2,7 @@
 forwards a city-level case on to the city, and a supervising unit answers a re-examination request or
 a complaint.
 
-The central server writes one hash chain of its own (writer ``central``). Its head row is locked
-for the transaction, so concurrent reviewers on several workers still write consecutive sequence
-numbers; the event, the case's projection, the chain head and the feed entry that carries the
-decision down to the township are committed together.
+Each writes through ``central_api.review.central_log``, central's one write path.
 """
 
 from __future__ import annotations
@@ -13,14 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from central_api.review import notifications, publish
-from central_api.stores import public_store
-from central_api.stores.log_store import event_values
+from central_api.review.central_log import write_event
 from central_api.stores.store import CentralStore
 from sync import events as ev
 from sync.errors import N_, InvalidInput, NotAllowed
-from sync.events import Event, new_event
-from sync.fold import COMPLETED, DECIDED, FORWARDED, STATE_LABELS, CaseState, apply_event
+from sync.events import Event
+from sync.fold import COMPLETED, DECIDED, FORWARDED, STATE_LABELS, CaseState
 from sync.labels import OUTCOME_LABELS
 from sync.signing import SigningKey
 
@@ -55,7 +50,7 @@ def decide_case(
         if outcome == "refused" and not payload["reasons"]:
             raise InvalidInput(N_("不予批准必须说明理由。"), field="reasons")
 
-    return _write(store, central_key, case_number, ev.DECIDED, payload, actor, now, check)
+    return write_event(store, central_key, case_number, ev.DECIDED, payload, actor, now, check)
 
 
 def return_case(
@@ -78,7 +73,7 @@ def return_case(
         "note": note.strip()[:500],
         "by_org": by_org,
     }
-    return _write(
+    return write_event(
         store,
         central_key,
         case_number,
@@ -122,7 +117,7 @@ def forward_case_on(
         if state.next_level != "city":
             raise NotAllowed(N_("该事项由本级审批，不需要转报市级。"))
 
-    return _write(store, central_key, case_number, ev.FORWARDED, payload, actor, now, check)
+    return write_event(store, central_key, case_number, ev.FORWARDED, payload, actor, now, check)
 
 
 def answer_petition(
@@ -151,7 +146,9 @@ def answer_petition(
         if petition["answer"] is not None:
             raise NotAllowed(N_("这项复核申请或投诉已经答复过了，不能重复答复。"))
 
-    return _write(store, central_key, case_number, ev.PETITION_ANSWERED, payload, actor, now, check)
+    return write_event(
+        store, central_key, case_number, ev.PETITION_ANSWERED, payload, actor, now, check
+    )
 
 
 NOT_YOURS = N_("没有找到该办件，或该办件不属于您所在单位办理。")
@@ -186,45 +183,3 @@ def _held_by(by_org: str, action: str) -> Callable[[CaseState], None]:
             )
 
     return check
-
-
-def _write(
-    store: CentralStore,
-    central_key: SigningKey,
-    case_number: str,
-    event_type: str,
-    payload: dict[str, object],
-    actor: str,
-    now: datetime,
-    check: Callable[[CaseState], None],
-) -> Event:
-    with store.transaction() as c:
-        writer_seq, last_hash = store.chain_head(c, ev.CENTRAL_WRITER)
-        state = store.case_by_number(c, case_number)
-        if state is None:
-            raise InvalidInput(N_("没有办件 %(number)s。"), field="case_number", number=case_number)
-        check(state)
-        event = new_event(
-            case_id=state.case_id,
-            writer=ev.CENTRAL_WRITER,
-            writer_seq=writer_seq + 1,
-            prev_hash=last_hash,
-            actor=actor,
-            type=event_type,
-            payload=payload,
-            at=now,
-        )
-        following = apply_event(state, event)
-        at = event.at
-        store.add_events(
-            c, [event_values(event, event.hash, state.org_code, None, "applied", "", at)]
-        )
-        store.save_cases(c, [], [following])
-        store.set_chain_head(c, ev.CENTRAL_WRITER, event.writer_seq, event.hash)
-        answers = store.forwarding_bundle(c, state.case_id)
-        feed_seq = publish.publish_case_event(store, c, central_key, following, event, answers, now)
-        # The resident's notifications, in this transaction: never lost, never holding it up.
-        public_store.add_notifications(
-            c, notifications.rows_for(following, event_type, at, feed_seq=feed_seq)
-        )
-    return event
