@@ -167,6 +167,12 @@ class FiguresStore:
             )
         )
 
+    def case_queue(self, case_id: str) -> list[dict[str, Any]]:
+        """Return what of one case waits for a callback."""
+        return list(
+            self.db.query("SELECT * FROM callback_queue WHERE case_id = ? ORDER BY purpose", [case_id])
+        )
+
     def queue_entry(self, case_id: str, rating_id: str) -> dict[str, Any] | None:
         """Return one row of the callback queue."""
         rows = list(
