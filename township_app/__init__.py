@@ -61,8 +61,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from township_app.pages import (
         admin,
         auth,
-        cases,
         callbacks,
+        cases,
         catalogue,
         deliveries,
         figures,

@@ -179,7 +179,9 @@ def test_the_figures_page_shows_the_rates_and_refuses_a_bad_month(hall):
     months = {"from": (utc_now() - timedelta(days=40)).isoformat()[:7], "to": "2099-12"}
     page = reviewer.get("/figures/", params=months)
     assert page.status_code == 200
-    unit = re.search(r'<table class="cases figures" id="unit-figures">(.*?)</table>', page.text, re.S)
+    unit = re.search(
+        r'<table class="cases figures" id="unit-figures">(.*?)</table>', page.text, re.S
+    )
     assert unit is not None
     cells = re.findall(r'<td class="num">([^<]*)</td>', unit.group(1))
     # Nothing completed (no rating rate); 3 ratings, all 差评; one answered on time and one open

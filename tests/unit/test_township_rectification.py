@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from sync import events as ev
-from sync.case_state import TASK_ANSWER, TASK_CALLBACK, TASK_CLOSED, TASK_RECTIFY, TASK_REVIEW
+from sync.case_state import TASK_CALLBACK, TASK_CLOSED, TASK_RECTIFY, TASK_REVIEW
 from sync.errors import Conflict, InvalidInput, NotAllowed
 from sync.events import new_event, utc_now
 from sync.fold import CaseState
@@ -158,7 +158,9 @@ def test_a_refused_step_says_why_in_chinese_and_writes_nothing(store, step, mess
         ),
         "empty": lambda: rectification.verify_task(store, case_id, rating_id, "  ", REVIEWER, now),
         "clerk": lambda: rectification.verify_task(store, case_id, rating_id, "x", CLERK, now),
-        "no_such_rating": lambda: rectification.verify_task(store, case_id, "nope", "x", REVIEWER, now),
+        "no_such_rating": lambda: rectification.verify_task(
+            store, case_id, "nope", "x", REVIEWER, now
+        ),
     }
     with pytest.raises((InvalidInput, NotAllowed)) as refusal:
         attempts[step]()
@@ -293,7 +295,14 @@ def test_kept_figures_equal_a_recount_after_own_central_and_relayed_events(store
     case_id, rating_id = answered_task(store, above)
     callbacks.claim_call(store, case_id, REVIEWER, utc_now())
     callbacks.record_callback(
-        store, case_id, rating_id, reached="1", satisfied="1", note="", actor=REVIEWER, now=utc_now()
+        store,
+        case_id,
+        rating_id,
+        reached="1",
+        satisfied="1",
+        note="",
+        actor=REVIEWER,
+        now=utc_now(),
     )
     rated_badly(store)
     # Central's: a decided case completed here, rated online (a 差评 for the county), reviewed.
@@ -345,8 +354,12 @@ def test_m010_fills_the_kept_tables_from_the_cases_already_there(store):
             store.db.execute(f"DROP TABLE {table}")
         store.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm010_rating_figures'")
     migrations.apply(store.db)
-    assert kept[0] and (
-        store.figures.figures(),
-        store.figures.tasks(unit=UNIT),
-        store.figures.callback_queue(org_code=UNIT),
-    ) == kept
+    assert (
+        kept[0]
+        and (
+            store.figures.figures(),
+            store.figures.tasks(unit=UNIT),
+            store.figures.callback_queue(org_code=UNIT),
+        )
+        == kept
+    )

@@ -72,7 +72,9 @@ class FiguresStore:
         self._insert("rectification_tasks", TASK_COLUMNS, tasks)
         self._insert("callback_queue", QUEUE_COLUMNS, queue)
 
-    def _insert(self, table: str, columns: tuple[str, ...], rows: Iterable[Mapping[str, Any]]) -> None:
+    def _insert(
+        self, table: str, columns: tuple[str, ...], rows: Iterable[Mapping[str, Any]]
+    ) -> None:
         marks = ", ".join("?" for _ in columns)
         self.db.conn.executemany(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
@@ -170,7 +172,9 @@ class FiguresStore:
     def case_queue(self, case_id: str) -> list[dict[str, Any]]:
         """Return what of one case waits for a callback."""
         return list(
-            self.db.query("SELECT * FROM callback_queue WHERE case_id = ? ORDER BY purpose", [case_id])
+            self.db.query(
+                "SELECT * FROM callback_queue WHERE case_id = ? ORDER BY purpose", [case_id]
+            )
         )
 
     def queue_entry(self, case_id: str, rating_id: str) -> dict[str, Any] | None:
