@@ -157,7 +157,7 @@ def test_one_clerk_takes_the_call_and_alone_sees_the_phone(hall):
     theirs = second.get("/callbacks/")
     assert PHONE not in theirs.text and "王丽（窗口） 正在回访" in theirs.text
     refused = second.post(f"/callbacks/{case_id}/claim")
-    assert refused.status_code == 409 and "chuangkou 正在回访这个办件" in refused.text
+    assert refused.status_code == 409 and "王丽（窗口） 正在回访这个办件" in refused.text
     before = event_count(hall["home"])
     not_theirs = second.post(
         f"/callbacks/{case_id}/record", {"rating_id": rating_id, "reached": "1", "satisfied": "1"}

@@ -16,8 +16,8 @@ from sync.events import utc_now
 from sync.fold import CaseState
 from sync.rating_figures import recount
 from township_app import demo
-from township_app.casework import kept_figures
 from township_app.backup.upgrade import UpgradeFailed, open_migrated
+from township_app.casework import kept_figures
 from township_app.stores import backup_store
 from township_app.stores.migrations import migrations
 from township_app.stores.store import Store, connect

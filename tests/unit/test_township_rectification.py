@@ -183,7 +183,7 @@ def test_one_caller_at_a_time_and_a_claim_lapses_after_two_hours(store):
     case_id, rating_id = answered_task(store, Above(store))
     now = utc_now()
     callbacks.claim_call(store, case_id, CLERK, now)
-    with pytest.raises(Conflict, match="chuangkou 正在回访这个办件"):
+    with pytest.raises(Conflict, match="王丽（窗口） 正在回访这个办件"):
         callbacks.claim_call(store, case_id, CLERK2, now + timedelta(minutes=30))
     with pytest.raises(NotAllowed, match="请先点「我来回访」认领"):
         callbacks.record_callback(
@@ -270,13 +270,14 @@ def test_a_share_of_zero_leaves_no_sample_and_a_new_scale_counts_the_figures_afr
     assert_kept_equals_recount(store)
 
 
-def village_registration(store: Store) -> ev.Event:
+def village_registration(store: Store, case_id: str, writer: str) -> ev.Event:
     from tests.unit.test_township_case_log import casework_registered_payload
 
     payload = casework_registered_payload(store, org_code=UNIT, agency="370613004201")
+    payload["case_number"] = payload["case_number"][:-1] + case_id[-1]
     return new_event(
-        case_id="village-case",
-        writer="village-pc",
+        case_id=case_id,
+        writer=writer,
         writer_seq=1,
         prev_hash=ev.GENESIS_HASH,
         actor="daiban",
@@ -286,7 +287,7 @@ def village_registration(store: Store) -> ev.Event:
     )
 
 
-def test_kept_figures_equal_a_recount_after_own_central_and_relayed_events(store):
+def test_kept_figures_equal_a_recount_after_own_central_fed_and_relayed_events(store):
     install_scale(store, 50)
     above = Above(store)
     # Own: completed cases rated well and badly, a task through every stage, a sample callback.
@@ -321,20 +322,26 @@ def test_kept_figures_equal_a_recount_after_own_central_and_relayed_events(store
         "named": False,
     }
     above.write(decided, ev.RATED, online, "public")
-    # Relayed: a village agency application from a stick, then accepted, completed and rated here.
-    assert case_log.write_event(store, village_registration(store), case_log.Origin.RELAYED)
-    casework.accept_case(store, "village-case", CLERK, utc_now())
-    casework.complete_case(
-        store,
-        "village-case",
-        outcome="approved",
-        document_number="",
-        reasons="",
-        note="",
-        actor=CLERK,
-        now=utc_now(),
-    )
-    rated_well(store, "village-case")
+    # Relayed (a village application from a stick) and fed (one central carried down from another
+    # village PC): accepted, completed and rated here, one well and one badly.
+    relayed = village_registration(store, "village-case-1", "village-pc-1")
+    fed = village_registration(store, "village-case-2", "village-pc-2")
+    assert case_log.write_event(store, relayed, case_log.Origin.RELAYED)
+    assert case_log.write_event(store, fed, case_log.Origin.FEED)
+    for case_id in ("village-case-1", "village-case-2"):
+        casework.accept_case(store, case_id, CLERK, utc_now())
+        casework.complete_case(
+            store,
+            case_id,
+            outcome="approved",
+            document_number="",
+            reasons="",
+            note="",
+            actor=CLERK,
+            now=utc_now(),
+        )
+    rated_well(store, "village-case-1")
+    rate_case(store, "village-case-2", "result", RatingForm(level="dissatisfied"), CLERK, utc_now())
     assert store.figures.figures()  # not vacuous
     assert_kept_equals_recount(store)
 

@@ -60,7 +60,9 @@ def claim_call(store: Store, case_id: str, actor: Actor, now: datetime) -> None:
         claim = kept.claim(case_id)
         if claim_is_live(claim, now) and claim is not None and claim["username"] != actor.username:
             minutes = int((now - parse_time(claim["claimed_at"])).total_seconds() // 60)
-            raise Conflict(CLAIMED_BY_OTHER, who=claim["username"], minutes=minutes)
+            user = store.user_by_username(claim["username"])
+            who = user["display_name"] if user else claim["username"]
+            raise Conflict(CLAIMED_BY_OTHER, who=who, minutes=minutes)
         kept.set_claim(case_id, actor.username, format_time(now))
 
 
