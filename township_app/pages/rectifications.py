@@ -3,6 +3,7 @@ the steps of a task, taken on the case page's 差评整改 panel (核实 → 整
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from typing import Any
 
@@ -10,9 +11,9 @@ from flask import Blueprint, g, request
 from flask_babel import gettext
 
 from staff_pages.htmx import render_page
-from sync.case_state import TASK_STAGE_LABELS, TASK_STAGES
+from sync.case_state import TASK_REVIEW, TASK_STAGE_LABELS, TASK_STAGES
 from sync.labels import ANSWER_METHOD_LABELS, CALLBACK_PURPOSE_LABELS
-from sync.rectification_rules import is_overdue
+from sync.rectification_rules import OPEN_STAGES, is_overdue
 from township_app.casework import rectification
 from township_app.db import get_store, now, today
 from township_app.pages.auth import current_actor, login_required
@@ -25,8 +26,20 @@ ANCHOR = "rectifications"
 
 @bp.app_context_processor
 def task_labels() -> dict[str, Any]:
-    """Give templates the words for a 差评 task's stage and whether a task or row is late."""
+    """Give templates the words for a 差评 task's stage and whether a task or row is late, and the
+    menu's count of the unit's tasks waiting for its own step (read only when shown)."""
+
+    def tasks_waiting() -> int:
+        if g.get("user") is None:
+            return 0
+        try:
+            counts = get_store().figures.stage_counts(unit=g.user["org_code"])
+        except sqlite3.DatabaseError:
+            return 0  # a damaged or not yet migrated database: the page's own banner says so
+        return sum(counts.get(stage, 0) for stage in OPEN_STAGES if stage != TASK_REVIEW)
+
     return {
+        "tasks_waiting": tasks_waiting,
         "task_stage_label": lambda stage: gettext(TASK_STAGE_LABELS.get(stage, stage)),
         "task_late": late,
         "answer_methods": ANSWER_METHOD_LABELS,
