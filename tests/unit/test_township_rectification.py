@@ -370,3 +370,20 @@ def test_m010_fills_the_kept_tables_from_the_cases_already_there(store):
         )
         == kept
     )
+
+
+def test_a_callback_from_central_empties_the_queue_and_the_claim_goes_with_it(store):
+    above = Above(store)
+    case_id, rating_id = answered_task(store, above)
+    callbacks.claim_call(store, case_id, CLERK, utc_now())
+    payload = {
+        "purpose": "rectification",
+        "rating_id": rating_id,
+        "reached": True,
+        "satisfied": True,
+        "note": "中心回访",
+    }
+    above.write(case_id, ev.CALLED_BACK, payload, "jiancha")
+    assert store.figures.case_queue(case_id) == [] and store.figures.claim(case_id) is None
+    assert_kept_equals_recount(store)
+

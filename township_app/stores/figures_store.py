@@ -70,7 +70,11 @@ class FiguresStore:
         self.db.execute("DELETE FROM rectification_tasks WHERE case_id = ?", [case_id])
         self.db.execute("DELETE FROM callback_queue WHERE case_id = ?", [case_id])
         self._insert("rectification_tasks", TASK_COLUMNS, tasks)
+        queue = list(queue)
         self._insert("callback_queue", QUEUE_COLUMNS, queue)
+        if not queue:
+            # Nothing left to call (a callback came from elsewhere, say central's): no claim either.
+            self.db.execute("DELETE FROM callback_claims WHERE case_id = ?", [case_id])
 
     def _insert(
         self, table: str, columns: tuple[str, ...], rows: Iterable[Mapping[str, Any]]
