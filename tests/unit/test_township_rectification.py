@@ -386,4 +386,3 @@ def test_a_callback_from_central_empties_the_queue_and_the_claim_goes_with_it(st
     above.write(case_id, ev.CALLED_BACK, payload, "jiancha")
     assert store.figures.case_queue(case_id) == [] and store.figures.claim(case_id) is None
     assert_kept_equals_recount(store)
-
