@@ -61,20 +61,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from township_app.pages import (
         admin,
         auth,
+        callbacks,
         cases,
         catalogue,
         deliveries,
+        figures,
         intake,
         notices,
         petitions,
         ratings,
+        rectifications,
         review,
         sync_status,
     )
 
     for module in (auth, intake, cases, review, notices, catalogue, admin, sync_status):
         app.register_blueprint(module.bp)
-    for module in (deliveries, petitions, ratings):
+    for module in (deliveries, petitions, ratings, rectifications, callbacks, figures):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", endpoint="index", view_func=cases.home)
     if int(app.config["SYNC_IN_APP"]) and not app.config["READ_ONLY"]:

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from sync.case_numbers import device_code_from_id
+from sync.case_state import COMPLETED
 from sync.demo_data import read_demo
-from sync.events import CHINA_TZ, format_time
+from sync.events import CHINA_TZ, format_time, parse_time
 from sync.ids import resident_id_check_char
 from township_app import accounts
-from township_app.casework import agency, casework
+from township_app.casework import agency, casework, ratings
 from township_app.stores.store import Store
 
 DEMO_DIR = Path(__file__).parent / "demo"
@@ -140,7 +141,20 @@ def seed_cases(store: Store, *, count: int, now: datetime, seed: int = 2026) -> 
             )
             made += 1
             _advance(store, rng, state.case_id, item, complete, clerk, reviewer, moment, now)
+        _rate_badly(store, clerk, now)
     return made
+
+
+def _rate_badly(store: Store, clerk: casework.Actor, now: datetime) -> None:
+    """Give the oldest completed demo case a 差评, so that 差评整改 and 统计 are not empty (it
+    came weeks ago: its task is overdue, red on the list)."""
+    oldest = store.cases_in_state(COMPLETED, limit=1)
+    if not oldest:
+        return
+    case = oldest[0]
+    form = ratings.RatingForm(level="dissatisfied", reasons=("slow",), comment="等了很久才办好。")
+    at = min(parse_time(case.last_at) + timedelta(minutes=30), now)
+    ratings.rate_case(store, case.case_id, "result", form, clerk, at)
 
 
 def _moments(rng: random.Random, now: datetime, count: int) -> Iterator[datetime]:

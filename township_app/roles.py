@@ -32,6 +32,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "petition": frozenset({CLERK}),  # register a re-examination request or a complaint
     # Open the rating screen (评价器) for the applicant: at the window, or an agent for its cases.
     "rate": frozenset({CLERK, REVIEWER, AGENT}),
+    # A 差评's 核实 → 整改 → 反馈 at the township. The township reviewer only: a 差评 is most often
+    # about a window clerk's service, and the one rated should not verify and answer it themself;
+    # the reviewer stands over the windows (初审) and answers for the center. Not the agent.
+    "rectify": frozenset({REVIEWER}),
+    # Phone the applicant back (电话回访): a 差评's callback or the sample's; any window staff may
+    # take a call, and only the one who claimed it sees the phone number.
+    "call_back": frozenset({CLERK, REVIEWER}),
+    # The 好差评 figures of the unit, its items and its staff.
+    "view_figures": frozenset({REVIEWER, ADMIN}),
     "view_cases": frozenset({CLERK, REVIEWER, AGENT, ADMIN}),
     "view_full_id": frozenset({CLERK, REVIEWER}),
     # Scans show ID cards and signatures whole: only those who handle cases (an agent, its own).

@@ -108,6 +108,21 @@ MATRIX: dict[str, dict[str, str]] = {
     # agency point's cases (below); the admin never.
     "ratings.rate": window_only(clerk=OK, reviewer=OK, agent=NOT_FOUND),
     "ratings.thanks": window_only(clerk=OK, reviewer=OK, agent=NOT_FOUND),
+    # 差评整改: the township reviewer only (on the window's case, which has no 差评, the fold's
+    # refusal is the reviewer's answer: 422); callbacks: the window's staff, whose claim and record
+    # the window's case refuses (it waits for none); the figures: the reviewer and the admin.
+    "rectifications.index": table(
+        chuangkou=FORBIDDEN, shenhe=OK, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=FORBIDDEN
+    ),
+    "rectifications.verify": window_only(clerk=FORBIDDEN, reviewer=OK),
+    "rectifications.rectify": window_only(clerk=FORBIDDEN, reviewer=OK),
+    "rectifications.answer": window_only(clerk=FORBIDDEN, reviewer=OK),
+    "callbacks.index": window_only(clerk=OK, reviewer=OK),
+    "callbacks.claim": window_only(clerk=OK, reviewer=OK),
+    "callbacks.record": window_only(clerk=OK, reviewer=OK),
+    "figures.index": table(
+        chuangkou=FORBIDDEN, shenhe=OK, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=OK
+    ),
     "sync.index": staff(OK),
     "sync.sync_now": staff(OK),
     "sync.status": staff(OK),  # the header's status, which every page shows
@@ -232,6 +247,14 @@ def _request(endpoint: str, case: str, scan: str = "0" * 64) -> tuple[str, str]:
         "petitions.create": ("POST", f"/petitions/cases/{case}"),
         "ratings.rate": ("POST", f"/ratings/{case}/acceptance"),
         "ratings.thanks": ("GET", f"/ratings/{case}/acceptance/thanks"),
+        "rectifications.index": ("GET", "/rectifications/"),
+        "rectifications.verify": ("POST", f"/rectifications/{case}/no-such-rating/verify"),
+        "rectifications.rectify": ("POST", f"/rectifications/{case}/no-such-rating/rectify"),
+        "rectifications.answer": ("POST", f"/rectifications/{case}/no-such-rating/answer"),
+        "callbacks.index": ("GET", "/callbacks/"),
+        "callbacks.claim": ("POST", f"/callbacks/{case}/claim"),
+        "callbacks.record": ("POST", f"/callbacks/{case}/record"),
+        "figures.index": ("GET", "/figures/"),
         "sync.index": ("GET", "/sync/"),
         "sync.sync_now": ("POST", "/sync/now"),
         "sync.status": ("GET", "/sync/status"),

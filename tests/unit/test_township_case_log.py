@@ -143,6 +143,38 @@ def test_a_forward_reads_the_device_row_once(store, monkeypatch):
     assert len(reads) == 1
 
 
+def test_the_kept_figures_and_task_rows_change_in_the_events_transaction(store):
+    case_id = register(store, item_code=PROMISED_ITEM)
+    casework.accept_case(store, case_id, CLERK, utc_now())
+    rating = {
+        "step": "acceptance",
+        "scale_version": "national-2019",
+        "level": "very_dissatisfied",
+        "bad": True,
+        "reasons": [],
+        "comment": "",
+        "channel": "window",
+        "named": False,
+    }
+    before = (store.figures.figures(), store.figures.tasks(unit="370613004"))
+
+    class PowerCut(Exception):
+        pass
+
+    with pytest.raises(PowerCut), case_log.writing(store) as writer:
+        writer.write(Draft(case_id, ev.RATED, rating, "chuangkou", utc_now()), Origin.OWN)
+        # Inside the transaction the 差评 is counted and its task listed ...
+        assert store.figures.tasks(unit="370613004")[0]["case_id"] == case_id
+        assert store.figures.figures() != before[0]
+        raise PowerCut
+    # ... and the rollback takes them away with the event.
+    assert (store.figures.figures(), store.figures.tasks(unit="370613004")) == before
+    case_log.write_event(
+        store, Draft(case_id, ev.RATED, rating, "chuangkou", utc_now()), Origin.OWN
+    )
+    assert store.figures.tasks(unit="370613004")[0]["stage"] == "verify"
+
+
 def casework_registered_payload(store: Store, *, org_code: str, agency: str) -> dict:
     """A village application's `registered` payload for a unit, from the demo catalogue."""
     item = store.item(PROMISED_ITEM)

@@ -17,8 +17,9 @@ event), whatever its origin:
   too and says why in its receipt, and the bundle still goes up.
 
 In each case the event is folded onto the case's state (``sync.fold`` refuses what its rules do
-not allow, with its message), appended to the log and the case's projection saved, in one
-BEGIN IMMEDIATE transaction. A new event type needs its step in the fold and, if it travels in a
+not allow, with its message), appended to the log and the case's projection saved (with the 好差评
+figures, 差评 tasks and callback queue kept from the states before and after, ``kept_figures``), in
+one BEGIN IMMEDIATE transaction. A new event type needs its step in the fold and, if it travels in a
 way the four origins do not, a line here; nothing else writes case events.
 """
 
@@ -38,6 +39,8 @@ from sync.bundle import attachments_of
 from sync.errors import N_, DomainError, NotAllowed, NotFound
 from sync.events import Event, new_event
 from sync.fold import CaseState, apply_event
+from sync.rating_figures import FigureRules
+from township_app.casework import kept_figures
 from township_app.stores.store import Store
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,14 @@ class CaseWriter:
         self.store = store
         self._device: dict[str, Any] | None = None
         self._device_read = False
+        self._rules: FigureRules | None = None
+
+    def rules(self) -> FigureRules:
+        """Return the rules of the kept figures (due days, the callback sample) as installed,
+        read at most once in this transaction."""
+        if self._rules is None:
+            self._rules = kept_figures.figure_rules(self.store)
+        return self._rules
 
     def device(self) -> dict[str, Any] | None:
         """Return this device's row as read in this transaction (None before `init`)."""
@@ -126,7 +137,7 @@ class CaseWriter:
         following = apply_event(state, event)
         store.append_event(event)
         store.advance_writer(event.writer_seq, event.hash)
-        store.save_case(following)
+        self._project(state, following)
         if event.type == ev.FORWARDED or village_pc:
             # A forward goes up to be decided; every event of a village PC goes up to its township.
             store.enqueue_outbox(event.case_id, event.event_id, event.at)
@@ -140,7 +151,7 @@ class CaseWriter:
         state = self.store.case(event.case_id)
         if state is None:
             raise NotAllowed(NOT_FOUND)
-        return self._append(event, apply_event(state, event))
+        return self._append(event, state, apply_event(state, event))
 
     def _fed(self, event: Event) -> CaseState:
         device = self.device()
@@ -150,7 +161,7 @@ class CaseWriter:
         following = apply_event(state, event)
         if state is None and device["org_code"] not in (following.org_code, following.agency_code):
             raise NotAllowed(N_("该办件不属于本单位。"))
-        self._append(event, following)
+        self._append(event, state, following)
         for attachment in attachments_of([event]):
             if self.store.blob(attachment.sha256) is None:
                 # The other side's scans come from central on the next sync rounds.
@@ -160,18 +171,25 @@ class CaseWriter:
         return following
 
     def _relayed(self, event: Event) -> CaseState | None:
+        state = self.store.case(event.case_id)
         try:
-            following = apply_event(self.store.case(event.case_id), event)
+            following = apply_event(state, event)
         except DomainError as refusal:
             # Central will refuse it too and say why in its receipt; the bundle still goes up.
             log.warning("relayed event %s not applied here: %s", event.event_id, refusal.code)
             return None
-        return self._append(event, following)
+        return self._append(event, state, following)
 
-    def _append(self, event: Event, following: CaseState) -> CaseState:
+    def _append(self, event: Event, before: CaseState | None, following: CaseState) -> CaseState:
         self.store.append_event(event)
-        self.store.save_case(following)
+        self._project(before, following)
         return following
+
+    def _project(self, before: CaseState | None, following: CaseState) -> None:
+        # The case's row, and what the 好差评 pages keep of it (figures, 差评 tasks, callbacks):
+        # the state before the event is at hand only here, so the kept figures change here too.
+        self.store.save_case(following)
+        kept_figures.project(self.store, before, following, self.rules())
 
 
 @contextmanager

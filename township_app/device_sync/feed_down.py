@@ -25,7 +25,7 @@ from sync.errors import N_, DomainError, InvalidInput
 from sync.events import format_time
 from sync.rating_scale import parse_scale
 from sync.signing import FEED_ENTRY_TYPE, BadSignature, Envelope, verify_envelope
-from township_app.casework import agency, casework
+from township_app.casework import agency, casework, kept_figures
 from township_app.stores.store import Store
 
 log = logging.getLogger(__name__)
@@ -180,12 +180,16 @@ def _apply(store: Store, entry: feed.FeedEntry, at: str) -> None:
                 have=installed,
             )
         store.install_calendar_year(year, at)
+        # Due days of the 差评 tasks move with the calendar: the kept figures are counted afresh.
+        kept_figures.refigure(store)
     elif entry.kind == feed.RATING_SCALE:
         _newer(body["serial"], store.rating_scale_serial(), N_("评价标准"))
         # Checked as central checks it before publishing: a bad scale leaves the one in use.
         store.install_rating_scale(
             parse_scale(body), body["serial"], published_at=body.get("published_at"), at=at
         )
+        # Its callback sample and rectification days count from now on, for every case.
+        kept_figures.refigure(store)
     elif entry.kind == feed.REVOCATION:
         if body["device_id"] == device["device_id"]:
             sync.update_state(

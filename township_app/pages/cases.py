@@ -14,9 +14,9 @@ from sync.errors import N_, InvalidInput, NotAllowed, NotFound
 from sync.fold import STATES
 from sync.rating_rules import open_steps
 from township_app import roles
-from township_app.casework import agency, casework, ratings, results
+from township_app.casework import agency, casework, kept_figures, ratings, results
 from township_app.casework.blobs import blob_path
-from township_app.db import get_store, now
+from township_app.db import get_calendar, get_store, now
 from township_app.pages.auth import current_actor, login_required
 from township_app.pages.intake import scans_from_request
 from township_app.stores.store import CaseFilter
@@ -111,6 +111,7 @@ def case_page(case_id: str, error: str = "", status: int = 200) -> Any:
         rejected=store.sync.rejected_events(case_id),
         rating_open=open_steps(state),
         rating_scales=ratings.rating_scales(store, state.ratings),
+        task_due=kept_figures.figure_rules(store, get_calendar()).due,
         error=error,
     )
 

@@ -393,3 +393,80 @@ def m009_rating_scale(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m010_rating_figures(db: Database) -> None:
+    """Keep the 好差评 figures, the open 差评 tasks, the callback queue and its claims; fill them
+    from the cases already here."""
+    # The figures are sums of each case's contributions (sync.rating_figures), added to as the
+    # case log projects each event, so that no page re-reads the log.
+    db.execute(
+        """
+        CREATE TABLE rating_figures (
+            dimension TEXT NOT NULL,
+            key TEXT NOT NULL,
+            month TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            value INTEGER NOT NULL,
+            PRIMARY KEY (dimension, key, month, metric)
+        ) WITHOUT ROWID
+        """
+    )
+    # One row per 差评's rectification task: the 差评整改 list and the figures' overdue count read
+    # it instead of every case's state.
+    db.execute(
+        """
+        CREATE TABLE rectification_tasks (
+            case_id TEXT NOT NULL,
+            rating_id TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            org_code TEXT NOT NULL,
+            staff TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            step TEXT NOT NULL,
+            case_number TEXT NOT NULL,
+            item_code TEXT NOT NULL,
+            item_name TEXT NOT NULL,
+            level TEXT NOT NULL,
+            scale_version TEXT NOT NULL,
+            opened_on TEXT NOT NULL,
+            due_on TEXT NOT NULL,
+            answered_on TEXT,
+            PRIMARY KEY (case_id, rating_id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX rectification_tasks_unit ON rectification_tasks (unit, stage)")
+    # What waits for a callback: a task at its callback stage, or a completed case of the sample
+    # not yet reached (rating_id '').
+    db.execute(
+        """
+        CREATE TABLE callback_queue (
+            case_id TEXT NOT NULL,
+            rating_id TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            org_code TEXT NOT NULL,
+            case_number TEXT NOT NULL,
+            item_name TEXT NOT NULL,
+            since TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            PRIMARY KEY (case_id, rating_id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX callback_queue_org ON callback_queue (org_code, since)")
+    # Who is calling a case now: one caller at a time, and a claim lapses (see callbacks.py).
+    db.execute(
+        """
+        CREATE TABLE callback_claims (
+            case_id TEXT PRIMARY KEY,
+            username TEXT NOT NULL,
+            claimed_at TEXT NOT NULL
+        )
+        """
+    )
+    from township_app.casework.kept_figures import refigure
+    from township_app.stores.store import Store
+
+    refigure(Store(db))

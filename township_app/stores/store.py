@@ -2,7 +2,8 @@
 
 Every SQL statement of the app lives in the store modules: this one and ``store_cases``,
 ``store_device``, ``store_published``, ``store_accounts`` (mixed into ``Store``) and the sub-stores
-``sync_store``, ``relay_store``, ``results_store`` and ``backup_store`` (on the store, built once).
+``sync_store``, ``relay_store``, ``results_store``, ``figures_store`` and ``backup_store``
+(on the store, built once).
 
 Durability first: WAL with synchronous=FULL (WAL with NORMAL may lose the last commits on power loss),
 ``BEGIN IMMEDIATE`` for writes so two writers never deadlock half-way, and the case event, its
@@ -28,6 +29,7 @@ from township_app.stores.published import PublishedQueries
 
 if TYPE_CHECKING:
     from township_app.stores.backup_store import RestoreStore
+    from township_app.stores.figures_store import FiguresStore
     from township_app.stores.relay_store import RelayStore
     from township_app.stores.results_store import ResultsStore
     from township_app.stores.sync_store import SyncStore
@@ -86,6 +88,13 @@ class Store(CaseQueries, DeviceQueries, PublishedQueries, AccountQueries):
         from township_app.stores.results_store import ResultsStore
 
         return ResultsStore(self)
+
+    @cached_property
+    def figures(self) -> FiguresStore:
+        """Return the kept 好差评 figures, 差评 tasks and callback queue."""
+        from township_app.stores.figures_store import FiguresStore
+
+        return FiguresStore(self)
 
     @cached_property
     def restore(self) -> RestoreStore:
