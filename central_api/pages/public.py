@@ -193,7 +193,7 @@ def rate() -> Any:
             typed_step=step,
             error=translate_error(refusal),
         )
-        message = translate_error(refusal) if rating is None else ""
+        message = "" if rating and step in rating["steps"] else translate_error(refusal)
         status = _refused_status(refusal)
         return _page(status, number=number, code=code, case=case, rating=rating, message=message)
     return redirect(url_for("public.lookup", n=number, q=code, rated=step), code=303)
@@ -244,7 +244,7 @@ def rate_by_link(token: str) -> Any:
             typed_step=step,
             error=translate_error(refusal),
         )
-        message = translate_error(refusal) if rating is None else ""
+        message = "" if rating and step in rating["steps"] else translate_error(refusal)
         status = _refused_status(refusal)
         return _page(status, case=case, rating=rating, message=message, via_link=True)
     return redirect(url_for("public.rating_link", token=token, rated=step), code=303)
