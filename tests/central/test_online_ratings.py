@@ -133,7 +133,9 @@ def test_a_named_rating_keeps_the_bare_mobile_number(
 ) -> None:
     number = a_case(device)
     form = RatingForm(level="satisfied", named=True, rater_name="李四", rater_phone="138-0013-8001")
-    rate_online(central_store, central_key, number, QUERY_CODE, "acceptance", form, "sms", utc_now())
+    rate_online(
+        central_store, central_key, number, QUERY_CODE, "acceptance", form, "sms", utc_now()
+    )
     (kept,) = ratings_of(central_store, number)
     assert (kept["rater_name"], kept["rater_phone"], kept["channel"]) == (
         "李四",
@@ -322,7 +324,12 @@ def test_the_api_takes_json_only_so_a_foreign_form_cannot_post(
     central: CentralProcess, device: FakeDevice, central_store: CentralStore, client_ip: str
 ) -> None:
     number = a_case(device)
-    fields = {"case_number": number, "query_code": QUERY_CODE, "step": "result", "level": "satisfied"}
+    fields = {
+        "case_number": number,
+        "query_code": QUERY_CODE,
+        "step": "result",
+        "level": "satisfied",
+    }
     before = central_store.counts()
     for sent in (
         {"data": fields},  # a form a foreign page posts
@@ -518,7 +525,10 @@ def test_the_completion_sms_carries_a_link_that_rates_without_the_code(
     number = a_case(device)
     (token,) = _links(central_store, number)
     assert re.fullmatch(r"[2-9A-HJ-NP-Za-km-z]{8}", token)
-    assert _completion_text(central_store, number) == f"办件{number}已办结，请评价：{BASE_URL}/r/{token}"
+    assert (
+        _completion_text(central_store, number)
+        == f"办件{number}已办结，请评价：{BASE_URL}/r/{token}"
+    )
 
     page = _get(central, f"/r/{token}", client_ip)
     assert page.status_code == 200 and number in page.text
@@ -589,7 +599,14 @@ def test_a_published_four_level_scale_is_the_one_residents_rate_on(
     five_level = RatingForm(level="very_satisfied")
     with pytest.raises(InvalidInput, match="评价等级 very_satisfied 不在评价标准 window-2015 中"):
         rate_online(
-            central_store, central_key, number, QUERY_CODE, "result", five_level, "online", utc_now()
+            central_store,
+            central_key,
+            number,
+            QUERY_CODE,
+            "result",
+            five_level,
+            "online",
+            utc_now(),
         )
     assert central_store.counts() == before
     page = _get(central, f"/progress?n={number}&q={QUERY_CODE}", client_ip)
