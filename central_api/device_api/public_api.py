@@ -87,6 +87,8 @@ def _rating_body() -> dict[str, Any] | str:
     # this server never grants). That is this endpoint's guard against cross-site posts.
     if request.mimetype != "application/json":
         return "请求须为 JSON（Content-Type: application/json）。"
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return "请求内容过长。"
     raw = request.get_data(cache=False)
     if len(raw) > MAX_BODY_BYTES:
         return "请求内容过长。"

@@ -196,7 +196,8 @@ def rate() -> Any:
         message = "" if rating and step in rating["steps"] else translate_error(refusal)
         status = _refused_status(refusal)
         return _page(status, number=number, code=code, case=case, rating=rating, message=message)
-    return redirect(url_for("public.lookup", n=number, q=code, rated=step), code=303)
+    # The address holds the query code, as the lookup's does: kept out of caches and referrers.
+    return private(redirect(url_for("public.lookup", n=number, q=code, rated=step), code=303))
 
 
 def _link_case(token: str) -> dict[str, Any] | None:
@@ -247,7 +248,7 @@ def rate_by_link(token: str) -> Any:
         message = "" if rating and step in rating["steps"] else translate_error(refusal)
         status = _refused_status(refusal)
         return _page(status, case=case, rating=rating, message=message, via_link=True)
-    return redirect(url_for("public.rating_link", token=token, rated=step), code=303)
+    return private(redirect(url_for("public.rating_link", token=token, rated=step), code=303))
 
 
 @bp.errorhandler(RateLimitExceeded)
