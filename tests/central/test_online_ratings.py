@@ -565,6 +565,15 @@ def test_an_unknown_link_answers_the_chinese_not_found_page(
     assert posted.status_code == 404 and "评价链接无效" in posted.text
 
 
+def test_rating_links_spend_the_lookups_budget(central: CentralProcess, client_ip: str) -> None:
+    for _ in range(60):  # the module's PROGRESS_RATE_LIMIT
+        assert _get(central, "/r/nope2345", client_ip).status_code == 404
+    refused = _get(central, "/r/nope2345", client_ip)
+    assert refused.status_code == 429 and "查询过于频繁" in refused.text
+    lookup = _get(central, "/progress?n=20261125-370613004-Q1-0001&q=ABCDEF", client_ip)
+    assert lookup.status_code == 429  # one budget: guessing tokens is as slow as guessing codes
+
+
 def test_the_link_text_fits_one_sms_with_the_signature() -> None:
     number = "20261125-370613004-A7-0042"  # a case number of the usual length
     link = notifications.rating_url(BASE_URL + "/", notifications.new_link_token())
