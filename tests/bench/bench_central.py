@@ -10,6 +10,7 @@ import json
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,15 +57,20 @@ def verification_rate(envelopes: list[bytes]) -> float:
     return len(signed) / (time.perf_counter() - start)
 
 
-def ingest_rate(url: str, batch: int, total: int) -> dict[str, float]:
+def ingest_rate(
+    url: str, batch: int, total: int, started: Callable[[], object] | None = None
+) -> dict[str, float]:
     """Ingest ``total`` one-case bundles in batches of ``batch``; return both rates and the
     processor time this process spent per bundle (every thread; a PostgreSQL server's own work is
-    not in it)."""
+    not in it). ``started`` is called when the timed ingest begins, after the bundles were signed
+    and their verification rate measured."""
     store, key = _setup(url)
     try:
         device = _device(store, key)
         envelopes = [device.pack(device.forwarded_case()) for _ in range(total)]
         verify = verification_rate(envelopes)
+        if started is not None:
+            started()
         start, cpu_start = time.perf_counter(), time.process_time()
         for offset in range(0, total, batch):
             results = ingest_bundles(
