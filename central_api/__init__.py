@@ -33,7 +33,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_REQUEST_MB"]) * 1024 * 1024
     # Stateless workers: the store and the key are loaded per process; all state is in the
     # database and the shared blob folder.
-    app.extensions["central_store"] = CentralStore.open(app.config["DATABASE_URL"])
+    app.extensions["central_store"] = CentralStore.open(
+        app.config["DATABASE_URL"], public_base_url=str(app.config["PUBLIC_BASE_URL"])
+    )
     app.extensions["central_key"] = keys.load_or_create(home)
 
     from central_api.device_api import api_v1

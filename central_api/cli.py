@@ -29,7 +29,9 @@ class Context:
     def store(self) -> CentralStore:
         """Open the database (its schema brought up to date)."""
         self.home.mkdir(parents=True, exist_ok=True)
-        return CentralStore.open(self.database_url)
+        # The completion texts an import writes carry the rating link, as the server's do.
+        base = str(settings.from_environment()["PUBLIC_BASE_URL"])
+        return CentralStore.open(self.database_url, public_base_url=base)
 
     @contextmanager
     def opened(self) -> Iterator[CentralStore]:

@@ -1,4 +1,4 @@
-"""The per-IP rate limit of the public progress lookups (Flask-Limiter).
+"""The per-IP rate limits of the public progress lookups and online ratings (Flask-Limiter).
 
 Counts live where RATELIMIT_STORAGE_URI says: ``memory://`` counts per process, which is exact for
 one `bianmin-central serve`; several gunicorn workers each count on their own unless they share a
@@ -27,6 +27,18 @@ progress_limit = limiter.shared_limit(
     lambda: str(current_app.config["PROGRESS_RATE_LIMIT"]),
     scope="progress",
     exempt_when=lambda: not _asked(),
+)
+
+# A rating link (/r/<token>) is a lookup without the code: it spends the same budget, so trying
+# tokens is as slow as trying query codes.
+link_limit = limiter.shared_limit(
+    lambda: str(current_app.config["PROGRESS_RATE_LIMIT"]), scope="progress"
+)
+
+# Ratings written (the page, the SMS link's page and the JSON together), stricter than lookups:
+# each one that passes writes an event.
+rating_limit = limiter.shared_limit(
+    lambda: str(current_app.config["RATING_RATE_LIMIT"]), scope="rating"
 )
 
 

@@ -57,6 +57,18 @@ SETTINGS = (
         "Lookups of the public progress page and API per client IP (Flask-Limiter syntax).",
     ),
     Setting(
+        "RATING_RATE_LIMIT",
+        "5 per minute;30 per hour",
+        "Online ratings posted (page, SMS link and API together) per client IP; stricter than "
+        "the lookups.",
+    ),
+    Setting(
+        "PUBLIC_BASE_URL",
+        "",
+        "Address residents reach central's public pages at (e.g. https://bm.gov.cn): the completion "
+        "SMS then carries a rating link <base>/r/<token>; empty: no link. Short keeps one SMS.",
+    ),
+    Setting(
         "RATELIMIT_STORAGE_URI",
         "memory://",
         "Where the rate limit counts: memory:// counts per process; several gunicorn workers "

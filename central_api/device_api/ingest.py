@@ -387,7 +387,9 @@ class _Batch:
             [
                 row
                 for case_id, event_type in self.notices.items()
-                for row in notifications.rows_for(self.states[case_id], event_type, self.at)
+                for row in notifications.rows_for(
+                    self.states[case_id], event_type, self.at, link_base=store.public_base_url
+                )
             ],
         )
         store.update_devices(

@@ -62,6 +62,9 @@ def write_event(
         feed_seq = publish.publish_case_event(store, c, central_key, following, event, answers, now)
         # The resident's notifications, in this transaction: never lost, never holding it up.
         public_store.add_notifications(
-            c, notifications.rows_for(following, event_type, at, feed_seq=feed_seq)
+            c,
+            notifications.rows_for(
+                following, event_type, at, feed_seq=feed_seq, link_base=store.public_base_url
+            ),
         )
     return event

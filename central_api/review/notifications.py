@@ -4,10 +4,15 @@ Central enqueues a row in the notifications outbox in the same transaction as th
 the stage (outbox pattern): a case is never held up by a slow or dead SMS gateway, and a stage is
 never lost. The texts carry the case number and nothing else of the applicant; the phone number is
 the row's destination and is never logged.
+
+When PUBLIC_BASE_URL is set, the completion text carries a short link to the rating of the case
+(``/r/<token>``, the public progress page's rating without typing the query code). Its token is made
+here, with the row, and kept in ``rating_links`` in the same transaction.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sync import events as ev
@@ -45,11 +50,34 @@ _TEXTS = {
     "决定书送达受理窗口后将通知您领取。",
     READY: "您的办件 {n} 的审批结果已送达受理窗口，请携带受理回执和身份证件前往领取。",
     COMPLETED: "您的办件 {n} 已办结。欢迎对本次服务作出评价。",
+    # Short, to stay within one 70-character SMS segment with the signature and a short address.
+    COMPLETED + ":link": "办件{n}已办结，请评价：{url}",
 }
+# The link token: 8 characters of letters and digits without the look-alikes (0/O, 1/l/I), about
+# 2^46 values; the page behind it is rate-limited per address like the progress lookup.
+LINK_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+LINK_TOKEN_LENGTH = 8
 
 
-def message_text(stage: str, case_number: str, *, outcome: str = "") -> str:
-    """Return the text of a stage: the case number and nothing else of the applicant."""
+def new_link_token() -> str:
+    """Return a fresh, unguessable token for a rating link."""
+    return "".join(secrets.choice(LINK_ALPHABET) for _ in range(LINK_TOKEN_LENGTH))
+
+
+def rating_url(base: str, token: str) -> str:
+    """Return the address of a rating link under the public base address.
+
+    Built from the setting, not with ``url_for``: the texts are made in ingest and the CLI too,
+    outside any request. The path is the page's route, ``public.rating_link``.
+    """
+    return f"{base.rstrip('/')}/r/{token}"
+
+
+def message_text(stage: str, case_number: str, *, outcome: str = "", link: str = "") -> str:
+    """Return the text of a stage: the case number and nothing else of the applicant (and the
+    rating link of a completion, when there is one)."""
+    if stage == COMPLETED and link:
+        return _TEXTS[COMPLETED + ":link"].format(n=case_number, url=link)
     template = _TEXTS.get(f"{stage}:{outcome}") or _TEXTS[stage]
     return template.format(n=case_number)
 
@@ -80,14 +108,26 @@ def contact_phone(state: CaseState) -> str | None:
 
 
 def rows_for(
-    state: CaseState, event_type: str, at: str, *, feed_seq: int | None = None
+    state: CaseState,
+    event_type: str,
+    at: str,
+    *,
+    feed_seq: int | None = None,
+    link_base: str = "",
 ) -> list[dict[str, Any]]:
-    """Return the outbox rows an applied event makes for its case (none without a mobile)."""
+    """Return the outbox rows an applied event makes for its case (none without a mobile).
+
+    With ``link_base`` (PUBLIC_BASE_URL) the completion row carries a rating link; its token is
+    the row's ``link_token`` (None on every other row), which ``public_store.add_notifications``
+    keeps in ``rating_links``."""
     stages = STAGES_OF.get(event_type, ())
     phone = contact_phone(state) if stages else None
     if phone is None:
         return []
     outcome = str((state.result or {}).get("outcome", ""))
+    tokens = {
+        stage: new_link_token() if stage == COMPLETED and link_base else None for stage in stages
+    }
     return [
         {
             "case_id": state.case_id,
@@ -95,7 +135,12 @@ def rows_for(
             "case_number": state.case_number,
             "stage": stage,
             "phone": phone,
-            "text": message_text(stage, state.case_number, outcome=outcome),
+            "text": message_text(
+                stage,
+                state.case_number,
+                outcome=outcome,
+                link=rating_url(link_base, tokens[stage]) if tokens[stage] else "",
+            ),
             # The decision is at the window only once the township has read it from the feed.
             "status": HELD if stage == READY else PENDING,
             "attempts": 0,
@@ -104,6 +149,7 @@ def rows_for(
             "last_error": "",
             "created_at": at,
             "sent_at": None,
+            "link_token": tokens[stage],
         }
         for stage in stages
     ]

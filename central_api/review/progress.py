@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from central_api.stores import public_store
 from central_api.stores.store import CentralStore
 from sync import events as ev
@@ -27,6 +29,7 @@ from sync.labels import (
     PUBLIC_DELIVERY_LABELS,
     PUBLIC_LIGHT_LABELS,
 )
+from sync.rating_rules import open_steps
 
 _NO_CODE = "\x00" * 6  # compared against when the case is unknown, so both take the same path
 
@@ -45,18 +48,27 @@ def clean_query_code(text: object) -> str:
     return value.upper() if len(value) <= 16 else ""
 
 
+def matching_case(c: Connection, case_number: str, query_code: str) -> CaseState | None:
+    """Return the case of this number whose query code is this one, else None: a wrong code and
+    an unknown number take the same path and give the same answer."""
+    state = public_store.case_by_number(c, case_number) if case_number else None
+    if state is None and case_number and case_number != case_number.upper():
+        # Typed on a phone: the device code of the number in lower case.
+        state = public_store.case_by_number(c, case_number.upper())
+    expected = state.query_code if state is not None else _NO_CODE
+    matches = hmac.compare_digest(expected.encode(), query_code.encode())
+    if state is None or not matches or not query_code:
+        return None
+    return state
+
+
 def case_progress(
     store: CentralStore, case_number: str, query_code: str, now: datetime
 ) -> dict[str, Any] | None:
     """Return the public progress of a case, or None if the number and code do not match one."""
     with store.reading() as c:
-        state = public_store.case_by_number(c, case_number) if case_number else None
-        if state is None and case_number and case_number != case_number.upper():
-            # Typed on a phone: the device code of the number in lower case.
-            state = public_store.case_by_number(c, case_number.upper())
-        expected = state.query_code if state is not None else _NO_CODE
-        matches = hmac.compare_digest(expected.encode(), query_code.encode())
-        if state is None or not matches or not query_code:
+        state = matching_case(c, case_number, query_code)
+        if state is None:
             return None
         events = public_store.applied_events(c, state.case_id)
         codes = {state.org_code, state.holder_code}
@@ -112,6 +124,8 @@ def _public_view(
         ),
         "clock": clock,
         "timeline": [step for e in events if (step := _step(e, unit)) is not None],
+        # The steps the resident may rate now (一事一评), as the fold says: the page offers them.
+        "rating_steps": list(open_steps(state)),
     }
 
 

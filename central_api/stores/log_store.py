@@ -428,6 +428,21 @@ class LogStore:
                 cache[scale.version] = scale
         return dict(cache)
 
+    def newest_rating_scale(self, c: Connection) -> RatingScale | None:
+        """Return the rating scale central published last (the one residents rate on), or None
+        if none was published."""
+        f = t.feed.c
+        query = (
+            select(f.envelope)
+            .where(f.scope == EVERYONE, f.kind == RATING_SCALE)
+            .order_by(f.seq.desc())
+            .limit(1)
+        )
+        envelope = c.execute(query).scalar()
+        if envelope is None:
+            return None
+        return parse_scale(orjson.loads(Envelope.from_json(bytes(envelope)).payload)["body"])
+
     def add_catalogue_version(self, c: Connection, values: Mapping[str, Any]) -> bool:
         """Keep a published catalogue version; False if that version was published before."""
         return self.inserted(c, self.insert_ignore(t.catalogue_versions).values(**values))

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from central_api.review import notifications as nt
 from central_api.stores import schema as t
@@ -25,10 +25,21 @@ _N = t.notifications.c
 
 
 def add_notifications(c: Connection, rows: list[Mapping[str, Any]]) -> None:
-    """Enqueue notifications in the caller's transaction; a stage already queued is ignored."""
+    """Enqueue notifications in the caller's transaction; a stage already queued is ignored.
+
+    A row's ``link_token`` (``notifications.rows_for``) goes to ``rating_links``, in the same
+    transaction: the link in the text always leads somewhere. A stage queued before keeps its own
+    text, and the new token is then one more way to the same case."""
     if not rows:
         return
-    names = list(rows[0])
+    links = [
+        {"token": row["link_token"], "case_id": row["case_id"], "created_at": row["created_at"]}
+        for row in rows
+        if row.get("link_token")
+    ]
+    if links:
+        c.execute(insert(t.rating_links), links)
+    names = [name for name in rows[0] if name != "link_token"]
     mark = "?" if c.dialect.paramstyle == "qmark" else "%s"
     statement = (
         f"INSERT INTO notifications ({', '.join(names)}) "
@@ -107,6 +118,19 @@ def case_by_number(c: Connection, case_number: str) -> CaseState | None:
     if "\x00" in case_number:  # no number holds one; PostgreSQL refuses it in a text parameter
         return None
     query = select(t.cases.c.state_json).where(t.cases.c.case_number == case_number)
+    row = c.execute(query).first()
+    return _state(row[0]) if row else None
+
+
+def case_by_rating_link(c: Connection, token: str) -> CaseState | None:
+    """Return the case a rating link's token stands for, or None for an unknown token."""
+    if not token or len(token) > 16 or "\x00" in token:
+        return None
+    query = (
+        select(t.cases.c.state_json)
+        .join(t.rating_links, t.rating_links.c.case_id == t.cases.c.case_id)
+        .where(t.rating_links.c.token == token)
+    )
     row = c.execute(query).first()
     return _state(row[0]) if row else None
 

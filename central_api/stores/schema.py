@@ -306,6 +306,17 @@ notifications = Table(
     Index("notifications_held", "org_code", "status"),
 )
 
+# The short links the completion SMS carries to the rating of a case (/r/<token>): the token stands
+# for the case number and query code, so the resident rates without typing them. Made in the
+# transaction of the notification that carries it; a token is never reused.
+rating_links = Table(
+    "rating_links",
+    metadata,
+    Column("token", String(16), primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("created_at", String(32), nullable=False),
+)
+
 # USB sticks imported from the admin's page. The import runs on a thread of the worker that took
 # the request; its progress is kept here so that any worker can show it, and a row left "running"
 # whose heartbeat stopped tells that the worker went away mid-import.

@@ -64,8 +64,11 @@ _KEY_COLUMNS = ", ".join(t.device_keys.c.keys())
 class CentralStore(LogStore):
     """The central database."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, public_base_url: str = "") -> None:
         self.engine = engine
+        # PUBLIC_BASE_URL: the address under which residents reach the public pages. The texts
+        # written in an event's transaction (the completion SMS's rating link) need it there.
+        self.public_base_url = public_base_url
         self._checkpointer = Checkpointer(engine) if engine.dialect.name == "sqlite" else None
         # SQLite has one writer at a time, and a writer that finds the lock taken sleeps in steps
         # of up to 100 ms before it tries again. The threads of one server therefore queue on a
@@ -88,12 +91,12 @@ class CentralStore(LogStore):
         )
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> CentralStore:
+    def open(cls, url: str, *, migrate: bool = True, public_base_url: str = "") -> CentralStore:
         """Open the database at ``url`` and bring its schema up to date."""
         engine = make_engine(url)
         if migrate:
             upgrade(engine)
-        return cls(engine)
+        return cls(engine, public_base_url=public_base_url)
 
     def close(self) -> None:
         """Fold the write-ahead log into the database and release every pooled connection."""

@@ -39,7 +39,7 @@ CONFIG = schemathesis.Config.from_dict(
     {
         "checks": {
             "negative_data_rejection": {
-                "expected-statuses": ["400", "401", "403", "404", "405", "409", "413", "429"]
+                "expected-statuses": ["400", "401", "403", "404", "405", "409", "413", "422", "429"]
             }
         }
     }
@@ -96,9 +96,14 @@ class DeviceSignature(requests.auth.AuthBase):
 
 @pytest.fixture(scope="module")
 def fuzzed(central_home: Path, database_url: str) -> Iterator[CentralProcess]:
-    """A live central server whose progress lookups are not rate-limited (the fuzzer asks many)."""
+    """A live central server whose lookups and ratings are not rate-limited (the fuzzer asks many)."""
     process = CentralProcess(
-        central_home, database_url, env={"BIANMIN_PROGRESS_RATE_LIMIT": "100000 per minute"}
+        central_home,
+        database_url,
+        env={
+            "BIANMIN_PROGRESS_RATE_LIMIT": "100000 per minute",
+            "BIANMIN_RATING_RATE_LIMIT": "100000 per minute",
+        },
     ).start()
     try:
         yield process
