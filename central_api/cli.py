@@ -398,6 +398,20 @@ def publish_rating_scale(context: Context, file: str) -> None:
     click.echo(f"已发布评价标准（序号 {serial}）")
 
 
+@main.command("publish-supervision-rules")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_context
+def publish_supervision_rules(context: Context, file: str) -> None:
+    """Publish the thresholds of supervision's warnings (电子监察预警) to every PC."""
+    from central_api.review import publish
+
+    with context.opened() as store:
+        serial = publish.publish_supervision_rules(
+            store, context.key(), _read_json(file), utc_now()
+        )
+    click.echo(f"已发布监察预警规则（序号 {serial}）")
+
+
 @main.command()
 @pass_context
 def devices(context: Context) -> None:

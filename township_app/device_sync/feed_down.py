@@ -24,6 +24,7 @@ from sync.deadlines import YearCalendar
 from sync.errors import N_, DomainError, InvalidInput
 from sync.events import format_time
 from sync.rating_scale import parse_scale
+from sync.supervision_rules import parse_rules
 from sync.signing import FEED_ENTRY_TYPE, BadSignature, Envelope, verify_envelope
 from township_app.casework import agency, casework
 from township_app.stores.store import Store
@@ -185,6 +186,11 @@ def _apply(store: Store, entry: feed.FeedEntry, at: str) -> None:
         # Checked as central checks it before publishing: a bad scale leaves the one in use.
         store.install_rating_scale(
             parse_scale(body), body["serial"], published_at=body.get("published_at"), at=at
+        )
+    elif entry.kind == feed.SUPERVISION_RULES:
+        _newer(body["serial"], store.supervision_rules_serial(), N_("监察预警规则"))
+        store.install_supervision_rules(
+            parse_rules(body), body["serial"], published_at=body.get("published_at"), at=at
         )
     elif entry.kind == feed.REVOCATION:
         if body["device_id"] == device["device_id"]:

@@ -393,3 +393,19 @@ def m009_rating_scale(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m010_supervision_rules(db: Database) -> None:
+    """Keep the supervision rules installed from central's feed (the newest serial is in use)."""
+    db.execute(
+        """
+        CREATE TABLE supervision_rules (
+            serial INTEGER PRIMARY KEY,
+            version TEXT NOT NULL,
+            body TEXT NOT NULL,
+            published_at TEXT,
+            installed_at TEXT NOT NULL
+        )
+        """
+    )
