@@ -19,8 +19,8 @@ from sync.errors import Conflict, DomainError, InvalidInput
 from sync.events import Event, format_time
 from sync.fold import CaseState
 from sync.rating_scale import parse_scale
-from sync.supervision_rules import parse_rules
 from sync.signing import SigningKey
+from sync.supervision_rules import parse_rules
 
 MAX_PAGE = 500
 

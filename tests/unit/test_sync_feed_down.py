@@ -10,8 +10,8 @@ import pytest
 from sync import feed, fold
 from sync.events import GENESIS_HASH, utc_now
 from sync.rating_scale import DEFAULT_SCALE, NATIONAL_FIVE, WINDOW_2015
-from sync.supervision_rules import DEFAULT_RULES, SupervisionRules
 from sync.signing import SigningKey
+from sync.supervision_rules import DEFAULT_RULES, SupervisionRules
 from tests.unit.syncfakes import FakeCentral, enroll_with
 from tests.unit.test_casework import REVIEWER, register
 from township_app.casework import casework

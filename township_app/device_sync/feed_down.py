@@ -24,8 +24,8 @@ from sync.deadlines import YearCalendar
 from sync.errors import N_, DomainError, InvalidInput
 from sync.events import format_time
 from sync.rating_scale import parse_scale
-from sync.supervision_rules import parse_rules
 from sync.signing import FEED_ENTRY_TYPE, BadSignature, Envelope, verify_envelope
+from sync.supervision_rules import parse_rules
 from township_app.casework import agency, casework
 from township_app.stores.store import Store
 
