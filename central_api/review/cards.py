@@ -69,6 +69,8 @@ def issue_card(
         raise InvalidInput(N_("请选择黄牌或红牌。"), field="colour")
     text = _reason(reason, N_("出示黄牌或红牌必须说明理由。"))
     unit = unit.strip()
+    if not unit:
+        raise InvalidInput(N_("请选择单位。"), field="unit")
     if unit not in units:
         raise NotAllowed(N_("只能对本单位及下辖单位出示黄牌或红牌。"))
     values = {

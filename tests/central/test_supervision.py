@@ -139,6 +139,7 @@ def _card(central_store: CentralStore) -> int:
     [
         ("issue", {"reason": "  "}, InvalidInput, "出示黄牌或红牌必须说明理由。"),
         ("issue", {"colour": "green"}, InvalidInput, "请选择黄牌或红牌。"),
+        ("issue", {"unit": " "}, InvalidInput, "请选择单位。"),
         ("issue", {"unit": "370602"}, NotAllowed, "只能对本单位及下辖单位出示黄牌或红牌。"),
         ("appeal", {"reason": ""}, InvalidInput, "申诉必须说明理由。"),
         ("appeal", {"units": frozenset({"370602"})}, NotFound,
