@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from central_api.review import cards
-from central_api.review.senders import Message
+from central_api.review.senders import Message, SendFailed
 from central_api.review.supervision import overdue_work, run_supervision
 from central_api.stores.store import CentralStore
 from central_api.stores.supervision_store import SupervisionStore
@@ -195,3 +195,34 @@ def test_supervise_and_alerts_on_the_command_line_show_the_overdue_work(
     assert "超期" in alerts and "解甲庄街道（370613004）" in alerts
     line = next(line for line in alerts.splitlines() if number in line)
     assert "受理决定" in line and "责任人 chuangkou" in line and "2026-03-09" in line
+
+
+class Refusing:
+    """A sender whose gateway refuses every message."""
+
+    def __init__(self) -> None:
+        self.tries = 0
+
+    def send(self, message: Message) -> None:
+        self.tries += 1
+        raise SendFailed("短信网关答复 HTTP 400", permanent=True)
+
+
+def test_a_failed_notification_is_kept_on_the_warning_and_never_blocks_or_repeats(
+    march_device: FakeDevice, central_store: CentralStore
+) -> None:
+    device = march_device
+    waiting = device.register()
+    device.push(device.pack([waiting]))
+    sender = Refusing()
+    run = run_supervision(central_store, china_noon("2026-03-06"), sender=sender)
+    assert run.notified == 0 and sender.tries >= 1
+    [row] = [
+        w
+        for w in SupervisionStore(central_store).open_warnings()
+        if w["case_id"] == waiting.case_id
+    ]
+    assert row["notified_at"] and row["notify_error"] == "短信网关答复 HTTP 400"
+    tries = sender.tries
+    run_supervision(central_store, china_noon("2026-03-06"), sender=sender)
+    assert sender.tries == tries
