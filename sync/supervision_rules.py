@@ -209,6 +209,10 @@ def _limit(
     )
     if status is None:
         return None
+    # An immediate item (即办件, limit 0) is yellow all its one day: a warning then would only be
+    # noise on every case at the window. It warns red the next working day.
+    if int(state.item["promised_days"]) == 0 and status.light == YELLOW:
+        return None
     # The clerk who accepted answers for the case while the township holds it; above, the unit.
     person = state.accepted_by if state.holder_code == state.org_code else None
     return _warning(state, LIMIT, "", status, state.holder_code, person)

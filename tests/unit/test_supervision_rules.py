@@ -64,6 +64,7 @@ def d(text: str) -> date:
 
 
 PROMISED = registered_payload("promised")  # promised in 5 working days
+IMMEDIATE = registered_payload("immediate")  # done the same day
 FORWARDED = registered_payload("forwarded")  # promised in 20; route: county
 INCOMPLETE = registered_payload("promised", complete=False)
 MISSING = {"missing": [{"code": "M01", "name": "身份证"}]}
@@ -141,6 +142,20 @@ CASES: list[tuple[str, list[tuple[Any, ...]], date, SupervisionRules, list[tuple
         d("04-06"),
         DEFAULT_RULES,
         [],
+    ),
+    (
+        "limit: an immediate item on its day gives no yellow",
+        [(d("03-02"), ev.REGISTERED, IMMEDIATE), (d("03-02"), ev.ACCEPTED, {})],
+        d("03-02"),
+        DEFAULT_RULES,
+        [],
+    ),
+    (
+        "limit: an immediate item not done by the next working day is red",
+        [(d("03-06"), ev.REGISTERED, IMMEDIATE), (d("03-06"), ev.ACCEPTED, {})],
+        d("03-09"),
+        DEFAULT_RULES,
+        [("limit", "red", TOWNSHIP, CLERK, d("03-06"))],
     ),
     (
         "acceptance: registered, undecided after 4 of 5 days is yellow, the registering clerk's",
