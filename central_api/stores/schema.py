@@ -325,6 +325,11 @@ usb_imports = Table(
     Column("error", Text, nullable=False, default=""),  # why it stopped, when failed
 )
 
+# The warning job finds the cases that may warn by these (open states, recently changed), without
+# reading every case (central_api.stores.supervision_store.watched_cases).
+Index("cases_state", cases.c.state)
+Index("cases_updated_at", cases.c.updated_at)
+
 # Supervision's warnings (电子监察预警): one row per case, stage, occurrence and level, written once
 # when the job first sees it (sync.supervision_rules), cleared when the stage no longer warns.
 # ``notified_at`` is set when the one notification to staff was handed to the sender.

@@ -13,11 +13,13 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 from central_api.stores import schema as t
 from central_api.stores.log_store import chunked
 from central_api.stores.store import CentralStore
-from sync.case_state import FINAL_STATES, CaseState
+from sync.case_state import FINAL_STATES, STATES, CaseState
 from sync.feed import EVERYONE, SUPERVISION_RULES
 from sync.signing import Envelope
 from sync.supervision_rules import DEFAULT_RULES, CaseWarning, SupervisionRules, parse_rules
 
+# Listed rather than "not final", so that the database reads them from the state index.
+_OPEN_STATES = sorted(set(STATES) - FINAL_STATES)
 RULE = "rule"  # the issuer of a card the rules issued
 ISSUED, APPEALED, REVOKED, UPHELD = "issued", "appealed", "revoked", "upheld"
 CARD_STATES = (ISSUED, APPEALED, REVOKED, UPHELD)
@@ -52,7 +54,7 @@ class SupervisionStore:
         uncleared = select(w.case_id).where(w.cleared_at.is_(None))
         query = select(k.state_json).where(
             or_(
-                k.state.not_in(sorted(FINAL_STATES)),
+                k.state.in_(_OPEN_STATES),
                 k.open_petitions > 0,
                 k.updated_at >= changed_since,
                 k.case_id.in_(uncleared),

@@ -1,4 +1,4 @@
-"""supervision: warnings, cards and the cards' trail
+"""supervision: warnings, cards and the cards' trail; cases indexed by state and update time
 
 Revision ID: 0010
 Revises: 0007
@@ -16,6 +16,8 @@ down_revision = "0007"
 
 
 def upgrade() -> None:
+    op.create_index("cases_state", "cases", ["state"], unique=False)
+    op.create_index("cases_updated_at", "cases", ["updated_at"], unique=False)
     op.create_table(
         "warnings",
         sa.Column(
@@ -84,3 +86,5 @@ def downgrade() -> None:
     op.drop_index("warnings_unnotified", table_name="warnings")
     op.drop_index("warnings_open_unit", table_name="warnings")
     op.drop_table("warnings")
+    op.drop_index("cases_updated_at", table_name="cases")
+    op.drop_index("cases_state", table_name="cases")
