@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,8 @@ def serve(
     app.config["HOST"] = host  # the bound address is a name the pages answer to (Host header)
     if int(app.config["NOTIFY_IN_SERVE"]):
         cli_notify.delivery_loop(app.extensions["central_store"], app.config).start()
+    if float(app.config["SUPERVISE_INTERVAL_SECONDS"]) > 0:
+        cli_notify.supervision_loop(app.extensions["central_store"], app.config).start()
     # Behind PROXY_HOPS trusted proxies, X-Forwarded-For reaches the app (rate_limit reads it
     # through ProxyFix, as under gunicorn); otherwise waitress drops it, as it does by default.
     server = create_server(
@@ -400,6 +403,20 @@ def publish_rating_scale(context: Context, file: str) -> None:
     click.echo(f"已发布评价标准（序号 {serial}）")
 
 
+@main.command("publish-supervision-rules")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_context
+def publish_supervision_rules(context: Context, file: str) -> None:
+    """Publish the thresholds of supervision's warnings (电子监察预警) to every PC."""
+    from central_api.review import publish
+
+    with context.opened() as store:
+        serial = publish.publish_supervision_rules(
+            store, context.key(), _read_json(file), utc_now()
+        )
+    click.echo(f"已发布监察预警规则（序号 {serial}）")
+
+
 @main.command()
 @pass_context
 def devices(context: Context) -> None:
@@ -415,17 +432,41 @@ def devices(context: Context) -> None:
 
 
 @main.command()
+@click.option(
+    "--today",
+    "today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Judge the deadlines as on this day (China), not today.",
+)
 @pass_context
-def alerts(context: Context) -> None:
-    """List the alerts for the admins, newest first."""
+def alerts(context: Context, today: datetime | None) -> None:
+    """List the alerts for the admins, newest first, then the overdue work by unit."""
+    from central_api.cli_notify import china_noon
+    from central_api.review.supervision import overdue_work, stage_label
+
     with context.opened() as store:
         rows = store.alerts()
+        overdue = overdue_work(store, china_noon(today))
+        names = {u["code"]: u["name"] for u in store.org_units()}
     for a in rows:
         click.echo(f"{a['at']}  {a['kind']:<14}  {a['device_id'] or '-'}  {a['message']}")
+    count = sum(len(warnings) for _, warnings in overdue)
+    if not count:
+        click.echo("没有超期的办件。")
+        return
+    click.echo(f"超期 {count} 项（按责任单位）：")
+    for unit, warnings in overdue:
+        click.echo(f"  {names.get(unit, unit)}（{unit}）：{len(warnings)} 项")
+        for w in warnings:
+            click.echo(
+                f"    {w.case_number}  {stage_label(w.stage)}  到期 {w.due_on or '-'}  "
+                f"责任人 {w.person or '-'}  {w.message}"
+            )
 
 
 main.add_command(cli_notify.notify)
 main.add_command(cli_notify.notifications)
+main.add_command(cli_notify.supervise)
 
 if __name__ == "__main__":
     main()

@@ -1,7 +1,9 @@
-"""`bianmin-central notify` and `bianmin-central notifications`: the residents' SMS outbox."""
+"""`bianmin-central notify` and `bianmin-central notifications`: the residents' SMS outbox; and
+`bianmin-central supervise`: supervision's warnings, notified to staff through the same sender."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -9,6 +11,8 @@ import click
 from central_api import settings
 from central_api.review.delivery import DeliveryLoop, deliver_due
 from central_api.review.notifications import STAGE_LABELS, mask_phone
+from central_api.review.senders import make_sender
+from central_api.review.supervision import SupervisionLoop, run_supervision
 from central_api.stores import public_store
 from central_api.stores.store import CentralStore
 
@@ -22,6 +26,45 @@ def delivery_loop(store: CentralStore, config: Any) -> DeliveryLoop:
         return DeliveryLoop.from_config(store, config)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+
+
+def supervision_loop(store: CentralStore, config: Any) -> SupervisionLoop:
+    """Build the warning job's loop the settings describe, or stop with a clear message."""
+    try:
+        sender = make_sender(config)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    return SupervisionLoop(store, sender, float(config["SUPERVISE_INTERVAL_SECONDS"]))
+
+
+def china_noon(day: datetime | None) -> datetime | None:
+    """Return noon in China of a day given on the command line (None: now)."""
+    if day is None:
+        return None
+    return datetime.combine(day.date(), time(4, 0), tzinfo=UTC)
+
+
+@click.command()
+@click.option(
+    "--today",
+    "today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Judge the deadlines as on this day (China), not today: a test clock.",
+)
+@click.pass_obj
+def supervise(context: Context, today: datetime | None) -> None:
+    """Run supervision's warning job once: record new warnings, issue red cards, notify staff."""
+    config = settings.from_environment()
+    try:
+        sender = make_sender(config)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    with context.opened() as store:
+        run = run_supervision(store, china_noon(today), sender=sender)
+    click.echo(
+        f"查看办件 {run.watched} 件；预警 {run.warnings} 项，其中新增 {run.new} 项，"
+        f"解除 {run.cleared} 项；自动出示红牌 {run.cards} 张；通知 {run.notified} 条"
+    )
 
 
 @click.command()

@@ -31,6 +31,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "decide": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),  # approve, refuse, return
     "forward_on": frozenset({COUNTY_REVIEWER}),  # a city-route case on to the city
     "answer_petitions": frozenset({SUPERVISOR}),
+    # Supervision's warnings and cards: a supervisor sees the warnings and issues, revokes and
+    # upholds cards; a reviewer sees the cards of the units under theirs and appeals them.
+    "supervise": frozenset({SUPERVISOR}),
+    "view_cards": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR}),
+    "appeal_cards": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),
     "manage_users": frozenset({ADMIN}),
     "exchange_usb": frozenset({ADMIN}),  # import a township's stick, write receipts and feed back
 }

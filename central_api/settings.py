@@ -88,6 +88,11 @@ SETTINGS = (
     Setting("NOTIFY_FIRST_RETRY_SECONDS", "30", "Wait before the second attempt (then doubling)."),
     Setting("NOTIFY_MAX_RETRY_SECONDS", "3600", "Longest wait between two attempts."),
     Setting("NOTIFY_MAX_ATTEMPTS", 8, "Attempts before a notification is marked failed (alert)."),
+    Setting(
+        "SUPERVISE_INTERVAL_SECONDS",
+        "900",
+        "Seconds between two runs of supervision's warning job in `serve` (0: run `supervise`).",
+    ),
 )
 
 

@@ -28,7 +28,12 @@ def case_pauses(state: CaseState) -> list[Pause]:
 
 
 def case_deadline(
-    state: CaseState, today: date, calendar: WorkingCalendar = DEFAULT_CALENDAR
+    state: CaseState,
+    today: date,
+    calendar: WorkingCalendar = DEFAULT_CALENDAR,
+    *,
+    yellow_percent: int = 80,
+    yellow_days_left: int = 1,
 ) -> DeadlineStatus | None:
     """Return the deadline light of a case whose clock has started and is not finished."""
     if state.accepted_on is None or state.state not in _CLOCKED:
@@ -39,6 +44,8 @@ def case_deadline(
         case_pauses(state),
         today,
         calendar,
+        yellow_percent=yellow_percent,
+        yellow_days_left=yellow_days_left,
     )
 
 

@@ -150,6 +150,10 @@ class CaseState:
     callbacks: tuple[Mapping[str, Any], ...] = ()  # the sample callback's attempts, in log order
     accepted_by: str | None = None  # who took the acceptance step (accepted or refused the case)
     completed_by: str | None = None  # who completed the case at the window
+    registered_by: str | None = None  # who registered the case (the acceptance decision is theirs)
+    # The day the last supplement came before acceptance: the 5 working days of the acceptance
+    # decision (行政许可法 §32) run again from it.
+    received_on: str | None = None
     last_event_id: str = ""
     last_at: str = ""
     event_count: int = 0

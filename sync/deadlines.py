@@ -298,8 +298,13 @@ def deadline_status(
     pauses: Iterable[Pause],
     today: date,
     calendar: WorkingCalendar = DEFAULT_CALENDAR,
+    *,
+    yellow_percent: int = 80,
+    yellow_days_left: int = 1,
 ) -> DeadlineStatus:
-    """Compute a case's deadline light on ``today``."""
+    """Compute a case's deadline light on ``today``: yellow once ``yellow_percent`` of the limit
+    is used or ``yellow_days_left`` working days are left (the published supervision rules may
+    change both), red when overdue."""
     if limit_days < 0:
         raise InvalidInput(
             N_("承诺时限不能为负数（收到%(n)s）。"), field="limit_days", n=limit_days
@@ -329,7 +334,7 @@ def deadline_status(
         if left < 0:
             light = "red"
         # Integer form of "80 % of the limit used", so no rounding decides a colour.
-        elif left <= 1 or used * 5 >= limit_days * 4:
+        elif left <= yellow_days_left or used * 100 >= limit_days * yellow_percent:
             light = "yellow"
         else:
             light = "green"

@@ -9,7 +9,9 @@ A device pulls the entries that concern its org unit from a cursor and applies t
 - ``calendar``: one year's working-day calendar (see ``sync.deadlines.YearCalendar``);
 - ``revocation``: a device whose key is no longer trusted, and the last sequence still valid;
 - ``rating_scale``: the rating scale (好差评) the windows rate on, with a growing ``serial`` (see
-  ``sync.rating_scale``).
+  ``sync.rating_scale``);
+- ``supervision_rules``: the thresholds of supervision's warnings (电子监察预警), with a growing
+  ``serial`` (see ``sync.supervision_rules``).
 
 Every entry carries the central server's time when it was issued; the newest one a device has seen
 is a floor for its own clock.
@@ -32,7 +34,8 @@ ORG_TREE = "org_tree"
 CALENDAR = "calendar"
 REVOCATION = "revocation"
 RATING_SCALE = "rating_scale"
-KINDS = (EVENT, CATALOGUE, ORG_TREE, CALENDAR, REVOCATION, RATING_SCALE)
+SUPERVISION_RULES = "supervision_rules"
+KINDS = (EVENT, CATALOGUE, ORG_TREE, CALENDAR, REVOCATION, RATING_SCALE, SUPERVISION_RULES)
 
 EVERYONE = "*"  # the scope of entries for every device (all kinds but ``event``)
 
@@ -93,7 +96,7 @@ def read_feed_entry(payload: Any) -> FeedEntry:
         ):
             raise InvalidInput(N_("下发的审批事件格式不正确。"), field="event")
         entry.event  # noqa: B018 - parse now, so a malformed event is refused before it is applied
-    elif kind in (CATALOGUE, ORG_TREE, RATING_SCALE):
+    elif kind in (CATALOGUE, ORG_TREE, RATING_SCALE, SUPERVISION_RULES):
         serial = body.get("serial")
         if isinstance(serial, bool) or not isinstance(serial, int) or serial < 1:
             raise InvalidInput(N_("下发的目录版本号不正确。"), field="serial")

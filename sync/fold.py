@@ -130,6 +130,7 @@ def _registered(event: ev.Event) -> CaseState:
         materials=_materials(p.get("materials")),
         registered_at=event.at,
         agency_code=agency_code,
+        registered_by=event.actor,
         last_event_id=event.event_id,
         last_at=event.at,
         event_count=1,
@@ -197,6 +198,7 @@ def _supplement_received(state: CaseState, event: ev.Event, p: Mapping[str, Any]
         resume_state=None,
         supplement_note="",
         pauses=pauses,
+        received_on=state.received_on if state.clock_started else event.day.isoformat(),
     )
 
 

@@ -10,13 +10,16 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, request, url_for
 
+from central_api import roles
 from central_api.pages.auth import home_url, login_required
 from central_api.review.case_record import case_scope
 from central_api.stores.review_store import InboxFilter
-from central_api.web import get_calendar, page_errors, reviews, today
+from central_api.stores.supervision_store import SupervisionStore
+from central_api.web import get_calendar, get_store, page_errors, reviews, today
 from staff_pages.htmx import render_page
 from sync.case_clock import case_deadline
 from sync.fold import STATES
+from sync.supervision_rules import LEVEL_LABELS, STAGE_LABELS
 
 bp = page_errors(Blueprint("inbox", __name__, url_prefix="/review"))
 
@@ -78,7 +81,20 @@ def index() -> Any:
         choices=store.inbox_choices(scope),
         units=store.unit_names(),
         lights=LIGHTS,
+        inbox_warnings=_warnings(store),
+        warning_levels=LEVEL_LABELS,
+        warning_stages=STAGE_LABELS,
     )
+
+
+def _warnings(store: Any) -> list[dict[str, Any]]:
+    """Return the warnings in force for the user: a reviewer's unit's, a supervisor's subtree's."""
+    units = (
+        store.subtree(g.user["org_code"])
+        if g.user["role"] == roles.SUPERVISOR
+        else frozenset({g.user["org_code"]})
+    )
+    return SupervisionStore(get_store()).open_warnings(units)
 
 
 def _light(row: dict[str, Any], day: Any, calendar: Any) -> str:

@@ -20,6 +20,7 @@ from sync.events import Event, format_time
 from sync.fold import CaseState
 from sync.rating_scale import parse_scale
 from sync.signing import SigningKey
+from sync.supervision_rules import parse_rules
 
 MAX_PAGE = 500
 
@@ -124,6 +125,19 @@ def publish_rating_scale(
             raise Conflict(f"评价标准版本 {scale.version} 已经发布过，请使用新的版本号。")
         body = {"serial": serial, "published_at": format_time(now), **scale.to_dict()}
         append_entry(store, c, central_key, feed.RATING_SCALE, feed.EVERYONE, body, now)
+    return serial
+
+
+def publish_supervision_rules(
+    store: CentralStore, central_key: SigningKey, raw: Mapping[str, Any], now: datetime
+) -> int:
+    """Publish the thresholds of supervision's warnings to every device under the next serial;
+    return the serial. Bad rules are refused before anything is written."""
+    rules = parse_rules(raw)
+    with store.transaction() as c:
+        serial = store.next_serial(c, feed.SUPERVISION_RULES)
+        body = {"serial": serial, "published_at": format_time(now), **rules.to_dict()}
+        append_entry(store, c, central_key, feed.SUPERVISION_RULES, feed.EVERYONE, body, now)
     return serial
 
 

@@ -335,3 +335,69 @@ usb_imports = Table(
     Column("outcome", Text, nullable=False, default=""),  # JSON of what the import did, when done
     Column("error", Text, nullable=False, default=""),  # why it stopped, when failed
 )
+
+# The warning job finds the cases that may warn by these (open states, recently changed), without
+# reading every case (central_api.stores.supervision_store.watched_cases).
+Index("cases_state", cases.c.state)
+Index("cases_updated_at", cases.c.updated_at)
+
+# Supervision's warnings (电子监察预警): one row per case, stage, occurrence and level, written once
+# when the job first sees it (sync.supervision_rules), cleared when the stage no longer warns.
+# ``notified_at`` is set when the one notification to staff was handed to the sender.
+warnings = Table(
+    "warnings",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("case_id", String(36), nullable=False),
+    Column("case_number", String(40), nullable=False),
+    Column("org_code", String(12), nullable=False),  # the case's township (partitioning)
+    Column("unit", String(12), nullable=False),  # the unit responsible
+    Column("person", String(32)),  # the staff member responsible, when the log says it
+    Column("stage", String(16), nullable=False),
+    Column("subject", String(64), nullable=False, server_default=""),
+    Column("level", String(8), nullable=False),  # yellow | red
+    Column("due_on", String(10)),
+    Column("message", Text, nullable=False),
+    Column("raised_at", String(32), nullable=False),
+    Column("cleared_at", String(32)),
+    Column("notified_at", String(32)),
+    Column("notify_error", Text, nullable=False, server_default=""),
+    UniqueConstraint("case_id", "stage", "subject", "level", name="warnings_case_stage_level"),
+    Index("warnings_open_unit", "cleared_at", "unit"),
+    Index("warnings_unnotified", "notified_at"),
+)
+
+# Yellow and red cards (黄牌/红牌) against a unit or a person: issued by a rule (``issued_by`` =
+# "rule", once per red warning) or by a supervisor with a reason; appealed, revoked or upheld.
+cards = Table(
+    "cards",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("unit", String(12), nullable=False),
+    Column("person", String(32)),
+    Column("case_id", String(36)),
+    Column("case_number", String(40)),
+    Column("stage", String(16)),
+    Column("colour", String(8), nullable=False),  # yellow | red
+    Column("reason", Text, nullable=False),
+    Column("issued_by", String(32), nullable=False),  # "rule" or the supervisor's username
+    Column("issued_at", String(32), nullable=False),
+    Column("state", String(16), nullable=False),  # issued | appealed | revoked | upheld
+    Column("warning_id", BigInteger, unique=True),  # the red warning a rule's card answers
+    Index("cards_unit_state", "unit", "state"),
+)
+
+# Every step of a card: issued, appealed, revoked, upheld; who, when and why.
+card_trail = Table(
+    "card_trail",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("card_id", Integer, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("actor", String(32), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("card_trail_card", "card_id", "id"),
+)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from central_api import create_app, users
+from central_api.review import cards
 from central_api.stores.store import CentralStore
 from central_api.usb import usb_import_jobs
 from sync import events as ev
@@ -126,6 +127,37 @@ MATRIX: dict[str, dict[str, str]] = {
         supervisor=OK,
         admin=FORBIDDEN,
     ),
+    "supervision.warnings": staff(
+        county_reviewer=FORBIDDEN,
+        other_county_reviewer=FORBIDDEN,
+        city_reviewer=FORBIDDEN,
+        supervisor=OK,
+        admin=FORBIDDEN,
+    ),
+    "supervision.card_list": staff(
+        county_reviewer=OK,
+        other_county_reviewer=OK,  # the cards of its own units (none here)
+        city_reviewer=OK,
+        supervisor=OK,
+        admin=FORBIDDEN,
+    ),
+    "supervision.appeal": staff(
+        county_reviewer=OK,
+        other_county_reviewer=NOT_FOUND,  # the card is of a unit outside its county
+        city_reviewer=OK,
+        supervisor=FORBIDDEN,
+        admin=FORBIDDEN,
+    ),
+    **{
+        card_step: staff(
+            county_reviewer=FORBIDDEN,
+            other_county_reviewer=FORBIDDEN,
+            city_reviewer=FORBIDDEN,
+            supervisor=OK,
+            admin=FORBIDDEN,
+        )
+        for card_step in ("supervision.issue", "supervision.revoke", "supervision.uphold")
+    },
     **{
         admin_page: staff(
             county_reviewer=FORBIDDEN,
@@ -177,6 +209,7 @@ class World:
     petition_id: str
     city_number: str  # a city-route case held by 370613, for the forward-on route
     usb_import: int  # an import of a stick begun from the admin's page
+    card: int  # a yellow card against 解甲庄街道 (370613004)
     passwords: dict[str, tuple[str, str]]
 
 
@@ -215,7 +248,12 @@ def world(central: CentralProcess, central_store: CentralStore, new_code_module)
     usb_import, _ = usb_import_jobs.begin(
         central_store, Path(tempfile.mkdtemp(prefix="bianmin-stick-")), "admin", utc_now()
     )
+    card = cards.issue_card(
+        central_store, unit="370613004", colour="yellow", reason="窗口超期", actor="jiancha",
+        units=frozenset({"370613004"}), now=utc_now(),
+    )  # fmt: skip
     return World(
+        card=card,
         number=events[0].payload["case_number"],
         query_code=events[0].payload["query_code"],
         case_id=events[0].case_id,
@@ -280,6 +318,13 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
             },
         ),
         "users.unlock": ("/admin/users/xianshen/unlock", {}),
+        "supervision.issue": (
+            "/supervision/cards/",
+            {"unit": "370613004", "colour": "yellow", "reason": "多次超期"},
+        ),
+        "supervision.appeal": (f"/supervision/cards/{world.card}/appeal", {"reason": "停电"}),
+        "supervision.revoke": (f"/supervision/cards/{world.card}/revoke", {"reason": "属实"}),
+        "supervision.uphold": (f"/supervision/cards/{world.card}/uphold", {"reason": "不属实"}),
         # An existing folder with nothing on it: the admin's visit imports nothing.
         "usb.exchange": ("/admin/usb/", {"folder": EMPTY_STICK}),
         "auth.logout": ("/auth/logout", {}),
@@ -307,6 +352,8 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
         "cases.show": f"/review/cases/{number}",
         "cases.scan": f"/review/cases/{number}/files/{world.scan}",
         "petitions.index": "/supervision/petitions/",
+        "supervision.warnings": "/supervision/warnings/",
+        "supervision.card_list": "/supervision/cards/",
         "users.index": "/admin/users/",
         "usb.index": "/admin/usb/",
         "usb.progress_page": f"/admin/usb/imports/{world.usb_import}",
@@ -367,7 +414,7 @@ def test_role_gets_exactly_its_access(
     central: CentralProcess,
 ) -> None:
     expected = MATRIX[endpoint][role]
-    if expected == OK and endpoint in WRITES_THAT_CHANGE_THE_CASE:
+    if expected == OK and endpoint in WRITES_THAT_CHANGE_THE_CASE | CARD_STEPS:
         pytest.skip("the allowed decision is proven by the reviewer page tests on fresh cases")
     if endpoint == "auth.logout":
         session = PageSession(central.url)  # never log out the module's shared sessions
@@ -394,6 +441,8 @@ def test_role_gets_exactly_its_access(
 WRITES_THAT_CHANGE_THE_CASE = frozenset(
     {"cases.approve", "cases.refuse", "cases.return_", "cases.forward", "petitions.answer"}
 )
+# A card's steps depend on its state (appealed once): proven on fresh cards by test_supervision_pages.
+CARD_STEPS = frozenset({"supervision.appeal", "supervision.revoke", "supervision.uphold"})
 
 
 # Values no form of ours sends, put in each field of each form in turn. (Last in this module: a

@@ -11,6 +11,7 @@ from sync import feed, fold
 from sync.events import GENESIS_HASH, utc_now
 from sync.rating_scale import DEFAULT_SCALE, NATIONAL_FIVE, WINDOW_2015
 from sync.signing import SigningKey
+from sync.supervision_rules import DEFAULT_RULES, SupervisionRules
 from tests.unit.syncfakes import FakeCentral, enroll_with
 from tests.unit.test_casework import REVIEWER, register
 from township_app.casework import casework
@@ -258,3 +259,33 @@ def test_a_bad_rating_scale_is_refused_and_the_one_in_use_stays(store, central):
     [problem] = SyncStore(store).feed_problems()
     assert problem["code"] == "invalid_rating_scale"
     assert problem["message"] == "评价标准第 4 个等级：须写明是否为差评（bad: true 或 false）。"
+
+
+def _rules(serial: int, **changes) -> dict:
+    return {
+        "serial": serial,
+        "published_at": "2026-11-01T00:00:00.000Z",
+        **SupervisionRules(version=f"v{serial}", **changes).to_dict(),
+    }
+
+
+def test_the_township_warns_on_the_default_rules_until_central_publishes_some(store, central):
+    assert store.supervision_rules() == DEFAULT_RULES and store.supervision_rules_serial() == 0
+    central.publish(feed.SUPERVISION_RULES, _rules(1, yellow_percent=60, petition_days=10))
+    assert _pull(store, central).applied == 1
+    assert store.supervision_rules() == SupervisionRules(
+        version="v1", yellow_percent=60, petition_days=10
+    )
+
+
+def test_older_or_bad_supervision_rules_are_refused_and_the_rules_in_use_stay(store, central):
+    central.publish(feed.SUPERVISION_RULES, _rules(3, acceptance_days=7))
+    central.publish(feed.SUPERVISION_RULES, _rules(2))
+    bad = _rules(4)
+    bad["acceptance_days"] = 0
+    central.publish(feed.SUPERVISION_RULES, bad)
+    result = _pull(store, central)
+    assert (result.applied, result.problems) == (1, 2)
+    assert store.supervision_rules().acceptance_days == 7
+    codes = [p["code"] for p in SyncStore(store).feed_problems()]
+    assert sorted(codes) == ["invalid_supervision_rules", "rollback"]

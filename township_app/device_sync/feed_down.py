@@ -25,6 +25,7 @@ from sync.errors import N_, DomainError, InvalidInput
 from sync.events import format_time
 from sync.rating_scale import parse_scale
 from sync.signing import FEED_ENTRY_TYPE, BadSignature, Envelope, verify_envelope
+from sync.supervision_rules import parse_rules
 from township_app.casework import agency, casework, kept_figures
 from township_app.stores.store import Store
 
@@ -190,6 +191,11 @@ def _apply(store: Store, entry: feed.FeedEntry, at: str) -> None:
         )
         # Its callback sample and rectification days count from now on, for every case.
         kept_figures.refigure(store)
+    elif entry.kind == feed.SUPERVISION_RULES:
+        _newer(body["serial"], store.supervision_rules_serial(), N_("监察预警规则"))
+        store.install_supervision_rules(
+            parse_rules(body), body["serial"], published_at=body.get("published_at"), at=at
+        )
     elif entry.kind == feed.REVOCATION:
         if body["device_id"] == device["device_id"]:
             sync.update_state(

@@ -13,10 +13,11 @@ from staff_pages.paging import page_number
 from sync.errors import N_, InvalidInput, NotAllowed, NotFound
 from sync.fold import STATES
 from sync.rating_rules import open_steps
+from sync.supervision_rules import LEVEL_LABELS, STAGE_LABELS
 from township_app import roles
-from township_app.casework import agency, casework, kept_figures, ratings, results
+from township_app.casework import agency, casework, kept_figures, ratings, results, supervision
 from township_app.casework.blobs import blob_path
-from township_app.db import get_calendar, get_store, now
+from township_app.db import get_calendar, get_store, now, today
 from township_app.pages.auth import current_actor, login_required
 from township_app.pages.intake import scans_from_request
 from township_app.stores.store import CaseFilter
@@ -41,6 +42,7 @@ def home() -> Any:
         queues["from_villages"] = store.cases_in_state(
             "draft", from_villages=True, limit=HOME_QUEUE_SIZE
         )
+    warnings = supervision.own_warnings(store, today(), get_calendar(), agency_code=own)
     return render_page(
         "township/home.html",
         "township/home.html",
@@ -52,7 +54,16 @@ def home() -> Any:
         else 0,
         catalogue=store.catalogue_version(),
         village_pc=agency.is_village_pc(store),
+        warnings=warnings,
+        warning_units={w.unit: _unit_name(store, w.unit) for w in warnings},
+        warning_levels=LEVEL_LABELS,
+        warning_stages=STAGE_LABELS,
     )
+
+
+def _unit_name(store: Any, code: str) -> str:
+    unit = store.org_unit(code)
+    return str(unit["name"]) if unit else code
 
 
 @bp.route("/")

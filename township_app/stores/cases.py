@@ -11,7 +11,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from sync.events import Event
-from sync.fold import CaseState
+from sync.fold import FINAL_STATES, CaseState
 
 PAGE_SIZE = 20
 
@@ -154,6 +154,17 @@ class CaseQueries:
         if from_villages:
             sql += " AND agency_code != ''"
         rows = self.db.execute(sql + " ORDER BY registered_at LIMIT ?", [*params, limit]).fetchall()
+        return [CaseState.from_dict(json.loads(r[0])) for r in rows]
+
+    def watched_cases(self, changed_since: str, *, agency_code: str = "") -> list[CaseState]:
+        """Return the cases that may warn: those not final, and those changed since a moment (a
+        差评's task and a petition come after the end)."""
+        sql = "SELECT state_json FROM cases WHERE (state NOT IN (?, ?, ?) OR updated_at >= ?)"
+        params: list[Any] = [*sorted(FINAL_STATES), changed_since]
+        if agency_code:
+            sql += " AND agency_code = ?"
+            params.append(agency_code)
+        rows = self.db.execute(sql + " ORDER BY registered_at", params).fetchall()
         return [CaseState.from_dict(json.loads(r[0])) for r in rows]
 
     def state_counts(self, *, village_code: str = "", agency_code: str = "") -> dict[str, int]:

@@ -470,3 +470,19 @@ def m010_rating_figures(db: Database) -> None:
     from township_app.stores.store import Store
 
     refigure(Store(db))
+
+
+@migrations()
+def m011_supervision_rules(db: Database) -> None:
+    """Keep the supervision rules installed from central's feed (the newest serial is in use)."""
+    db.execute(
+        """
+        CREATE TABLE supervision_rules (
+            serial INTEGER PRIMARY KEY,
+            version TEXT NOT NULL,
+            body TEXT NOT NULL,
+            published_at TEXT,
+            installed_at TEXT NOT NULL
+        )
+        """
+    )

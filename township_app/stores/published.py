@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from sync.deadlines import YearCalendar
 from sync.rating_scale import BUILT_IN, DEFAULT_SCALE, RatingScale, parse_scale
+from sync.supervision_rules import DEFAULT_RULES, SupervisionRules, parse_rules
 
 
 class PublishedQueries:
@@ -173,3 +174,27 @@ class PublishedQueries:
         if version is not None:
             return BUILT_IN.get(version) or self.rating_scale()
         return DEFAULT_SCALE
+
+    # Supervision rules (电子监察预警)
+
+    def install_supervision_rules(
+        self, rules: SupervisionRules, serial: int, *, published_at: str | None, at: str
+    ) -> None:
+        """Install the warning thresholds published under a serial."""
+        self.db.execute(
+            "INSERT INTO supervision_rules (serial, version, body, published_at, installed_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [serial, rules.version, json.dumps(rules.to_dict()), published_at, at],
+        )
+
+    def supervision_rules_serial(self) -> int:
+        """Return the serial of the installed supervision rules (0 while the defaults are used)."""
+        row = self.db.execute("SELECT MAX(serial) FROM supervision_rules").fetchone()
+        return int(row[0] or 0)
+
+    def supervision_rules(self) -> SupervisionRules:
+        """Return the supervision rules in use: the newest installed, else the defaults."""
+        row = self.db.execute(
+            "SELECT body FROM supervision_rules ORDER BY serial DESC LIMIT 1"
+        ).fetchone()
+        return parse_rules(json.loads(row[0])) if row is not None else DEFAULT_RULES
