@@ -398,6 +398,18 @@ def publish_rating_scale(context: Context, file: str) -> None:
     click.echo(f"已发布评价标准（序号 {serial}）")
 
 
+@main.command("recount-figures")
+@pass_context
+def recount_figures(context: Context) -> None:
+    """Rebuild the 好差评 figures and the 差评 and callback lists from every case's state."""
+    with context.opened() as store:
+        done = store.recount_figures()
+    click.echo(
+        f"已重新统计：{done['figures']} 项统计数，{done['tasks']} 条差评整改，"
+        f"{done['candidates']} 件待抽样回访；原统计表中有 {done['wrong']} 项与重新统计不符。"
+    )
+
+
 @main.command()
 @pass_context
 def devices(context: Context) -> None:

@@ -14,10 +14,12 @@ import orjson
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from central_api.device_api.event_rules import published_item
+from central_api.stores import figure_store
 from central_api.stores import schema as t
 from sync.events import GENESIS_HASH, Event
 from sync.feed import EVERYONE, RATING_SCALE
 from sync.fold import CaseState
+from sync.rating_figures import FigureRules
 from sync.rating_scale import RatingScale, parse_scale
 from sync.signing import Envelope
 
@@ -173,6 +175,8 @@ class LogStore:
 
         def reading(self) -> Any: ...
 
+        def transaction(self) -> Any: ...
+
         _published_items: dict[str, dict[str, dict[str, Any]]]
         _rating_scales: dict[str, RatingScale]
 
@@ -288,8 +292,16 @@ class LogStore:
             row = c.execute(query).first()
         return _state(row[0]) if row else None
 
-    def save_cases(self, c: Connection, new: list[CaseState], changed: list[CaseState]) -> None:
-        """Write the projections of new and changed cases from their folded states."""
+    def save_cases(
+        self,
+        c: Connection,
+        new: list[CaseState],
+        changed: list[CaseState],
+        before: Mapping[str, CaseState],
+    ) -> None:
+        """Write the projections of new and changed cases from their folded states, and change the
+        好差评 figures and lists by what each case changed (``before``: the changed cases' states
+        before, as the caller read them locked; not read again here)."""
         insert_values(
             c,
             t.cases,
@@ -340,6 +352,50 @@ class LogStore:
                     for s in changed
                 ],
             )
+        pairs = [(None, s) for s in new] + [(before[s.case_id], s) for s in changed]
+        figure_store.keep(c, pairs, lambda: self.figure_rules(c, pairs))
+
+    def figure_rules(
+        self, c: Connection, pairs: Sequence[tuple[CaseState | None, CaseState]] = ()
+    ) -> FigureRules:
+        """Return the figures' rules as central published them: each task's scale, the newest
+        scale's callback share, the working calendar (read only if a due day is needed)."""
+        versions = {
+            str(task["scale_version"])
+            for pair in pairs
+            for state in pair
+            if state is not None
+            for task in state.rectifications
+        }
+        scales = self.rating_scales(c, versions)
+        return figure_store.make_rules(
+            scales, self.newest_rating_scale(c), lambda: figure_store.calendar_of(c)
+        )
+
+    def recount_figures(self) -> dict[str, int]:
+        """Rebuild the kept figures, the 差评 task rows and the callback candidates from every
+        case's state, in one transaction; return how many kept figures were wrong."""
+        self._rating_scales.clear()  # every published scale, as they are now
+        with self.transaction() as c:
+            rules = self.figure_rules(c)
+            return figure_store.recount(c, figure_store.states_of_every_case(c), rules)
+
+    def newest_rating_scale(self, c: Connection) -> RatingScale | None:
+        """Return the rating scale central published last, or None before the first."""
+        f = t.feed.c
+        query = (
+            select(f.envelope)
+            .where(f.scope == EVERYONE, f.kind == RATING_SCALE)
+            .order_by(f.seq.desc())
+            .limit(1)
+        )
+        row = c.execute(query).first()
+        if row is None:
+            return None
+        body = orjson.loads(Envelope.from_json(bytes(row[0])).payload)["body"]
+        version = body.get("version")
+        # A published version never changes: parse it once per process.
+        return self._rating_scales.get(version) or parse_scale(body)
 
     def case_names_file(
         self, c: Connection, org_code: str, sha256: str, *, agency_code: str = ""
