@@ -39,3 +39,7 @@ RATING_CHANNEL_LABELS = {
     "online": N_("网上评价"),
     "sms": N_("短信评价"),
 }
+
+# The 差评 loop (整改) and callbacks (回访): how the applicant was answered, why a call is made.
+ANSWER_METHOD_LABELS = {"phone": N_("电话"), "sms": N_("短信"), "in_person": N_("当面")}
+CALLBACK_PURPOSE_LABELS = {"rectification": N_("差评回访"), "sample": N_("抽样回访")}

@@ -5,12 +5,25 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 
 from central_api import web
-from central_api.pages import auth, case_pages, inbox, petitions, usb_pages, user_admin
+from central_api.pages import (
+    auth,
+    callbacks,
+    case_pages,
+    figures,
+    inbox,
+    petitions,
+    rectifications,
+    usb_pages,
+    user_admin,
+)
 
 
 def init_app(app: Flask, exempt: list[Blueprint]) -> None:
     """Wire the pages' shared machinery and register their blueprints."""
     web.init_app(app, exempt)
-    for module in (auth, inbox, case_pages, petitions, user_admin, usb_pages):
+    for module in (
+        auth, inbox, case_pages, petitions, rectifications, callbacks, figures, user_admin,
+        usb_pages,
+    ):  # fmt: skip
         app.register_blueprint(module.bp)
     app.add_url_rule("/", endpoint="root", view_func=inbox.home)

@@ -40,10 +40,13 @@ def in_scope(scope: CaseScope, state: CaseState) -> bool:
 
 
 def handled_by(state: CaseState, org_code: str) -> bool:
-    """Tell whether a unit gave an opinion on the case above the township, or decided it."""
+    """Tell whether a unit gave an opinion on the case above the township, or decided it, or has
+    a 差评 of it to rectify (the township's completion replaces the decision's ``by_org``)."""
     if not org_code:
         return False
     if state.result is not None and state.result.get("by_org") == org_code:
+        return True
+    if any(task["unit"] == org_code for task in state.rectifications):
         return True
     return any(o.get("by_org") == org_code for o in state.opinions[1:])
 

@@ -118,24 +118,26 @@ def keep(c: Connection, pairs: Sequence[Pair], rules: Callable[[], FigureRules])
     for before, after in relevant:
         total.update(change(before, after, made))
     add_figures(c, {key: value for key, value in total.items() if value})
+    # Only a case seen before can have rows to replace: a new one's are inserted.
+    seen = {after.case_id for before, after in relevant if before is not None}
     tasks_changed = [
         after
         for before, after in relevant
         if (before.rectifications if before is not None else ()) != after.rectifications
     ]
-    _replace(c, t.rectification_tasks, _TASK_COLUMNS, tasks_changed, lambda s: task_rows(s, made))
+    _replace(
+        c, t.rectification_tasks, _TASK_COLUMNS, tasks_changed, seen,
+        lambda s: task_rows(s, made),
+    )  # fmt: skip
     candidates_changed = [
         after
         for before, after in relevant
         if (before is not None and candidate_row(before, made)) != candidate_row(after, made)
     ]
     _replace(
-        c,
-        t.callback_candidates,
-        _CANDIDATE_COLUMNS,
-        candidates_changed,
+        c, t.callback_candidates, _CANDIDATE_COLUMNS, candidates_changed, seen,
         lambda s: [row] if (row := candidate_row(s, made)) else [],
-    )
+    )  # fmt: skip
 
 
 def add_figures(c: Connection, deltas: Mapping[FigureKey, int]) -> None:
@@ -158,13 +160,14 @@ def _replace(
     table: Any,
     names: Sequence[str],
     states: list[CaseState],
+    seen: set[str],
     rows_of: Callable[[CaseState], list[tuple[Any, ...]]],
 ) -> None:
     from central_api.stores.log_store import chunked, insert_values
 
     if not states:
         return
-    ids = sorted({s.case_id for s in states})
+    ids = sorted({s.case_id for s in states} & seen)
     for chunk in chunked(ids):
         c.execute(delete(table).where(table.c.case_id.in_(chunk)))
     insert_values(c, table, names, [row for s in states for row in rows_of(s)])
