@@ -18,10 +18,10 @@ from central_api.device_api import enrollment
 from central_api.device_api.ingest import ingest_bundles
 from central_api.review import publish
 from central_api.stores.store import CentralStore
-from sync.demo_data import read_demo
-from sync.signing import Envelope, SigningKey, pae
 from sync import events as ev
+from sync.demo_data import read_demo
 from sync.rating_scale import DEFAULT_SCALE
+from sync.signing import Envelope, SigningKey, pae
 from tests.support.central import DEMO_ITEMS, FakeDevice, catalogue_item
 
 
