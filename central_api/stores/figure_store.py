@@ -13,17 +13,20 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import Connection, delete, select
 
 from central_api.stores import schema as t
 from sync.case_state import COMPLETED, CaseState
 from sync.deadlines import WorkingCalendar, YearCalendar
 from sync.errors import CalendarUnknown
+from sync.feed import EVERYONE, RATING_SCALE
 from sync.rating_figures import FigureKey, FigureRules, change, contributions, staff_key
-from sync.rating_scale import DEFAULT_SCALE, RatingScale
+from sync.rating_scale import DEFAULT_SCALE, RatingScale, parse_scale
 from sync.rectification_rules import answered_on, in_sample, task_due
+from sync.signing import Envelope
 
 Pair = tuple[CaseState | None, CaseState]
 
@@ -277,3 +280,58 @@ def states_of_every_case(c: Connection, size: int = 2000) -> Iterator[CaseState]
         for row in rows:
             yield _state(row[1])
         after = rows[-1][0]
+
+
+class KeptFigures:
+    """The figures' half of ``CentralStore`` (mixed in): the rules as central published them, and
+    the recount."""
+
+    if TYPE_CHECKING:
+        # Provided by CentralStore and LogStore; declared for the type checker only.
+        _rating_scales: dict[str, RatingScale]
+
+        def rating_scales(
+            self, c: Connection, versions: Iterable[str] = ()
+        ) -> dict[str, RatingScale]: ...
+
+        def transaction(self) -> Any: ...
+
+    def figure_rules(
+        self, c: Connection, pairs: Sequence[tuple[CaseState | None, CaseState]] = ()
+    ) -> FigureRules:
+        """Return the figures' rules as central published them: each task's scale, the newest
+        scale's callback share, the working calendar (read only if a due day is needed)."""
+        versions = {
+            str(task["scale_version"])
+            for pair in pairs
+            for state in pair
+            if state is not None
+            for task in state.rectifications
+        }
+        scales = self.rating_scales(c, versions)
+        return make_rules(scales, self.newest_rating_scale(c), lambda: calendar_of(c))
+
+    def recount_figures(self) -> dict[str, int]:
+        """Rebuild the kept figures, the 差评 task rows and the callback candidates from every
+        case's state, in one transaction; return how many kept figures were wrong."""
+        self._rating_scales.clear()  # every published scale, as they are now
+        with self.transaction() as c:
+            rules = self.figure_rules(c)
+            return recount(c, states_of_every_case(c), rules)
+
+    def newest_rating_scale(self, c: Connection) -> RatingScale | None:
+        """Return the rating scale central published last, or None before the first."""
+        f = t.feed.c
+        query = (
+            select(f.envelope)
+            .where(f.scope == EVERYONE, f.kind == RATING_SCALE)
+            .order_by(f.seq.desc())
+            .limit(1)
+        )
+        row = c.execute(query).first()
+        if row is None:
+            return None
+        body = orjson.loads(Envelope.from_json(bytes(row[0])).payload)["body"]
+        version = body.get("version")
+        # A published version never changes: parse it once per process.
+        return self._rating_scales.get(version) or parse_scale(body)

@@ -177,6 +177,10 @@ class LogStore:
 
         def transaction(self) -> Any: ...
 
+        def figure_rules(
+            self, c: Connection, pairs: Sequence[tuple[CaseState | None, CaseState]] = ()
+        ) -> FigureRules: ...
+
         _published_items: dict[str, dict[str, dict[str, Any]]]
         _rating_scales: dict[str, RatingScale]
 
@@ -354,48 +358,6 @@ class LogStore:
             )
         pairs = [(None, s) for s in new] + [(before[s.case_id], s) for s in changed]
         figure_store.keep(c, pairs, lambda: self.figure_rules(c, pairs))
-
-    def figure_rules(
-        self, c: Connection, pairs: Sequence[tuple[CaseState | None, CaseState]] = ()
-    ) -> FigureRules:
-        """Return the figures' rules as central published them: each task's scale, the newest
-        scale's callback share, the working calendar (read only if a due day is needed)."""
-        versions = {
-            str(task["scale_version"])
-            for pair in pairs
-            for state in pair
-            if state is not None
-            for task in state.rectifications
-        }
-        scales = self.rating_scales(c, versions)
-        return figure_store.make_rules(
-            scales, self.newest_rating_scale(c), lambda: figure_store.calendar_of(c)
-        )
-
-    def recount_figures(self) -> dict[str, int]:
-        """Rebuild the kept figures, the 差评 task rows and the callback candidates from every
-        case's state, in one transaction; return how many kept figures were wrong."""
-        self._rating_scales.clear()  # every published scale, as they are now
-        with self.transaction() as c:
-            rules = self.figure_rules(c)
-            return figure_store.recount(c, figure_store.states_of_every_case(c), rules)
-
-    def newest_rating_scale(self, c: Connection) -> RatingScale | None:
-        """Return the rating scale central published last, or None before the first."""
-        f = t.feed.c
-        query = (
-            select(f.envelope)
-            .where(f.scope == EVERYONE, f.kind == RATING_SCALE)
-            .order_by(f.seq.desc())
-            .limit(1)
-        )
-        row = c.execute(query).first()
-        if row is None:
-            return None
-        body = orjson.loads(Envelope.from_json(bytes(row[0])).payload)["body"]
-        version = body.get("version")
-        # A published version never changes: parse it once per process.
-        return self._rating_scales.get(version) or parse_scale(body)
 
     def case_names_file(
         self, c: Connection, org_code: str, sha256: str, *, agency_code: str = ""
