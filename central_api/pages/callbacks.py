@@ -141,6 +141,9 @@ def record(number: str) -> Any:
     if claimed is None or claimed["user_id"] != g.user["id"]:
         raise Conflict(CLAIM_FIRST)
     try:
+        # Only a call the case waits for: a 差评's whose callback is due, or the sample's.
+        if form.get("rating_id", "") not in {call["rating_id"] for call in calls}:
+            raise Conflict(NOTHING_TO_CALL)
         if form.get("reached", "") not in CHOOSE:
             raise InvalidInput(N_("请选择是否联系上申请人。"), field="reached")
         rectifications.record_callback(

@@ -16,6 +16,7 @@ from central_api.stores.review_store import ReviewStore
 from central_api.stores.store import CentralStore
 from sync import events as ev
 from sync.events import utc_now
+from sync.rectification_rules import in_sample
 from tests.support.central import COUNTY, CentralProcess, FakeDevice, registered_payload
 from tests.support.reviewer import PageSession
 
@@ -304,6 +305,11 @@ def test_the_phone_is_shown_only_to_the_caller_who_claimed_the_callback(
     assert bad.status_code == 422 and "联系上申请人时，请记录申请人是否满意。" in bad.text
     bad = supervisor.post(f"/callbacks/{number}/record", {"rating_id": rid})
     assert bad.status_code == 422 and "请选择是否联系上申请人。" in bad.text
+    # A sample callback of a case whose 差评 waits for its own is not offered, nor taken.
+    bad = supervisor.post(
+        f"/callbacks/{number}/record", {"rating_id": "", "reached": "yes", "satisfied": "yes"}
+    )
+    assert bad.status_code == 409 and "这个办件目前不需要回访。" in bad.text
     assert {k: v for k, v in central_store.counts().items() if k != "audit_log"} == {
         k: v for k, v in before.items() if k != "audit_log"
     }
@@ -341,3 +347,43 @@ def test_figures_show_rates_per_unit_item_and_staff(
     admin = PageSession(central.url)
     admin.login("admin")
     assert admin.get("/figures/").status_code == 200
+
+
+def sampled_completed_case(device: FakeDevice) -> str:
+    """Push a completed immediate case that the 10 % callback sample draws; return its number."""
+    case_id = next(i for i in iter(lambda: str(uuid.uuid4()), "") if in_sample(i, 10))
+    device.cases += 1
+    payload = registered_payload("immediate")
+    payload["org_code"] = device.org_code
+    payload["case_number"] = f"S{device.cases:05d}-{device.device_id[:8]}"
+    registered = device.event(case_id, ev.REGISTERED, payload)
+    push(
+        device,
+        registered,
+        device.event(case_id, ev.ACCEPTED, {}),
+        device.event(case_id, ev.COMPLETED, {"outcome": "approved"}),
+    )
+    return payload["case_number"]
+
+
+def test_a_sampled_completed_case_is_called_until_the_applicant_is_reached(
+    device: FakeDevice, supervisor: PageSession, central_store: CentralStore
+) -> None:
+    number = sampled_completed_case(device)
+    row = supervisor.get("/callbacks/").text.split(number)[1].split("</tr>")[0]
+    assert "抽样回访" in row and PHONE not in row
+    supervisor.post(f"/callbacks/{number}/claim", {})
+    assert PHONE in supervisor.get(f"/callbacks/{number}").text
+    supervisor.post(f"/callbacks/{number}/record", {"rating_id": "", "reached": "no"})
+    row = supervisor.get("/callbacks/").text.split(number)[1].split("</tr>")[0]
+    assert "<td>1</td>" in row  # one attempt so far
+    supervisor.post(f"/callbacks/{number}/claim", {})
+    answer = supervisor.post(
+        f"/callbacks/{number}/record",
+        {"rating_id": "", "reached": "yes", "satisfied": "no", "note": "嫌慢"},
+    )
+    assert answer.status_code == 303
+    assert number not in supervisor.get("/callbacks/").text
+    with central_store.reading() as c:
+        state = central_store.case_by_number(c, number)
+    assert [a["reached"] for a in state.callbacks] == [False, True]
