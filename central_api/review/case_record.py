@@ -90,6 +90,12 @@ def timeline(reviews: ReviewStore, state: CaseState) -> list[TimelineEntry]:
             label, unit = "", str(event.payload.get("by_org") or state.holder_code)
             if event.type == ev.FORWARDED:
                 unit = _forwarding_unit(state, event)
+            elif event.type in _UNIT_STEPS:
+                # A county's or city's own step on its 差评 names no unit: the task's is it.
+                task = state.rectification(str(event.payload.get("rating_id")))
+                unit = str(task["unit"]) if task else unit
+            elif event.type == ev.CALLED_BACK:
+                unit = ""  # a supervisor's call, from central
         else:
             label = device["device_code"] if device else event.writer[:8]
             unit = device["org_code"] if device else state.org_code
@@ -106,6 +112,9 @@ def timeline(reviews: ReviewStore, state: CaseState) -> list[TimelineEntry]:
             )
         )
     return entries
+
+
+_UNIT_STEPS = frozenset({ev.RECTIFICATION_VERIFIED, ev.RECTIFIED, ev.RECTIFICATION_ANSWERED})
 
 
 def _forwarding_unit(state: CaseState, event: ev.Event) -> str:
