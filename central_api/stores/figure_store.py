@@ -316,6 +316,14 @@ class KeptFigures:
         case's state, in one transaction; return how many kept figures were wrong."""
         self._rating_scales.clear()  # every published scale, as they are now
         with self.transaction() as c:
+            if c.dialect.name == "postgresql":
+                # No case may change between the read and the rewrite (its change would be added
+                # to the table this then replaces): writers of these tables wait until the
+                # recount commits. SQLite's write transaction already excludes every writer.
+                c.exec_driver_sql(
+                    "LOCK TABLE cases, rating_figures, rectification_tasks, callback_candidates"
+                    " IN SHARE ROW EXCLUSIVE MODE"
+                )
             rules = self.figure_rules(c)
             return recount(c, states_of_every_case(c), rules)
 

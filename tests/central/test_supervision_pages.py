@@ -389,3 +389,26 @@ def test_a_sampled_completed_case_is_called_until_the_applicant_is_reached(
     with central_store.reading() as c:
         state = central_store.case_by_number(c, number)
     assert [a["reached"] for a in state.callbacks] == [False, True]
+
+
+def test_the_bad_rating_list_pages_like_the_inbox(
+    device: FakeDevice, central_home: Any, database_url: str
+) -> None:
+    numbers = {township_bad_rating(device, days_ago=2)[0] for _ in range(3)}
+    small = CentralProcess(central_home, database_url, env={"BIANMIN_INBOX_PAGE_SIZE": "2"})
+    small.start()
+    try:
+        session = PageSession(small.url)
+        session.login("jiancha")
+        first = session.get("/rectifications/", params={"stage": "review"})
+        assert "第 1 / " in first.text and "下一页" in first.text
+        pages = int(re.search(r"第 1 / (\d+) 页", first.text).group(1))
+        seen: list[str] = []
+        for page in range(1, pages + 1):
+            text = session.get("/rectifications/", params={"stage": "review", "page": page}).text
+            rows = re.findall(r'class="mono">([^<]+)</a>', text)
+            assert len(rows) <= 2
+            seen += rows
+        assert len(seen) == len(set(seen)) and numbers <= set(seen)
+    finally:
+        small.stop()
