@@ -13,7 +13,7 @@ from central_api import roles
 from central_api.pages.auth import login_required
 from central_api.stores.supervision_store import SupervisionStore
 from central_api.web import get_store, page_errors, reviews, today
-from sync.rating_figures import DIMENSIONS, ITEM, STAFF, UNIT, rates
+from sync.rating_figures import DIMENSIONS, ITEM, UNIT, rates
 
 bp = page_errors(Blueprint("figures", __name__, url_prefix="/figures"))
 
@@ -68,5 +68,5 @@ def _name(dimension: str, key: str, units: dict[str, str], items: dict[str, str]
         return units.get(key, key)
     if dimension == ITEM:
         return items.get(key, key)
-    unit, _, username = key.partition("/")
-    return f"{units.get(unit, unit)} / {username}" if dimension == STAFF else key
+    unit, _, username = key.partition("/")  # a staff key: "<unit>/<user name>"
+    return f"{units.get(unit, unit)} / {username}"
