@@ -412,3 +412,20 @@ def test_the_bad_rating_list_pages_like_the_inbox(
         assert len(seen) == len(set(seen)) and numbers <= set(seen)
     finally:
         small.stop()
+
+
+def test_a_supervisor_of_another_county_sees_and_reviews_none_of_these(
+    device: FakeDevice, central: CentralProcess, central_store: CentralStore
+) -> None:
+    number, case_id, rid = township_bad_rating(device)
+    other = PageSession(central.url)
+    other.login(_user(central_store, "supervisor", "370602"), "long-enough-pw")
+    assert number not in other.get("/rectifications/").text
+    assert number not in other.get("/callbacks/").text
+    before = central_store.case_state(case_id)
+    answer = other.post(f"/rectifications/{number}/{rid}/review", {"decision": "confirm"})
+    assert answer.status_code == 404 and "没有找到该办件" in answer.text
+    assert other.post(f"/callbacks/{number}/claim", {}).status_code == 404
+    assert central_store.case_state(case_id) == before
+    figures = other.get("/figures/").text
+    assert "解甲庄街道" not in figures
