@@ -10,6 +10,7 @@ import json
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -89,10 +90,19 @@ def completed_case(device: FakeDevice, number: int) -> list[Any]:
     ]
 
 
-def ingest_rate(url: str, batch: int, total: int, *, completed: bool = False) -> dict[str, float]:
+def ingest_rate(
+    url: str,
+    batch: int,
+    total: int,
+    started: Callable[[], object] | None = None,
+    *,
+    completed: bool = False,
+) -> dict[str, float]:
     """Ingest ``total`` one-case bundles in batches of ``batch``; return both rates and the
     processor time this process spent per bundle (every thread; a PostgreSQL server's own work is
-    not in it). The cases are forwarded, or (``completed``) completed and rated."""
+    not in it). ``started`` is called when the timed ingest begins, after the bundles were signed
+    and their verification rate measured. The cases are forwarded, or (``completed``) completed and
+    rated."""
     store, key = _setup(url)
     try:
         device = _device(store, key)
@@ -101,6 +111,8 @@ def ingest_rate(url: str, batch: int, total: int, *, completed: bool = False) ->
             for n in range(total)
         ]
         verify = verification_rate(envelopes)
+        if started is not None:
+            started()
         start, cpu_start = time.perf_counter(), time.process_time()
         for offset in range(0, total, batch):
             results = ingest_bundles(

@@ -94,7 +94,8 @@ def split(total: int) -> dict[str, float]:
     """Return the parts of one bundle's ingest time on one thread, in microseconds."""
     spent: Counter[str] = Counter()
     with tempfile.TemporaryDirectory() as folder, _measured(spent):
-        rates = ingest_rate(f"sqlite:///{Path(folder) / 'split.db'}", 500, total)
+        # Only the timed ingest counts: signing the bundles and measuring verification come first.
+        rates = ingest_rate(f"sqlite:///{Path(folder) / 'split.db'}", 500, total, spent.clear)
     per_bundle = 1e6 / rates["ingest_per_s"]
     ed25519 = 1e6 * spent["ed25519"] / total
     sqlite = 1e6 * spent["sqlite"] / total
