@@ -4,6 +4,7 @@ ingests and central writes, on SQLite and on PostgreSQL; `recount-figures` rebui
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ from central_api.stores.store import CentralStore
 from sync import events as ev
 from sync.errors import DomainError
 from sync.rating_figures import recount
+from sync.rating_scale import NATIONAL_FIVE
 from sync.rectification_rules import in_sample
 from sync.signing import SigningKey
 from tests.support.central import COUNTY, FakeDevice, central_cli, registered_payload
@@ -287,4 +289,28 @@ def test_concurrent_ingests_add_to_the_same_figures_without_losing_a_count(
     with ThreadPoolExecutor(2) as pool:
         outcomes = list(pool.map(send, batches))
     assert outcomes == [["accepted"] * 4, ["accepted"] * 4]
+    world.assert_kept_equals_recount()
+
+
+def test_a_new_sample_share_takes_effect_with_a_recount(
+    world: World, central_home: Path, database_url: str, tmp_path: Path
+) -> None:
+    # Last in the module: it changes the published share for the module's database.
+    a = world.case("immediate", sampled=True)
+    world.push(
+        a, world.event(a, ev.ACCEPTED, {}), world.event(a, ev.COMPLETED, {"outcome": "approved"})
+    )
+    world.assert_kept_equals_recount()
+    scale = {
+        **NATIONAL_FIVE.to_dict(),
+        "version": "national-2019-half",
+        "callback_sample_percent": 50,
+    }
+    path = tmp_path / "scale.json"
+    path.write_text(json.dumps(scale, ensure_ascii=False))
+    done = central_cli(central_home, database_url, "publish-rating-scale", str(path))
+    assert "recount-figures" in done.stdout
+    with pytest.raises(AssertionError):  # the kept figures still count the old share
+        world.assert_kept_equals_recount()
+    central_cli(central_home, database_url, "recount-figures")
     world.assert_kept_equals_recount()
