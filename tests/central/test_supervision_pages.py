@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from central_api import users
+from central_api.stores import schema as t
 from central_api.stores.review_store import ReviewStore
 from central_api.stores.store import CentralStore
 from sync import events as ev
-from sync.events import utc_now
+from sync.events import format_time, utc_now
 from sync.rectification_rules import in_sample
 from tests.support.central import COUNTY, CentralProcess, FakeDevice, registered_payload
 from tests.support.reviewer import PageSession
@@ -429,3 +430,28 @@ def test_a_supervisor_of_another_county_sees_and_reviews_none_of_these(
     assert central_store.case_state(case_id) == before
     figures = other.get("/figures/").text
     assert "解甲庄街道" not in figures
+
+
+def test_a_claim_older_than_two_hours_lapses(
+    device: FakeDevice, supervisor: PageSession, central_store: CentralStore
+) -> None:
+    number = sampled_completed_case(device)
+    with central_store.reading() as c:
+        case_id = central_store.case_by_number(c, number).case_id
+    stale = {"user_id": 999_999, "username": "gone", "case_id": case_id}
+    with central_store.transaction() as c:
+        c.execute(
+            t.callback_claims.insert().values(
+                **stale, claimed_at=format_time(utc_now() - timedelta(hours=1, minutes=50))
+            )
+        )
+    assert supervisor.post(f"/callbacks/{number}/claim", {}).status_code == 409
+    with central_store.transaction() as c:
+        c.execute(
+            t.callback_claims.update()
+            .where(t.callback_claims.c.case_id == case_id)
+            .values(claimed_at=format_time(utc_now() - timedelta(hours=2, minutes=1)))
+        )
+    assert "gone 正在回访" not in supervisor.get("/callbacks/").text
+    assert supervisor.post(f"/callbacks/{number}/claim", {}).status_code == 303
+    assert PHONE in supervisor.get(f"/callbacks/{number}").text
