@@ -367,6 +367,9 @@ def _read_json(path: str) -> Any:
         raise click.ClickException(f"无法读取 {path}：{error}") from None
 
 
+_RECOUNT_HINT = "请运行 bianmin-central recount-figures，按新的规则重新统计好差评数字和回访清单。"
+
+
 @main.command("publish-calendar")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @pass_context
@@ -377,6 +380,7 @@ def publish_calendar(context: Context, file: str) -> None:
     with context.opened() as store:
         calendar = publish.publish_calendar(store, context.key(), _read_json(file), utc_now())
     click.echo(f"已发布 {calendar.year} 年工作日历第 {calendar.version} 版")
+    click.echo(_RECOUNT_HINT)  # the 差评 tasks' due days follow the calendar after a recount
 
 
 @main.command("publish-catalogue")
@@ -399,8 +403,28 @@ def publish_rating_scale(context: Context, file: str) -> None:
     from central_api.review import publish
 
     with context.opened() as store:
+        with store.reading() as c:
+            before = store.newest_rating_scale(c)
         serial = publish.publish_rating_scale(store, context.key(), _read_json(file), utc_now())
+        with store.reading() as c:
+            after = store.newest_rating_scale(c)
     click.echo(f"已发布评价标准（序号 {serial}）")
+    if before and after and before.callback_sample_percent != after.callback_sample_percent:
+        # The sample is drawn with the newest share: the kept figures and the queue follow it
+        # only after a recount.
+        click.echo(_RECOUNT_HINT)
+
+
+@main.command("recount-figures")
+@pass_context
+def recount_figures(context: Context) -> None:
+    """Rebuild the 好差评 figures and the 差评 and callback lists from every case's state."""
+    with context.opened() as store:
+        done = store.recount_figures()
+    click.echo(
+        f"已重新统计：{done['figures']} 项统计数，{done['tasks']} 条差评整改，"
+        f"{done['candidates']} 件待抽样回访；原统计表中有 {done['wrong']} 项与重新统计不符。"
+    )
 
 
 @main.command("publish-supervision-rules")

@@ -36,6 +36,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "supervise": frozenset({SUPERVISOR}),
     "view_cards": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR}),
     "appeal_cards": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),
+    # 差评 rectification (整改): the list, a supervisor's review, a county's or city's own steps.
+    "view_rectifications": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR}),
+    "review_rectifications": frozenset({SUPERVISOR}),
+    "rectify": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),  # only their own unit's 差评
+    "call_back": frozenset({SUPERVISOR}),  # 电话回访: sees the phone of the call they claimed
+    "view_figures": frozenset({SUPERVISOR, ADMIN}),
     "manage_users": frozenset({ADMIN}),
     "exchange_usb": frozenset({ADMIN}),  # import a township's stick, write receipts and feed back
 }

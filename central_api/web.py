@@ -35,10 +35,16 @@ from staff_pages.input_guard import nul_refusal
 from staff_pages.page_headers import add_allow_header, page_headers
 from staff_pages.sessions import IdleSessionInterface, load_user
 from sync.case_clock import case_deadline
+from sync.case_state import TASK_STAGE_LABELS
 from sync.deadlines import WorkingCalendar
 from sync.errors import DomainError
 from sync.events import CHINA_TZ, utc_now
 from sync.ids import mask_resident_id
+from sync.labels import (
+    ANSWER_METHOD_LABELS,
+    CALLBACK_PURPOSE_LABELS,
+    RATING_STEP_LABELS,
+)
 from sync.stages import MALFORMED_REQUEST
 
 log = logging.getLogger(__name__)
@@ -159,7 +165,20 @@ def _template_helpers() -> dict[str, Any]:
         "role_label": lambda role: gettext(roles.ROLE_LABELS.get(role, role)),
         **label_helpers(),
         "deadline": lambda state: case_deadline(state, today(), get_calendar()),
+        **_loop_labels(),
         "lang": session.get("lang", "zh"),
+    }
+
+
+def _loop_labels() -> dict[str, Any]:
+    """Return the labels of the 好差评 loop's pages: task stages, rated steps, answer methods,
+    callback purposes, and a rate as a percentage with one decimal."""
+    return {
+        "task_stage_label": lambda s: gettext(TASK_STAGE_LABELS.get(s, s)),
+        "rating_step_label": lambda s: gettext(RATING_STEP_LABELS.get(s, s)),
+        "answer_method_label": lambda m: gettext(ANSWER_METHOD_LABELS.get(m, m)),
+        "callback_purpose_label": lambda p: gettext(CALLBACK_PURPOSE_LABELS.get(p, p)),
+        "percent": lambda rate: "—" if rate is None else f"{rate * 100:.1f}%",
     }
 
 

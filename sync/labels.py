@@ -40,6 +40,6 @@ RATING_CHANNEL_LABELS = {
     "sms": N_("短信评价"),
 }
 
-# 差评整改 and 回访: how the unit answered the applicant, and why a call was made.
+# The 差评 loop (整改) and callbacks (回访): how the applicant was answered, why a call is made.
 ANSWER_METHOD_LABELS = {"phone": N_("电话"), "sms": N_("短信"), "in_person": N_("当面")}
 CALLBACK_PURPOSE_LABELS = {"rectification": N_("差评回访"), "sample": N_("抽样回访")}

@@ -80,6 +80,8 @@ class _Batch:
         self.bundle_ids = store.bundle_ids_taken(c, (b.bundle_id for b in bundles))
         all_events = [event for b in bundles for event in b.events]
         self.states: dict[str, CaseState] = store.cases_locked(c, (e.case_id for e in all_events))
+        # The states as read, before this batch: the figures change by each case's difference.
+        self.before: dict[str, CaseState] = dict(self.states)
         self.present = set(self.states)
         self.event_ids = store.existing_event_ids(c, (e.event_id for e in all_events))
         numbers, versions, forwarded, rated = [], set(), set(), set()
@@ -381,7 +383,7 @@ class _Batch:
             )
         new = [self.states[i] for i in self.touched if i not in self.present]
         changed = [self.states[i] for i in self.touched if i in self.present]
-        store.save_cases(c, new, changed)
+        store.save_cases(c, new, changed, self.before)
         public_store.add_notifications(
             c,
             [

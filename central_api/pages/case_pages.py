@@ -20,18 +20,24 @@ from flask_babel import gettext
 
 from central_api import roles
 from central_api.pages.auth import login_required
-from central_api.review import case_record, decisions
-from central_api.web import get_store, now, page_errors, reviews
+from central_api.review import case_record, decisions, task_panel
+from central_api.stores.figure_store import WeekdaysBeyond
+from central_api.stores.rating_store import RatingStore
+from central_api.web import get_store, now, page_errors, reviews, today
 from staff_pages.display import translate_error
 from sync.errors import DomainError, InvalidInput
 
 bp = page_errors(Blueprint("cases", __name__, url_prefix="/review/cases"))
 
 
-def _render(number: str, *, error: str = "", status: int = 200, form: Any = None) -> Any:
+def render_case(
+    number: str, *, error: str = "", status: int = 200, form: Any = None, failed: str = ""
+) -> Any:
+    """Render a case's page (``error``: why the form of the task ``failed`` was refused)."""
     store = reviews()
     state = case_record.visible_case(store, g.user, number)
     holding = case_record.holds(g.user, state)
+    tasks = _task_views(state) if state.rectifications else []
     return (
         render_template(
             "central/cases/show.html",
@@ -48,8 +54,31 @@ def _render(number: str, *, error: str = "", status: int = 200, form: Any = None
             units=store.unit_names(),
             error=error,
             form=form or {},
+            tasks=tasks,
+            failed=failed,
+            levels=RatingStore(get_store()).level_labels() if state.ratings else {},
+            reasons=RatingStore(get_store()).reason_labels() if state.ratings else {},
         ),
         status,
+    )
+
+
+def _task_views(state: Any) -> list[task_panel.TaskView]:
+    supervision = RatingStore(get_store())
+    user = g.user
+    supervised = (
+        reviews().subtree(user["org_code"])
+        if roles.may(user["role"], "review_rectifications")
+        else frozenset()
+    )
+    versions = {task["scale_version"] for task in state.rectifications}
+    return task_panel.task_views(
+        state,
+        user,
+        supervised,
+        {version: supervision.task_days(version) for version in versions},
+        WeekdaysBeyond(reviews().calendars()),
+        today(),
     )
 
 
@@ -57,7 +86,7 @@ def _render(number: str, *, error: str = "", status: int = 200, form: Any = None
 @login_required("view_cases")
 def show(number: str) -> Any:
     """Show a case's whole record: timeline, opinions, applicant, materials with scans, badge."""
-    return _render(number)
+    return render_case(number)
 
 
 @bp.get("/<number>/files/<sha256>")
@@ -123,7 +152,9 @@ def _decide(number: str, action: str) -> Any:
             message = gettext("已转报市级审批。")
     except DomainError as refusal:
         status = 422 if isinstance(refusal, InvalidInput) else 409
-        return _render(number, error=translate_error(refusal), status=status, form=form.to_dict())
+        return render_case(
+            number, error=translate_error(refusal), status=status, form=form.to_dict()
+        )
     flash(message, "success")
     if action == "return":
         # A returned case is the township's again, until it is forwarded anew.

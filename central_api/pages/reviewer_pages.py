@@ -7,9 +7,12 @@ from flask import Blueprint, Flask
 from central_api import web
 from central_api.pages import (
     auth,
+    callbacks,
     case_pages,
+    figures,
     inbox,
     petitions,
+    rectifications,
     supervision,
     usb_pages,
     user_admin,
@@ -19,6 +22,9 @@ from central_api.pages import (
 def init_app(app: Flask, exempt: list[Blueprint]) -> None:
     """Wire the pages' shared machinery and register their blueprints."""
     web.init_app(app, exempt)
-    for module in (auth, inbox, case_pages, petitions, supervision, user_admin, usb_pages):
+    for module in (
+        auth, inbox, case_pages, petitions, supervision, rectifications, callbacks, figures,
+        user_admin, usb_pages,
+    ):  # fmt: skip
         app.register_blueprint(module.bp)
     app.add_url_rule("/", endpoint="root", view_func=inbox.home)

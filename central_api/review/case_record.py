@@ -40,10 +40,13 @@ def in_scope(scope: CaseScope, state: CaseState) -> bool:
 
 
 def handled_by(state: CaseState, org_code: str) -> bool:
-    """Tell whether a unit gave an opinion on the case above the township, or decided it."""
+    """Tell whether a unit gave an opinion on the case above the township, or decided it, or has
+    a 差评 of it to rectify (the township's completion replaces the decision's ``by_org``)."""
     if not org_code:
         return False
     if state.result is not None and state.result.get("by_org") == org_code:
+        return True
+    if any(task["unit"] == org_code for task in state.rectifications):
         return True
     return any(o.get("by_org") == org_code for o in state.opinions[1:])
 
@@ -87,6 +90,12 @@ def timeline(reviews: ReviewStore, state: CaseState) -> list[TimelineEntry]:
             label, unit = "", str(event.payload.get("by_org") or state.holder_code)
             if event.type == ev.FORWARDED:
                 unit = _forwarding_unit(state, event)
+            elif event.type in _UNIT_STEPS:
+                # A county's or city's own step on its 差评 names no unit: the task's is it.
+                task = state.rectification(str(event.payload.get("rating_id")))
+                unit = str(task["unit"]) if task else unit
+            elif event.type == ev.CALLED_BACK:
+                unit = ""  # a supervisor's call, from central
         else:
             label = device["device_code"] if device else event.writer[:8]
             unit = device["org_code"] if device else state.org_code
@@ -103,6 +112,9 @@ def timeline(reviews: ReviewStore, state: CaseState) -> list[TimelineEntry]:
             )
         )
     return entries
+
+
+_UNIT_STEPS = frozenset({ev.RECTIFICATION_VERIFIED, ev.RECTIFIED, ev.RECTIFICATION_ANSWERED})
 
 
 def _forwarding_unit(state: CaseState, event: ev.Event) -> str:

@@ -56,7 +56,7 @@ def write_event(
         store.add_events(
             c, [event_values(event, event.hash, state.org_code, None, "applied", "", at)]
         )
-        store.save_cases(c, [], [following])
+        store.save_cases(c, [], [following], {state.case_id: state})
         store.set_chain_head(c, ev.CENTRAL_WRITER, event.writer_seq, event.hash)
         answers = store.forwarding_bundle(c, state.case_id)
         feed_seq = publish.publish_case_event(store, c, central_key, following, event, answers, now)

@@ -14,10 +14,12 @@ import orjson
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from central_api.device_api.event_rules import published_item
+from central_api.stores import figure_store
 from central_api.stores import schema as t
 from sync.events import GENESIS_HASH, Event
 from sync.feed import EVERYONE, RATING_SCALE
 from sync.fold import CaseState
+from sync.rating_figures import FigureRules
 from sync.rating_scale import RatingScale, parse_scale
 from sync.signing import Envelope
 
@@ -173,6 +175,12 @@ class LogStore:
 
         def reading(self) -> Any: ...
 
+        def transaction(self) -> Any: ...
+
+        def figure_rules(
+            self, c: Connection, pairs: Sequence[tuple[CaseState | None, CaseState]] = ()
+        ) -> FigureRules: ...
+
         _published_items: dict[str, dict[str, dict[str, Any]]]
         _rating_scales: dict[str, RatingScale]
 
@@ -288,8 +296,16 @@ class LogStore:
             row = c.execute(query).first()
         return _state(row[0]) if row else None
 
-    def save_cases(self, c: Connection, new: list[CaseState], changed: list[CaseState]) -> None:
-        """Write the projections of new and changed cases from their folded states."""
+    def save_cases(
+        self,
+        c: Connection,
+        new: list[CaseState],
+        changed: list[CaseState],
+        before: Mapping[str, CaseState],
+    ) -> None:
+        """Write the projections of new and changed cases from their folded states, and change the
+        好差评 figures and lists by what each case changed (``before``: the changed cases' states
+        before, as the caller read them locked; not read again here)."""
         insert_values(
             c,
             t.cases,
@@ -340,6 +356,8 @@ class LogStore:
                     for s in changed
                 ],
             )
+        pairs = [(None, s) for s in new] + [(before[s.case_id], s) for s in changed]
+        figure_store.keep(c, pairs, lambda: self.figure_rules(c, pairs))
 
     def case_names_file(
         self, c: Connection, org_code: str, sha256: str, *, agency_code: str = ""

@@ -401,3 +401,67 @@ card_trail = Table(
     Column("reason", Text, nullable=False),
     Index("card_trail_card", "card_id", "id"),
 )
+
+# 好差评 figures kept as events arrive (``sync.rating_figures``): one count per dimension (unit, item,
+# staff), key, month and metric, changed by each case's difference in the transaction that writes
+# the case's projection; `bianmin-central recount-figures` rebuilds it from the cases.
+rating_figures = Table(
+    "rating_figures",
+    metadata,
+    Column("dimension", String(8), primary_key=True),
+    Column("key", String(80), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("metric", String(24), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+# One row per 差评 rectification task, copied from the case's state with its projection, so that
+# the supervisors' list filters, counts and sorts without reading states. ``unit`` is the unit that
+# rectifies; ``staff`` the staff key of the rated step (``sync.rating_figures.staff_key``).
+rectification_tasks = Table(
+    "rectification_tasks",
+    metadata,
+    Column("rating_id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("case_number", String(40), nullable=False),
+    Column("org_code", String(12), nullable=False),
+    Column("unit", String(12), nullable=False),
+    Column("staff", String(80), nullable=False, server_default=""),
+    Column("item_code", String(40), nullable=False),
+    Column("item_name", Text, nullable=False),
+    Column("step", String(16), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("level", String(32), nullable=False),
+    Column("opened_on", String(10), nullable=False),
+    Column("due_on", String(10), nullable=False),
+    Column("answered_on", String(10)),
+    Column("attempts", Integer, nullable=False, server_default="0"),  # callback attempts
+    Column("updated_at", String(32), nullable=False),
+    Index("rectification_tasks_unit_stage", "unit", "stage", "due_on"),
+)
+
+# The completed cases drawn for a sample callback (抽样回访) that nobody has reached yet, kept with
+# the projection: the callback queue finds them without reading every state.
+callback_candidates = Table(
+    "callback_candidates",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("case_number", String(40), nullable=False),
+    Column("org_code", String(12), nullable=False),
+    Column("item_code", String(40), nullable=False),
+    Column("item_name", Text, nullable=False),
+    Column("completed_on", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Index("callback_candidates_org", "org_code", "completed_on"),
+)
+
+# Who is making a callback now: one claimer per case; a claim older than the settings' limit lapses.
+# Only the claimer is shown the applicant's phone.
+callback_claims = Table(
+    "callback_claims",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("user_id", Integer, nullable=False),
+    Column("username", String(32), nullable=False),
+    Column("claimed_at", String(32), nullable=False),
+)

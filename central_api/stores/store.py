@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from central_api.migrate import upgrade
 from central_api.stores import schema as t
+from central_api.stores.figure_store import KeptFigures
 from central_api.stores.log_store import LogStore, chunked, where_in
 from central_api.stores.store_engine import READING, Checkpointer, make_engine
 from sync.rating_scale import RatingScale
@@ -61,7 +62,7 @@ _DEVICE_COLUMNS = ", ".join(t.devices.c.keys())
 _KEY_COLUMNS = ", ".join(t.device_keys.c.keys())
 
 
-class CentralStore(LogStore):
+class CentralStore(LogStore, KeptFigures):
     """The central database."""
 
     def __init__(self, engine: Engine, *, public_base_url: str = "") -> None:

@@ -13,14 +13,17 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from central_api.device_api import enrollment
 from central_api.device_api.ingest import ingest_bundles
 from central_api.review import publish
 from central_api.stores.store import CentralStore
+from sync import events as ev
 from sync.demo_data import read_demo
+from sync.rating_scale import DEFAULT_SCALE
 from sync.signing import Envelope, SigningKey, pae
-from tests.support.central import FakeDevice
+from tests.support.central import DEMO_ITEMS, FakeDevice, catalogue_item
 
 
 def _setup(url: str) -> tuple[CentralStore, SigningKey]:
@@ -29,6 +32,8 @@ def _setup(url: str) -> tuple[CentralStore, SigningKey]:
     publish.publish_org_tree(store, key, read_demo("org_tree.json")["units"], datetime.now(UTC))
     # Central takes only items of a catalogue it published (the devices register demo items).
     publish.publish_catalogue(store, key, read_demo("catalogue.json"), datetime.now(UTC))
+    # and ratings only on a scale it published, as `init` does.
+    publish.publish_rating_scale(store, key, DEFAULT_SCALE.to_dict(), datetime.now(UTC))
     return store, key
 
 
@@ -57,17 +62,54 @@ def verification_rate(envelopes: list[bytes]) -> float:
     return len(signed) / (time.perf_counter() - start)
 
 
+def completed_case(device: FakeDevice, number: int) -> list[Any]:
+    """Register, accept, complete and rate one immediate case (every tenth rating a 差评): the
+    events that change the 好差评 figures kept at central."""
+    registered = device.register()
+    payload = dict(registered.payload)
+    payload["item"] = catalogue_item(DEMO_ITEMS["immediate"])
+    device.writer_seq -= 1
+    device.last_hash = registered.prev_hash
+    registered = device.event(registered.case_id, ev.REGISTERED, payload)
+    bad = number % 10 == 0
+    rating = {
+        "step": "result",
+        "scale_version": DEFAULT_SCALE.version,
+        "level": "dissatisfied" if bad else "satisfied",
+        "bad": bad,
+        "reasons": ["slow"] if bad else [],
+        "comment": "",
+        "channel": "window",
+        "named": False,
+    }
+    return [
+        registered,
+        device.event(registered.case_id, ev.ACCEPTED, {}),
+        device.event(registered.case_id, ev.COMPLETED, {"outcome": "approved"}),
+        device.event(registered.case_id, ev.RATED, rating),
+    ]
+
+
 def ingest_rate(
-    url: str, batch: int, total: int, started: Callable[[], object] | None = None
+    url: str,
+    batch: int,
+    total: int,
+    started: Callable[[], object] | None = None,
+    *,
+    completed: bool = False,
 ) -> dict[str, float]:
     """Ingest ``total`` one-case bundles in batches of ``batch``; return both rates and the
     processor time this process spent per bundle (every thread; a PostgreSQL server's own work is
     not in it). ``started`` is called when the timed ingest begins, after the bundles were signed
-    and their verification rate measured."""
+    and their verification rate measured. The cases are forwarded, or (``completed``) completed and
+    rated."""
     store, key = _setup(url)
     try:
         device = _device(store, key)
-        envelopes = [device.pack(device.forwarded_case()) for _ in range(total)]
+        envelopes = [
+            device.pack(completed_case(device, n) if completed else device.forwarded_case())
+            for n in range(total)
+        ]
         verify = verification_rate(envelopes)
         if started is not None:
             started()
@@ -115,6 +157,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", action="append", default=[])
     parser.add_argument("--total", type=int, default=1000)
+    parser.add_argument(
+        "--completed",
+        action="store_true",
+        help="Completed and rated cases (the 好差评 figures change) instead of forwarded ones.",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         urls = [("sqlite", None)] + [("postgresql", u) for u in args.database_url]
@@ -122,10 +169,10 @@ def main() -> None:
             for batch in (1, 50, 500):
                 url = given or f"sqlite:///{Path(folder) / f'b{batch}.db'}"
                 total = min(args.total, 200) if batch == 1 else args.total
-                figures = ingest_rate(url, batch, total)
-                print(
-                    json.dumps({"bench": "central_ingest", "db": name, "batch": batch, **figures})
-                )
+                figures = ingest_rate(url, batch, total, completed=args.completed)
+                kind = "completed" if args.completed else "forwarded"
+                line = {"bench": "central_ingest", "cases": kind, "db": name, "batch": batch}
+                print(json.dumps({**line, **figures}))
             url = given or f"sqlite:///{Path(folder) / 'drain.db'}"
             print(
                 json.dumps(

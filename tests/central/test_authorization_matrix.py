@@ -36,8 +36,10 @@ ROLES = (ANON, COUNTY, OTHER_COUNTY, CITY, SUPERVISOR, ADMIN)
 
 # What a role gets: "ok" (the page or the action), "login" (sent to the log-in page),
 # "forbidden" (403: the role may never do this), "not_found" (404: the case is not its unit's),
-# "device" (401: device API routes take only device signatures, never a browser session).
+# "device" (401: device API routes take only device signatures, never a browser session),
+# "conflict" (409: allowed, but not now: a callback's phone before the caller claimed it).
 OK, LOGIN, FORBIDDEN, NOT_FOUND, DEVICE = "ok", "login", "forbidden", "not_found", "device"
+CONFLICT = "conflict"
 EMPTY_STICK = tempfile.mkdtemp(prefix="bianmin-empty-stick-")  # the admin's USB visit finds nothing
 
 
@@ -134,6 +136,22 @@ MATRIX: dict[str, dict[str, str]] = {
         supervisor=OK,
         admin=FORBIDDEN,
     ),
+    # 差评整改: the list for reviewers (their unit's) and supervisors (their units'); the review is
+    # a supervisor's, a unit's own steps a reviewer's (of a case their unit handled).
+    "rectifications.index": staff(
+        county_reviewer=OK,
+        other_county_reviewer=OK,
+        city_reviewer=OK,
+        supervisor=OK,
+        admin=FORBIDDEN,
+    ),
+    "rectifications.review": staff(
+        county_reviewer=FORBIDDEN,
+        other_county_reviewer=FORBIDDEN,
+        city_reviewer=FORBIDDEN,
+        supervisor=OK,
+        admin=FORBIDDEN,
+    ),
     "supervision.card_list": staff(
         county_reviewer=OK,
         other_county_reviewer=OK,  # the cards of its own units (none here)
@@ -158,6 +176,41 @@ MATRIX: dict[str, dict[str, str]] = {
         )
         for card_step in ("supervision.issue", "supervision.revoke", "supervision.uphold")
     },
+    "rectifications.unit_step": staff(
+        county_reviewer=OK,
+        other_county_reviewer=NOT_FOUND,
+        city_reviewer=NOT_FOUND,
+        supervisor=FORBIDDEN,
+        admin=FORBIDDEN,
+    ),
+    # 电话回访: supervisors only; the call page (the phone) only after a claim.
+    **{
+        page: staff(
+            county_reviewer=FORBIDDEN,
+            other_county_reviewer=FORBIDDEN,
+            city_reviewer=FORBIDDEN,
+            supervisor=OK,
+            admin=FORBIDDEN,
+        )
+        for page in ("callbacks.index",)
+    },
+    **{
+        page: staff(
+            county_reviewer=FORBIDDEN,
+            other_county_reviewer=FORBIDDEN,
+            city_reviewer=FORBIDDEN,
+            supervisor=CONFLICT,
+            admin=FORBIDDEN,
+        )
+        for page in ("callbacks.claim", "callbacks.call", "callbacks.record")
+    },
+    "figures.index": staff(
+        county_reviewer=FORBIDDEN,
+        other_county_reviewer=FORBIDDEN,
+        city_reviewer=FORBIDDEN,
+        supervisor=OK,
+        admin=OK,
+    ),
     **{
         admin_page: staff(
             county_reviewer=FORBIDDEN,
@@ -325,6 +378,17 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
         "supervision.appeal": (f"/supervision/cards/{world.card}/appeal", {"reason": "停电"}),
         "supervision.revoke": (f"/supervision/cards/{world.card}/revoke", {"reason": "属实"}),
         "supervision.uphold": (f"/supervision/cards/{world.card}/uphold", {"reason": "不属实"}),
+        "rectifications.review": (
+            f"/rectifications/{number}/no-such-rating/review",
+            {"decision": "confirm"},
+        ),
+        "rectifications.unit_step": (
+            f"/rectifications/{number}/no-such-rating/verify",
+            {"text": "已核实"},
+        ),
+        # The world's case waits for no callback: a claim or a record of it is refused (409).
+        "callbacks.claim": (f"/callbacks/{number}/claim", {}),
+        "callbacks.record": (f"/callbacks/{number}/record", {"reached": "no"}),
         # An existing folder with nothing on it: the admin's visit imports nothing.
         "usb.exchange": ("/admin/usb/", {"folder": EMPTY_STICK}),
         "auth.logout": ("/auth/logout", {}),
@@ -354,6 +418,10 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
         "petitions.index": "/supervision/petitions/",
         "supervision.warnings": "/supervision/warnings/",
         "supervision.card_list": "/supervision/cards/",
+        "rectifications.index": "/rectifications/",
+        "callbacks.index": "/callbacks/",
+        "callbacks.call": f"/callbacks/{number}",
+        "figures.index": "/figures/",
         "users.index": "/admin/users/",
         "usb.index": "/admin/usb/",
         "usb.progress_page": f"/admin/usb/imports/{world.usb_import}",
@@ -386,6 +454,8 @@ def _outcome(answer) -> str:
         return DEVICE
     if status == 403:
         return FORBIDDEN
+    if status == 409:
+        return CONFLICT
     if status == 404:
         return NOT_FOUND
     if status in (400, 422) and answer.headers.get("Content-Type", "").startswith(
@@ -439,7 +509,15 @@ def test_role_gets_exactly_its_access(
 
 
 WRITES_THAT_CHANGE_THE_CASE = frozenset(
-    {"cases.approve", "cases.refuse", "cases.return_", "cases.forward", "petitions.answer"}
+    {
+        "cases.approve",
+        "cases.refuse",
+        "cases.return_",
+        "cases.forward",
+        "petitions.answer",
+        "rectifications.review",
+        "rectifications.unit_step",
+    }
 )
 # A card's steps depend on its state (appealed once): proven on fresh cards by test_supervision_pages.
 CARD_STEPS = frozenset({"supervision.appeal", "supervision.revoke", "supervision.uphold"})
@@ -464,7 +542,11 @@ HOSTILE = {
 def test_a_hostile_value_in_any_field_is_answered_without_a_server_error(
     endpoint: str, value: str, world: World, sessions: dict[str, PageSession]
 ) -> None:
-    role = next((r for r in (ADMIN, COUNTY, CITY, SUPERVISOR) if MATRIX[endpoint][r] == OK), ANON)
+    # A role that gets past the guard (a 409 "not now" too: the callback pages).
+    role = next(
+        (r for r in (ADMIN, COUNTY, CITY, SUPERVISOR) if MATRIX[endpoint][r] in (OK, CONFLICT)),
+        ANON,
+    )
     method, path, form = _request(world, endpoint)
     session = sessions[role]
     fields = list(form) or ["q", "folder"]  # a read gets the hostile value as its query

@@ -1,7 +1,7 @@
 """supervision: warnings, cards and the cards' trail; cases indexed by state and update time
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 
 Supervision's warnings (电子监察预警), recorded once per case, stage and level, and the yellow and
 red cards with their appeal, revoke and uphold trail.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 
 
 def upgrade() -> None:
