@@ -150,6 +150,9 @@ class CaseState:
     callbacks: tuple[Mapping[str, Any], ...] = ()  # the sample callback's attempts, in log order
     accepted_by: str | None = None  # who took the acceptance step (accepted or refused the case)
     completed_by: str | None = None  # who completed the case at the window
+    refused_on: str | None = None  # business date of the refusal (不予受理)
+    withdrawn_on: str | None = None  # business date of the withdrawal
+    supplements: int = 0  # how many supplement requests (one-time notices, returns) the case had
     registered_by: str | None = None  # who registered the case (the acceptance decision is theirs)
     # The day the last supplement came before acceptance: the 5 working days of the acceptance
     # decision (行政许可法 §32) run again from it.

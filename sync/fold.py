@@ -170,6 +170,7 @@ def _supplement_requested(state: CaseState, event: ev.Event, p: Mapping[str, Any
         resume_state=state.state,
         pauses=pauses,
         supplement_note=note,
+        supplements=state.supplements + 1,
     )
 
 
@@ -213,6 +214,7 @@ def _refused(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseSta
         missing=(),
         resume_state=None,
         accepted_by=event.actor,
+        refused_on=event.day.isoformat(),
     )
 
 
@@ -292,7 +294,14 @@ def _withdrawn(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseS
     pauses = state.pauses
     if pauses and pauses[-1][1] is None:
         pauses = pauses[:-1] + ((pauses[-1][0], event.day.isoformat()),)
-    return _with(state, state=WITHDRAWN, withdrawal_reason=reason, pauses=pauses, missing=())
+    return _with(
+        state,
+        state=WITHDRAWN,
+        withdrawal_reason=reason,
+        pauses=pauses,
+        missing=(),
+        withdrawn_on=event.day.isoformat(),
+    )
 
 
 def _from_above(event: ev.Event) -> None:
