@@ -418,11 +418,12 @@ def publish_rating_scale(context: Context, file: str) -> None:
 @main.command("recount-figures")
 @pass_context
 def recount_figures(context: Context) -> None:
-    """Rebuild the 好差评 figures and the 差评 and callback lists from every case's state."""
+    """Rebuild the casework and 好差评 figures and the 差评 and callback lists from every case."""
     with context.opened() as store:
         done = store.recount_figures()
     click.echo(
-        f"已重新统计：{done['figures']} 项统计数，{done['tasks']} 条差评整改，"
+        f"已重新统计：{done['case_figures']} 项办件统计数，{done['figures']} 项好差评统计数，"
+        f"{done['tasks']} 条差评整改，"
         f"{done['candidates']} 件待抽样回访；原统计表中有 {done['wrong']} 项与重新统计不符。"
     )
 

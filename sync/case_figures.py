@@ -22,7 +22,9 @@ The metrics, each counted on the day its event happened (China business date):
   ``petitions_answered``: each one answered, on the answer's day.
 
 Units: the case's own unit (the township) for all; staff keys are "unit/user name"
-(``sync.rating_figures.staff_key``).
+(``sync.rating_figures.staff_key``), and so are the unit's items (``UNIT_ITEM``, "unit/item code"):
+an item's figures within a county are the sums of its townships' rows, so that a county's
+dashboard never adds another county's cases (the plain ``ITEM`` rows sum every unit).
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ from sync.deadlines import (
 from sync.errors import CalendarUnknown
 from sync.events import business_date
 from sync.rating_figures import ITEM, STAFF, UNIT, staff_key
+
+UNIT_ITEM = "unit_item"
+DIMENSIONS = (UNIT, ITEM, STAFF, UNIT_ITEM)
 
 METRICS = (
     "received",
@@ -104,9 +109,15 @@ def contributions(state: CaseState, rules: CaseFigureRules) -> Counter[CaseFigur
     counts: Counter[CaseFigureKey] = Counter()
     item = str(state.item.get("code", ""))
     unit = state.org_code
+    unit_item = f"{unit}/{item}" if item else ""
 
     def add(actor: str | None, day: str, metric: str, amount: int = 1) -> None:
-        for dimension, key in ((UNIT, unit), (ITEM, item), (STAFF, staff_key(unit, actor))):
+        for dimension, key in (
+            (UNIT, unit),
+            (ITEM, item),
+            (STAFF, staff_key(unit, actor)),
+            (UNIT_ITEM, unit_item),
+        ):
             if key:
                 counts[(dimension, key, day, metric)] += amount
 

@@ -1,8 +1,9 @@
 """SQL of the 好差评 figures and of what the supervisors' lists read beside them: the kept figures
 (``rating_figures``), one row per 差评 task (``rectification_tasks``) and the sample callback's
-candidates (``callback_candidates``).
+candidates (``callback_candidates``); and, in the same pass, the casework figures
+(``case_figures``, whose SQL is in ``case_figure_store``).
 
-All three are copies of what the cases' states say. ``keep`` changes them in the transaction that
+All four are copies of what the cases' states say. ``keep`` changes them in the transaction that
 writes the cases' projections (``LogStore.save_cases``), from each case's state before and after,
 so no page re-reads the log; ``recount`` rebuilds them from every case, which is the check.
 """
@@ -18,6 +19,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, delete, select
 
 from central_api.stores import schema as t
+from central_api.stores.case_figure_store import (
+    add_case_figures,
+    kept_case_figures,
+    lazy_rules,
+    strict_calendar_of,
+)
+from sync import case_figures
+from sync.case_figures import CaseFigureKey, CaseFigureRules
 from sync.case_state import COMPLETED, CaseState
 from sync.deadlines import WorkingCalendar, YearCalendar
 from sync.errors import CalendarUnknown
@@ -105,12 +114,17 @@ def counts_in_figures(state: CaseState) -> bool:
 
 
 def keep(c: Connection, pairs: Sequence[Pair], rules: Callable[[], FigureRules]) -> None:
-    """Change the kept figures, task rows and callback candidates by what these cases changed."""
-    relevant = [
-        (before, after)
-        for before, after in pairs
-        if counts_in_figures(after) or (before is not None and counts_in_figures(before))
-    ]
+    """Change the kept figures (好差评 and casework), task rows and callback candidates by what
+    these cases changed."""
+    case_rules = lazy_rules(lambda: strict_calendar_of(c))
+    casework: Counter[CaseFigureKey] = Counter()
+    relevant = []
+    for before, after in pairs:
+        # Every case counts in the casework figures (received, accepted, ...), from its first event.
+        casework.update(case_figures.change(before, after, case_rules))
+        if counts_in_figures(after) or (before is not None and counts_in_figures(before)):
+            relevant.append((before, after))
+    add_case_figures(c, {key: value for key, value in casework.items() if value})
     if not relevant:
         return  # most of ingest: cases on their way, neither completed nor rated
     made = rules()
@@ -232,15 +246,24 @@ def kept_figures(c: Connection) -> Counter[FigureKey]:
     return Counter({(r[0], r[1], r[2], r[3]): int(r[4]) for r in c.execute(query)})
 
 
-def recount(c: Connection, states: Iterable[CaseState], rules: FigureRules) -> dict[str, int]:
-    """Rebuild the figures, the task rows and the candidates from these states (every case);
-    return how many figures the kept table had wrong, and how many rows each table holds now."""
+def recount(
+    c: Connection,
+    states: Iterable[CaseState],
+    rules: FigureRules,
+    case_rules: CaseFigureRules | None = None,
+) -> dict[str, int]:
+    """Rebuild the figures (好差评 and casework), the task rows and the candidates from these
+    states (every case); return how many figures the kept tables had wrong, and how many rows each
+    table holds now."""
     from central_api.stores.log_store import insert_values
 
+    case_rules = case_rules or lazy_rules(lambda: strict_calendar_of(c))
     total: Counter[FigureKey] = Counter()
+    casework: Counter[CaseFigureKey] = Counter()
     tasks: list[tuple[Any, ...]] = []
     candidates: list[tuple[Any, ...]] = []
     for state in states:
+        casework.update(case_figures.contributions(state, case_rules))
         if not counts_in_figures(state):
             continue
         total.update(contributions(state, rules))
@@ -249,17 +272,33 @@ def recount(c: Connection, states: Iterable[CaseState], rules: FigureRules) -> d
             candidates.append(row)
     kept = kept_figures(c)
     wrong = sum(1 for key in set(kept) | set(total) if kept.get(key, 0) != total.get(key, 0))
-    for table in (t.rating_figures, t.rectification_tasks, t.callback_candidates):
+    held = kept_case_figures(c)
+    wrong += sum(
+        1 for key in set(held) | set(casework) if held.get(key, 0) != casework.get(key, 0)
+    )
+    for table in (t.rating_figures, t.rectification_tasks, t.callback_candidates, t.case_figures):
         c.execute(delete(table))
     add_figures(c, {key: value for key, value in total.items() if value})
+    _insert_case_figures(c, {key: value for key, value in casework.items() if value})
     insert_values(c, t.rectification_tasks, _TASK_COLUMNS, tasks)
     insert_values(c, t.callback_candidates, _CANDIDATE_COLUMNS, candidates)
     return {
         "wrong": wrong,
         "figures": len(total),
+        "case_figures": sum(1 for value in casework.values() if value),
         "tasks": len(tasks),
         "candidates": len(candidates),
     }
+
+
+def _insert_case_figures(c: Connection, figures: Mapping[CaseFigureKey, int]) -> None:
+    from central_api.stores.log_store import chunked, insert_values
+
+    # Into an emptied table: plain inserts (COPY on PostgreSQL), in slices to bound memory.
+    rows = [(*key, value) for key, value in figures.items()]
+    names = ("dimension", "key", "day", "metric", "value")
+    for chunk in chunked(rows, 50_000):
+        insert_values(c, t.case_figures, names, chunk)
 
 
 def states_of_every_case(c: Connection, size: int = 2000) -> Iterator[CaseState]:
@@ -309,8 +348,9 @@ class KeptFigures:
         return make_rules(scales, self.newest_rating_scale(c), lambda: calendar_of(c))
 
     def recount_figures(self) -> dict[str, int]:
-        """Rebuild the kept figures, the 差评 task rows and the callback candidates from every
-        case's state, in one transaction; return how many kept figures were wrong."""
+        """Rebuild the kept figures (好差评 and casework), the 差评 task rows and the callback
+        candidates from every case's state, in one transaction; return how many kept figures were
+        wrong."""
         self._rating_scales.clear()  # every published scale, as they are now
         with self.transaction() as c:
             if c.dialect.name == "postgresql":
@@ -318,8 +358,8 @@ class KeptFigures:
                 # to the table this then replaces): writers of these tables wait until the
                 # recount commits. SQLite's write transaction already excludes every writer.
                 c.exec_driver_sql(
-                    "LOCK TABLE cases, rating_figures, rectification_tasks, callback_candidates"
-                    " IN SHARE ROW EXCLUSIVE MODE"
+                    "LOCK TABLE cases, rating_figures, rectification_tasks, callback_candidates,"
+                    " case_figures IN SHARE ROW EXCLUSIVE MODE"
                 )
             rules = self.figure_rules(c)
             return recount(c, states_of_every_case(c), rules)

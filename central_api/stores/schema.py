@@ -415,6 +415,20 @@ rating_figures = Table(
     Column("value", BigInteger, nullable=False),
 )
 
+# Casework figures kept as events arrive (``sync.case_figures``): one count (or sum of working days)
+# per dimension (unit, item, staff, unit_item), key, day and metric, changed by each case's
+# difference in the transaction that writes its projection. Days, so that any period is a range of
+# the primary key; `bianmin-central recount-figures` rebuilds it from the cases.
+case_figures = Table(
+    "case_figures",
+    metadata,
+    Column("dimension", String(12), primary_key=True),
+    Column("key", String(80), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("metric", String(24), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
 # One row per 差评 rectification task, copied from the case's state with its projection, so that
 # the supervisors' list filters, counts and sorts without reading states. ``unit`` is the unit that
 # rectifies; ``staff`` the staff key of the rated step (``sync.rating_figures.staff_key``).

@@ -1,5 +1,5 @@
 """The 好差评 figures kept at central (``rating_figures``, ``rectification_tasks``,
-``callback_candidates``) equal a plain recount over every case after each step of a mix of device
+``callback_candidates``) and the casework figures (``case_figures``) equal a plain recount over every case after each step of a mix of device
 ingests and central writes, on SQLite and on PostgreSQL; `recount-figures` rebuilds them."""
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from central_api import keys
 from central_api.device_api import enrollment
 from central_api.device_api.ingest import ingest_bundles
 from central_api.review import decisions, rectifications
-from central_api.stores import figure_store
+from central_api.stores import case_figure_store, figure_store
 from central_api.stores import schema as t
 from central_api.stores.store import CentralStore
+from sync import case_figures
 from sync import events as ev
 from sync.errors import DomainError
 from sync.rating_figures import recount
@@ -98,8 +99,14 @@ class World:
             tasks = {tuple(r) for r in c.execute(select(t.rectification_tasks))}
             candidates = {tuple(r) for r in c.execute(select(t.callback_candidates))}
             counted = recount(states, rules)  # the due days read the calendar on ``c``
+            kept_casework = case_figure_store.kept_case_figures(c)
+            casework = case_figures.recount(
+                states, case_figures.calendar_rules(case_figure_store.strict_calendar_of(c))
+            )
             expected_tasks = {row for s in states for row in figure_store.task_rows(s, rules)}
         assert kept == Counter({k: v for k, v in counted.items() if v})
+        assert kept_casework == Counter({k: v for k, v in casework.items() if v})
+        assert kept_casework, "the cases count in the casework figures"
         assert {r[:14] for r in tasks} == {r[:14] for r in expected_tasks}
         expected = {figure_store.candidate_row(s, rules) for s in states} - {None}
         assert candidates == expected
@@ -187,6 +194,46 @@ def test_kept_figures_equal_a_recount_through_the_whole_loop(world: World) -> No
             reached=True, satisfied=True, note="", units=SUPERVISED, actor="jiancha",
         )  # fmt: skip
     world.assert_kept_equals_recount()
+
+
+def test_casework_figures_follow_supplements_refusals_withdrawals_and_petitions(
+    world: World,
+) -> None:
+    # The casework figures count every case from its registration, not only the rated ones.
+    missing = {"missing": [{"code": "", "name": "户口簿复印件"}]}
+    supplemented, refused, withdrawn = world.case(), world.case(), world.case()
+    world.push(  # in the order the device wrote them (its hash chain)
+        supplemented,
+        refused,
+        withdrawn,
+        world.event(supplemented, ev.SUPPLEMENT_REQUESTED, missing),
+        world.event(refused, ev.REFUSED, {"reason": "不属于本单位受理范围"}),
+    )
+    world.assert_kept_equals_recount()
+    world.push(
+        world.event(supplemented, ev.SUPPLEMENT_RECEIVED, {}),
+        world.event(supplemented, ev.ACCEPTED, {}),
+        world.event(supplemented, ev.COMPLETED, {"outcome": "approved"}),
+        world.event(withdrawn, ev.WITHDRAWN, {"reason": "申请人撤回"}),
+        world.event(refused, ev.PETITIONED, {"kind": "reexamination", "text": "请复核"}),
+        world.event(supplemented, ev.PETITIONED, {"kind": "complaint", "text": "办得慢"}),
+    )
+    world.assert_kept_equals_recount()
+    petition = world.store.case_state(refused.case_id).petitions[0]["petition_id"]
+    world.central(
+        decisions.answer_petition, world.number(refused), petition_id=petition,
+        answer="维持原决定", by_org="370600", units=SUPERVISED, actor="jiancha",
+    )  # fmt: skip
+    world.assert_kept_equals_recount()
+    with world.store.reading() as c:
+        kept = case_figure_store.kept_case_figures(c)
+    unit = world.device.org_code
+    totals = Counter()
+    for (dimension, key, _day, metric), value in kept.items():
+        if dimension == case_figures.UNIT_ITEM and key.startswith(unit + "/"):
+            totals[metric] += value
+    assert totals["supplemented"] >= 1 and totals["refused"] >= 1 and totals["withdrawn"] >= 1
+    assert totals["reexaminations"] >= 1 and totals["petitions_answered"] >= 1
 
 
 def test_a_countys_task_is_kept_as_the_county_works_it_at_central(world: World) -> None:
