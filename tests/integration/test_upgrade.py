@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils.migrations import Migrations
 
+from sync import case_figures
 from sync.events import utc_now
 from sync.fold import CaseState
 from sync.rating_figures import recount
@@ -105,7 +106,7 @@ def test_first_start_after_an_upgrade_backs_up_then_migrates_keeping_every_case(
     kept = previous_home / "unpacked" / "township.db"
     assert PREVIOUS not in backup_store.applied_migrations(kept)
     assert rows(kept, "SELECT * FROM events ORDER BY seq") == events
-    # The app works on the migrated data, and m010 counted the figures of the cases already there.
+    # The app works on the migrated data, and m010 counted the 好差评 figures of the cases already there.
     page = app.test_client().get("/auth/login")
     assert page.status_code == 200
     store = Store.open(db)
@@ -113,6 +114,10 @@ def test_first_start_after_an_upgrade_backs_up_then_migrates_keeping_every_case(
         states = [CaseState.from_dict(json.loads(raw)) for raw in store.figures.case_states_json()]
         counted = dict(recount(states, kept_figures.figure_rules(store)))
         assert counted and store.figures.figures() == counted
+        # ... and m012 the casework figures.
+        casework = case_figures.recount(states, kept_figures.case_figure_rules(store))
+        assert store.figures.case_figures() == {k: v for k, v in casework.items() if v}
+        assert any(key[3] == "received" for key in casework)
     finally:
         store.close()
 

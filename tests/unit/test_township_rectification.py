@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from sync import case_figures
 from sync import events as ev
 from sync.case_state import TASK_CALLBACK, TASK_CLOSED, TASK_RECTIFY, TASK_REVIEW
 from sync.errors import Conflict, InvalidInput, NotAllowed
@@ -89,6 +90,8 @@ def all_states(store: Store) -> list[CaseState]:
 def assert_kept_equals_recount(store: Store) -> None:
     rules = kept_figures.figure_rules(store)
     assert store.figures.figures() == dict(recount(all_states(store), rules))
+    casework = case_figures.recount(all_states(store), kept_figures.case_figure_rules(store))
+    assert store.figures.case_figures() == {k: v for k, v in casework.items() if v}
 
 
 def answered_task(store: Store, above: Above) -> tuple[str, str]:
@@ -370,6 +373,19 @@ def test_m010_fills_the_kept_tables_from_the_cases_already_there(store):
         )
         == kept
     )
+
+
+def test_m012_fills_the_casework_figures_from_the_cases_already_there(store):
+    above = Above(store)
+    answered_task(store, above)
+    kept = store.figures.case_figures()
+    with store.write():
+        store.db.execute("DROP TABLE case_figures")
+        store.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm012_case_figures'")
+    migrations.apply(store.db)
+    assert any(key[3] == "completed" for key in kept)
+    assert store.figures.case_figures() == kept
+    assert_kept_equals_recount(store)
 
 
 def test_a_callback_from_central_empties_the_queue_and_the_claim_goes_with_it(store):

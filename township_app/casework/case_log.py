@@ -36,6 +36,7 @@ from typing import Any, overload
 from sync import events as ev
 from sync.agency import check_village_event, is_village_code
 from sync.bundle import attachments_of
+from sync.case_figures import CaseFigureRules
 from sync.errors import N_, DomainError, NotAllowed, NotFound
 from sync.events import Event, new_event
 from sync.fold import CaseState, apply_event
@@ -78,6 +79,7 @@ class CaseWriter:
         self._device: dict[str, Any] | None = None
         self._device_read = False
         self._rules: FigureRules | None = None
+        self._case_rules: CaseFigureRules | None = None
 
     def rules(self) -> FigureRules:
         """Return the rules of the kept figures (due days, the callback sample) as installed,
@@ -85,6 +87,13 @@ class CaseWriter:
         if self._rules is None:
             self._rules = kept_figures.figure_rules(self.store)
         return self._rules
+
+    def case_rules(self) -> CaseFigureRules:
+        """Return the rules of the casework figures (the installed calendar), read at most once
+        in this transaction."""
+        if self._case_rules is None:
+            self._case_rules = kept_figures.case_figure_rules(self.store)
+        return self._case_rules
 
     def device(self) -> dict[str, Any] | None:
         """Return this device's row as read in this transaction (None before `init`)."""
@@ -189,7 +198,7 @@ class CaseWriter:
         # The case's row, and what the 好差评 pages keep of it (figures, 差评 tasks, callbacks):
         # the state before the event is at hand only here, so the kept figures change here too.
         self.store.save_case(following)
-        kept_figures.project(self.store, before, following, self.rules())
+        kept_figures.project(self.store, before, following, self.rules(), self.case_rules())
 
 
 @contextmanager

@@ -1,8 +1,9 @@
-"""The 好差评 figures, the 差评 tasks' rows and the callback queue, kept as the case log projects.
+"""The 好差评 figures, the casework figures, the 差评 tasks' rows and the callback queue, kept as the
+case log projects.
 
 ``project`` runs inside the one write path (``case_log``), in the transaction of the event, with the
 case's state before and after it: it adds the change of the case's contribution to the figures
-(``sync.rating_figures.change``) and replaces the case's task and queue rows, so the pages read a
+(``sync.rating_figures.change`` and ``sync.case_figures.change``) and replaces the case's task and queue rows, so the pages read a
 few rows and never every case's state. ``refigure`` counts all of it afresh from the cases: the
 migration that made the tables fills them so, and so does installing a calendar or a rating scale,
 which move due days and the callback sample (the kept counts were made under the old ones).
@@ -16,6 +17,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from sync import case_figures
+from sync.case_figures import CaseFigureKey, CaseFigureRules
 from sync.case_state import COMPLETED, TASK_CALLBACK
 from sync.deadlines import WorkingCalendar
 from sync.fold import CaseState
@@ -38,6 +41,11 @@ def figure_rules(store: Store, calendar: WorkingCalendar | None = None) -> Figur
         return task_due(task, days[version], calendar)
 
     return FigureRules(due=due, sample_percent=store.rating_scale().callback_sample_percent)
+
+
+def case_figure_rules(store: Store, calendar: WorkingCalendar | None = None) -> CaseFigureRules:
+    """Return the rules the casework figures are counted under here: the installed calendar."""
+    return case_figures.calendar_rules(calendar or WorkingCalendar(store.calendar_years()))
 
 
 def task_rows(state: CaseState, rules: FigureRules) -> list[dict[str, Any]]:
@@ -110,11 +118,18 @@ def queue_rows(state: CaseState, sample_percent: int) -> list[dict[str, Any]]:
     return rows
 
 
-def project(store: Store, before: CaseState | None, after: CaseState, rules: FigureRules) -> None:
+def project(
+    store: Store,
+    before: CaseState | None,
+    after: CaseState,
+    rules: FigureRules,
+    case_rules: CaseFigureRules,
+) -> None:
     """Keep the figures and rows of one case as it goes from ``before`` (None: new) to ``after``
     (inside the event's write transaction)."""
     kept = store.figures
     kept.add_figures(change(before, after, rules))
+    kept.add_case_figures(case_figures.change(before, after, case_rules))
     tasks, queue = task_rows(after, rules), queue_rows(after, rules.sample_percent)
     if before is not None and (before.rectifications or before.state == COMPLETED):
         unchanged = tasks == task_rows(before, rules) and queue == queue_rows(
@@ -127,8 +142,26 @@ def project(store: Store, before: CaseState | None, after: CaseState, rules: Fig
 
 
 def refigure(store: Store) -> None:
-    """Count the figures, task rows and callback queue afresh from every case (in the caller's
-    transaction), one case at a time: a township's years of cases need not fit in memory."""
+    """Count every kept figure and row afresh from the cases (in the caller's transaction)."""
+    refigure_ratings(store)
+    refigure_casework(store)
+
+
+def refigure_casework(store: Store) -> None:
+    """Count the casework figures afresh from every case (in the caller's transaction)."""
+    rules = case_figure_rules(store)
+    kept = store.figures
+    kept.clear_case_figures()
+    total: Counter[CaseFigureKey] = Counter()
+    for raw in kept.case_states_json():
+        total.update(case_figures.contributions(CaseState.from_dict(json.loads(raw)), rules))
+    kept.add_case_figures({key: value for key, value in total.items() if value})
+
+
+def refigure_ratings(store: Store) -> None:
+    """Count the 好差评 figures, task rows and callback queue afresh from every case (in the
+    caller's transaction), one case at a time: a township's years of cases need not fit in
+    memory."""
     rules = figure_rules(store)
     kept = store.figures
     kept.clear()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sync.case_figures import CaseFigureKey
 from sync.rating_figures import FigureKey
 from township_app.stores.store import Store
 
@@ -59,6 +60,70 @@ class FiguresStore:
             [(*key, value) for key, value in change.items()],
         )
         self.db.execute("DELETE FROM rating_figures WHERE value = 0")
+
+    def add_case_figures(self, change: Mapping[CaseFigureKey, int]) -> None:
+        """Add a case's change to the kept casework figures; a count back at 0 is dropped."""
+        if not change:
+            return
+        self.db.conn.executemany(
+            "INSERT INTO case_figures (dimension, key, day, metric, value)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (dimension, key, day, metric)"
+            " DO UPDATE SET value = value + excluded.value",
+            [(*key, value) for key, value in change.items()],
+        )
+        self.db.conn.executemany(
+            "DELETE FROM case_figures WHERE dimension = ? AND key = ? AND day = ? AND metric = ?"
+            " AND value = 0",
+            list(change),
+        )
+
+    def clear_case_figures(self) -> None:
+        """Forget every kept casework figure (before they are counted afresh)."""
+        self.db.execute("DELETE FROM case_figures")
+
+    def case_figures(self) -> dict[CaseFigureKey, int]:
+        """Return every kept casework figure (the tests compare it with a recount)."""
+        return {
+            (r[0], r[1], r[2], r[3]): r[4]
+            for r in self.db.execute("SELECT dimension, key, day, metric, value FROM case_figures")
+        }
+
+    def case_figure_sums(
+        self, dimension: str, *, days: tuple[str, str], key: str = "", key_prefix: str = ""
+    ) -> dict[str, dict[str, int]]:
+        """Return the casework counts of one dimension summed over a day range: key → metric →
+        count (one key, or the keys that start with a prefix: a unit's staff or items)."""
+        sql = (
+            "SELECT key, metric, SUM(value) FROM case_figures"
+            " WHERE dimension = ? AND day BETWEEN ? AND ?"
+        )
+        params: list[Any] = [dimension, days[0], days[1]]
+        if key:
+            sql += " AND key = ?"
+            params.append(key)
+        elif key_prefix:
+            # A range on the primary key (GLOB would not use it with a '/' in the prefix).
+            sql += " AND key >= ? AND key < ?"
+            params += [key_prefix, key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)]
+        found: dict[str, dict[str, int]] = {}
+        for row_key, metric, value in self.db.execute(sql + " GROUP BY key, metric", params):
+            found.setdefault(row_key, {})[metric] = value
+        return found
+
+    def case_figure_trend(
+        self, *, key: str, days: tuple[str, str], metrics: tuple[str, ...]
+    ) -> dict[str, dict[str, int]]:
+        """Return a unit's counts of some metrics by day: day → metric → count."""
+        marks = ", ".join("?" for _ in metrics)
+        rows = self.db.execute(
+            "SELECT day, metric, value FROM case_figures WHERE dimension = 'unit' AND key = ?"
+            f" AND day BETWEEN ? AND ? AND metric IN ({marks})",
+            [key, days[0], days[1], *metrics],
+        )
+        found: dict[str, dict[str, int]] = {}
+        for day, metric, value in rows:
+            found.setdefault(day, {})[metric] = value
+        return found
 
     def replace_case_rows(
         self,

@@ -466,10 +466,10 @@ def m010_rating_figures(db: Database) -> None:
         )
         """
     )
-    from township_app.casework.kept_figures import refigure
+    from township_app.casework.kept_figures import refigure_ratings
     from township_app.stores.store import Store
 
-    refigure(Store(db))
+    refigure_ratings(Store(db))
 
 
 @migrations()
@@ -486,3 +486,25 @@ def m011_supervision_rules(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m012_case_figures(db: Database) -> None:
+    """Keep the casework figures (received, accepted, completed, on time, ... per unit, item,
+    staff member and day; ``sync.case_figures``), counted from the cases already here."""
+    db.execute(
+        """
+        CREATE TABLE case_figures (
+            dimension TEXT NOT NULL,
+            key TEXT NOT NULL,
+            day TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            value INTEGER NOT NULL,
+            PRIMARY KEY (dimension, key, day, metric)
+        )
+        """
+    )
+    from township_app.casework.kept_figures import refigure_casework
+    from township_app.stores.store import Store
+
+    refigure_casework(Store(db))
