@@ -30,9 +30,10 @@ dashboard never adds another county's cases (the plain ``ITEM`` rows sum every u
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sync.case_clock import case_pauses
 from sync.case_state import COMPLETED, CaseState
@@ -171,3 +172,33 @@ def recount(states: Iterable[CaseState], rules: CaseFigureRules) -> Counter[Case
     for state in states:
         total.update(contributions(state, rules))
     return total
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def rates(counts: Mapping[str, int], open_overdue: int = 0) -> dict[str, Any]:
+    """Return the figures a page shows from one row of summed counts (metric → count) and the
+    number of the row's open cases overdue today: each rate None when it has no base.
+
+    - on-time rate: completed on time / (on time + late), the promised cases whose due day is known;
+    - average working days: days_used / completed_timed;
+    - 即办件 share: completed immediate / completed;
+    - supplement rate: completed with a supplement request / completed;
+    - refusal rate: refused / (accepted + refused), the decisions taken at the window.
+    """
+    get = counts.get
+    judged = get("completed_on_time", 0) + get("completed_late", 0)
+    decided = get("accepted", 0) + get("refused", 0)
+    timed = get("completed_timed", 0)
+    return {
+        **{metric: get(metric, 0) for metric in METRICS},
+        "open_overdue": open_overdue,
+        "on_time_rate": _share(get("completed_on_time", 0), judged),
+        "average_days": get("days_used", 0) / timed if timed else None,
+        "immediate_share": _share(get("completed_immediate", 0), get("completed", 0)),
+        "supplement_rate": _share(get("supplemented", 0), get("completed", 0)),
+        "refusal_rate": _share(get("refused", 0), decided),
+        "petitions": get("complaints", 0) + get("reexaminations", 0),
+    }

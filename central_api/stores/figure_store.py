@@ -273,9 +273,7 @@ def recount(
     kept = kept_figures(c)
     wrong = sum(1 for key in set(kept) | set(total) if kept.get(key, 0) != total.get(key, 0))
     held = kept_case_figures(c)
-    wrong += sum(
-        1 for key in set(held) | set(casework) if held.get(key, 0) != casework.get(key, 0)
-    )
+    wrong += sum(1 for key in set(held) | set(casework) if held.get(key, 0) != casework.get(key, 0))
     for table in (t.rating_figures, t.rectification_tasks, t.callback_candidates, t.case_figures):
         c.execute(delete(table))
     add_figures(c, {key: value for key, value in total.items() if value})

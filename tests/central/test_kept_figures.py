@@ -1,6 +1,7 @@
 """The 好差评 figures kept at central (``rating_figures``, ``rectification_tasks``,
-``callback_candidates``) and the casework figures (``case_figures``) equal a plain recount over every case after each step of a mix of device
-ingests and central writes, on SQLite and on PostgreSQL; `recount-figures` rebuilds them."""
+``callback_candidates``) and the casework figures (``case_figures``) equal a plain
+recount over every case after each step of a mix of device ingests and central
+writes, on SQLite and on PostgreSQL; `recount-figures` rebuilds them."""
 
 from __future__ import annotations
 
