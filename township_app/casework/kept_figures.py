@@ -6,7 +6,8 @@ case's state before and after it: it adds the change of the case's contribution 
 (``sync.rating_figures.change`` and ``sync.case_figures.change``) and replaces the case's task and
 queue rows, so the pages read a few rows and never every case's state. ``refigure`` counts all
 of it afresh from the cases: the migrations that made the tables fill them so, and so does
-installing a calendar or a rating scale, which move due days and the callback sample (the kept counts were made under the old ones).
+installing a calendar or a rating scale, which move due days and the callback sample (the kept
+counts were made under the old ones).
 """
 
 from __future__ import annotations
