@@ -42,6 +42,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "rectify": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),  # only their own unit's 差评
     "call_back": frozenset({SUPERVISOR}),  # 电话回访: sees the phone of the call they claimed
     "view_figures": frozenset({SUPERVISOR, ADMIN}),
+    # 统计分析: the casework dashboard of the user's unit and below (an admin's: every unit). A
+    # county's or city's reviewers and its supervisors answer for their area's figures; they
+    # read them here, without a separate leaders' role.
+    "view_dashboard": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, ADMIN}),
     "manage_users": frozenset({ADMIN}),
     "exchange_usb": frozenset({ADMIN}),  # import a township's stick, write receipts and feed back
 }

@@ -31,6 +31,8 @@ BAD_KIND = N_("统计周期应为日、周、月、季度、年或自定义时�
 BAD_DATE = N_("日期请按「2026-12-07」的格式填写：%(value)s")
 BAD_RANGE = N_("起始日期不能晚于截止日期。")
 TOO_LONG = N_("统计时段最长十年，请缩短时段。")
+OUT_OF_YEARS = N_("日期超出可统计的范围（2000 年至 2099 年）：%(value)s")
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,8 @@ def parse_day(raw: str) -> date:
         day = date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(BAD_DATE, field="day", value=raw[:20]) from None
-    if day.year < 2000:
-        raise InvalidInput(BAD_DATE, field="day", value=raw[:20])
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidInput(OUT_OF_YEARS, field="day", value=raw[:20])
     return day
 
 

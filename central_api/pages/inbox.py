@@ -35,11 +35,14 @@ def _page_number(raw: str) -> int:
 def index() -> Any:
     """List the cases of the user's unit with filters, search and paging (the rows alone for htmx)."""
     args = request.args
+    within = args.get("within", "").strip()
+    within = within if within.isascii() and within.isdigit() and len(within) <= 12 else ""
     where = InboxFilter(
         item_code=args.get("item", "").strip()[:40],
         township=args.get("township", "").strip()[:12],
         state=args.get("state", "") if args.get("state", "") in STATES else "",
         text=args.get("q", "").strip()[:40],
+        within=reviews().subtree(within) if within else None,
     )
     light = args.get("light", "") if args.get("light", "") in LIGHTS else ""
     page = _page_number(args.get("page", ""))
@@ -66,6 +69,7 @@ def index() -> Any:
     query = {
         "item": where.item_code,
         "township": where.township,
+        "within": within,
         "state": where.state,
         "q": where.text,
         "light": light,

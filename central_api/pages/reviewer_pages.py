@@ -9,6 +9,7 @@ from central_api.pages import (
     auth,
     callbacks,
     case_pages,
+    dashboard,
     figures,
     inbox,
     petitions,
@@ -24,7 +25,7 @@ def init_app(app: Flask, exempt: list[Blueprint]) -> None:
     web.init_app(app, exempt)
     for module in (
         auth, inbox, case_pages, petitions, supervision, rectifications, callbacks, figures,
-        user_admin, usb_pages,
+        dashboard, user_admin, usb_pages,
     ):  # fmt: skip
         app.register_blueprint(module.bp)
     app.add_url_rule("/", endpoint="root", view_func=inbox.home)

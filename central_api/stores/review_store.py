@@ -51,6 +51,8 @@ class InboxFilter:
     township: str = ""
     state: str = ""
     text: str = ""
+    # The cases of a unit and every unit below it (the dashboard's drill-down to a county).
+    within: frozenset[str] | None = None
 
 
 def _like(text: str) -> str:
@@ -150,6 +152,8 @@ class ReviewStore:
             query = query.where(k.item_code == where.item_code)
         if where.township:
             query = query.where(k.org_code == where.township)
+        if where.within is not None:
+            query = query.where(k.org_code.in_(sorted(where.within)))
         if where.state:
             query = query.where(k.state == where.state)
         if where.text:

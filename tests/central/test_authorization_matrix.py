@@ -204,6 +204,14 @@ MATRIX: dict[str, dict[str, str]] = {
         )
         for page in ("callbacks.claim", "callbacks.call", "callbacks.record")
     },
+    # Everyone's own unit and below (the scope itself: test_dashboard_pages).
+    "dashboard.index": staff(
+        county_reviewer=OK,
+        other_county_reviewer=OK,
+        city_reviewer=OK,
+        supervisor=OK,
+        admin=OK,
+    ),
     "figures.index": staff(
         county_reviewer=FORBIDDEN,
         other_county_reviewer=FORBIDDEN,
@@ -422,6 +430,7 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
         "callbacks.index": "/callbacks/",
         "callbacks.call": f"/callbacks/{number}",
         "figures.index": "/figures/",
+        "dashboard.index": "/dashboard/",
         "users.index": "/admin/users/",
         "usb.index": "/admin/usb/",
         "usb.progress_page": f"/admin/usb/imports/{world.usb_import}",

@@ -1,0 +1,174 @@
+"""The supervisors' and reviewers' dashboard (统计分析): a unit's casework and 好差评 figures over a
+period, broken down by the units below it, by item or by staff member, with the trend and the bars
+the page draws. Everything comes from sums over the kept tables (``DashboardStore``); the only
+figure that depends on today, the open overdue cases, comes from the open warnings.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from central_api.stores.dashboard_store import Counts, DashboardStore
+from sync.case_figures import UNIT_ITEM, rates
+from sync.errors import N_, NotAllowed
+from sync.periods import Period
+from sync.rating_figures import STAFF, UNIT
+from sync.rating_figures import rates as rating_rates
+
+BY_UNIT, BY_ITEM, BY_STAFF = "unit", "item", "staff"
+BREAKDOWNS = (BY_UNIT, BY_ITEM, BY_STAFF)
+TREND_METRICS = ("received", "completed")
+OUT_OF_SCOPE = N_("该单位不在您的管辖范围内，不能查看其统计。")
+
+
+@dataclass
+class Tree:
+    """The org tree as the dashboard needs it: names, parents, and each unit's subtree."""
+
+    names: dict[str, str]
+    parents: dict[str, str]
+    children: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, units: Iterable[Mapping[str, Any]]) -> Tree:
+        """Build the tree from org_units rows."""
+        tree = cls(names={}, parents={})
+        for unit in units:
+            tree.names[unit["code"]] = unit["name"]
+            tree.parents[unit["code"]] = unit["parent_code"] or ""
+            tree.children.setdefault(unit["parent_code"] or "", []).append(unit["code"])
+        return tree
+
+    def subtree(self, code: str) -> frozenset[str]:
+        """Return a unit's code and every code below it."""
+        found, waiting = set(), [code]
+        while waiting:
+            current = waiting.pop()
+            if current not in found:
+                found.add(current)
+                waiting.extend(self.children.get(current, ()))
+        return frozenset(found)
+
+    def child_towards(self, top: str, code: str) -> str:
+        """Return the child of ``top`` on the way down to ``code`` (``top`` for itself)."""
+        current = code
+        while current and self.parents.get(current, "") != top and current != top:
+            current = self.parents.get(current, "")
+        return current or code
+
+
+@dataclass
+class Dashboard:
+    """What the page shows."""
+
+    unit: str
+    period: Period
+    by: str
+    totals: dict[str, Any]
+    rating: dict[str, Any]
+    rows: list[dict[str, Any]]
+    trend: tuple[list[str], dict[str, list[int]]]
+    child_rows: list[dict[str, Any]]
+
+
+def user_scope(tree: Tree, user: Mapping[str, Any], may_see_all: bool) -> frozenset[str] | None:
+    """Return the units whose figures a user may see: their own unit and below (None: all)."""
+    return None if may_see_all else tree.subtree(user["org_code"])
+
+
+def chosen_unit(tree: Tree, scope: frozenset[str] | None, own: str, asked: str) -> str:
+    """Return the unit asked for, or the user's own; refuse one outside the user's scope."""
+    unit = asked.strip() or own
+    if unit not in tree.names or (scope is not None and unit not in scope):
+        raise NotAllowed(OUT_OF_SCOPE)
+    return unit
+
+
+def _add(into: dict[str, Counter[str]], key: str, counts: Mapping[str, int]) -> None:
+    into.setdefault(key, Counter()).update(counts)
+
+
+def _regroup(counts: Counts, key_of: Any) -> dict[str, Counter[str]]:
+    grouped: dict[str, Counter[str]] = {}
+    for key, row in counts.items():
+        _add(grouped, key_of(key), row)
+    return grouped
+
+
+def _steps(period: Period) -> list[str]:
+    if period.by_month:
+        months, day = [], period.first.replace(day=1)
+        while day <= period.last:
+            months.append(day.isoformat()[:7])
+            day = (day + timedelta(days=32)).replace(day=1)
+        return months
+    return [(period.first + timedelta(days=n)).isoformat() for n in range(period.days)]
+
+
+def build(store: DashboardStore, tree: Tree, unit: str, period: Period, by: str) -> Dashboard:
+    """Sum the figures of ``unit`` and the units below it over the period, broken down ``by``."""
+    under = tree.subtree(unit)
+    first, last = period.bounds()
+    months = period.months()
+    # Every case counts under its own unit (a township): the unit rows are the sums of theirs.
+    unit_counts = store.case_sums(UNIT, under, first, last)
+    overdue = store.open_overdue(under)
+    unit_ratings = store.rating_sums(UNIT, under, *months)
+    held = sorted(set(unit_counts) | set(overdue) | set(unit_ratings))
+
+    def towards(code: str) -> str:
+        return tree.child_towards(unit, code)
+
+    children = _regroup(unit_counts, towards)
+    child_overdue: Counter[str] = Counter()
+    for code, number in overdue.items():
+        child_overdue[towards(code)] += number
+    child_ratings = _regroup(unit_ratings, towards)
+    totals = rates(sum(children.values(), Counter()), sum(child_overdue.values()))
+    rating = rating_rates(sum(child_ratings.values(), Counter()))
+    child_rows = sorted(
+        (
+            {
+                "key": code,
+                "name": tree.names.get(code, code),
+                "drill": code != unit and bool(tree.children.get(code)),
+                **rates(children.get(code, Counter()), child_overdue.get(code, 0)),
+                "rating": rating_rates(child_ratings.get(code, Counter())),
+            }
+            for code in set(children) | set(child_overdue) | set(child_ratings)
+        ),
+        key=lambda row: row["key"],
+    )
+    if by == BY_UNIT:
+        rows = child_rows
+    elif by == BY_ITEM:
+        items = _regroup(
+            store.case_sums(UNIT_ITEM, held, first, last), lambda k: k.partition("/")[2]
+        )
+        rows = [{"key": code, **rates(counts), "rating": None} for code, counts in items.items()]
+        rows.sort(key=lambda row: (-row["received"], row["key"]))
+    else:
+        staff = store.case_sums(STAFF, held, first, last)
+        staff_ratings = store.rating_sums(STAFF, held, *months)
+        rows = [
+            {
+                "key": key,
+                **rates(staff.get(key, {})),
+                "rating": rating_rates(staff_ratings.get(key, {})),
+            }
+            for key in set(staff) | set(staff_ratings)
+        ]
+        rows.sort(key=lambda row: (-row["completed"], row["key"]))
+    trend_counts = store.case_trend(
+        under if held else [], first, last, TREND_METRICS, by_month=period.by_month
+    )
+    steps = _steps(period)
+    trend = (
+        steps,
+        {m: [trend_counts.get(s, {}).get(m, 0) for s in steps] for m in TREND_METRICS},
+    )
+    return Dashboard(unit, period, by, totals, rating, rows, trend, child_rows)
