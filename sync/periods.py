@@ -53,13 +53,38 @@ class Period:
         """Tell whether a trend over the period is drawn by month rather than by day."""
         return self.days > 62
 
+    def each_day(self) -> list[date]:
+        """Return every day of the period, in order."""
+        return [self.first + timedelta(days=n) for n in range(self.days)]
+
     def bounds(self) -> tuple[str, str]:
         """Return the first and last day as ISO text (the kept figures' day keys)."""
         return self.first.isoformat(), self.last.isoformat()
 
+    def split(self) -> tuple[list[tuple[str, str]], tuple[str, str] | None]:
+        """Return the period as ranges of days at its ends and the whole months between
+        ("YYYY-MM", first and last; None when no month is whole): a long period is summed from
+        the monthly figures, and only its odd days at either end from the daily ones."""
+        start = self.first if self.first.day == 1 else _next_month(self.first)
+        end = _next_month(self.last) - timedelta(days=1)
+        end = self.last if self.last == end else self.last.replace(day=1) - timedelta(days=1)
+        if start > end:  # no whole month inside
+            return [self.bounds()], None
+        days = []
+        if self.first < start:
+            days.append((self.first.isoformat(), (start - timedelta(days=1)).isoformat()))
+        if end < self.last:
+            days.append(((end + timedelta(days=1)).isoformat(), self.last.isoformat()))
+        return days, (start.isoformat()[:7], end.isoformat()[:7])
+
     def months(self) -> tuple[str, str]:
         """Return the first and last month ("YYYY-MM") the period touches."""
         return self.first.isoformat()[:7], self.last.isoformat()[:7]
+
+
+def _next_month(day: date) -> date:
+    """Return the first day of the month after ``day``'s."""
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def parse_day(raw: str) -> date:
@@ -91,10 +116,9 @@ def period_of(kind: str, day: date) -> Period:
         return Period(kind, date(day.year, 1, 1), date(day.year, 12, 31))
     else:
         raise InvalidInput(BAD_KIND, field="period")
-    months = 1 if kind == MONTH else 3
-    following = date(
-        first.year + (first.month + months - 1) // 12, (first.month + months - 1) % 12 + 1, 1
-    )
+    following = _next_month(first)
+    if kind == QUARTER:
+        following = _next_month(_next_month(following))
     return Period(kind, first, following - timedelta(days=1))
 
 

@@ -41,6 +41,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "call_back": frozenset({CLERK, REVIEWER}),
     # The 好差评 figures of the unit, its items and its staff.
     "view_figures": frozenset({REVIEWER, ADMIN}),
+    # The casework figures (办件统计) of the staff member's own township, its items and staff:
+    # the window staff see how their hall is doing, as the reviewer and the admin do.
+    "view_case_figures": frozenset({CLERK, REVIEWER, ADMIN}),
     "view_cases": frozenset({CLERK, REVIEWER, AGENT, ADMIN}),
     "view_full_id": frozenset({CLERK, REVIEWER}),
     # Scans show ID cards and signatures whole: only those who handle cases (an agent, its own).

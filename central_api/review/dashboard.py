@@ -99,6 +99,15 @@ def _regroup(counts: Counts, key_of: Any) -> dict[str, Counter[str]]:
     return grouped
 
 
+def _into_months(by_day: Counts) -> Counts:
+    months: Counts = {}
+    for day, counts in by_day.items():
+        row = months.setdefault(day[:7], {})
+        for metric, value in counts.items():
+            row[metric] = row.get(metric, 0) + value
+    return months
+
+
 def _steps(period: Period) -> list[str]:
     if period.by_month:
         months, day = [], period.first.replace(day=1)
@@ -112,10 +121,10 @@ def _steps(period: Period) -> list[str]:
 def build(store: DashboardStore, tree: Tree, unit: str, period: Period, by: str) -> Dashboard:
     """Sum the figures of ``unit`` and the units below it over the period, broken down ``by``."""
     under = tree.subtree(unit)
-    first, last = period.bounds()
+    days, whole = period.split()
     months = period.months()
     # Every case counts under its own unit (a township): the unit rows are the sums of theirs.
-    unit_counts = store.case_sums(UNIT, under, first, last)
+    unit_counts = store.case_sums(UNIT, under, days, whole)
     overdue = store.open_overdue(under)
     unit_ratings = store.rating_sums(UNIT, under, *months)
     held = sorted(set(unit_counts) | set(overdue) | set(unit_ratings))
@@ -147,12 +156,12 @@ def build(store: DashboardStore, tree: Tree, unit: str, period: Period, by: str)
         rows = child_rows
     elif by == BY_ITEM:
         items = _regroup(
-            store.case_sums(UNIT_ITEM, held, first, last), lambda k: k.partition("/")[2]
+            store.case_sums(UNIT_ITEM, held, days, whole), lambda k: k.partition("/")[2]
         )
         rows = [{"key": code, **rates(counts), "rating": None} for code, counts in items.items()]
         rows.sort(key=lambda row: (-row["received"], row["key"]))
     else:
-        staff = store.case_sums(STAFF, held, first, last)
+        staff = store.case_sums(STAFF, held, days, whole)
         staff_ratings = store.rating_sums(STAFF, held, *months)
         rows = [
             {
@@ -163,9 +172,13 @@ def build(store: DashboardStore, tree: Tree, unit: str, period: Period, by: str)
             for key in set(staff) | set(staff_ratings)
         ]
         rows.sort(key=lambda row: (-row["completed"], row["key"]))
-    trend_counts = store.case_trend(
-        under if held else [], first, last, TREND_METRICS, by_month=period.by_month
-    )
+    if period.by_month and whole is not None:
+        # Whole months from the monthly figures, the odd days at the ends summed into theirs.
+        trend_counts = store.case_trend(held, days, whole, TREND_METRICS)
+    elif period.by_month:
+        trend_counts = _into_months(store.case_trend(held, days, None, TREND_METRICS))
+    else:
+        trend_counts = store.case_trend(held, [period.bounds()], None, TREND_METRICS)
     steps = _steps(period)
     trend = (
         steps,

@@ -1,6 +1,6 @@
-"""SQL of the casework figures kept at central (``case_figures``, ``sync.case_figures``): written by
-``figure_store.keep`` in the transaction that writes the cases' projections, rebuilt by its
-``recount``, read by the dashboard (``dashboard_store``)."""
+"""SQL of the casework figures kept at central (``case_figures`` by day and ``case_figures_monthly``
+by month, ``sync.case_figures``): written by ``figure_store.keep`` in the transaction that writes
+the cases' projections, rebuilt by its ``recount``, read by the dashboard (``dashboard_store``)."""
 
 from __future__ import annotations
 
@@ -44,23 +44,44 @@ def lazy_rules(calendar: Callable[[], WorkingCalendar]) -> CaseFigureRules:
     return CaseFigureRules(days_used=days_used, due=due)
 
 
+def by_month(figures: Mapping[CaseFigureKey, int]) -> Counter[CaseFigureKey]:
+    """Return the figures summed by month (the day key cut to "YYYY-MM"), zeros left out."""
+    months: Counter[CaseFigureKey] = Counter()
+    for (dimension, key, day, metric), value in figures.items():
+        months[(dimension, key, day[:7], metric)] += value
+    return Counter({key: value for key, value in months.items() if value})
+
+
 def add_case_figures(c: Connection, deltas: Mapping[CaseFigureKey, int]) -> None:
-    """Add to the kept case figures (a row is made the first time), in key order: two
-    transactions that add to the same figures lock them in the same order and cannot deadlock."""
+    """Add to the kept case figures, by day and by month (a row is made the first time), in key
+    order: two transactions that add to the same figures lock them in the same order and cannot
+    deadlock."""
     if not deltas:
         return
     mark = "?" if c.dialect.paramstyle == "qmark" else "%s"
-    statement = (
-        "INSERT INTO case_figures (dimension, key, day, metric, value) "
-        f"VALUES ({', '.join([mark] * 5)}) "
-        "ON CONFLICT (dimension, key, day, metric) "
-        "DO UPDATE SET value = case_figures.value + excluded.value"
-    )
-    c.exec_driver_sql(statement, [(*key, value) for key, value in sorted(deltas.items())])
+    for table, when, rows in (
+        ("case_figures", "day", deltas),
+        ("case_figures_monthly", "month", by_month(deltas)),
+    ):
+        statement = (
+            f"INSERT INTO {table} (dimension, key, {when}, metric, value) "
+            f"VALUES ({', '.join([mark] * 5)}) "
+            f"ON CONFLICT (dimension, key, {when}, metric) "
+            f"DO UPDATE SET value = {table}.value + excluded.value"
+        )
+        if rows:
+            c.exec_driver_sql(statement, [(*key, value) for key, value in sorted(rows.items())])
 
 
 def kept_case_figures(c: Connection) -> Counter[CaseFigureKey]:
-    """Return every kept case figure that is not zero."""
+    """Return every kept case figure by day that is not zero."""
     f = t.case_figures.c
     query = select(f.dimension, f.key, f.day, f.metric, f.value).where(f.value != 0)
+    return Counter({(r[0], r[1], r[2], r[3]): int(r[4]) for r in c.execute(query)})
+
+
+def kept_monthly_figures(c: Connection) -> Counter[CaseFigureKey]:
+    """Return every kept case figure by month that is not zero."""
+    f = t.case_figures_monthly.c
+    query = select(f.dimension, f.key, f.month, f.metric, f.value).where(f.value != 0)
     return Counter({(r[0], r[1], r[2], r[3]): int(r[4]) for r in c.execute(query)})

@@ -1,22 +1,22 @@
 """SQL of the supervisors' dashboard (统计分析): sums over the kept figures (``case_figures`` by
-day, ``rating_figures`` by month) in ranges of their primary keys, and today's overdue cases from
-the open warnings. Nothing here reads a case's state or the log: a page's cost follows the number
-of units, items, staff members and days asked for, not the number of cases.
+day and ``case_figures_monthly`` by month, ``rating_figures`` by month) in ranges of their
+primary keys, and today's overdue cases from the open warnings. Nothing here reads a case's state
+or the log: a page's cost follows the number of units, items, staff members and days asked for,
+not the number of cases.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
 from central_api.stores import schema as t
 from central_api.stores.store import CentralStore
-from sync.case_figures import UNIT_ITEM
-from sync.rating_figures import STAFF, UNIT
+from sync.rating_figures import UNIT
 from sync.supervision_rules import LIMIT, RED
 
 _C = t.case_figures.c
@@ -45,57 +45,90 @@ class DashboardStore:
         self.store = store
 
     def case_sums(
-        self, dimension: str, units: Iterable[str] | None, first: str, last: str
+        self,
+        dimension: str,
+        units: Iterable[str] | None,
+        days: Sequence[tuple[str, str]],
+        months: tuple[str, str] | None,
     ) -> Counts:
-        """Return the casework counts of one dimension over days ``first``..``last`` (ISO), by key
-        and metric, for the keys of these units (None: every unit)."""
+        """Return the casework counts of one dimension by key and metric, summed over the ranges
+        of ``days`` (from ``case_figures``) and the whole ``months`` (from
+        ``case_figures_monthly``), for the keys of these units (None: every unit)."""
         if units is not None and not (units := list(units)):
             return {}
-        query = (
-            select(_C.key, _C.metric, func.sum(_C.value))
-            .where(_C.dimension == dimension, _C.day >= first, _C.day <= last)
-            .group_by(_C.key, _C.metric)
-        )
-        condition = _key_filter(_C.key, dimension, units)
-        if condition is not None:
-            query = query.where(condition)
         found: Counts = defaultdict(dict)
         with self.store.reading() as c:
-            for key, metric, value in c.execute(query):
-                found[key][metric] = int(value)
+            for query in self._ranges(dimension, units, days, months):
+                query = query.group_by(query.selected_columns[0], query.selected_columns[1])
+                for key, metric, value in c.execute(query):
+                    found[key][metric] = found[key].get(metric, 0) + int(value)
         return dict(found)
+
+    def _ranges(
+        self,
+        dimension: str,
+        units: list[str] | None,
+        days: Sequence[tuple[str, str]],
+        months: tuple[str, str] | None,
+        *,
+        when: bool = False,
+        metrics: Sequence[str] = (),
+    ) -> list[Any]:
+        """Return the selects of (key or the day/month, metric, sum) over the day ranges and the
+        month range, each on its table's primary key."""
+        queries = []
+        for table, column, ranges in (
+            (t.case_figures, "day", list(days)),
+            (t.case_figures_monthly, "month", [months] if months else []),
+        ):
+            if not ranges:
+                continue
+            f = table.c
+            period = or_(*[and_(f[column] >= a, f[column] <= b) for a, b in ranges])
+            first = (
+                (func.substr(f[column], 1, 7) if column == "day" else f[column]) if when else f.key
+            )
+            query = select(first, f.metric, func.sum(f.value)).where(
+                f.dimension == dimension, period
+            )
+            if metrics:
+                query = query.where(f.metric.in_(metrics))
+            condition = _key_filter(f.key, dimension, units)
+            if condition is not None:
+                query = query.where(condition)
+            queries.append(query)
+        return queries
 
     def case_trend(
         self,
         units: Iterable[str] | None,
-        first: str,
-        last: str,
+        days: Sequence[tuple[str, str]],
+        months: tuple[str, str] | None,
         metrics: tuple[str, ...],
-        *,
-        by_month: bool,
     ) -> Counts:
-        """Return the counts of some metrics of these units summed by day (or month): when →
-        metric → count."""
+        """Return the counts of some metrics of these units summed by day over the ``days``
+        ranges, or by month when ``months`` is given (the odd days at the ends then summed into
+        their months): when → metric → count."""
         if units is not None and not (units := list(units)):
             return {}
-        when = func.substr(_C.day, 1, 7) if by_month else _C.day
-        query = (
-            select(when, _C.metric, func.sum(_C.value))
-            .where(
-                _C.dimension == UNIT,
-                _C.day >= first,
-                _C.day <= last,
-                _C.metric.in_(metrics),
-            )
-            .group_by(when, _C.metric)
-        )
-        condition = _key_filter(_C.key, UNIT, units)
-        if condition is not None:
-            query = query.where(condition)
         found: Counts = defaultdict(dict)
         with self.store.reading() as c:
-            for day, metric, value in c.execute(query):
-                found[day][metric] = int(value)
+            if months is None:
+                f = _C
+                for a, b in days:
+                    query = select(f.day, f.metric, func.sum(f.value)).where(
+                        f.dimension == UNIT, f.day >= a, f.day <= b, f.metric.in_(metrics)
+                    )
+                    condition = _key_filter(f.key, UNIT, units)
+                    if condition is not None:
+                        query = query.where(condition)
+                    for day, metric, value in c.execute(query.group_by(f.day, f.metric)):
+                        found[day][metric] = found[day].get(metric, 0) + int(value)
+                return dict(found)
+            for query in self._ranges(UNIT, units, days, months, when=True, metrics=metrics):
+                query = query.group_by(query.selected_columns[0], query.selected_columns[1])
+                for month, metric, value in c.execute(query):
+                    found[month][metric] = found[month].get(metric, 0) + int(value)
         return dict(found)
 
     def rating_sums(
@@ -110,7 +143,7 @@ class DashboardStore:
             .where(_R.dimension == dimension, _R.month >= first, _R.month <= last)
             .group_by(_R.key, _R.metric)
         )
-        condition = _key_filter(_R.key, dimension if dimension != UNIT_ITEM else STAFF, units)
+        condition = _key_filter(_R.key, dimension, units)
         if condition is not None:
             query = query.where(condition)
         found: Counts = defaultdict(dict)

@@ -21,7 +21,9 @@ from sqlalchemy import Connection, delete, select
 from central_api.stores import schema as t
 from central_api.stores.case_figure_store import (
     add_case_figures,
+    by_month,
     kept_case_figures,
+    kept_monthly_figures,
     lazy_rules,
     strict_calendar_of,
 )
@@ -272,12 +274,25 @@ def recount(
             candidates.append(row)
     kept = kept_figures(c)
     wrong = sum(1 for key in set(kept) | set(total) if kept.get(key, 0) != total.get(key, 0))
-    held = kept_case_figures(c)
-    wrong += sum(1 for key in set(held) | set(casework) if held.get(key, 0) != casework.get(key, 0))
-    for table in (t.rating_figures, t.rectification_tasks, t.callback_candidates, t.case_figures):
+    monthly = by_month(casework)
+    for held, counted in (
+        (kept_case_figures(c), casework),
+        (kept_monthly_figures(c), monthly),
+    ):
+        wrong += sum(
+            1 for key in set(held) | set(counted) if held.get(key, 0) != counted.get(key, 0)
+        )
+    for table in (
+        t.rating_figures,
+        t.rectification_tasks,
+        t.callback_candidates,
+        t.case_figures,
+        t.case_figures_monthly,
+    ):
         c.execute(delete(table))
     add_figures(c, {key: value for key, value in total.items() if value})
-    _insert_case_figures(c, {key: value for key, value in casework.items() if value})
+    _insert_case_figures(c, t.case_figures, {k: v for k, v in casework.items() if v})
+    _insert_case_figures(c, t.case_figures_monthly, monthly)
     insert_values(c, t.rectification_tasks, _TASK_COLUMNS, tasks)
     insert_values(c, t.callback_candidates, _CANDIDATE_COLUMNS, candidates)
     return {
@@ -289,14 +304,13 @@ def recount(
     }
 
 
-def _insert_case_figures(c: Connection, figures: Mapping[CaseFigureKey, int]) -> None:
+def _insert_case_figures(c: Connection, table: Any, figures: Mapping[CaseFigureKey, int]) -> None:
     from central_api.stores.log_store import chunked, insert_values
 
     # Into an emptied table: plain inserts (COPY on PostgreSQL), in slices to bound memory.
     rows = [(*key, value) for key, value in figures.items()]
-    names = ("dimension", "key", "day", "metric", "value")
     for chunk in chunked(rows, 50_000):
-        insert_values(c, t.case_figures, names, chunk)
+        insert_values(c, table, [column.name for column in table.columns], chunk)
 
 
 def states_of_every_case(c: Connection, size: int = 2000) -> Iterator[CaseState]:
@@ -357,7 +371,7 @@ class KeptFigures:
                 # recount commits. SQLite's write transaction already excludes every writer.
                 c.exec_driver_sql(
                     "LOCK TABLE cases, rating_figures, rectification_tasks, callback_candidates,"
-                    " case_figures IN SHARE ROW EXCLUSIVE MODE"
+                    " case_figures, case_figures_monthly IN SHARE ROW EXCLUSIVE MODE"
                 )
             rules = self.figure_rules(c)
             return recount(c, states_of_every_case(c), rules)

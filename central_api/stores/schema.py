@@ -429,6 +429,19 @@ case_figures = Table(
     Column("value", BigInteger, nullable=False),
 )
 
+# The same figures summed by month ("YYYY-MM"), changed by the same statement's deltas: a year's
+# page sums 12 rows per key and metric instead of 250-odd days (the days at either end of a
+# period that does not start or end on a month's edge come from ``case_figures``).
+case_figures_monthly = Table(
+    "case_figures_monthly",
+    metadata,
+    Column("dimension", String(12), primary_key=True),
+    Column("key", String(80), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("metric", String(24), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
 # One row per 差评 rectification task, copied from the case's state with its projection, so that
 # the supervisors' list filters, counts and sorts without reading states. ``unit`` is the unit that
 # rectifies; ``staff`` the staff key of the rated step (``sync.rating_figures.staff_key``).

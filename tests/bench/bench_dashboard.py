@@ -5,7 +5,7 @@ The kept table (``case_figures``) holds one row per dimension, key, day and metr
 follows units × items × staff × days (and how many of those pairs saw a case that day), not the
 number of cases: the seeding writes the rows that a year of that many cases would leave, for a
 city of 15 counties and 150 townships with 40 items and 6 staff members each, straight into the
-table (COPY on PostgreSQL), and then asks the page through the whole Flask app (routing, session,
+table (COPY on PostgreSQL) with their monthly sums, and then asks the page through the whole Flask app (routing, session,
 SQL, charts, template) as a city supervisor and a county supervisor would.
 
 Prints JSON lines. Run: .venv/bin/python -m tests.bench.bench_dashboard
@@ -123,7 +123,7 @@ def figure_rows(total_cases: int, seed: int = 7) -> Iterator[tuple[str, str, str
         staff = [f"{unit}/staff{n}" for n in range(STAFF)]
         for day in days:
             iso = day.isoformat()
-            cases = max(0, round(rng.gauss(per_day, per_day ** 0.5)))
+            cases = max(0, round(rng.gauss(per_day, per_day**0.5)))
             if not cases:
                 continue
             by_item = Counter(rng.choices(items, weights, k=cases))
@@ -165,6 +165,12 @@ def seed(store: CentralStore, total_cases: int) -> tuple[int, float]:
                 batch = []
         insert_values(c, t.case_figures, COLUMNS, batch)
         rows += len(batch)
+        # The monthly sums, as the same deltas keep them (figure_store.keep).
+        c.exec_driver_sql(
+            "INSERT INTO case_figures_monthly (dimension, key, month, metric, value)"
+            " SELECT dimension, key, substr(day, 1, 7), metric, SUM(value) FROM case_figures"
+            " GROUP BY dimension, key, substr(day, 1, 7), metric"
+        )
     with store.transaction() as c:
         if c.dialect.name == "postgresql":
             c.exec_driver_sql("ANALYZE case_figures")

@@ -101,12 +101,14 @@ class World:
             candidates = {tuple(r) for r in c.execute(select(t.callback_candidates))}
             counted = recount(states, rules)  # the due days read the calendar on ``c``
             kept_casework = case_figure_store.kept_case_figures(c)
+            kept_monthly = case_figure_store.kept_monthly_figures(c)
             casework = case_figures.recount(
                 states, case_figures.calendar_rules(case_figure_store.strict_calendar_of(c))
             )
             expected_tasks = {row for s in states for row in figure_store.task_rows(s, rules)}
         assert kept == Counter({k: v for k, v in counted.items() if v})
         assert kept_casework == Counter({k: v for k, v in casework.items() if v})
+        assert kept_monthly == case_figure_store.by_month(casework)
         assert kept_casework, "the cases count in the casework figures"
         assert {r[:14] for r in tasks} == {r[:14] for r in expected_tasks}
         expected = {figure_store.candidate_row(s, rules) for s in states} - {None}
@@ -291,6 +293,8 @@ def test_recount_figures_rebuilds_tables_that_went_wrong(
 ) -> None:
     with central_store.transaction() as c:
         c.execute(t.rating_figures.delete().where(t.rating_figures.c.metric == "completed"))
+        c.execute(t.case_figures.delete().where(t.case_figures.c.metric == "received"))
+        c.execute(t.case_figures_monthly.update().values(value=t.case_figures_monthly.c.value + 1))
         c.execute(t.rectification_tasks.delete())
     done = central_cli(central_home, database_url, "recount-figures")
     assert "项与重新统计不符" in done.stdout and "原统计表中有 0 项" not in done.stdout

@@ -63,3 +63,30 @@ def test_bad_input_is_refused_with_a_message(kind, day, first, last, message):
     with pytest.raises(InvalidInput) as refused:
         parse_period(kind, day, first, last, TODAY)
     assert message in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "days", "months"),
+    [
+        ("2026-01-01", "2026-12-31", [], ("2026-01", "2026-12")),
+        ("2026-03-01", "2026-03-31", [], ("2026-03", "2026-03")),
+        ("2026-03-02", "2026-03-31", [("2026-03-02", "2026-03-31")], None),
+        ("2026-12-07", "2026-12-13", [("2026-12-07", "2026-12-13")], None),
+        (
+            "2025-12-15",
+            "2026-03-10",
+            [("2025-12-15", "2025-12-31"), ("2026-03-01", "2026-03-10")],
+            ("2026-01", "2026-02"),
+        ),
+        ("2026-02-01", "2026-03-15", [("2026-03-01", "2026-03-15")], ("2026-02", "2026-02")),
+        ("2026-01-20", "2026-02-28", [("2026-01-20", "2026-01-31")], ("2026-02", "2026-02")),
+    ],
+)
+def test_a_period_splits_into_odd_days_and_whole_months(first, last, days, months):
+    period = parse_period("range", "", first, last, TODAY)
+    assert period.split() == (days, months)
+    # Together they cover every day of the period exactly once.
+    covered = [d for a, b in days for d in period.each_day() if a <= d.isoformat() <= b]
+    if months:
+        covered += [d for d in period.each_day() if months[0] <= d.isoformat()[:7] <= months[1]]
+    assert sorted(covered) == period.each_day()

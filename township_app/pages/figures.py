@@ -1,5 +1,6 @@
-"""好差评 统计 at the township: the figures of its unit, of each item and of each staff member over a
-range of months, read from the kept figures (``kept_figures``), never from the case log."""
+"""统计 at the township: the 好差评 figures of its unit, of each item and of each staff member over
+a range of months, and the casework figures (办件统计) over any period, read from the kept figures
+(``kept_figures``), never from the case log."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ from typing import Any
 from flask import Blueprint, g, request
 from flask_babel import gettext
 
+from staff_pages.charts import Series, trend_chart
 from staff_pages.htmx import render_page
-from sync.errors import N_
+from sync import case_figures
+from sync.case_figures import UNIT_ITEM
+from sync.errors import N_, InvalidInput
+from sync.periods import KIND_LABELS, KINDS, MONTH, parse_period, period_of
 from sync.rating_figures import ITEM, STAFF, UNIT, rates
 from township_app.db import get_store, today
 from township_app.pages.auth import login_required
@@ -70,6 +75,75 @@ def index() -> Any:
         unit_name=lambda code: org_names.get(code, code),
         item_name=lambda code: item_names.get(code, code),
         # A staff member's key is "unit/username" (names are unique within a unit only).
+        staff_name=lambda key: users.get(key.partition("/")[2], key.partition("/")[2]),
+        percent=percent,
+    )
+
+
+@bp.route("/cases")
+@login_required("view_case_figures")
+def cases() -> Any:
+    """Show the township's casework figures over a period: the unit, each item, each staff member,
+    and the trend of cases received and completed."""
+    store = get_store()
+    unit = g.user["org_code"]  # the user's own township only, whatever the request asks
+    on = today()
+    args = request.args
+    error, status = "", 200
+    try:
+        period = parse_period(
+            args.get("period", "")[:10],
+            args.get("day", "")[:20],
+            args.get("from", "")[:20],
+            args.get("to", "")[:20],
+            on,
+        )
+    except InvalidInput as refused:
+        period = period_of(MONTH, on)
+        error, status = gettext(refused.template, **refused.params), 422
+    kept = store.figures
+    days = period.bounds()
+
+    def rows(dimension: str, **which: str) -> list[tuple[str, dict[str, Any]]]:
+        counts = kept.case_figure_sums(dimension, days=days, **which)
+        return sorted((key, case_figures.rates(c)) for key, c in counts.items())
+
+    unit_rows = rows(UNIT, key=unit)
+    totals = unit_rows[0][1] if unit_rows else case_figures.rates({})
+    trend = kept.case_figure_trend(key=unit, days=days, metrics=("received", "completed"))
+    steps = [d.isoformat() for d in period.each_day()]
+    if period.by_month:
+        by_month: dict[str, dict[str, int]] = {}
+        for day, counts in trend.items():
+            month = by_month.setdefault(day[:7], {})
+            for metric, value in counts.items():
+                month[metric] = month.get(metric, 0) + value
+        trend, steps = by_month, sorted({s[:7] for s in steps})
+    chart = trend_chart(
+        gettext("收件与办结趋势"),
+        [s[5:] for s in steps],
+        [
+            Series(gettext("收件"), [trend.get(s, {}).get("received", 0) for s in steps]),
+            Series(gettext("办结"), [trend.get(s, {}).get("completed", 0) for s in steps]),
+        ],
+        chart_id="trend-chart",
+    )
+    item_names = {item["code"]: item["name"] for item in store.items()}
+    users = {u["username"]: u["display_name"] for u in store.users()}
+    return render_page(
+        "township/figures/cases.html",
+        "township/figures/_case_tables.html",
+        status=status,
+        error=error,
+        period=period,
+        kinds=KINDS,
+        kind_labels=KIND_LABELS,
+        totals=totals,
+        chart=chart,
+        unit_name=store.org_names().get(unit, unit),
+        item_rows=rows(UNIT_ITEM, key_prefix=unit + "/"),
+        staff_rows=rows(STAFF, key_prefix=unit + "/"),
+        item_name=lambda key: item_names.get(key.partition("/")[2], key.partition("/")[2]),
         staff_name=lambda key: users.get(key.partition("/")[2], key.partition("/")[2]),
         percent=percent,
     )

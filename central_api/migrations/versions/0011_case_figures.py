@@ -1,4 +1,4 @@
-"""casework figures kept incrementally (received, accepted, completed, on time, ... per day)
+"""casework figures kept incrementally (received, accepted, completed, on time, ... per day and month)
 
 Revision ID: 0011
 Revises: 0010
@@ -24,7 +24,17 @@ def upgrade() -> None:
         sa.Column("value", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("dimension", "key", "day", "metric"),
     )
+    op.create_table(
+        "case_figures_monthly",
+        sa.Column("dimension", sa.String(length=12), nullable=False),
+        sa.Column("key", sa.String(length=80), nullable=False),
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("metric", sa.String(length=24), nullable=False),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("dimension", "key", "month", "metric"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("case_figures_monthly")
     op.drop_table("case_figures")
