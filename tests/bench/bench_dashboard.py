@@ -5,8 +5,8 @@ The kept table (``case_figures``) holds one row per dimension, key, day and metr
 follows units × items × staff × days (and how many of those pairs saw a case that day), not the
 number of cases: the seeding writes the rows that a year of that many cases would leave, for a
 city of 15 counties and 150 townships with 40 items and 6 staff members each, straight into the
-table (COPY on PostgreSQL) with their monthly sums, and then asks the page through the whole Flask app (routing, session,
-SQL, charts, template) as a city supervisor and a county supervisor would.
+table (COPY on PostgreSQL) with their monthly sums, and then asks the page through the whole
+Flask app (routing, session, SQL, charts, template) as a city and a county supervisor would.
 
 Prints JSON lines. Run: .venv/bin/python -m tests.bench.bench_dashboard
   [--cases 200000 --cases 2000000] [--postgres postgresql://postgres@127.0.0.1:5432] [--requests 30]

@@ -123,6 +123,8 @@ MATRIX: dict[str, dict[str, str]] = {
     "figures.index": table(
         chuangkou=FORBIDDEN, shenhe=OK, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=OK
     ),
+    # 办件统计: the township's own staff (their unit only: test_case_figures_over_http).
+    "figures.cases": table(chuangkou=OK, shenhe=OK, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=OK),
     "sync.index": staff(OK),
     "sync.sync_now": staff(OK),
     "sync.status": staff(OK),  # the header's status, which every page shows
@@ -255,6 +257,7 @@ def _request(endpoint: str, case: str, scan: str = "0" * 64) -> tuple[str, str]:
         "callbacks.claim": ("POST", f"/callbacks/{case}/claim"),
         "callbacks.record": ("POST", f"/callbacks/{case}/record"),
         "figures.index": ("GET", "/figures/"),
+        "figures.cases": ("GET", "/figures/cases"),
         "sync.index": ("GET", "/sync/"),
         "sync.sync_now": ("POST", "/sync/now"),
         "sync.status": ("GET", "/sync/status"),
