@@ -22,6 +22,9 @@ from sync.rating_figures import rates as rating_rates
 BY_UNIT, BY_ITEM, BY_STAFF = "unit", "item", "staff"
 BREAKDOWNS = (BY_UNIT, BY_ITEM, BY_STAFF)
 TREND_METRICS = ("received", "completed")
+# A city has hundreds of staff members: the page lists the first rows of a breakdown (the most
+# received or completed first), and says how many there are.
+ROW_LIMIT = 100
 OUT_OF_SCOPE = N_("该单位不在您的管辖范围内，不能查看其统计。")
 
 
@@ -73,6 +76,7 @@ class Dashboard:
     rows: list[dict[str, Any]]
     trend: tuple[list[str], dict[str, list[int]]]
     child_rows: list[dict[str, Any]]
+    row_total: int = 0
 
 
 def user_scope(tree: Tree, user: Mapping[str, Any], may_see_all: bool) -> frozenset[str] | None:
@@ -184,4 +188,5 @@ def build(store: DashboardStore, tree: Tree, unit: str, period: Period, by: str)
         steps,
         {m: [trend_counts.get(s, {}).get(m, 0) for s in steps] for m in TREND_METRICS},
     )
-    return Dashboard(unit, period, by, totals, rating, rows, trend, child_rows)
+    total = len(rows)
+    return Dashboard(unit, period, by, totals, rating, rows[:ROW_LIMIT], trend, child_rows, total)

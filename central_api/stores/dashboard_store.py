@@ -8,6 +8,7 @@ not the number of cases.
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -28,14 +29,29 @@ Counts = dict[str, dict[str, int]]
 
 def _key_filter(column: Any, dimension: str, units: Iterable[str] | None) -> Any:
     """Return the condition on ``key`` for the figures of these units (None: every unit): the
-    unit's own key, or the range of keys "unit/…" of its staff and items (a range of the primary
-    key, which an index serves; '0' is the character after '/')."""
+    units' own keys, or for their staff and items ("unit/…") the one range of keys that starts
+    with the units' common prefix (a range of the primary key: a subtree's division codes share
+    their parent's digits, so the range holds little else; ``_wanted`` drops the rest)."""
     if units is None:
         return None
     codes = sorted(set(units))
     if dimension == UNIT:
         return column.in_(codes)
-    return or_(*[and_(column >= code + "/", column < code + "0") for code in codes])
+    prefix = os.path.commonprefix(codes)
+    if not prefix:
+        return None
+    following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < following)
+
+
+def _wanted(dimension: str, units: Iterable[str] | None) -> Any:
+    """Return the test that a key belongs to one of these units."""
+    if units is None:
+        return lambda key: True
+    codes = frozenset(units)
+    if dimension == UNIT:
+        return codes.__contains__
+    return lambda key: key.partition("/")[0] in codes
 
 
 class DashboardStore:
@@ -57,11 +73,13 @@ class DashboardStore:
         if units is not None and not (units := list(units)):
             return {}
         found: Counts = defaultdict(dict)
+        wanted = _wanted(dimension, units)
         with self.store.reading() as c:
             for query in self._ranges(dimension, units, days, months):
                 query = query.group_by(query.selected_columns[0], query.selected_columns[1])
                 for key, metric, value in c.execute(query):
-                    found[key][metric] = found[key].get(metric, 0) + int(value)
+                    if wanted(key):
+                        found[key][metric] = found[key].get(metric, 0) + int(value)
         return dict(found)
 
     def _ranges(
@@ -147,9 +165,11 @@ class DashboardStore:
         if condition is not None:
             query = query.where(condition)
         found: Counts = defaultdict(dict)
+        wanted = _wanted(dimension, units)
         with self.store.reading() as c:
             for key, metric, value in c.execute(query):
-                found[key][metric] = int(value)
+                if wanted(key):
+                    found[key][metric] = int(value)
         return dict(found)
 
     def open_overdue(self, units: Iterable[str] | None) -> dict[str, int]:
