@@ -39,6 +39,16 @@ def nice_top(largest: float) -> float:
     return step * 10
 
 
+def count_step(least: float) -> int:
+    """Return the smallest of 1, 2, 5, 10, 25, 50, 100, 250, … at or above ``least``."""
+    step, factors = 1, (1, 2, 5)
+    while True:
+        for factor in factors:
+            if step * factor >= least:
+                return int(step * factor)
+        step, factors = step * 10, (1, 2.5, 5)
+
+
 def _number(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
@@ -59,7 +69,10 @@ def trend_chart(
     height, left, right, top, bottom = 260, 56, 12, 30, 40
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     largest = max((v for s in series for v in s.values), default=0)
-    peak = nice_top(largest)
+    if all(float(v).is_integer() for s in series for v in s.values):
+        peak = 4 * count_step(largest / 4)  # counts: the four gridlines on whole numbers
+    else:
+        peak = nice_top(largest)
     count = max(len(labels), 1)
 
     def x(i: int) -> float:

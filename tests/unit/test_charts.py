@@ -49,3 +49,19 @@ def test_rates_are_drawn_against_a_full_bar_of_100_percent():
     (rect,) = root.iter(f"{SVG}rect")
     assert float(rect.get("width")) == pytest.approx((640 - 150 - 70) / 2, abs=0.1)
     assert "50.0%" in [t.text for t in root.iter(f"{SVG}text")]
+
+
+@pytest.mark.parametrize(
+    ("largest", "ticks"),
+    [
+        (0, "0 1 2 3 4"),
+        (3, "0 1 2 3 4"),
+        (5, "0 2 4 6 8"),
+        (18, "0 5 10 15 20"),
+        (90, "0 25 50 75 100"),
+    ],
+)
+def test_a_trend_of_counts_has_whole_numbers_on_its_gridlines(largest, ticks):
+    root = ET.fromstring(str(trend_chart("t", ["a", "b"], [Series("收件", [0, largest])])))
+    labels = [t.text for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
+    assert " ".join(labels) == ticks
