@@ -75,6 +75,7 @@ bench: install translations gui
 	$(BIN)/python -m tests.bench.bench_sync --postgres postgresql://postgres@127.0.0.1:5432
 	$(BIN)/python -m tests.bench.ingest_split
 	$(BIN)/python -m tests.bench.bench_desktop
+	$(BIN)/python -m tests.bench.bench_dashboard --postgres postgresql://postgres@127.0.0.1:5432
 
 # Offline bundle (Linux), .deb (UOS/Kylin) and the Windows wheelhouse + pynsist config, into dist/installer.
 installer: install translations

@@ -130,3 +130,33 @@ def test_ingest_split_prints_its_parts_and_leaves_ingest_as_it_was() -> None:
     # that timed too much would leave nothing for the Python that holds the lock.
     assert parts["ed25519_us"] > 0 and parts["sqlite_us"] > 0 and parts["holds_lock_us"] > 0
     assert signature_pool.in_parallel is pooled and signing.public_key is public_key
+
+
+def test_dashboard_bench_prints_its_figures_at_a_small_size(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.bench.bench_dashboard",
+            "--cases",
+            "3000",
+            "--requests",
+            "3",
+            "--home",
+            str(tmp_path),
+            "--postgres",
+            "postgresql://postgres@127.0.0.1:5432",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = {f["name"]: f for f in map(json.loads, result.stdout.splitlines())}
+    for database in ("sqlite", "postgresql"):
+        assert figures[f"dashboard_{database}_3000_rows"]["value"] > 1000
+        assert figures[f"dashboard_{database}_3000_seed_s"]["unit"] == "s"
+        for page in ("city_month_by_unit", "city_year_by_unit", "county_month_by_item"):
+            figure = figures[f"dashboard_{database}_3000_{page}_p95_ms"]
+            assert figure["value"] > 0 and figure["target"] == 200.0
