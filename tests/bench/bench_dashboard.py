@@ -189,6 +189,8 @@ PAGES = {
     "city_year_by_unit": ("bench_city", "period=year&day=2026-06-15"),
     "city_quarter_by_staff": ("bench_city", "period=quarter&day=2026-06-15&by=staff"),
     "county_month_by_item": ("bench_county", "period=month&day=2026-06-15&by=item"),
+    # Odd days at both ends (from the daily table) around nine whole months (the monthly one).
+    "city_range_by_unit": ("bench_city", "period=range&from=2026-01-15&to=2026-11-10"),
 }
 
 
