@@ -57,6 +57,33 @@ def index() -> Any:
     scope = dashboard.user_scope(tree, g.user, g.user["role"] == roles.ADMIN)
     unit = dashboard.chosen_unit(tree, scope, g.user["org_code"], args.get("unit", "")[:12])
     shown = dashboard.build(store, tree, unit, period, by)
+    parent = tree.parents.get(unit, "")
+    item_names = store.item_names() if by == dashboard.BY_ITEM else {}
+    return render_page(
+        "central/dashboard/index.html",
+        "central/dashboard/_body.html",
+        status=status,
+        error=error,
+        d=shown,
+        unit_name=tree.names.get(unit, unit),
+        units=tree.names,
+        # "Up one level" only within what the user may see.
+        parent=parent if scope is None or parent in scope else "",
+        item_names=item_names,
+        kinds=KINDS,
+        kind_labels=KIND_LABELS,
+        breakdowns=dashboard.BREAKDOWNS,
+        earlier=shifted(period, -1),
+        later=shifted(period, 1),
+        **_charts(shown),
+        percent=percent,
+        days=days,
+    )
+
+
+def _charts(shown: dashboard.Dashboard) -> dict[str, Any]:
+    """Draw the trend of received and completed, the bars of completed by unit below, and the
+    ranking of those units by on-time rate (the first ten)."""
     labels, counts = shown.trend
     short = [label[5:] for label in labels]  # "12-07" under a day, "2026-12" → "12" for a month
     trend = trend_chart(
@@ -65,7 +92,7 @@ def index() -> Any:
         [Series(gettext("收件"), counts["received"]), Series(gettext("办结"), counts["completed"])],
         chart_id="trend-chart",
     )
-    children = [row for row in shown.child_rows if row["key"] != unit] or shown.child_rows
+    children = [row for row in shown.child_rows if row["key"] != shown.unit] or shown.child_rows
     bars = bar_chart(
         gettext("各单位办结件"),
         [(row["name"], row["completed"]) for row in children],
@@ -80,27 +107,4 @@ def index() -> Any:
         ranked=True,
         percent=True,
     )
-    item_names = store.item_names() if by == dashboard.BY_ITEM else {}
-    return render_page(
-        "central/dashboard/index.html",
-        "central/dashboard/_body.html",
-        status=status,
-        error=error,
-        d=shown,
-        unit_name=tree.names.get(unit, unit),
-        units=tree.names,
-        parent=tree.parents.get(unit, "")
-        if scope is None or tree.parents.get(unit) in scope
-        else "",
-        item_names=item_names,
-        kinds=KINDS,
-        kind_labels=KIND_LABELS,
-        breakdowns=dashboard.BREAKDOWNS,
-        earlier=shifted(period, -1),
-        later=shifted(period, 1),
-        trend=trend,
-        bars=bars,
-        ranking=ranking,
-        percent=percent,
-        days=days,
-    )
+    return {"trend": trend, "bars": bars, "ranking": ranking}
