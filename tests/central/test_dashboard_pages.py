@@ -20,6 +20,7 @@ from tests.support.central import (
     TOWNSHIP,
     CentralProcess,
     FakeDevice,
+    central_cli,
     issue_code,
     registered_payload,
 )
@@ -216,3 +217,27 @@ def test_every_period_kind_shows_its_days(supervisor: PageSession, seeded: Seede
     year = supervisor.get(f"/dashboard/?period=year&day={seeded.day}")
     assert f"{seeded.day[:4]}-01-01 至 {seeded.day[:4]}-12-31" in year.text
     assert tile(year.text, "received") == "5"
+
+
+def test_overdue_counts_the_open_cases_past_their_day_now(
+    supervisor: PageSession,
+    other_county: PageSession,
+    central: CentralProcess,
+    central_home: Path,
+    database_url: str,
+) -> None:
+    # Last in the module: a promised case accepted 60 days ago and still open.
+    device = FakeDevice(central.url, device_code=uuid.uuid4().hex[:4].upper())
+    device.enroll(issue_code(central_home, database_url, TOWNSHIP))
+    device.moment = datetime.now(UTC) - timedelta(days=60)
+    case = a_case(device, "promised")
+    push(device, case, device.event(case.case_id, ev.ACCEPTED, {}))
+    central_cli(central_home, database_url, "supervise")
+    # Whatever the period: it is overdue today.
+    page = supervisor.get("/dashboard/?period=day&day=2026-01-05").text
+    assert tile(page, "overdue") == "1"
+    assert 'href="/supervision/warnings/?level=red&amp;stage=limit"' in page
+    assert tile(other_county.get("/dashboard/").text, "overdue") == "0"
+    county = session_of(central, "xianshen").get("/dashboard/?unit=370613004").text
+    assert tile(county, "overdue") == "1"
+    assert "light=red" in county  # a reviewer follows it to the case list's red lights
