@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from central_api.stores.dashboard_store import Counts, DashboardStore
@@ -113,13 +112,8 @@ def _into_months(by_day: Counts) -> Counts:
 
 
 def _steps(period: Period) -> list[str]:
-    if period.by_month:
-        months, day = [], period.first.replace(day=1)
-        while day <= period.last:
-            months.append(day.isoformat()[:7])
-            day = (day + timedelta(days=32)).replace(day=1)
-        return months
-    return [(period.first + timedelta(days=n)).isoformat() for n in range(period.days)]
+    days = [day.isoformat() for day in period.each_day()]
+    return sorted({day[:7] for day in days}) if period.by_month else days
 
 
 def build(store: DashboardStore, tree: Tree, unit: str, period: Period, by: str) -> Dashboard:
