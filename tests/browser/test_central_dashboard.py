@@ -78,9 +78,9 @@ def test_supervisor_reads_the_dashboard_and_drills_down_to_the_cases(
     outside: list[str] = []
     page.on(
         "request",
-        lambda request: outside.append(request.url)
-        if not request.url.startswith(central_server.url)
-        else None,
+        lambda request: (
+            outside.append(request.url) if not request.url.startswith(central_server.url) else None
+        ),
     )
     page.goto(central_server.url + "/")
     page.get_by_label("用户名").fill("jiancha")
