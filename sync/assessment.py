@@ -41,13 +41,14 @@ WHY_NOT_COUNTED = N_("尚未统计（缺少 %(metrics)s），不计分。")
 class MonthFigures(Protocol):
     """What the assessment reads: the month's figure sums of units or staff members.
 
-    ``sums(dimension, month, keys)`` returns, for each key of ``dimension`` (``unit``: a division
-    code; ``staff``: "unit/user name") with figures that month, the sums by metric; a metric the
-    source cannot count is absent from every key's sums. ``keys`` None: every key it has.
+    ``sums(dimension, month, units)`` returns, for each key of ``dimension`` (``unit``: a
+    division code; ``staff``: "unit/user name") with figures that month whose unit is among
+    ``units`` (None: every unit), the sums by metric; a metric the source cannot count is absent
+    from every key's sums.
     """
 
     def sums(
-        self, dimension: str, month: str, keys: Iterable[str] | None
+        self, dimension: str, month: str, units: Iterable[str] | None
     ) -> dict[str, dict[str, int]]: ...
 
 
