@@ -12,12 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response
+from flask import Flask, Response, request, url_for
 from flask_babel import gettext
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
@@ -164,6 +164,17 @@ def to_csv(table: ExportTable, header: ExportHeader) -> bytes:
             ]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def export_url(fmt: str, extra: Mapping[str, str] | None = None) -> str:
+    """Return this page's URL with its own arguments (and ``extra``) asking for an export."""
+    args = {**(request.view_args or {}), **request.args.to_dict(), **(extra or {}), "export": fmt}
+    return url_for(str(request.endpoint), **args)
+
+
+def init_app(app: Flask) -> None:
+    """Give the app's templates the export links and the cells' shown text."""
+    app.jinja_env.globals.update(export_url=export_url, shown=shown)
 
 
 def export_response(
