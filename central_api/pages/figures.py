@@ -11,11 +11,11 @@ from flask import Blueprint, g, render_template, request
 from flask_babel import gettext
 
 from central_api import roles
-from central_api.pages import export_tables
 from central_api.pages.auth import login_required
 from central_api.pages.exporting import export_format, send_export
 from central_api.stores.rating_store import RatingStore
 from central_api.web import get_store, page_errors, reviews, today
+from staff_pages import export_tables
 from sync.rating_figures import DIMENSIONS, ITEM, STAFF, UNIT, rates
 
 bp = page_errors(Blueprint("figures", __name__, url_prefix="/figures"))

@@ -12,13 +12,13 @@ from flask import Blueprint, current_app, g, redirect, request, url_for
 from flask_babel import gettext
 
 from central_api import roles
-from central_api.pages import export_tables
 from central_api.pages.auth import home_url, login_required
 from central_api.pages.exporting import export_format, send_export
 from central_api.review.case_record import case_scope
 from central_api.stores.review_store import InboxFilter
 from central_api.stores.supervision_store import SupervisionStore
 from central_api.web import get_calendar, get_store, page_errors, reviews, today
+from staff_pages import export_tables
 from staff_pages.htmx import render_page
 from sync.case_clock import case_deadline
 from sync.fold import STATE_LABELS, STATES

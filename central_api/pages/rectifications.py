@@ -11,13 +11,13 @@ from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext
 
 from central_api import roles
-from central_api.pages import export_tables
 from central_api.pages.auth import login_required
 from central_api.pages.case_pages import render_case
 from central_api.pages.exporting import export_format, send_export
 from central_api.review import case_record, rectifications
 from central_api.stores.rating_store import RatingStore, TaskFilter
 from central_api.web import get_store, now, page_errors, reviews, today
+from staff_pages import export_tables
 from staff_pages.display import translate_error
 from staff_pages.htmx import render_page
 from sync.case_state import TASK_STAGE_LABELS, TASK_STAGES

@@ -10,12 +10,12 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext
 
 from central_api import roles
-from central_api.pages import export_tables
 from central_api.pages.auth import login_required
 from central_api.pages.exporting import export_format, send_export
 from central_api.review import cards
 from central_api.stores.supervision_store import SupervisionStore
 from central_api.web import get_store, now, page_errors, reviews
+from staff_pages import export_tables
 from staff_pages.display import translate_error
 from sync.errors import DomainError, InvalidInput, NotFound
 from sync.supervision_rules import LEVEL_LABELS, STAGE_LABELS, STAGES

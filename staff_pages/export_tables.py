@@ -1,6 +1,7 @@
-"""The exported tables of central's lists (好差评统计, 差评整改, warnings, cards, the inbox): the
-same columns and labels as the pages, built from the rows the pages read, with applicants' ID
-numbers and phones as typed columns so that ``staff_pages.exports`` masks them for every role."""
+"""The exported tables of the lists (好差评统计 at both ends; central's 差评整改, warnings, cards and
+inbox): the same columns and labels as the pages, built from the rows the pages read, with
+applicants' ID numbers and phones as typed columns so that ``staff_pages.exports`` masks them for
+every role."""
 
 from __future__ import annotations
 
