@@ -54,7 +54,7 @@ def index() -> Any:
 
     def staff_name(key: str) -> str:
         username = key.partition("/")[2]
-        return f"{users.get(username, username)}（{username}）"
+        return users.get(username, username)
 
     people = ranking_table(
         gettext("%(month)s %(unit)s 工作人员考核排名", month=month, unit=name),
