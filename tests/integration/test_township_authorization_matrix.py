@@ -128,7 +128,10 @@ MATRIX: dict[str, dict[str, str]] = {
     ),
     # A staff member without figures this month: not found for those who may look.
     "assessment.staff_member": table(
-        chuangkou=FORBIDDEN, shenhe=NOT_FOUND, daiban=FORBIDDEN, daiban2=FORBIDDEN,
+        chuangkou=FORBIDDEN,
+        shenhe=NOT_FOUND,
+        daiban=FORBIDDEN,
+        daiban2=FORBIDDEN,
         admin=NOT_FOUND,
     ),  # fmt: skip
     "sync.index": staff(OK),
