@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from sync.assessment_scheme import (
     DEDUCT,
+    METRIC_LABELS,
     RATE,
     AssessmentScheme,
     Category,
@@ -98,6 +99,11 @@ class Assessment:
         return round(sum(scores), 2) if scores else None
 
 
+def _named(metrics: Iterable[str], joiner: str = "、") -> str:
+    # Chinese names in the explanation; the page shows it as is (a data-filled message).
+    return joiner.join(METRIC_LABELS.get(m, m) for m in metrics)
+
+
 def _sum(sums: Mapping[str, int], metrics: tuple[str, ...]) -> int:
     return sum(int(sums[m]) for m in metrics)
 
@@ -120,7 +126,7 @@ def score_indicator(category: str, indicator: Indicator, sums: Mapping[str, int]
     if missing:
         return IndicatorScore(
             **base, points=points, score=None, numerator=None, denominator=None, value=None,
-            why=WHY_NOT_COUNTED, why_args={"metrics": "、".join(missing)},
+            why=WHY_NOT_COUNTED, why_args={"metrics": _named(missing)},
         )  # fmt: skip
     if formula.kind == DEDUCT:
         count = _sum(sums, formula.metric)
@@ -131,7 +137,7 @@ def score_indicator(category: str, indicator: Indicator, sums: Mapping[str, int]
             why_args={"count": count, "per": formula.per, "deducted": deducted, "cap": formula.cap},
         )  # fmt: skip
     numerator, denominator = _sum(sums, formula.numerator), _sum(sums, formula.denominator)
-    names = "＋".join(formula.denominator)
+    names = _named(formula.denominator, "＋")
     if denominator <= 0:
         empty_full = formula.empty == "full"
         return IndicatorScore(

@@ -30,6 +30,35 @@ from sync.errors import N_, InvalidInput
 # not revoked, and 差评 tasks opened that month answered after their due day or still open past it.
 SUPERVISION_METRICS = ("red_cards", "yellow_cards", "rectifications_late")
 METRICS = tuple(dict.fromkeys(case_figures.METRICS + rating_figures.METRICS + SUPERVISION_METRICS))
+# What each metric counts, as the pages name it (the user guide explains each).
+METRIC_LABELS = {
+    "received": N_("收件数"),
+    "accepted": N_("受理数"),
+    "refused": N_("不予受理数"),
+    "withdrawn": N_("撤回数"),
+    "completed": N_("办结数"),
+    "completed_immediate": N_("即办件办结数"),
+    "completed_on_time": N_("按时办结数"),
+    "completed_late": N_("超期办结数"),
+    "completed_timed": N_("计时办结数"),
+    "days_used": N_("办理用时（工作日）合计"),
+    "supplemented": N_("补正办结数"),
+    "complaints": N_("投诉数"),
+    "reexaminations": N_("复核申请数"),
+    "petitions_answered": N_("复核投诉答复数"),
+    "rated": N_("已评价办结数"),
+    "ratings": N_("评价数"),
+    "satisfied": N_("满意评价数"),
+    "bad": N_("差评数"),
+    "tasks": N_("差评整改数"),
+    "answered": N_("差评已反馈数"),
+    "answered_on_time": N_("差评按时反馈数"),
+    "callbacks_due": N_("应回访数"),
+    "called_back": N_("已回访数"),
+    "red_cards": N_("红牌数"),
+    "yellow_cards": N_("黄牌数"),
+    "rectifications_late": N_("差评超期整改数"),
+}
 RATE, MEAN, DEDUCT = "rate", "mean", "deduct"
 KINDS = (RATE, MEAN, DEDUCT)
 TOTAL = 100

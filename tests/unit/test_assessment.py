@@ -124,7 +124,7 @@ def test_a_worked_month_scores_each_indicator_as_by_hand() -> None:
 @pytest.mark.parametrize(
     ("month", "code", "points", "explanation"),
     [
-        (_month(), "on_time_rate", 14.0, "本月无基数（completed_on_time＋completed_late 为 0），按满分计。"),
+        (_month(), "on_time_rate", 14.0, "本月无基数（按时办结数＋超期办结数 为 0），按满分计。"),
         (_month(supplemented=12, completed=30), "supplement_rate", 0.0,
          "40%（12÷30）：40% 得 0 分，10% 得满分，其间按比例计分。"),
         (_month(supplemented=1, completed=40), "supplement_rate", 5.0,
@@ -146,7 +146,7 @@ def test_an_indicator_whose_figures_are_not_counted_yet_scores_nothing_and_says_
     assessment = score(DEFAULT_SCHEME, month)
     completion = next(i for i in assessment.indicators if i.code == "completion_rate")
     assert completion.score is None
-    assert completion.explanation == "尚未统计（缺少 completed、accepted），不计分。"
+    assert completion.explanation == "尚未统计（缺少 办结数、受理数），不计分。"
     # 办结率, 即办件占比, 评价率, 补正率 and 不予受理率 need completed or accepted: 6+6+8+5+5.
     assert assessment.not_counted == 30
     assert assessment.total == 100 - 30 - 3
