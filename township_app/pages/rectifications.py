@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, g, request
 from flask_babel import gettext
 
+from staff_pages.export_tables import EXPORT_MAX
 from staff_pages.exports import Column, ExportTable
 from staff_pages.htmx import render_page
 from sync.case_state import TASK_REVIEW, TASK_STAGE_LABELS, TASK_STAGES
@@ -66,12 +67,14 @@ def index() -> Any:
     stage = request.args.get("stage", "")
     stage = stage if stage in TASK_STAGES else ""
     scale = store.rating_scale
-    rows = store.figures.tasks(unit=unit, stage=stage)
+    fmt = export_format()
+    # The page lists the first 500; an export takes every task, up to the export's bound.
+    rows = store.figures.tasks(unit=unit, stage=stage, limit=EXPORT_MAX if fmt else 500)
     levels = {}
     for row in rows:
         level = scale(row["scale_version"]).level(row["level"])
         levels[row["rating_id"]] = level.label if level else row["level"]
-    if fmt := export_format():
+    if fmt:
         on = today()
         table = ExportTable(
             gettext("差评整改"),
