@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from html import unescape
 from pathlib import Path
 
 import openpyxl
@@ -12,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from central_api.stores import schema as t
+from central_api.stores.figure_store import add_figures
 from central_api.stores.store import CentralStore
 from tests.support.central import CentralProcess, FakeDevice, issue_code
 from tests.support.reviewer import DEMO_PASSWORDS, PageSession, push_forwarded
@@ -72,6 +75,33 @@ def test_the_rectification_list_export_keeps_its_filters_in_the_header(
     assert rows[0][0] == "差评整改"
     assert rows[4][0] == "筛选条件：只看超期：是"
     assert rows[7][:3] == ["办件编号", "事项", "整改单位"]
+
+
+def test_the_figures_export_holds_the_figures_page_cell_by_cell(
+    central: CentralProcess, central_store: CentralStore
+) -> None:
+    counts = {"completed": 8, "rated": 6, "ratings": 7, "satisfied": 5, "bad": 1, "tasks": 1}
+    with central_store.transaction() as c:
+        add_figures(c, {("unit", "370613004", "2025-08", m): v for m, v in counts.items()})
+        add_figures(c, {("unit", "370613001", "2025-08", "completed"): 3})
+    session = _login(central, "jiancha")
+    page = session.get("/figures/?from=2025-08&to=2025-08").text
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    shown = [
+        [unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+        for r in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]  # fmt: skip
+    answer = session.get("/figures/?from=2025-08&to=2025-08&export=xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(answer.content)).active
+    rows = list(book.iter_rows(min_row=9))
+    assert len(rows) == len(shown) == 2
+    for cells, texts in zip(rows, shown, strict=True):
+        got = [
+            f"{cell.value * 100:.1f}%" if cell.number_format == "0.0%" else str(cell.value)
+            for cell in cells
+        ]
+        assert got == texts
+    assert book["D9"].number_format == "0.0%" and isinstance(book["B9"].value, int)
 
 
 @pytest.mark.parametrize(
