@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -107,7 +108,8 @@ def to_xlsx(table: ExportTable, header: ExportHeader) -> bytes:
     """Return the table as an .xlsx workbook: header block, frozen headings, typed cells."""
     book = Workbook()
     sheet = book.active
-    sheet.title = table.title[:31] or "Sheet1"
+    # Excel refuses a sheet name over 31 characters or with any of []:*?/\ in it.
+    sheet.title = re.sub(r"[\[\]:*?/\\]", "_", table.title)[:31] or "Sheet1"
     lines = header_lines(table, header)
     for number, line in enumerate(lines, start=1):
         cell = sheet.cell(row=number, column=1, value=line)

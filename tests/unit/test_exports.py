@@ -69,6 +69,13 @@ def test_the_workbook_has_the_header_block_typed_cells_and_a_frozen_heading() ->
     assert sheet.column_dimensions["B"].width >= 18
 
 
+def test_a_title_excel_would_refuse_as_a_sheet_name_still_exports() -> None:
+    table = ExportTable("统计 2026/01 [全部]: 单位*?" + "长" * 40, TABLE.columns, TABLE.rows)
+    book = openpyxl.load_workbook(io.BytesIO(to_xlsx(table, HEADER)))
+    assert book.active.title == "统计 2026_01 _全部__ 单位__" + "长" * 10  # 31 characters
+    assert book.active["A1"].value == table.title
+
+
 def test_the_csv_has_a_byte_order_mark_and_parses_back() -> None:
     raw = to_csv(TABLE, HEADER)
     assert raw.startswith(b"\xef\xbb\xbf")
