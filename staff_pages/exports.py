@@ -192,7 +192,7 @@ def export_response(
     record(f"{table.title} | {fmt} | {header.filters or '-'} | {len(table.rows)} rows")
     name = f"{filename}.{fmt}"
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
-    response = Response(body, mimetype=_MIME[fmt])
+    response = Response(body, content_type=_MIME[fmt])
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
     )

@@ -123,7 +123,7 @@ def test_each_list_exports_with_who_and_when(
     assert rows[3][0].startswith("导出时间：") and rows[3][0].endswith("（北京时间）")
     assert rows[7][0] == first_heading
     answer = _login(central, username).get(f"{path}{joiner}export=csv")
-    assert answer.headers["Content-Type"].startswith("text/csv")
+    assert answer.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert answer.content.startswith(b"\xef\xbb\xbf")
 
 
