@@ -42,6 +42,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "rectify": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),  # only their own unit's 差评
     "call_back": frozenset({SUPERVISOR}),  # 电话回访: sees the phone of the call they claimed
     "view_figures": frozenset({SUPERVISOR, ADMIN}),
+    "view_assessment": frozenset({SUPERVISOR, ADMIN}),  # 窗口考核: a supervisor's units, or all
     "manage_users": frozenset({ADMIN}),
     "exchange_usb": frozenset({ADMIN}),  # import a township's stick, write receipts and feed back
 }

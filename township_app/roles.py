@@ -41,6 +41,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "call_back": frozenset({CLERK, REVIEWER}),
     # The 好差评 figures of the unit, its items and its staff.
     "view_figures": frozenset({REVIEWER, ADMIN}),
+    # The unit's and its staff's monthly assessment (窗口考核), from the same kept figures.
+    "view_assessment": frozenset({REVIEWER, ADMIN}),
     "view_cases": frozenset({CLERK, REVIEWER, AGENT, ADMIN}),
     "view_full_id": frozenset({CLERK, REVIEWER}),
     # Scans show ID cards and signatures whole: only those who handle cases (an agent, its own).

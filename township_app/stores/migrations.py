@@ -486,3 +486,19 @@ def m011_supervision_rules(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m012_assessment_schemes(db: Database) -> None:
+    """Keep the assessment schemes (考核方案) installed from central's feed (the newest is in use)."""
+    db.execute(
+        """
+        CREATE TABLE assessment_schemes (
+            serial INTEGER PRIMARY KEY,
+            version TEXT NOT NULL,
+            body TEXT NOT NULL,
+            published_at TEXT,
+            installed_at TEXT NOT NULL
+        )
+        """
+    )
