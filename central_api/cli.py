@@ -82,6 +82,8 @@ def init(context: Context, demo: bool) -> None:
     """Create the schema and the central key (and the demo data)."""
     from central_api import users
     from central_api.review import publish
+    from central_api.stores.assessment_store import published_schemes
+    from sync.assessment_scheme import DEFAULT_SCHEME
     from sync.demo_data import read_demo
     from sync.rating_scale import DEFAULT_SCALE
 
@@ -94,6 +96,12 @@ def init(context: Context, demo: bool) -> None:
             # The windows rate on the national five levels until central publishes another scale.
             publish.publish_rating_scale(store, key, DEFAULT_SCALE.to_dict(), utc_now())
             click.echo(f"已发布评价标准 {DEFAULT_SCALE.version}（{DEFAULT_SCALE.name}）")
+        with store.reading() as c:
+            schemes = published_schemes(c)
+        if not schemes:
+            # The seed's seven categories, until central publishes its own scheme.
+            publish.publish_assessment_scheme(store, key, DEFAULT_SCHEME.to_dict(), utc_now())
+            click.echo(f"已发布考核方案 {DEFAULT_SCHEME.version}（{DEFAULT_SCHEME.name}）")
         if demo:
             now = utc_now()
             publish.publish_org_tree(store, key, read_demo("org_tree.json")["units"], now)
@@ -413,6 +421,20 @@ def publish_rating_scale(context: Context, file: str) -> None:
         # The sample is drawn with the newest share: the kept figures and the queue follow it
         # only after a recount.
         click.echo(_RECOUNT_HINT)
+
+
+@main.command("publish-assessment-scheme")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_context
+def publish_assessment_scheme(context: Context, file: str) -> None:
+    """Publish an assessment scheme (考核方案: categories, indicators, points, formulas) to every PC."""
+    from central_api.review import publish
+
+    with context.opened() as store:
+        serial = publish.publish_assessment_scheme(
+            store, context.key(), _read_json(file), utc_now()
+        )
+    click.echo(f"已发布考核方案（序号 {serial}）")
 
 
 @main.command("recount-figures")

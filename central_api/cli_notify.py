@@ -10,11 +10,12 @@ import click
 
 from central_api import settings
 from central_api.review.delivery import DeliveryLoop, deliver_due
-from central_api.review.notifications import STAGE_LABELS, mask_phone
+from central_api.review.notifications import STAGE_LABELS
 from central_api.review.senders import make_sender
 from central_api.review.supervision import SupervisionLoop, run_supervision
 from central_api.stores import public_store
 from central_api.stores.store import CentralStore
+from sync.ids import mask_phone
 
 if TYPE_CHECKING:
     from central_api.cli import Context

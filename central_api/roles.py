@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # county's or city's reviewers and its supervisors answer for their area's figures; they
     # read them here, without a separate leaders' role.
     "view_dashboard": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, ADMIN}),
+    "view_assessment": frozenset({SUPERVISOR, ADMIN}),  # 窗口考核: a supervisor's units, or all
     "manage_users": frozenset({ADMIN}),
     "exchange_usb": frozenset({ADMIN}),  # import a township's stick, write receipts and feed back
 }

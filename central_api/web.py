@@ -28,6 +28,7 @@ from central_api import i18n, roles, users
 from central_api.review.case_record import NOT_FOUND
 from central_api.stores.review_store import ReviewStore
 from central_api.stores.store import CentralStore
+from staff_pages import exports
 from staff_pages.display import label_helpers, local_time
 from staff_pages.error_pages import ErrorPages
 from staff_pages.host_check import host_refusal
@@ -220,4 +221,5 @@ def init_app(app: Flask, exempt: list[Blueprint]) -> None:
     app.after_request(add_allow_header)
     app.context_processor(_template_helpers)
     app.jinja_env.filters["mask_id"] = mask_resident_id
+    exports.init_app(app)
     app.jinja_env.filters["local_time"] = local_time

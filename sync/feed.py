@@ -11,7 +11,9 @@ A device pulls the entries that concern its org unit from a cursor and applies t
 - ``rating_scale``: the rating scale (好差评) the windows rate on, with a growing ``serial`` (see
   ``sync.rating_scale``);
 - ``supervision_rules``: the thresholds of supervision's warnings (电子监察预警), with a growing
-  ``serial`` (see ``sync.supervision_rules``).
+  ``serial`` (see ``sync.supervision_rules``);
+- ``assessment_scheme``: the assessment scheme (窗口单位百分达标考核), with a growing ``serial``
+  (see ``sync.assessment_scheme``).
 
 Every entry carries the central server's time when it was issued; the newest one a device has seen
 is a floor for its own clock.
@@ -35,7 +37,17 @@ CALENDAR = "calendar"
 REVOCATION = "revocation"
 RATING_SCALE = "rating_scale"
 SUPERVISION_RULES = "supervision_rules"
-KINDS = (EVENT, CATALOGUE, ORG_TREE, CALENDAR, REVOCATION, RATING_SCALE, SUPERVISION_RULES)
+ASSESSMENT_SCHEME = "assessment_scheme"
+KINDS = (
+    EVENT,
+    CATALOGUE,
+    ORG_TREE,
+    CALENDAR,
+    REVOCATION,
+    RATING_SCALE,
+    SUPERVISION_RULES,
+    ASSESSMENT_SCHEME,
+)
 
 EVERYONE = "*"  # the scope of entries for every device (all kinds but ``event``)
 
@@ -96,7 +108,7 @@ def read_feed_entry(payload: Any) -> FeedEntry:
         ):
             raise InvalidInput(N_("下发的审批事件格式不正确。"), field="event")
         entry.event  # noqa: B018 - parse now, so a malformed event is refused before it is applied
-    elif kind in (CATALOGUE, ORG_TREE, RATING_SCALE, SUPERVISION_RULES):
+    elif kind in (CATALOGUE, ORG_TREE, RATING_SCALE, SUPERVISION_RULES, ASSESSMENT_SCHEME):
         serial = body.get("serial")
         if isinstance(serial, bool) or not isinstance(serial, int) or serial < 1:
             raise InvalidInput(N_("下发的目录版本号不正确。"), field="serial")

@@ -159,6 +159,11 @@ def mask_resident_id(s: str) -> str:
     return s[:3] + "*" * (len(s) - 7) + s[-4:]
 
 
+def mask_phone(phone: str) -> str:
+    """Return a phone number with its middle four digits hidden (for listings and exports)."""
+    return phone[:3] + "****" + phone[7:] if len(phone) == 11 else "****"
+
+
 def _credit_code_check_char(body: str) -> str:
     """Return the GB 32100 check character of the first 17 characters."""
     total = sum(

@@ -60,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from township_app.pages import (
         admin,
+        assessment,
         auth,
         callbacks,
         cases,
@@ -77,7 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     for module in (auth, intake, cases, review, notices, catalogue, admin, sync_status):
         app.register_blueprint(module.bp)
-    for module in (deliveries, petitions, ratings, rectifications, callbacks, figures):
+    for module in (deliveries, petitions, ratings, rectifications, callbacks, figures, assessment):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", endpoint="index", view_func=cases.home)
     if int(app.config["SYNC_IN_APP"]) and not app.config["READ_ONLY"]:

@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The casework figures (办件统计) of the staff member's own township, its items and staff:
     # the window staff see how their hall is doing, as the reviewer and the admin do.
     "view_case_figures": frozenset({CLERK, REVIEWER, ADMIN}),
+    # The unit's and its staff's monthly assessment (窗口考核), from the same kept figures.
+    "view_assessment": frozenset({REVIEWER, ADMIN}),
     "view_cases": frozenset({CLERK, REVIEWER, AGENT, ADMIN}),
     "view_full_id": frozenset({CLERK, REVIEWER}),
     # Scans show ID cards and signatures whole: only those who handle cases (an agent, its own).

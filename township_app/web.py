@@ -21,6 +21,7 @@ from flask_babel import Babel, gettext
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from staff_pages import exports
 from staff_pages.display import label_helpers, local_time, select_locale
 from staff_pages.error_pages import ErrorPages
 from staff_pages.host_check import host_refusal
@@ -172,5 +173,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(sqlite3.DatabaseError, _damaged_database)
     app.jinja_env.filters["mask_id"] = mask_resident_id
+    exports.init_app(app)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["yuan"] = fen_to_yuan

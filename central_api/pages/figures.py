@@ -8,12 +8,15 @@ import re
 from typing import Any
 
 from flask import Blueprint, g, render_template, request
+from flask_babel import gettext
 
 from central_api import roles
 from central_api.pages.auth import login_required
+from central_api.pages.exporting import export_format, send_export
 from central_api.stores.rating_store import RatingStore
 from central_api.web import get_store, page_errors, reviews, today
-from sync.rating_figures import DIMENSIONS, ITEM, UNIT, rates
+from staff_pages import export_tables
+from sync.rating_figures import DIMENSIONS, ITEM, STAFF, UNIT, rates
 
 bp = page_errors(Blueprint("figures", __name__, url_prefix="/figures"))
 
@@ -53,6 +56,15 @@ def index() -> Any:
         for key, row in counts.items()
     ]
     rows.sort(key=lambda r: r["name"])
+    if fmt := export_format():
+        labels = {UNIT: gettext("单位"), ITEM: gettext("事项"), STAFF: gettext("工作人员")}
+        title = gettext("好差评统计（%(first)s 至 %(last)s）", first=first, last=last)
+        filters = gettext(
+            "统计维度：%(dimension)s；月份：%(first)s 至 %(last)s",
+            dimension=labels[dimension], first=first, last=last,
+        )  # fmt: skip
+        table = export_tables.figures_table(title, labels[dimension], rows)
+        return send_export(table, filters, "figures", fmt)
     return render_template(
         "central/figures/index.html",
         rows=rows,

@@ -9,16 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, request, url_for
+from flask_babel import gettext
 
 from central_api import roles
 from central_api.pages.auth import home_url, login_required
+from central_api.pages.exporting import export_format, send_export
 from central_api.review.case_record import case_scope
 from central_api.stores.review_store import InboxFilter
 from central_api.stores.supervision_store import SupervisionStore
 from central_api.web import get_calendar, get_store, page_errors, reviews, today
+from staff_pages import export_tables
 from staff_pages.htmx import render_page
 from sync.case_clock import case_deadline
-from sync.fold import STATES
+from sync.fold import STATE_LABELS, STATES
+from sync.labels import LIGHT_LABELS
 from sync.supervision_rules import LEVEL_LABELS, STAGE_LABELS
 
 bp = page_errors(Blueprint("inbox", __name__, url_prefix="/review"))
@@ -50,6 +54,8 @@ def index() -> Any:
     store = reviews()
     scope = case_scope(store, g.user)
     calendar, day = get_calendar(), today()
+    if fmt := export_format():
+        return _export(store, scope, where, light, fmt)
     if light:
         # The light is not a column: filter the matching cases by it, then page in memory. A unit's
         # open cases are a few thousand at most; their states are read once per request.
@@ -89,6 +95,29 @@ def index() -> Any:
         warning_levels=LEVEL_LABELS,
         warning_stages=STAGE_LABELS,
     )
+
+
+def _export(store: Any, scope: Any, where: InboxFilter, light: str, fmt: str) -> Any:
+    """Send every matching case (not one page), ID numbers and phones masked, as a download."""
+    calendar, day = get_calendar(), today()
+    rows = store.inbox_rows(scope, where, limit=None if light else export_tables.EXPORT_MAX)
+    if light:
+        rows = [row for row in rows if _light(row, day, calendar) == light]
+    rows = rows[: export_tables.EXPORT_MAX]
+    for row in rows:
+        row["deadline"] = case_deadline(row["state_obj"], day, calendar)
+    names = store.unit_names()
+    parts = [
+        (gettext("事项"), where.item_code),
+        (gettext("乡镇（街道）"), names.get(where.township, where.township)),
+        (gettext("状态"), gettext(STATE_LABELS[where.state]) if where.state else ""),
+        (gettext("搜索"), where.text),
+        (gettext("时限"), gettext(LIGHT_LABELS[light]) if light else ""),
+    ]
+    filters = "；".join(f"{label}：{value}" for label, value in parts if value)
+    title = gettext("待审批办件") if roles.may(g.user["role"], "decide") else gettext("办件监察")
+    table = export_tables.inbox_table(title, rows, lambda u: names.get(u, u))
+    return send_export(table, filters, "cases", fmt)
 
 
 def _warnings(store: Any) -> list[dict[str, Any]]:

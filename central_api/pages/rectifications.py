@@ -13,13 +13,16 @@ from flask_babel import gettext
 from central_api import roles
 from central_api.pages.auth import login_required
 from central_api.pages.case_pages import render_case
+from central_api.pages.exporting import export_format, send_export
 from central_api.review import case_record, rectifications
 from central_api.stores.rating_store import RatingStore, TaskFilter
 from central_api.web import get_store, now, page_errors, reviews, today
+from staff_pages import export_tables
 from staff_pages.display import translate_error
 from staff_pages.htmx import render_page
-from sync.case_state import TASK_STAGES
+from sync.case_state import TASK_STAGE_LABELS, TASK_STAGES
 from sync.errors import N_, DomainError, InvalidInput
+from sync.labels import RATING_STEP_LABELS
 
 bp = page_errors(Blueprint("rectifications", __name__, url_prefix="/rectifications"))
 
@@ -57,6 +60,8 @@ def index() -> Any:
     page = _page_number(args.get("page", ""))
     size = int(current_app.config["INBOX_PAGE_SIZE"])
     store, day = RatingStore(get_store()), today()
+    if fmt := export_format():
+        return _export(store, units, where, fmt)
     counts = store.stage_counts(units, where, day)
     total = counts.get(where.stage, 0) if where.stage else sum(counts.values())
     rows = store.task_rows(units, where, day, limit=size, offset=(page - 1) * size)
@@ -80,6 +85,25 @@ def index() -> Any:
         units=reviews().unit_names(),
         levels=store.level_labels(),
     )
+
+
+def _export(store: RatingStore, units: frozenset[str], where: TaskFilter, fmt: str) -> Any:
+    """Send every matching task (not one page) as a workbook or CSV."""
+    rows = store.task_rows(units, where, today(), limit=export_tables.EXPORT_MAX, offset=0)
+    names, levels = reviews().unit_names(), store.level_labels()
+    table = export_tables.tasks_table(
+        gettext("差评整改"), rows, lambda u: names.get(u, u), lambda v: levels.get(v, v),
+        lambda s: gettext(RATING_STEP_LABELS.get(s, s)),
+        lambda s: gettext(TASK_STAGE_LABELS.get(s, s)),
+    )  # fmt: skip
+    parts = [
+        (gettext("环节"), gettext(TASK_STAGE_LABELS.get(where.stage, where.stage))),
+        (gettext("整改单位"), names.get(where.unit, where.unit)),
+        (gettext("差评月份"), where.month),
+        (gettext("只看超期"), gettext("是") if where.overdue else ""),
+    ]
+    filters = "；".join(f"{label}：{value}" for label, value in parts if value)
+    return send_export(table, filters, "rectifications", fmt)
 
 
 def _after(number: str, message: str) -> Any:

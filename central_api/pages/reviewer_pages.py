@@ -6,6 +6,7 @@ from flask import Blueprint, Flask
 
 from central_api import web
 from central_api.pages import (
+    assessment,
     auth,
     callbacks,
     case_pages,
@@ -25,7 +26,7 @@ def init_app(app: Flask, exempt: list[Blueprint]) -> None:
     web.init_app(app, exempt)
     for module in (
         auth, inbox, case_pages, petitions, supervision, rectifications, callbacks, figures,
-        dashboard, user_admin, usb_pages,
+        dashboard, assessment, user_admin, usb_pages,
     ):  # fmt: skip
         app.register_blueprint(module.bp)
     app.add_url_rule("/", endpoint="root", view_func=inbox.home)

@@ -11,9 +11,11 @@ from flask_babel import gettext
 
 from central_api import roles
 from central_api.pages.auth import login_required
+from central_api.pages.exporting import export_format, send_export
 from central_api.review import cards
 from central_api.stores.supervision_store import SupervisionStore
 from central_api.web import get_store, now, page_errors, reviews
+from staff_pages import export_tables
 from staff_pages.display import translate_error
 from sync.errors import DomainError, InvalidInput, NotFound
 from sync.supervision_rules import LEVEL_LABELS, STAGE_LABELS, STAGES
@@ -36,6 +38,19 @@ def warnings() -> Any:
     stage = request.args.get("stage", "")
     stage = stage if stage in STAGES else ""
     rows = SupervisionStore(get_store()).open_warnings(_units(), level=level, stage=stage)
+    if fmt := export_format():
+        names = reviews().unit_names()
+        table = export_tables.warnings_table(
+            gettext("电子监察预警"),
+            sorted(rows, key=lambda row: row["unit"]),  # by unit, as the page groups them
+            lambda u: names.get(u, u),
+        )
+        parts = [
+            (gettext("级别"), gettext(LEVEL_LABELS[level]) if level else ""),
+            (gettext("环节"), gettext(STAGE_LABELS[stage]) if stage else ""),
+        ]
+        filters = "；".join(f"{label}：{value}" for label, value in parts if value)
+        return send_export(table, filters, "warnings", fmt)
     by_unit: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_unit.setdefault(row["unit"], []).append(row)
@@ -79,6 +94,18 @@ def _render_cards(error: str = "", status: int = 200, form: Any = None, failed: 
 @login_required("view_cards")
 def card_list() -> Any:
     """List the yellow and red cards of the units under the user's, each with its trail."""
+    if fmt := export_format():
+        names = reviews().unit_names()
+        labels = {
+            "colour": cards.COLOUR_LABELS,
+            "state": cards.STATE_LABELS,
+            "action": cards.ACTION_LABELS,
+        }
+        found = SupervisionStore(get_store()).cards(_units())
+        table = export_tables.cards_table(
+            gettext("黄牌与红牌"), found, lambda u: names.get(u, u), labels
+        )
+        return send_export(table, "", "cards", fmt)
     return _render_cards()
 
 

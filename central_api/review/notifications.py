@@ -153,8 +153,3 @@ def rows_for(
         }
         for stage in stages
     ]
-
-
-def mask_phone(phone: str) -> str:
-    """Return a phone number with its middle four digits hidden (for listings)."""
-    return phone[:3] + "****" + phone[7:] if len(phone) == 11 else "****"

@@ -1,5 +1,5 @@
-"""The feed down: what central publishes (catalogue, org tree, calendars, rating scale, revocations,
-decisions),
+"""The feed down: what central publishes (catalogue, org tree, calendars, rating scale, supervision
+rules, assessment scheme, revocations, decisions),
 each entry signed on its own, and the pages a device reads from its cursor."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from central_api.stores.store import CentralStore
 from sync import feed
+from sync.assessment_scheme import parse_scheme
 from sync.catalogue_rules import check_catalogue
 from sync.deadlines import YearCalendar
 from sync.errors import Conflict, DomainError, InvalidInput
@@ -138,6 +139,23 @@ def publish_supervision_rules(
         serial = store.next_serial(c, feed.SUPERVISION_RULES)
         body = {"serial": serial, "published_at": format_time(now), **rules.to_dict()}
         append_entry(store, c, central_key, feed.SUPERVISION_RULES, feed.EVERYONE, body, now)
+    return serial
+
+
+def publish_assessment_scheme(
+    store: CentralStore, central_key: SigningKey, raw: Mapping[str, Any], now: datetime
+) -> int:
+    """Publish an assessment scheme (考核方案) to every device under the next serial; return the
+    serial. A bad scheme, or a version published before, is refused before anything is written."""
+    from central_api.stores.assessment_store import published_schemes
+
+    scheme = parse_scheme(raw)
+    with store.transaction() as c:
+        serial = store.next_serial(c, feed.ASSESSMENT_SCHEME)
+        if any(s.version == scheme.version for s in published_schemes(c)):
+            raise Conflict(f"考核方案版本 {scheme.version} 已经发布过，请使用新的版本号。")
+        body = {"serial": serial, "published_at": format_time(now), **scheme.to_dict()}
+        append_entry(store, c, central_key, feed.ASSESSMENT_SCHEME, feed.EVERYONE, body, now)
     return serial
 
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from central_api.stores.store import CentralStore
-from tests.central.test_supervision_pages import township_bad_rating
+from tests.central.test_rating_pages import township_bad_rating
 from tests.support.central import CentralProcess, FakeDevice, init_home, issue_code
 from tests.support.reviewer import DEMO_PASSWORDS
 

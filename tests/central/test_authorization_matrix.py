@@ -17,10 +17,11 @@ import pytest
 
 from central_api import create_app, users
 from central_api.review import cards
+from central_api.stores.figure_store import add_figures
 from central_api.stores.store import CentralStore
 from central_api.usb import usb_import_jobs
 from sync import events as ev
-from sync.events import utc_now
+from sync.events import business_date, format_time, utc_now
 from tests.support.central import CentralProcess, FakeDevice
 from tests.support.reviewer import PageSession, push_forwarded, tiny_png, upload_scan
 
@@ -219,6 +220,17 @@ MATRIX: dict[str, dict[str, str]] = {
         supervisor=OK,
         admin=OK,
     ),
+    # The assessment: supervisors (of the units under theirs) and admins.
+    **{
+        page: staff(
+            county_reviewer=FORBIDDEN,
+            other_county_reviewer=FORBIDDEN,
+            city_reviewer=FORBIDDEN,
+            supervisor=OK,
+            admin=OK,
+        )
+        for page in ("assessment.index", "assessment.unit", "assessment.staff_member")
+    },
     **{
         admin_page: staff(
             county_reviewer=FORBIDDEN,
@@ -309,6 +321,9 @@ def world(central: CentralProcess, central_store: CentralStore, new_code_module)
     usb_import, _ = usb_import_jobs.begin(
         central_store, Path(tempfile.mkdtemp(prefix="bianmin-stick-")), "admin", utc_now()
     )
+    with central_store.transaction() as c:  # this month's figure of a staff member to assess
+        month = business_date(format_time(utc_now())).isoformat()[:7]
+        add_figures(c, {("staff", "370613004/wangfang", month, "completed"): 1})
     card = cards.issue_card(
         central_store, unit="370613004", colour="yellow", reason="窗口超期", actor="jiancha",
         units=frozenset({"370613004"}), now=utc_now(),
@@ -431,6 +446,9 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
         "callbacks.call": f"/callbacks/{number}",
         "figures.index": "/figures/",
         "dashboard.index": "/dashboard/",
+        "assessment.index": "/assessment/",
+        "assessment.unit": "/assessment/units/370613004",
+        "assessment.staff_member": "/assessment/units/370613004/staff/wangfang",
         "users.index": "/admin/users/",
         "usb.index": "/admin/usb/",
         "usb.progress_page": f"/admin/usb/imports/{world.usb_import}",

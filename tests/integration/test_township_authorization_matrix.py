@@ -125,6 +125,17 @@ MATRIX: dict[str, dict[str, str]] = {
     ),
     # 办件统计: the township's own staff (their unit only: test_case_figures_over_http).
     "figures.cases": table(chuangkou=OK, shenhe=OK, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=OK),
+    "assessment.index": table(
+        chuangkou=FORBIDDEN, shenhe=OK, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=OK
+    ),
+    # A staff member without figures this month: not found for those who may look.
+    "assessment.staff_member": table(
+        chuangkou=FORBIDDEN,
+        shenhe=NOT_FOUND,
+        daiban=FORBIDDEN,
+        daiban2=FORBIDDEN,
+        admin=NOT_FOUND,
+    ),  # fmt: skip
     "sync.index": staff(OK),
     "sync.sync_now": staff(OK),
     "sync.status": staff(OK),  # the header's status, which every page shows
@@ -258,6 +269,8 @@ def _request(endpoint: str, case: str, scan: str = "0" * 64) -> tuple[str, str]:
         "callbacks.record": ("POST", f"/callbacks/{case}/record"),
         "figures.index": ("GET", "/figures/"),
         "figures.cases": ("GET", "/figures/cases"),
+        "assessment.index": ("GET", "/assessment/"),
+        "assessment.staff_member": ("GET", "/assessment/staff/nobody"),
         "sync.index": ("GET", "/sync/"),
         "sync.sync_now": ("POST", "/sync/now"),
         "sync.status": ("GET", "/sync/status"),

@@ -114,7 +114,7 @@ def test_first_start_after_an_upgrade_backs_up_then_migrates_keeping_every_case(
         states = [CaseState.from_dict(json.loads(raw)) for raw in store.figures.case_states_json()]
         counted = dict(recount(states, kept_figures.figure_rules(store)))
         assert counted and store.figures.figures() == counted
-        # ... and m012 the casework figures.
+        # ... and m013 the casework figures.
         casework = case_figures.recount(states, kept_figures.case_figure_rules(store))
         assert store.figures.case_figures() == {k: v for k, v in casework.items() if v}
         assert any(key[3] == "received" for key in casework)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from sync import feed, fold
+from sync.assessment_scheme import DEFAULT_SCHEME, DEFAULT_SCHEME_BODY
 from sync.events import GENESIS_HASH, utc_now
 from sync.rating_scale import DEFAULT_SCALE, NATIONAL_FIVE, WINDOW_2015
 from sync.signing import SigningKey
@@ -289,3 +291,31 @@ def test_older_or_bad_supervision_rules_are_refused_and_the_rules_in_use_stay(st
     assert store.supervision_rules().acceptance_days == 7
     codes = [p["code"] for p in SyncStore(store).feed_problems()]
     assert sorted(codes) == ["invalid_supervision_rules", "rollback"]
+
+
+def _scheme(serial: int, version: str) -> dict:
+    body = copy.deepcopy(DEFAULT_SCHEME_BODY)
+    body["version"] = version
+    return {"serial": serial, "published_at": "2026-11-01T00:00:00.000Z", **body}
+
+
+def test_the_township_assesses_on_the_default_scheme_until_central_publishes_one(store, central):
+    assert store.assessment_scheme() == DEFAULT_SCHEME and store.assessment_scheme_serial() == 0
+    central.publish(feed.ASSESSMENT_SCHEME, _scheme(1, "laishan-2027"))
+    assert _pull(store, central).applied == 1
+    assert store.assessment_scheme().version == "laishan-2027"
+    assert store.assessment_scheme().categories == DEFAULT_SCHEME.categories
+
+
+def test_an_older_or_bad_scheme_is_refused_and_the_one_in_use_stays(store, central):
+    central.publish(feed.ASSESSMENT_SCHEME, _scheme(3, "v3"))
+    central.publish(feed.ASSESSMENT_SCHEME, _scheme(2, "v2"))
+    bad = _scheme(4, "v4")
+    bad["categories"][0]["weight"] = 25
+    central.publish(feed.ASSESSMENT_SCHEME, bad)
+    result = _pull(store, central)
+    assert (result.applied, result.problems) == (1, 2)
+    assert store.assessment_scheme().version == "v3"
+    problems = {p["code"]: p["message"] for p in SyncStore(store).feed_problems()}
+    assert set(problems) == {"rollback", "invalid_assessment_scheme"}
+    assert "指标分值合计 20，与权重 25 不符" in problems["invalid_assessment_scheme"]

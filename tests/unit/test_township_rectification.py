@@ -375,13 +375,13 @@ def test_m010_fills_the_kept_tables_from_the_cases_already_there(store):
     )
 
 
-def test_m012_fills_the_casework_figures_from_the_cases_already_there(store):
+def test_m013_fills_the_casework_figures_from_the_cases_already_there(store):
     above = Above(store)
     answered_task(store, above)
     kept = store.figures.case_figures()
     with store.write():
         store.db.execute("DROP TABLE case_figures")
-        store.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm012_case_figures'")
+        store.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm013_case_figures'")
     migrations.apply(store.db)
     assert any(key[3] == "completed" for key in kept)
     assert store.figures.case_figures() == kept

@@ -18,6 +18,7 @@ from typing import Any
 
 from sync import events as ev
 from sync import feed
+from sync.assessment_scheme import parse_scheme
 from sync.catalogue_rules import check_catalogue
 from sync.client import CentralClient, Offline
 from sync.deadlines import YearCalendar
@@ -195,6 +196,11 @@ def _apply(store: Store, entry: feed.FeedEntry, at: str) -> None:
         _newer(body["serial"], store.supervision_rules_serial(), N_("监察预警规则"))
         store.install_supervision_rules(
             parse_rules(body), body["serial"], published_at=body.get("published_at"), at=at
+        )
+    elif entry.kind == feed.ASSESSMENT_SCHEME:
+        _newer(body["serial"], store.assessment_scheme_serial(), N_("考核方案"))
+        store.install_assessment_scheme(
+            parse_scheme(body), body["serial"], published_at=body.get("published_at"), at=at
         )
     elif entry.kind == feed.REVOCATION:
         if body["device_id"] == device["device_id"]:

@@ -11,6 +11,7 @@ from flask import Blueprint, g, request
 from flask_babel import gettext
 
 from staff_pages.charts import Series, trend_chart
+from staff_pages.export_tables import figures_table
 from staff_pages.htmx import render_page
 from sync import case_figures
 from sync.case_figures import UNIT_ITEM
@@ -19,6 +20,7 @@ from sync.periods import KIND_LABELS, KINDS, MONTH, parse_period, period_of
 from sync.rating_figures import ITEM, STAFF, UNIT, rates
 from township_app.db import get_store, today
 from township_app.pages.auth import login_required
+from township_app.pages.exporting import export_format, send_export
 
 bp = Blueprint("figures", __name__, url_prefix="/figures")
 
@@ -63,6 +65,23 @@ def index() -> Any:
     item_names = {item["code"]: item["name"] for item in store.items()}
     org_names = store.org_names()
     users = {u["username"]: u["display_name"] for u in store.users()}
+    if fmt := export_format():
+        which = request.args.get("table", UNIT)
+        heading, found, name_of = {
+            ITEM: (gettext("事项"), rows(ITEM, "item_code"), lambda c: item_names.get(c, c)),
+            STAFF: (
+                gettext("工作人员"),
+                rows(STAFF, "staff", key_prefix=unit + "/"),
+                lambda k: users.get(k.partition("/")[2], k.partition("/")[2]),
+            ),
+        }.get(which, (gettext("单位"), rows(UNIT, "unit", key=unit), lambda c: org_names.get(c, c)))
+        title = gettext("好差评统计（%(first)s 至 %(last)s）", first=months[0], last=months[1])
+        table = figures_table(title, heading, [{"name": name_of(k), **f} for k, f in found])
+        filters = gettext(
+            "统计维度：%(dimension)s；月份：%(first)s 至 %(last)s",
+            dimension=heading, first=months[0], last=months[1],
+        )  # fmt: skip
+        return send_export(table, filters, "figures", fmt)
     return render_page(
         "township/figures/index.html",
         "township/figures/_tables.html",

@@ -10,14 +10,17 @@ from typing import Any
 from flask import Blueprint, g, request
 from flask_babel import gettext
 
+from staff_pages.export_tables import EXPORT_MAX
+from staff_pages.exports import Column, ExportTable
 from staff_pages.htmx import render_page
 from sync.case_state import TASK_REVIEW, TASK_STAGE_LABELS, TASK_STAGES
-from sync.labels import ANSWER_METHOD_LABELS, CALLBACK_PURPOSE_LABELS
+from sync.labels import ANSWER_METHOD_LABELS, CALLBACK_PURPOSE_LABELS, RATING_STEP_LABELS
 from sync.rectification_rules import OPEN_STAGES, is_overdue
 from township_app.casework import rectification
 from township_app.db import get_store, now, today
 from township_app.pages.auth import current_actor, login_required
 from township_app.pages.cases import act_on_case
+from township_app.pages.exporting import export_format, send_export
 
 bp = Blueprint("rectifications", __name__, url_prefix="/rectifications")
 
@@ -64,11 +67,37 @@ def index() -> Any:
     stage = request.args.get("stage", "")
     stage = stage if stage in TASK_STAGES else ""
     scale = store.rating_scale
-    rows = store.figures.tasks(unit=unit, stage=stage)
+    fmt = export_format()
+    # The page lists the first 500; an export takes every task, up to the export's bound.
+    rows = store.figures.tasks(unit=unit, stage=stage, limit=EXPORT_MAX if fmt else 500)
     levels = {}
     for row in rows:
         level = scale(row["scale_version"]).level(row["level"])
         levels[row["rating_id"]] = level.label if level else row["level"]
+    if fmt:
+        on = today()
+        table = ExportTable(
+            gettext("差评整改"),
+            tuple(
+                Column(gettext(label))
+                for label in ("环节", "办件编号", "事项", "评价", "收到日期", "反馈期限", "是否逾期")
+            ),
+            [
+                (
+                    gettext(TASK_STAGE_LABELS.get(r["stage"], r["stage"])), r["case_number"],
+                    r["item_name"],
+                    f"{gettext(RATING_STEP_LABELS.get(r['step'], r['step']))}："
+                    f"{levels[r['rating_id']]}",
+                    r["opened_on"], r["due_on"],
+                    gettext("已逾期") if late(r["answered_on"], r["due_on"], on) else "",
+                )
+                for r in rows
+            ],
+        )  # fmt: skip
+        filters = (
+            gettext("环节：%(stage)s", stage=gettext(TASK_STAGE_LABELS[stage])) if stage else ""
+        )
+        return send_export(table, filters, "rectifications", fmt)
     return render_page(
         "township/rectifications/index.html",
         "township/rectifications/_rows.html",

@@ -489,7 +489,23 @@ def m011_supervision_rules(db: Database) -> None:
 
 
 @migrations()
-def m012_case_figures(db: Database) -> None:
+def m012_assessment_schemes(db: Database) -> None:
+    """Keep the assessment schemes (考核方案) installed from central's feed (the newest is in use)."""
+    db.execute(
+        """
+        CREATE TABLE assessment_schemes (
+            serial INTEGER PRIMARY KEY,
+            version TEXT NOT NULL,
+            body TEXT NOT NULL,
+            published_at TEXT,
+            installed_at TEXT NOT NULL
+        )
+        """
+    )
+
+
+@migrations()
+def m013_case_figures(db: Database) -> None:
     """Keep the casework figures (received, accepted, completed, on time, ... per unit, item,
     staff member and day; ``sync.case_figures``), counted from the cases already here."""
     db.execute(

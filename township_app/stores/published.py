@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from sync.assessment_scheme import DEFAULT_SCHEME, AssessmentScheme, parse_scheme
 from sync.deadlines import YearCalendar
 from sync.rating_scale import BUILT_IN, DEFAULT_SCALE, RatingScale, parse_scale
 from sync.supervision_rules import DEFAULT_RULES, SupervisionRules, parse_rules
@@ -198,3 +199,28 @@ class PublishedQueries:
             "SELECT body FROM supervision_rules ORDER BY serial DESC LIMIT 1"
         ).fetchone()
         return parse_rules(json.loads(row[0])) if row is not None else DEFAULT_RULES
+
+    # Assessment scheme (考核方案)
+
+    def install_assessment_scheme(
+        self, scheme: AssessmentScheme, serial: int, *, published_at: str | None, at: str
+    ) -> None:
+        """Install the assessment scheme published under a serial."""
+        self.db.execute(
+            "INSERT INTO assessment_schemes (serial, version, body, published_at, installed_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [serial, scheme.version, json.dumps(scheme.to_dict(), ensure_ascii=False),
+             published_at, at],
+        )  # fmt: skip
+
+    def assessment_scheme_serial(self) -> int:
+        """Return the serial of the installed scheme (0 while the default one is used)."""
+        row = self.db.execute("SELECT MAX(serial) FROM assessment_schemes").fetchone()
+        return int(row[0] or 0)
+
+    def assessment_scheme(self) -> AssessmentScheme:
+        """Return the assessment scheme in use: the newest installed, else the default one."""
+        row = self.db.execute(
+            "SELECT body FROM assessment_schemes ORDER BY serial DESC LIMIT 1"
+        ).fetchone()
+        return parse_scheme(json.loads(row[0])) if row is not None else DEFAULT_SCHEME
