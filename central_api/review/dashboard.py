@@ -18,8 +18,9 @@ from sync.periods import Period
 from sync.rating_figures import STAFF, UNIT
 from sync.rating_figures import rates as rating_rates
 
-BY_UNIT, BY_ITEM, BY_STAFF = "unit", "item", "staff"
-BREAKDOWNS = (BY_UNIT, BY_ITEM, BY_STAFF)
+BY_UNIT, BY_ITEM, BY_DEPARTMENT, BY_STAFF = "unit", "item", "department", "staff"
+BREAKDOWNS = (BY_UNIT, BY_ITEM, BY_DEPARTMENT, BY_STAFF)
+NO_DEPARTMENT = "—"  # an item the newest catalogue no longer lists
 TREND_METRICS = ("received", "completed")
 # A city has hundreds of staff members: the page lists the first rows of a breakdown (the most
 # received or completed first), and says how many there are.
@@ -152,10 +153,14 @@ def build(store: DashboardStore, tree: Tree, unit: str, period: Period, by: str)
     )
     if by == BY_UNIT:
         rows = child_rows
-    elif by == BY_ITEM:
+    elif by in (BY_ITEM, BY_DEPARTMENT):
         items = _regroup(
             store.case_sums(UNIT_ITEM, held, days, whole), lambda k: k.partition("/")[2]
         )
+        if by == BY_DEPARTMENT:
+            # A department (民政, 人社…) is the sum of its items, as the catalogue assigns them.
+            department = store.item_departments()
+            items = _regroup(items, lambda code: department.get(code) or NO_DEPARTMENT)
         rows = [{"key": code, **rates(counts), "rating": None} for code, counts in items.items()]
         rows.sort(key=lambda row: (-row["received"], row["key"]))
     else:

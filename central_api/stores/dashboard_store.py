@@ -187,13 +187,20 @@ class DashboardStore:
 
     def item_names(self) -> dict[str, str]:
         """Return the items' names by code, as the newest published catalogue names them."""
+        return self._newest_items("name")
+
+    def item_departments(self) -> dict[str, str]:
+        """Return the department (部门) of each item by code, as the newest catalogue says."""
+        return self._newest_items("department")
+
+    def _newest_items(self, field: str) -> dict[str, str]:
         v = t.catalogue_versions.c
         with self.store.reading() as c:
             row = c.execute(select(v.body).order_by(v.serial.desc()).limit(1)).first()
         if row is None:
             return {}
         items = json.loads(row[0]).get("items") or []
-        return {str(item.get("code")): str(item.get("name", "")) for item in items}
+        return {str(item.get("code")): str(item.get(field) or "") for item in items}
 
     def org_tree(self) -> list[dict[str, Any]]:
         """Return every unit with its name and parent."""

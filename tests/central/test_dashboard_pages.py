@@ -1,5 +1,5 @@
 """The dashboard (统计分析) over real HTTP: the figures of known cases, scoped to the user's unit and
-below (a county sees nothing of another county), breakdowns by unit, item and staff member, the
+below (a county sees nothing of another county), breakdowns by unit, item, department and staff member, the
 drill-down to the cases, and bad period input answered in Chinese, never with a server error."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from tests.support.central import (
 from tests.support.reviewer import PageSession
 
 OTHER_COUNTY = "370602"  # 芝罘区
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def push(device: FakeDevice, *events: ev.Event) -> None:
@@ -170,6 +171,22 @@ def test_breakdowns_by_item_and_by_staff(supervisor: PageSession, seeded: Seeded
     assert item["name"] in items.text
     staff = supervisor.get(day_range(seeded) + "&by=staff")
     assert staff.status_code == 200 and "解甲庄街道 / chuangkou" in staff.text
+
+
+def test_the_department_breakdown_sums_its_items_as_the_catalogue_assigns_them(
+    supervisor: PageSession, seeded: Seeded
+) -> None:
+    import json
+
+    catalogue = json.loads((ROOT / "sync" / "demo" / "catalogue.json").read_text("utf-8"))
+    code = registered_payload("immediate")["item"]["code"]
+    department = next(i["department"] for i in catalogue["items"] if i["code"] == code)
+    page = supervisor.get(day_range(seeded) + "&by=department")
+    assert page.status_code == 200 and "按部门" in page.text
+    row = re.search(
+        rf"<th scope=\"row\">{department}</th>\s*<td class=\"num\">(\d+)</td>", page.text
+    )
+    assert row and row.group(1) == "5"
 
 
 def test_htmx_gets_only_the_figures(supervisor: PageSession, seeded: Seeded) -> None:
