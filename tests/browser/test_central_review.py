@@ -54,6 +54,9 @@ def test_county_reviewer_opens_a_case_sees_its_scan_and_approves_it(
     link = page.get_by_role("link", name=number)
     expect(link).to_be_visible()
     expect(page.locator("#inbox-rows tbody tr")).to_have_count(1)
+    # The search box asks again as it is typed into: let the last answer land before clicking,
+    # or the click may fall on rows that a late answer then replaces.
+    page.wait_for_load_state("networkidle")
     link.click()
     expect(
         page.get_by_role("heading", name=catalogue_item(DEMO_ITEMS["forwarded"])["name"])
