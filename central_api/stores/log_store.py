@@ -459,7 +459,12 @@ class LogStore:
         envelope = c.execute(query).scalar()
         if envelope is None:
             return None
-        return parse_scale(orjson.loads(Envelope.from_json(bytes(envelope)).payload)["body"])
+        body = orjson.loads(Envelope.from_json(bytes(envelope)).payload)["body"]
+        # A published version never changes: each ingest asks for the newest, parse it once.
+        known = self._rating_scales.get(body.get("version"))
+        if known is None:
+            known = self._rating_scales[body["version"]] = parse_scale(body)
+        return known
 
     def add_catalogue_version(self, c: Connection, values: Mapping[str, Any]) -> bool:
         """Keep a published catalogue version; False if that version was published before."""
