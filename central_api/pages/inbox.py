@@ -6,6 +6,9 @@ case's state with the same functions as the township's (``sync.case_clock``), no
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, request, url_for
@@ -15,12 +18,13 @@ from central_api import roles
 from central_api.pages.auth import home_url, login_required
 from central_api.pages.exporting import export_format, send_export
 from central_api.review.case_record import case_scope
-from central_api.stores.review_store import InboxFilter
+from central_api.stores.review_store import COUNTED_STEPS, InboxFilter
 from central_api.stores.supervision_store import SupervisionStore
 from central_api.web import get_calendar, get_store, page_errors, reviews, today
 from staff_pages import export_tables
 from staff_pages.htmx import render_page
 from sync.case_clock import case_deadline
+from sync.errors import N_
 from sync.fold import STATE_LABELS, STATES
 from sync.labels import LIGHT_LABELS
 from sync.supervision_rules import LEVEL_LABELS, STAGE_LABELS
@@ -28,6 +32,44 @@ from sync.supervision_rules import LEVEL_LABELS, STAGE_LABELS
 bp = page_errors(Blueprint("inbox", __name__, url_prefix="/review"))
 
 LIGHTS = ("green", "yellow", "red")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
+# The dashboard's figures a drill-down names, as the inbox says them.
+COUNTED_LABELS = {
+    "received": N_("收件"),
+    "accepted": N_("受理"),
+    "refused": N_("不予受理"),
+    "completed": N_("办结"),
+}
+
+
+def _day(raw: str) -> str:
+    """Return a "YYYY-MM-DD" day of the query, or "" when it is not one."""
+    if not _ISO_DAY.match(raw):
+        return ""
+    try:
+        return date.fromisoformat(raw).isoformat()
+    except ValueError:
+        return ""
+
+
+def _drill(args: Any) -> tuple[dict[str, str], str]:
+    """Return the dashboard's drill-down in the query (the figure, its period, the staff member)
+    and a message when a part of it was not understood (that part is then left out)."""
+    counted = args.get("counted", "")
+    if counted not in COUNTED_STEPS:
+        return {}, gettext("未识别的统计口径，已列出全部办件。") if counted else ""
+    first, last = _day(args.get("from", "")[:10]), _day(args.get("to", "")[:10])
+    staff = args.get("staff", "")[:32]
+    problems = []
+    if (args.get("from") or args.get("to")) and not (first and last and first <= last):
+        first = last = ""
+        problems.append(gettext("时段无效（应为起止日期，起不晚于止），已不按时段筛选。"))
+    if staff and not _USERNAME.match(staff):
+        staff = ""
+        problems.append(gettext("工作人员账号无效，已不按工作人员筛选。"))
+    drill = {"counted": counted, "from": first, "to": last, "staff": staff}
+    return {key: value for key, value in drill.items() if value}, "".join(problems)
 
 
 def _page_number(raw: str) -> int:
@@ -48,6 +90,15 @@ def index() -> Any:
         text=args.get("q", "").strip()[:40],
         within=reviews().subtree(within) if within else None,
     )
+    drill, drill_error = _drill(args)
+    if drill:
+        where = replace(
+            where,
+            counted=drill["counted"],
+            first=drill.get("from", ""),
+            last=drill.get("to", ""),
+            staff=drill.get("staff", ""),
+        )
     light = args.get("light", "") if args.get("light", "") in LIGHTS else ""
     page = _page_number(args.get("page", ""))
     size = int(current_app.config["INBOX_PAGE_SIZE"])
@@ -79,6 +130,7 @@ def index() -> Any:
         "state": where.state,
         "q": where.text,
         "light": light,
+        **drill,
     }
     return render_page(
         "central/inbox/index.html",
@@ -94,6 +146,9 @@ def index() -> Any:
         inbox_warnings=_warnings(store),
         warning_levels=LEVEL_LABELS,
         warning_stages=STAGE_LABELS,
+        drill=drill,
+        drill_error=drill_error,
+        counted_labels=COUNTED_LABELS,
     )
 
 
@@ -113,6 +168,9 @@ def _export(store: Any, scope: Any, where: InboxFilter, light: str, fmt: str) ->
         (gettext("状态"), gettext(STATE_LABELS[where.state]) if where.state else ""),
         (gettext("搜索"), where.text),
         (gettext("时限"), gettext(LIGHT_LABELS[light]) if light else ""),
+        (gettext("统计口径"), gettext(COUNTED_LABELS[where.counted]) if where.counted else ""),
+        (gettext("时段"), f"{where.first}—{where.last}" if where.first else ""),
+        (gettext("工作人员"), where.staff),
     ]
     filters = "；".join(f"{label}：{value}" for label, value in parts if value)
     title = gettext("待审批办件") if roles.may(g.user["role"], "decide") else gettext("办件监察")

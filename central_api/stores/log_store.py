@@ -16,7 +16,8 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from central_api.device_api.event_rules import published_item
 from central_api.stores import figure_store
 from central_api.stores import schema as t
-from sync.events import GENESIS_HASH, Event
+from sync.case_state import COMPLETED
+from sync.events import GENESIS_HASH, Event, business_date
 from sync.feed import EVERYONE, RATING_SCALE
 from sync.fold import CaseState
 from sync.rating_figures import FigureRules
@@ -36,6 +37,12 @@ _CASE_COLUMNS = (
     "applicant_name",
     "accepted_on",
     "open_petitions",
+    "registered_on",
+    "refused_on",
+    "completed_on",
+    "registered_by",
+    "accepted_by",
+    "completed_by",
 )
 
 # The columns of an event row, in the order of ``event_values``.
@@ -144,6 +151,25 @@ def where_in(c: Connection, sql: str, values: Iterable[str]) -> list[Any]:
         return list(c.exec_driver_sql(statement, (listed,)))
     statement = sql.format(values="IN (SELECT value FROM json_each(?))")
     return list(c.exec_driver_sql(statement, (orjson.dumps(listed).decode(),)))
+
+
+_STEP_COLUMNS = _CASE_COLUMNS[-6:]
+
+
+def _counted_steps(state: CaseState) -> dict[str, str | None]:
+    """Return the days and staff of the steps the figures count a case by, as the projection keeps
+    them for the dashboard's drill-down (``sync.case_figures.contributions`` counts the same)."""
+    completed = state.state == COMPLETED
+    return {
+        "registered_on": business_date(state.registered_at).isoformat(),
+        "refused_on": state.refused_on,
+        "completed_on": state.completed_on if completed else None,
+        "registered_by": (state.registered_by or "")[:32] or None,
+        "accepted_by": (state.accepted_by or "")[:32] or None,
+        "completed_by": (state.completed_by or "")[:32]
+        if completed and state.completed_by
+        else None,
+    }
 
 
 def state_json(state: CaseState) -> str:
@@ -324,6 +350,7 @@ class LogStore:
                     s.applicant["name"],
                     s.accepted_on,
                     _open_petitions(s),
+                    *_counted_steps(s).values(),
                 )
                 for s in new
             ],
@@ -339,6 +366,7 @@ class LogStore:
                     updated_at=bindparam("updated_at"),
                     accepted_on=bindparam("accepted_on"),
                     open_petitions=bindparam("open_petitions"),
+                    **{name: bindparam(name) for name in _STEP_COLUMNS},
                 )
             )
             c.execute(
@@ -352,6 +380,7 @@ class LogStore:
                         "updated_at": s.last_at,
                         "accepted_on": s.accepted_on,
                         "open_petitions": _open_petitions(s),
+                        **_counted_steps(s),
                     }
                     for s in changed
                 ],

@@ -53,6 +53,21 @@ class InboxFilter:
     text: str = ""
     # The cases of a unit and every unit below it (the dashboard's drill-down to a county).
     within: frozenset[str] | None = None
+    # The dashboard's drill-down: the cases a figure counts in a period ("YYYY-MM-DD" bounds), by
+    # the day of its step (``COUNTED_STEPS``), and by the staff member who took it.
+    counted: str = ""
+    first: str = ""
+    last: str = ""
+    staff: str = ""
+
+
+# A figure → (the projection's column of its day, of the staff member who took it).
+COUNTED_STEPS = {
+    "received": ("registered_on", "registered_by"),
+    "accepted": ("accepted_on", "accepted_by"),
+    "refused": ("refused_on", "accepted_by"),
+    "completed": ("completed_on", "completed_by"),
+}
 
 
 def _like(text: str) -> str:
@@ -156,6 +171,13 @@ class ReviewStore:
             query = query.where(k.org_code.in_(sorted(where.within)))
         if where.state:
             query = query.where(k.state == where.state)
+        if where.counted in COUNTED_STEPS:
+            day, by = COUNTED_STEPS[where.counted]
+            query = query.where(k[day].is_not(None))
+            if where.first and where.last:
+                query = query.where(k[day] >= where.first, k[day] <= where.last)
+            if where.staff:
+                query = query.where(k[by] == where.staff)
         if where.text:
             pattern = _like(where.text)
             query = query.where(

@@ -184,7 +184,19 @@ cases = Table(
     Column("applicant_name", Text, nullable=False, server_default=""),
     Column("accepted_on", String(10)),
     Column("open_petitions", Integer, nullable=False, server_default="0"),
+    # The day of each counted step and who took it (China business dates, log-in names), so the
+    # dashboard's drill-down lists exactly the cases its figures count (sync.case_figures).
+    Column("registered_on", String(10)),
+    Column("refused_on", String(10)),
+    Column("completed_on", String(10)),
+    Column("registered_by", String(32)),
+    Column("accepted_by", String(32)),
+    Column("completed_by", String(32)),
     Index("cases_holder_state", "holder_code", "state"),
+    Index("cases_registered_on", "registered_on"),
+    Index("cases_completed_on", "completed_on"),
+    Index("cases_refused_on", "refused_on"),
+    Index("cases_accepted_on", "accepted_on"),
     Index("cases_item_code", "item_code"),
     Index("cases_open_petitions", "open_petitions", "org_code"),
 )
@@ -344,6 +356,22 @@ Index("cases_updated_at", cases.c.updated_at)
 # Supervision's warnings (电子监察预警): one row per case, stage, occurrence and level, written once
 # when the job first sees it (sync.supervision_rules), cleared when the stage no longer warns.
 # ``notified_at`` is set when the one notification to staff was handed to the sender.
+# The mobile numbers warnings are sent to (责任人手机号), per unit and log-in name; username "" is
+# the unit's liaison (联络人), told of a warning that names no person. Central holds no township
+# staff accounts, so a supervisor keeps this list.
+staff_contacts = Table(
+    "staff_contacts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org_code", String(12), nullable=False),
+    Column("username", String(32), nullable=False, server_default=""),
+    Column("name", Text, nullable=False),
+    Column("phone", String(20), nullable=False),  # personal data: masked in listings, never logged
+    Column("updated_at", String(32), nullable=False),
+    Column("updated_by", String(32), nullable=False),
+    UniqueConstraint("org_code", "username", name="staff_contacts_person"),
+)
+
 warnings = Table(
     "warnings",
     metadata,

@@ -146,6 +146,63 @@ def test_a_number_leads_to_the_cases_behind_it(supervisor: PageSession, seeded: 
     assert tile(county.text, "received") == "5"
 
 
+def _drill_link(page: str, anchor: str) -> str:
+    found = re.search(anchor + r'.*?<a href="([^"]+)" class="drill"', page, re.S)
+    assert found, anchor
+    return unescape(found.group(1))
+
+
+def test_a_number_lists_only_the_cases_its_period_counts(
+    supervisor: PageSession, seeded: Seeded
+) -> None:
+    page = supervisor.get(day_range(seeded)).text
+    refused_link = _drill_link(page, 'id="fig-refusal"')
+    assert f"from={seeded.day}" in refused_link and "counted=refused" in refused_link
+    refused = supervisor.get(refused_link)
+    assert refused.status_code == 200 and 'id="drill-note"' in refused.text
+    assert [n for n in seeded.numbers if n in refused.text] == [seeded.numbers[3]]
+    # The same figure on the day before counts none of these cases, and its list shows none.
+    before = (datetime.fromisoformat(seeded.day) - timedelta(days=1)).date().isoformat()
+    earlier = supervisor.get(f"/review/?counted=completed&from={before}&to={before}")
+    assert earlier.status_code == 200
+    assert not [n for n in seeded.numbers if n in earlier.text]
+    received = supervisor.get(f"/review/?counted=received&from={seeded.day}&to={seeded.day}")
+    assert all(n in received.text for n in seeded.numbers)
+
+
+def test_a_staff_members_numbers_lead_to_the_cases_they_handled(
+    supervisor: PageSession, seeded: Seeded
+) -> None:
+    page = supervisor.get(day_range(seeded) + "&by=staff").text
+    row = page[page.index("解甲庄街道 / chuangkou") :]
+    completed = supervisor.get(_drill_link(row, "<td"))  # the row's first number: received
+    assert all(n in completed.text for n in seeded.numbers)
+    assert "经办人：chuangkou" in completed.text
+    nobody = supervisor.get(
+        f"/review/?counted=completed&staff=someone_else&from={seeded.day}&to={seeded.day}"
+    )
+    assert nobody.status_code == 200
+    assert not [n for n in seeded.numbers if n in nobody.text]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "counted=completed&from=2026-13-01&to=2026-12-31",
+        "counted=completed&from=2026-12-31&to=2026-12-01",
+        "counted=completed&staff=<script>",
+        "counted=everything",
+    ],
+)
+def test_a_drill_down_it_cannot_read_is_said_in_chinese(
+    supervisor: PageSession, query: str
+) -> None:
+    page = supervisor.get(f"/review/?{query}")
+    assert page.status_code == 200
+    assert 'id="drill-error"' in page.text
+    assert "经办人：" not in page.text and "<script>" not in page.text
+
+
 def test_a_county_sees_nothing_of_another_county(
     other_county: PageSession, central: CentralProcess, seeded: Seeded
 ) -> None:
