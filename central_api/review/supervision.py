@@ -22,6 +22,7 @@ from central_api.review.senders import (
     SendFailed,
     SmsGatewaySender,
 )
+from central_api.stores.contact_store import ContactStore
 from central_api.stores.review_store import ReviewStore
 from central_api.stores.store import CentralStore
 from central_api.stores.supervision_store import RULE, SupervisionStore
@@ -144,14 +145,19 @@ def staff_message(row: dict[str, Any]) -> str:
 def notify_warnings(store: CentralStore, sender: Sender, now: datetime) -> int:
     """Hand every warning not notified yet to the sender, once; return how many were sent."""
     sup = SupervisionStore(store)
+    contacts = ContactStore(store)
     with store.transaction() as c:
         rows = sup.claim_unnotified(c, format_time(now))
+        # Who is told: the person the warning names, else the unit's liaison (责任人手机号).
+        for row in rows:
+            recipient = contacts.recipient(c, row["unit"], row["person"])
+            row["phone"] = recipient["phone"] if recipient else ""
     sent, failures = 0, []
     for row in rows:
-        # Staff phone numbers are not kept yet: the gateway is not given a message it cannot
-        # deliver; the log sender (the default) records every warning.
-        if isinstance(sender, SmsGatewaySender) and not row.get("phone"):
-            failures.append((row["id"], "未登记责任人的手机号，未发送短信"))
+        # The gateway is not given a message it cannot deliver; the log sender (the default)
+        # records every warning.
+        if isinstance(sender, SmsGatewaySender) and not row["phone"]:
+            failures.append((row["id"], "未登记责任人或单位联络人的手机号，未发送短信"))
             continue
         message = Message(
             to=str(row.get("phone") or ""),

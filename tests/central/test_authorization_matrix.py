@@ -177,6 +177,17 @@ MATRIX: dict[str, dict[str, str]] = {
         )
         for card_step in ("supervision.issue", "supervision.revoke", "supervision.uphold")
     },
+    # 责任人手机号: a supervisor's list; a removal of a contact that is not there is a 404.
+    **{
+        page: staff(
+            county_reviewer=FORBIDDEN,
+            other_county_reviewer=FORBIDDEN,
+            city_reviewer=FORBIDDEN,
+            supervisor=NOT_FOUND if page == "contacts.remove" else OK,
+            admin=FORBIDDEN,
+        )
+        for page in ("contacts.index", "contacts.save", "contacts.remove")
+    },
     "rectifications.unit_step": staff(
         county_reviewer=OK,
         other_county_reviewer=NOT_FOUND,
@@ -398,6 +409,11 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
             "/supervision/cards/",
             {"unit": "370613004", "colour": "yellow", "reason": "多次超期"},
         ),
+        "contacts.save": (
+            "/supervision/contacts/",
+            {"unit": "370613004", "name": "李联络", "phone": "13912345678"},
+        ),
+        "contacts.remove": ("/supervision/contacts/999999/remove", {}),
         "supervision.appeal": (f"/supervision/cards/{world.card}/appeal", {"reason": "停电"}),
         "supervision.revoke": (f"/supervision/cards/{world.card}/revoke", {"reason": "属实"}),
         "supervision.uphold": (f"/supervision/cards/{world.card}/uphold", {"reason": "不属实"}),
@@ -441,6 +457,7 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
         "petitions.index": "/supervision/petitions/",
         "supervision.warnings": "/supervision/warnings/",
         "supervision.card_list": "/supervision/cards/",
+        "contacts.index": "/supervision/contacts/",
         "rectifications.index": "/rectifications/",
         "callbacks.index": "/callbacks/",
         "callbacks.call": f"/callbacks/{number}",

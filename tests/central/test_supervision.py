@@ -226,3 +226,74 @@ def test_a_failed_notification_is_kept_on_the_warning_and_never_blocks_or_repeat
     tries = sender.tries
     run_supervision(central_store, china_noon("2026-03-06"), sender=sender)
     assert sender.tries == tries
+
+
+def test_a_warning_is_texted_to_the_person_it_names_else_to_the_units_liaison(
+    march_device: FakeDevice, central_store: CentralStore
+) -> None:
+    from central_api.review import contacts
+    from central_api.review.senders import SmsGatewaySender
+    from tests.support.sms_gateway import running_gateway
+
+    device = march_device
+    named = device.register()  # the acceptance decision: names the clerk who registered it
+    device.push(device.pack([named]))
+    number = named.payload["case_number"]
+    sup = SupervisionStore(central_store)
+    when = datetime(2026, 3, 1, tzinfo=UTC)
+    with running_gateway() as gateway:
+        sender = SmsGatewaySender(gateway.url, timeout=3)
+        # Nobody's number recorded: the warning is kept, not sent, and says why.
+        run_supervision(central_store, china_noon("2026-03-06"), sender=sender)
+        [row] = [w for w in sup.open_warnings() if w["case_id"] == named.case_id]
+        assert row["notify_error"] == "未登记责任人或单位联络人的手机号，未发送短信"
+        assert gateway.for_case(number) == []
+
+        # The unit's liaison only: the red warning goes to the liaison.
+        contacts.save_contact(
+            central_store, unit=TOWNSHIP, username="", name="李联络", phone="139 1234 5678",
+            units=SUPERVISED, actor="jiancha", now=when,
+        )  # fmt: skip
+        run_supervision(central_store, china_noon("2026-03-10"), sender=sender)
+        [red] = gateway.wait_for(number, 1)
+        assert red["to"] == "13912345678" and red["text"].startswith("红色预警")
+
+    # The clerk's own number, recorded later, is preferred to the liaison's.
+    contacts.save_contact(
+        central_store, unit=TOWNSHIP, username="chuangkou", name="王丽", phone="13800001111",
+        units=SUPERVISED, actor="jiancha", now=when,
+    )  # fmt: skip
+    later = device.register()
+    device.push(device.pack([later]))
+    with running_gateway() as gateway:
+        run_supervision(
+            central_store, china_noon("2026-03-06"), sender=SmsGatewaySender(gateway.url)
+        )
+        [text] = gateway.wait_for(later.payload["case_number"], 1)
+        assert text["to"] == "13800001111"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"unit": "370602"}, "请选择您所辖的单位。"),
+        ({"username": "王 丽"}, "登录名只能由字母"),
+        ({"name": "  "}, "请填写姓名。"),
+        ({"phone": "0535-1234567"}, "手机号码"),
+    ],
+)
+def test_a_contact_it_cannot_take_is_refused_and_nothing_is_written(
+    central_store: CentralStore, changes: dict, message: str
+) -> None:
+    from central_api.review import contacts
+    from central_api.stores.contact_store import ContactStore
+
+    before = ContactStore(central_store).contacts(SUPERVISED | {"370602"})
+    values = {"unit": TOWNSHIP, "username": "zhangsan", "name": "张三", "phone": "13700000000"}
+    with pytest.raises(InvalidInput) as refused:
+        contacts.save_contact(
+            central_store, **{**values, **changes}, units=SUPERVISED, actor="jiancha",
+            now=datetime(2026, 3, 1, tzinfo=UTC),
+        )  # fmt: skip
+    assert message in str(refused.value)
+    assert ContactStore(central_store).contacts(SUPERVISED | {"370602"}) == before

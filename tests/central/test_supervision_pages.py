@@ -125,3 +125,31 @@ def test_an_appeal_is_upheld_by_the_supervisor(
     assert [(s["action"], s["actor"]) for s in after["trail"]] == [
         ("issued", "jiancha"), ("appealed", "shishen"), ("upheld", "jiancha"),
     ]  # fmt: skip
+
+
+def test_a_supervisor_records_a_number_shown_masked_and_removes_it_and_a_reviewer_may_not(
+    central: CentralProcess, central_store: CentralStore
+) -> None:
+    from central_api.stores.contact_store import ContactStore
+
+    supervisor = _login(central, "jiancha")
+    name = f"联络{uuid.uuid4().hex[:4]}"
+    wrong = supervisor.post(
+        "/supervision/contacts/", {"unit": TOWNSHIP, "name": name, "phone": "1234"}
+    )
+    assert wrong.status_code == 422 and "手机号码应为11位数字" in wrong.text
+    assert name not in [c["name"] for c in ContactStore(central_store).contacts([TOWNSHIP])]
+    done = supervisor.post(
+        "/supervision/contacts/", {"unit": TOWNSHIP, "name": name, "phone": "13912345678"}
+    )
+    assert done.status_code == 303
+    page = supervisor.get("/supervision/contacts/").text
+    assert name in page and "139****5678" in page and "13912345678" not in page
+    assert "（单位联络人）" in page
+    [row] = [c for c in ContactStore(central_store).contacts([TOWNSHIP]) if c["name"] == name]
+    reviewer = _login(central, "xianshen")
+    assert reviewer.get("/supervision/contacts/").status_code == 403
+    assert reviewer.post(f"/supervision/contacts/{row['id']}/remove", {}).status_code == 403
+    assert supervisor.post(f"/supervision/contacts/{row['id']}/remove", {}).status_code == 303
+    assert name not in supervisor.get("/supervision/contacts/").text
+    assert supervisor.post(f"/supervision/contacts/{row['id']}/remove", {}).status_code == 404
