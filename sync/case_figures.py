@@ -48,7 +48,16 @@ from sync.events import business_date
 from sync.rating_figures import ITEM, STAFF, UNIT, staff_key
 
 UNIT_ITEM = "unit_item"
+# Central also keeps every figure of a unit summed up the org tree (``with_tree``): TREE keyed by
+# each unit above a case and the case's own unit, TREE_ITEM by "unit/item" for each unit above
+# the case's own (whose items UNIT_ITEM already holds). A province's page then reads its own row
+# and its cities' rows, not the rows of 1,800 townships.
+TREE, TREE_ITEM = "tree", "tree_item"
 DIMENSIONS = (UNIT, ITEM, STAFF, UNIT_ITEM)
+TREE_DIMENSIONS = (TREE, TREE_ITEM)
+
+# A unit's code → the unit and every unit above it, nearest first; () for a unit not in the tree.
+Lineage = Callable[[str], tuple[str, ...]]
 
 METRICS = (
     "received",
@@ -164,6 +173,35 @@ def change(
     if before is not None:
         now.subtract(contributions(before, rules))
     return {key: value for key, value in now.items() if value}
+
+
+def with_tree(counts: Mapping[CaseFigureKey, int], lineage: Lineage) -> Counter[CaseFigureKey]:
+    """Return the figures with their sums up the org tree added (``TREE`` and ``TREE_ITEM``):
+    what each unit's row adds to itself and every unit above it."""
+    total: Counter[CaseFigureKey] = Counter(counts)
+    for (dimension, key, day, metric), value in counts.items():
+        if dimension == UNIT:
+            for above in lineage(key):
+                total[(TREE, above, day, metric)] += value
+        elif dimension == UNIT_ITEM:
+            unit, _, item = key.partition("/")
+            for above in lineage(unit)[1:]:
+                total[(TREE_ITEM, f"{above}/{item}", day, metric)] += value
+    return total
+
+
+def lineage_of(parents: Mapping[str, str | None]) -> Lineage:
+    """Return the lineage function of an org tree given as code → parent code."""
+
+    def lineage(code: str) -> tuple[str, ...]:
+        if code not in parents:
+            return ()
+        found = [code]
+        while (parent := parents.get(found[-1])) and parent not in found:
+            found.append(parent)
+        return tuple(found)
+
+    return lineage
 
 
 def recount(states: Iterable[CaseState], rules: CaseFigureRules) -> Counter[CaseFigureKey]:

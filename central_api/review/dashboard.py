@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from central_api.stores.dashboard_store import Counts, DashboardStore
-from sync.case_figures import UNIT_ITEM, rates
+from sync.case_figures import TREE, TREE_ITEM, UNIT_ITEM, rates
 from sync.errors import N_, NotAllowed
 from sync.periods import Period
 from sync.rating_figures import STAFF, UNIT
@@ -25,6 +25,8 @@ TREND_METRICS = ("received", "completed")
 # A city has hundreds of staff members: the page lists the first rows of a breakdown (the most
 # received or completed first), and says how many there are.
 ROW_LIMIT = 100
+# The staff breakdown of a unit with more units than this below it (a province) is not drawn.
+STAFF_UNITS_MAX = 400
 OUT_OF_SCOPE = N_("该单位不在您的管辖范围内，不能查看其统计。")
 
 
@@ -77,6 +79,7 @@ class Dashboard:
     trend: tuple[list[str], dict[str, list[int]]]
     child_rows: list[dict[str, Any]]
     row_total: int = 0
+    staff_too_many: bool = False  # the unit has too many units below it for a staff breakdown
 
 
 def user_scope(tree: Tree, user: Mapping[str, Any], may_see_all: bool) -> frozenset[str] | None:
@@ -122,16 +125,20 @@ def build(store: DashboardStore, tree: Tree, unit: str, period: Period, by: str)
     under = tree.subtree(unit)
     days, whole = period.split()
     months = period.months()
-    # Every case counts under its own unit (a township): the unit rows are the sums of theirs.
-    unit_counts = store.case_sums(UNIT, under, days, whole)
+    below = tree.children.get(unit, [])
+    # Each unit below from its sums up the tree (a city's row, not its townships'); the unit's own
+    # cases, if it takes any itself, as its own row.
+    children = {
+        code: Counter(row) for code, row in store.case_sums(TREE, below, days, whole).items()
+    }
+    if own := store.case_sums(UNIT, [unit], days, whole).get(unit):
+        children[unit] = Counter(own)
     overdue = store.open_overdue(under)
     unit_ratings = store.rating_sums(UNIT, under, *months)
-    held = sorted(set(unit_counts) | set(overdue) | set(unit_ratings))
 
     def towards(code: str) -> str:
         return tree.child_towards(unit, code)
 
-    children = _regroup(unit_counts, towards)
     child_overdue: Counter[str] = Counter()
     for code, number in overdue.items():
         child_overdue[towards(code)] += number
@@ -151,21 +158,27 @@ def build(store: DashboardStore, tree: Tree, unit: str, period: Period, by: str)
         ),
         key=lambda row: row["key"],
     )
+    staff_too_many = False
     if by == BY_UNIT:
         rows = child_rows
     elif by in (BY_ITEM, BY_DEPARTMENT):
-        items = _regroup(
-            store.case_sums(UNIT_ITEM, held, days, whole), lambda k: k.partition("/")[2]
-        )
+        # The unit's own cases' items and the sums of every unit below it, by item.
+        items: dict[str, Counter[str]] = {}
+        for dimension in (UNIT_ITEM, TREE_ITEM):
+            for key, row in store.case_sums(dimension, [unit], days, whole).items():
+                _add(items, key.partition("/")[2], row)
         if by == BY_DEPARTMENT:
             # A department (民政, 人社…) is the sum of its items, as the catalogue assigns them.
             department = store.item_departments()
             items = _regroup(items, lambda code: department.get(code) or NO_DEPARTMENT)
         rows = [{"key": code, **rates(counts), "rating": None} for code, counts in items.items()]
         rows.sort(key=lambda row: (-row["received"], row["key"]))
+    elif len(under) > STAFF_UNITS_MAX:
+        # A province's thousands of clerks are no table to read: choose a unit below first.
+        rows, staff_too_many = [], True
     else:
-        staff = store.case_sums(STAFF, held, days, whole)
-        staff_ratings = store.rating_sums(STAFF, held, *months)
+        staff = store.case_sums(STAFF, under, days, whole)
+        staff_ratings = store.rating_sums(STAFF, under, *months)
         rows = [
             {
                 "key": key,
@@ -177,15 +190,18 @@ def build(store: DashboardStore, tree: Tree, unit: str, period: Period, by: str)
         rows.sort(key=lambda row: (-row["completed"], row["key"]))
     if period.by_month and whole is not None:
         # Whole months from the monthly figures, the odd days at the ends summed into theirs.
-        trend_counts = store.case_trend(held, days, whole, TREND_METRICS)
+        trend_counts = store.case_trend(unit, days, whole, TREND_METRICS)
     elif period.by_month:
-        trend_counts = _into_months(store.case_trend(held, days, None, TREND_METRICS))
+        trend_counts = _into_months(store.case_trend(unit, days, None, TREND_METRICS))
     else:
-        trend_counts = store.case_trend(held, [period.bounds()], None, TREND_METRICS)
+        trend_counts = store.case_trend(unit, [period.bounds()], None, TREND_METRICS)
     steps = _steps(period)
     trend = (
         steps,
         {m: [trend_counts.get(s, {}).get(m, 0) for s in steps] for m in TREND_METRICS},
     )
     total = len(rows)
-    return Dashboard(unit, period, by, totals, rating, rows[:ROW_LIMIT], trend, child_rows, total)
+    return Dashboard(
+        unit, period, by, totals, rating, rows[:ROW_LIMIT], trend, child_rows, total,
+        staff_too_many,
+    )  # fmt: skip

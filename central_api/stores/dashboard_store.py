@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, or_, select
 
 from central_api.stores import schema as t
 from central_api.stores.store import CentralStore
+from sync.case_figures import TREE
 from sync.rating_figures import UNIT
 from sync.supervision_rules import LIMIT, RED
 
@@ -25,19 +26,22 @@ _R = t.rating_figures.c
 _W = t.warnings.c
 
 Counts = dict[str, dict[str, int]]
+EXACT_KEYS = (UNIT, TREE)  # keyed by a unit's code itself, not "unit/…"
 
 
 def _key_filter(column: Any, dimension: str, units: Iterable[str] | None) -> Any:
     """Return the condition on ``key`` for the figures of these units (None: every unit): the
     units' own keys, or for their staff and items ("unit/…") the one range of keys that starts
-    with the units' common prefix (a range of the primary key: a subtree's division codes share
-    their parent's digits, so the range holds little else; ``_wanted`` drops the rest)."""
+    with one unit's "code/", or with several units' common prefix (a range of the primary key: a
+    subtree's division codes share their parent's digits, so the range holds little else;
+    ``_wanted`` drops the rest)."""
     if units is None:
         return None
     codes = sorted(set(units))
-    if dimension == UNIT:
+    if dimension in EXACT_KEYS:
         return column.in_(codes)
-    prefix = os.path.commonprefix(codes)
+    # "/" sorts just before "0": "370613/" up to "3706130" holds exactly 370613's own keys.
+    prefix = f"{codes[0]}/" if len(codes) == 1 else os.path.commonprefix(codes)
     if not prefix:
         return None
     following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
@@ -49,7 +53,7 @@ def _wanted(dimension: str, units: Iterable[str] | None) -> Any:
     if units is None:
         return lambda key: True
     codes = frozenset(units)
-    if dimension == UNIT:
+    if dimension in EXACT_KEYS:
         return codes.__contains__
     return lambda key: key.partition("/")[0] in codes
 
@@ -119,31 +123,30 @@ class DashboardStore:
 
     def case_trend(
         self,
-        units: Iterable[str] | None,
+        unit: str,
         days: Sequence[tuple[str, str]],
         months: tuple[str, str] | None,
         metrics: tuple[str, ...],
     ) -> Counts:
-        """Return the counts of some metrics of these units summed by day over the ``days``
-        ranges, or by month when ``months`` is given (the odd days at the ends then summed into
-        their months): when → metric → count."""
-        if units is not None and not (units := list(units)):
-            return {}
+        """Return the counts of some metrics of a unit and the units below it (its sums up the
+        tree) by day over the ``days`` ranges, or by month when ``months`` is given (the odd days
+        at the ends then summed into their months): when → metric → count."""
         found: Counts = defaultdict(dict)
         with self.store.reading() as c:
             if months is None:
                 f = _C
                 for a, b in days:
                     query = select(f.day, f.metric, func.sum(f.value)).where(
-                        f.dimension == UNIT, f.day >= a, f.day <= b, f.metric.in_(metrics)
+                        f.dimension == TREE,
+                        f.key == unit,
+                        f.day >= a,
+                        f.day <= b,
+                        f.metric.in_(metrics),
                     )
-                    condition = _key_filter(f.key, UNIT, units)
-                    if condition is not None:
-                        query = query.where(condition)
                     for day, metric, value in c.execute(query.group_by(f.day, f.metric)):
                         found[day][metric] = found[day].get(metric, 0) + int(value)
                 return dict(found)
-            for query in self._ranges(UNIT, units, days, months, when=True, metrics=metrics):
+            for query in self._ranges(TREE, [unit], days, months, when=True, metrics=metrics):
                 query = query.group_by(query.selected_columns[0], query.selected_columns[1])
                 for month, metric, value in c.execute(query):
                     found[month][metric] = found[month].get(metric, 0) + int(value)

@@ -26,6 +26,7 @@ from central_api.stores.case_figure_store import (
     kept_monthly_figures,
     lazy_rules,
     strict_calendar_of,
+    with_tree_of,
 )
 from sync import case_figures
 from sync.case_figures import CaseFigureKey, CaseFigureRules
@@ -126,6 +127,7 @@ def keep(c: Connection, pairs: Sequence[Pair], rules: Callable[[], FigureRules])
         casework.update(case_figures.change(before, after, case_rules))
         if counts_in_figures(after) or (before is not None and counts_in_figures(before)):
             relevant.append((before, after))
+    casework = with_tree_of(c, {key: value for key, value in casework.items() if value})
     add_case_figures(c, {key: value for key, value in casework.items() if value})
     if not relevant:
         return  # most of ingest: cases on their way, neither completed nor rated
@@ -272,6 +274,7 @@ def recount(
         tasks.extend(task_rows(state, rules))
         if (row := candidate_row(state, rules)) is not None:
             candidates.append(row)
+    casework = with_tree_of(c, casework)
     kept = kept_figures(c)
     wrong = sum(1 for key in set(kept) | set(total) if kept.get(key, 0) != total.get(key, 0))
     monthly = by_month(casework)

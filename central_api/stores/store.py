@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from central_api.migrate import upgrade
 from central_api.stores import schema as t
+from central_api.stores.case_figure_store import rebuild_tree_figures
 from central_api.stores.figure_store import KeptFigures
 from central_api.stores.log_store import LogStore, chunked, where_in
 from central_api.stores.store_engine import READING, Checkpointer, make_engine
@@ -175,6 +176,8 @@ class CentralStore(LogStore, KeptFigures):
         ]
         if rows:
             c.execute(insert(t.org_units), rows)
+        # A unit may have moved: its figures' sums up the tree follow it.
+        rebuild_tree_figures(c)
 
     def org_unit(self, c: Connection, code: str) -> dict[str, Any] | None:
         """Return one org unit."""

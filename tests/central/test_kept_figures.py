@@ -102,8 +102,11 @@ class World:
             counted = recount(states, rules)  # the due days read the calendar on ``c``
             kept_casework = case_figure_store.kept_case_figures(c)
             kept_monthly = case_figure_store.kept_monthly_figures(c)
-            casework = case_figures.recount(
-                states, case_figures.calendar_rules(case_figure_store.strict_calendar_of(c))
+            casework = case_figure_store.with_tree_of(
+                c,
+                case_figures.recount(
+                    states, case_figures.calendar_rules(case_figure_store.strict_calendar_of(c))
+                ),
             )
             expected_tasks = {row for s in states for row in figure_store.task_rows(s, rules)}
         assert kept == Counter({k: v for k, v in counted.items() if v})
@@ -366,3 +369,26 @@ def test_a_new_sample_share_takes_effect_with_a_recount(
         world.assert_kept_equals_recount()
     central_cli(central_home, database_url, "recount-figures")
     world.assert_kept_equals_recount()
+
+
+def test_the_sums_up_the_org_tree_are_made_anew_from_the_units_rows_alike(world: World) -> None:
+    """What ingest adds up the tree case by case equals what the migration and a new org tree
+    make in SQL from the units' own rows; a county's sum is the sum of its townships'."""
+    world.case()
+    with world.store.reading() as c:
+        kept = case_figure_store.kept_case_figures(c)
+        monthly = case_figure_store.kept_monthly_figures(c)
+    trees = {k: v for k, v in kept.items() if k[0] in case_figures.TREE_DIMENSIONS}
+    assert trees, "ingest keeps the sums up the tree"
+    with world.store.transaction() as c:
+        case_figure_store.rebuild_tree_figures(c)
+    with world.store.reading() as c:
+        assert case_figure_store.kept_case_figures(c) == kept
+        assert case_figure_store.kept_monthly_figures(c) == monthly
+    day, metric = next((k[2], k[3]) for k in kept if k[:2] == ("tree", "370613"))
+    townships = sum(
+        v
+        for (dimension, key, d, m), v in kept.items()
+        if dimension == "unit" and key.startswith("370613") and (d, m) == (day, metric)
+    )
+    assert kept[("tree", "370613", day, metric)] == townships
