@@ -33,6 +33,7 @@ from sqlalchemy import insert
 
 from central_api import create_app, users
 from central_api.stores import schema as t
+from central_api.stores.case_figure_store import rebuild_tree_figures
 from central_api.stores.log_store import insert_values
 from central_api.stores.store import CentralStore
 from sync.events import utc_now
@@ -51,24 +52,35 @@ def figure(name: str, value: float, unit: str, target: float | None = None) -> s
     return json.dumps({"name": name, "value": round(value, 3), "unit": unit, "target": target})
 
 
+# (cities, counties per city, townships per county): a city of 150 townships, or a province of
+# 1,800 (Shandong has about 1,800 townships and streets).
+SHAPES = {"city": (1, COUNTIES, TOWNSHIPS), "province": (12, COUNTIES, TOWNSHIPS)}
+shape = SHAPES["city"]
+
+
 def org_units() -> list[dict[str, Any]]:
-    """Return a city of ``COUNTIES`` counties with ``TOWNSHIPS`` townships each."""
-    units = [
-        {"code": PROVINCE, "name": "山东省", "level": "province", "parent_code": None},
-        {"code": CITY, "name": "烟台市", "level": "city", "parent_code": PROVINCE},
-    ]
-    for c in range(1, COUNTIES + 1):
-        county = f"3706{c + 20:02d}"
-        units.append({"code": county, "name": f"第{c}区", "level": "county", "parent_code": CITY})
-        for n in range(1, TOWNSHIPS + 1):
+    """Return a province with the ``shape``'s cities, counties and townships (烟台市 first)."""
+    cities, counties, towns = shape
+    units = [{"code": PROVINCE, "name": "山东省", "level": "province", "parent_code": None}]
+    for i in range(cities):
+        city = CITY if i == 0 else f"37{(i if i < 6 else i + 1):02d}00"
+        units.append(
+            {"code": city, "name": f"第{i + 1}市", "level": "city", "parent_code": PROVINCE}
+        )
+        for c in range(1, counties + 1):
+            county = f"{city[:4]}{c + 20:02d}"
             units.append(
-                {
-                    "code": f"{county}{100 + n:03d}",
-                    "name": f"第{c}区第{n}镇",
-                    "level": "township",
-                    "parent_code": county,
-                }
+                {"code": county, "name": f"第{c}区", "level": "county", "parent_code": city}
             )
+            for n in range(1, towns + 1):
+                units.append(
+                    {
+                        "code": f"{county}{100 + n:03d}",
+                        "name": f"第{c}区第{n}镇",
+                        "level": "township",
+                        "parent_code": county,
+                    }
+                )
     return units
 
 
@@ -171,12 +183,25 @@ def seed(store: CentralStore, total_cases: int) -> tuple[int, float]:
             " SELECT dimension, key, substr(day, 1, 7), metric, SUM(value) FROM case_figures"
             " GROUP BY dimension, key, substr(day, 1, 7), metric"
         )
+        # The sums up the org tree, as the migration makes them from the units' rows.
+        began = time.perf_counter()
+        rebuild_tree_figures(c)
+        log.info("sums up the tree made in %.1f s", time.perf_counter() - began)
+        rows += int(
+            c.exec_driver_sql(
+                "SELECT COUNT(*) FROM case_figures WHERE dimension IN ('tree', 'tree_item')"
+            ).scalar_one()
+        )
     with store.transaction() as c:
         if c.dialect.name == "postgresql":
             c.exec_driver_sql("ANALYZE case_figures")
         else:
             c.exec_driver_sql("ANALYZE")
-    for name, org in (("bench_city", CITY), ("bench_county", "370621")):
+    for name, org in (
+        ("bench_city", CITY),
+        ("bench_county", "370621"),
+        ("bench_province", PROVINCE),
+    ):
         users.create_user(
             store, username=name, display_name="监察", role="supervisor", org_code=org,
             password="bench-password-2026", now=utc_now(),
@@ -191,6 +216,12 @@ PAGES = {
     "county_month_by_item": ("bench_county", "period=month&day=2026-06-15&by=item"),
     # Odd days at both ends (from the daily table) around nine whole months (the monthly one).
     "city_range_by_unit": ("bench_city", "period=range&from=2026-01-15&to=2026-11-10"),
+    "province_year_by_unit": ("bench_province", "period=year&day=2026-06-15"),
+    "province_year_by_item": ("bench_province", "period=year&day=2026-06-15&by=item"),
+    "province_month_by_department": (
+        "bench_province",
+        "period=month&day=2026-06-15&by=department",
+    ),
 }
 
 
@@ -201,7 +232,7 @@ def measure(url: str, home: Path, requests: int) -> dict[str, float]:
     )
     results = {}
     clients = {}
-    for user in ("bench_city", "bench_county"):
+    for user in ("bench_city", "bench_county", "bench_province"):
         client = app.test_client()
         answer = client.post(
             "/auth/login", data={"username": user, "password": "bench-password-2026"}
@@ -249,14 +280,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=30, help="requests per page")
     parser.add_argument("--postgres", default="", help="PostgreSQL server URL (no database)")
     parser.add_argument("--home", default="", help="folder for the SQLite files and keys")
+    parser.add_argument(
+        "--shape", choices=sorted(SHAPES), default="city", help="a city's 150 townships or 1,800"
+    )
     args = parser.parse_args(argv)
+    global shape
+    shape = SHAPES[args.shape]
+    suffix = "" if args.shape == "city" else f"_{args.shape}"
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
     home = Path(args.home or tempfile.mkdtemp(prefix="bianmin-bench-dashboard-"))
     home.mkdir(parents=True, exist_ok=True)
     for cases in args.cases or [200_000, 2_000_000]:
         path = home / f"central-{cases}.db"
         path.unlink(missing_ok=True)
-        for line in run("sqlite", f"sqlite:///{path}", cases, args.requests, home):
+        for line in run(f"sqlite{suffix}", f"sqlite:///{path}", cases, args.requests, home):
             print(line, flush=True)
         path.unlink(missing_ok=True)
         if args.postgres:
@@ -267,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 admin.execute(f'CREATE DATABASE "{name}"')
             try:
                 url = f"{args.postgres}/{name}"
-                for line in run("postgresql", url, cases, args.requests, home):
+                for line in run(f"postgresql{suffix}", url, cases, args.requests, home):
                     print(line, flush=True)
             finally:
                 with psycopg.connect(args.postgres + "/postgres", autocommit=True) as admin:

@@ -157,6 +157,12 @@ def test_dashboard_bench_prints_its_figures_at_a_small_size(tmp_path: Path) -> N
     for database in ("sqlite", "postgresql"):
         assert figures[f"dashboard_{database}_3000_rows"]["value"] > 1000
         assert figures[f"dashboard_{database}_3000_seed_s"]["unit"] == "s"
-        for page in ("city_month_by_unit", "city_year_by_unit", "county_month_by_item"):
+        for page in (
+            "city_month_by_unit",
+            "city_year_by_unit",
+            "county_month_by_item",
+            "province_year_by_unit",
+            "province_year_by_item",
+        ):
             figure = figures[f"dashboard_{database}_3000_{page}_p95_ms"]
             assert figure["value"] > 0 and figure["target"] == 200.0
