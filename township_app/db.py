@@ -45,7 +45,7 @@ def close_store(exc: BaseException | None = None) -> None:
 def get_calendar() -> WorkingCalendar:
     """Return the working-day calendar: the package's years plus those installed from central."""
     if "calendar" not in g:
-        g.calendar = WorkingCalendar(get_store().calendar_years())
+        g.calendar = WorkingCalendar(get_store().calendar_years(), provisional=True)
     return g.calendar
 
 
