@@ -100,6 +100,7 @@ def _public_view(
             "due_on": status.due_on.isoformat() if status.due_on else None,
             "days_left": status.days_left,
             "message": status.message,
+            "provisional": status.provisional,
         }
     outcome = (state.result or {}).get("outcome")
     return {
