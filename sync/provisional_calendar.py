@@ -82,6 +82,4 @@ def days_off(year: int) -> frozenset[date]:
     holidays = statutory_holidays(year)
     # A make-up day of late December would fall in January; no festival is that late, but the
     # year's list keeps only its own days all the same.
-    return frozenset(
-        day for day in (*holidays, *make_up_days(holidays)) if day.year == year
-    )
+    return frozenset(day for day in (*holidays, *make_up_days(holidays)) if day.year == year)

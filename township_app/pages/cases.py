@@ -124,9 +124,7 @@ def case_page(case_id: str, error: str = "", status: int = 200) -> Any:
         rating_open=open_steps(state),
         rating_scales=ratings.rating_scales(store, state.ratings),
         task_due=kept_figures.figure_rules(store, get_calendar()).due,
-        calendar_notes=due_date_changes(
-            state, get_calendar(), store.calendar_arrivals(), today()
-        ),
+        calendar_notes=due_date_changes(state, get_calendar(), store.calendar_arrivals(), today()),
         error=error,
     )
 
