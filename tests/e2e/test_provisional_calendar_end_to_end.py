@@ -105,7 +105,10 @@ def test_a_provisional_due_date_is_recomputed_when_central_publishes_the_officia
         assert visible_text(cell) == "剩9个工作日"
         page = clerk.get(f"/cases/{case_id}").text
         assert "到期日 2027-02-19" in page and "tag--provisional" not in page
-        note = "2027 年放假安排已发布（测试用国务院办公厅关于2027年部分节假日安排的通知），到期日由暂定的 2027-02-17 改为 2027-02-19。"
+        note = (
+            "2027 年放假安排已发布（测试用国务院办公厅关于2027年部分节假日安排的通知），"
+            "到期日由暂定的 2027-02-17 改为 2027-02-19。"
+        )
         assert note in page
         receipt = clerk.get(f"/cases/{case_id}/receipt").text
         assert "2027-02-19" in receipt and "暂定" not in receipt
