@@ -74,9 +74,10 @@ def today() -> date:
 
 
 def get_calendar() -> WorkingCalendar:
-    """Return the working-day calendar with every year central has published laid over it."""
+    """Return the pages' working-day calendar with every year central has published laid over it,
+    and a provisional (暂定) one for a year nobody has published."""
     if "calendar" not in g:
-        g.calendar = WorkingCalendar(reviews().calendars())
+        g.calendar = WorkingCalendar(reviews().calendars(), provisional=True)
     return g.calendar
 
 

@@ -73,9 +73,10 @@ def build_wheelhouse(src: Path, wheels: Path) -> None:
     )  # fmt: skip
 
 
-# Pinned dependencies published only as source (pywebview's proxy_tools): built here once into
-# pure-Python wheels, which then serve Linux and Windows alike. No wheel is ever built on a PC.
-SOURCE_ONLY = ("proxy_tools",)
+# Pinned dependencies published only as source (pywebview's proxy_tools, lunar_python): built here
+# once into pure-Python wheels, which then serve Linux and Windows alike. No wheel is ever built on
+# a PC.
+SOURCE_ONLY = ("proxy_tools", "lunar_python")
 
 
 def _pure_python_wheels(wheels: Path) -> None:

@@ -52,6 +52,13 @@ def clock_text(clock: DeadlineStatus) -> str:
     return say(clock.wording) if clock.wording is not None else clock.message
 
 
+def clock_phrase(clock: DeadlineStatus) -> str:
+    """Return the one short phrase of a list's deadline column in the page's language."""
+    if clock.phrase is None:
+        return clock_text(clock)
+    return say(clock.phrase)
+
+
 def label_helpers() -> dict[str, Callable[[Any], str]]:
     """Return the templates' label functions for a case's state, events, item kind and light,
     and the text beside the light."""
@@ -63,5 +70,6 @@ def label_helpers() -> dict[str, Callable[[Any], str]]:
         "outcome_label": lambda outcome: gettext(OUTCOME_LABELS.get(outcome, outcome)),
         "petition_kind_label": lambda kind: gettext(PETITION_KIND_LABELS.get(kind, kind)),
         "clock_text": clock_text,
+        "clock_phrase": clock_phrase,
         "say": say,
     }

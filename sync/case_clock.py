@@ -49,6 +49,15 @@ def case_deadline(
     )
 
 
+def promised_is_provisional(
+    state: CaseState, promised_on: date | None, calendar: WorkingCalendar = DEFAULT_CALENDAR
+) -> bool:
+    """Tell whether the promised completion date rests on a provisional year (暂定)."""
+    if state.accepted_on is None or promised_on is None:
+        return False
+    return calendar.provisional_between(date.fromisoformat(state.accepted_on), promised_on)
+
+
 def promised_completion(
     state: CaseState, calendar: WorkingCalendar = DEFAULT_CALENDAR
 ) -> date | None:

@@ -4,7 +4,9 @@ Working days exclude weekends and statutory holidays and include the adjusted wo
 (调休) of the State Council's yearly notice. Years 2004–2026 come from the ``chinesecalendar``
 package; the central server publishes a ``YearCalendar`` for a year the package does not know yet
 (or to correct one), and that override replaces the package for its whole year. A year known to
-neither raises ``CalendarUnknown``: a due date guessed from weekends is wrong at every holiday.
+neither raises ``CalendarUnknown``: a due date guessed from weekends is wrong at every holiday. The
+pages ask for a calendar that is ``provisional`` instead: such a year is then computed from the
+statutory holidays (``sync.provisional_calendar``) and every date that depends on it says 暂定.
 
 Counting follows Civil Code art. 201: the day of acceptance is not counted, so N working days from
 acceptance end on the N-th working day after it. Time awaiting a supplement after acceptance does
@@ -20,6 +22,7 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
+from sync import provisional_calendar
 from sync.errors import N_, CalendarUnknown, DomainError, InvalidInput
 
 # (day the supplement was requested, day it was received or None while still awaited)
@@ -29,6 +32,8 @@ _ONE_DAY = timedelta(days=1)
 # date.fromisoformat also takes "20270101" and week dates; the feed must be unambiguous.
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YEAR_KEYS = ("year", "version", "source", "holidays", "workdays")
+# The last year of the package's own table (its data is updated by hand after each notice).
+_PACKAGE_LAST_YEAR = max(chinese_calendar.holidays).year
 
 
 def _is_int(value: object) -> bool:
@@ -152,9 +157,13 @@ def _parse_dates(value: object, key: str) -> frozenset[date]:
 
 
 class WorkingCalendar:
-    """The package's calendar with the central server's overrides laid over whole years."""
+    """The package's calendar with the central server's overrides laid over whole years, and,
+    when ``provisional``, the statutory holidays for a year that neither knows."""
 
-    def __init__(self, overrides: Iterable[YearCalendar] = ()) -> None:
+    def __init__(
+        self, overrides: Iterable[YearCalendar] = (), *, provisional: bool = False
+    ) -> None:
+        self.provisional = provisional
         chosen: dict[int, YearCalendar] = {}
         for override in overrides:
             held = chosen.get(override.year)
@@ -178,9 +187,25 @@ class WorkingCalendar:
             try:
                 working = chinese_calendar.is_workday(d)
             except NotImplementedError:
-                raise CalendarUnknown(d.year) from None
+                if not self.is_provisional(d.year):
+                    raise CalendarUnknown(d.year) from None
+                working = d.weekday() < 5 and d not in provisional_calendar.days_off(d.year)
         self._cache[d] = working
         return working
+
+    def is_provisional(self, year: int) -> bool:
+        """Tell whether ``year``'s working days are the provisional ones (暂定)."""
+        return (
+            self.provisional
+            and year not in self._overrides
+            and year > _PACKAGE_LAST_YEAR
+            and provisional_calendar.covers(year)
+        )
+
+    def provisional_between(self, a: date, b: date) -> bool:
+        """Tell whether a count over the days from ``a`` to ``b`` touches a provisional year."""
+        low, high = min(a, b), max(a, b)
+        return any(self.is_provisional(year) for year in range(low.year, high.year + 1))
 
     def known_years(self) -> list[int]:
         """Return the years whose working days are known, in order."""
@@ -196,7 +221,12 @@ class WorkingCalendar:
 
     def with_override(self, y: YearCalendar) -> WorkingCalendar:
         """Return a new calendar with ``y`` laid over its year (unless a later version is held)."""
-        return WorkingCalendar([*self._overrides.values(), y])
+        return WorkingCalendar([*self._overrides.values(), y], provisional=self.provisional)
+
+    def without(self, year: int) -> WorkingCalendar:
+        """Return the calendar as it was before ``year`` was published (provisional or unknown)."""
+        kept = [y for y in self._overrides.values() if y.year != year]
+        return WorkingCalendar(kept, provisional=self.provisional)
 
 
 DEFAULT_CALENDAR = WorkingCalendar()
@@ -290,6 +320,11 @@ class DeadlineStatus:
     days_left: int | None  # negative when overdue; None when the light is "unknown"
     message: str  # the text in Chinese (the public API and the command line show it)
     wording: Wording | None = field(default=None, compare=False)  # the same, for the pages
+    # True when a count or the due date rests on a provisional year (shown as 暂定).
+    provisional: bool = False
+    # One short phrase for a list's deadline column («剩3个工作日», «2月10日到期（暂定）»); the
+    # message above goes to the cell's title and the case page.
+    phrase: Wording | None = field(default=None, compare=False)
 
 
 def deadline_status(
@@ -315,7 +350,9 @@ def deadline_status(
         paused = paused_working_days(pauses, today, calendar)
     except CalendarUnknown as unknown:
         said = Wording.of(unknown)
-        return DeadlineStatus("unknown", None, 0, None, str(said), said)
+        return DeadlineStatus(
+            "unknown", None, 0, None, str(said), said, phrase=Wording(N_("到期日待定"))
+        )
     used = max(0, elapsed - paused)
     left = limit_days - used
     try:
@@ -352,4 +389,32 @@ def deadline_status(
             N_("%(status)s；到期日暂无法计算：%(reason)s"),
             {"status": message, "reason": Wording.of(due_unknown)},
         )
-    return DeadlineStatus(light, due_on, used, left, str(message), message)
+    provisional = calendar.provisional_between(accepted_on, max(today, due_on or today))
+    if provisional and due_on is not None:
+        message = Wording(
+            N_("%(status)s；到期日%(due)s为暂定（以国务院办公厅公布的放假安排为准）"),
+            {"status": message, "due": due_on.isoformat()},
+        )
+    elif provisional:
+        message = Wording(N_("%(status)s（暂定）"), {"status": message})
+    phrase = _phrase(light, due_on, left, today, provisional)
+    return DeadlineStatus(light, due_on, used, left, str(message), message, provisional, phrase)
+
+
+def _phrase(light: str, due_on: date | None, left: int, today: date, provisional: bool) -> Wording:
+    """Return the short phrase of a deadline column."""
+    if light == "paused":
+        return Wording(N_("暂停计时"))
+    if provisional and due_on is not None and left >= 0 and due_on > today:
+        return Wording(N_("%(m)s月%(d)s日到期（暂定）"), {"m": due_on.month, "d": due_on.day})
+    if left < 0:
+        said = Wording(N_("逾期%(n)s个工作日"), {"n": -left})
+    elif left == 0 and due_on == today:
+        said = Wording(N_("今日到期"))
+    elif left == 0 and due_on is not None:
+        said = Wording(N_("%(m)s月%(d)s日已到期"), {"m": due_on.month, "d": due_on.day})
+    elif due_on is None:
+        return Wording(N_("剩%(n)s个工作日，到期日待定"), {"n": left})
+    else:
+        said = Wording(N_("剩%(n)s个工作日"), {"n": left})
+    return Wording(N_("%(status)s（暂定）"), {"status": said}) if provisional else said

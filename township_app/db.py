@@ -43,9 +43,10 @@ def close_store(exc: BaseException | None = None) -> None:
 
 
 def get_calendar() -> WorkingCalendar:
-    """Return the working-day calendar: the package's years plus those installed from central."""
+    """Return the pages' working-day calendar: the package's years, those installed from central,
+    and a provisional (暂定) one for a year neither knows."""
     if "calendar" not in g:
-        g.calendar = WorkingCalendar(get_store().calendar_years())
+        g.calendar = WorkingCalendar(get_store().calendar_years(), provisional=True)
     return g.calendar
 
 

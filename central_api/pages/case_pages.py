@@ -23,8 +23,9 @@ from central_api.pages.auth import login_required
 from central_api.review import case_record, decisions, task_panel
 from central_api.stores.figure_store import WeekdaysBeyond
 from central_api.stores.rating_store import RatingStore
-from central_api.web import get_store, now, page_errors, reviews, today
+from central_api.web import get_calendar, get_store, now, page_errors, reviews, today
 from staff_pages.display import translate_error
+from sync.calendar_notes import due_date_changes
 from sync.errors import DomainError, InvalidInput
 
 bp = page_errors(Blueprint("cases", __name__, url_prefix="/review/cases"))
@@ -50,6 +51,9 @@ def render_case(
             and state.next_level == "city",
             may_decide=holding and state.may_decide_here,
             timeline=case_record.timeline(store, state),
+            calendar_notes=due_date_changes(
+                state, get_calendar(), store.calendar_arrivals(), today()
+            ),
             verification=case_record.verify_case(store, state),
             units=store.unit_names(),
             error=error,

@@ -75,7 +75,7 @@ def case_progress(
         for e in events:
             codes.update(str(e["payload"][k]) for k in ("to_org", "by_org") if k in e["payload"])
         names = public_store.unit_names(c, codes)
-        calendar = WorkingCalendar(public_store.calendar_overrides(c))
+        calendar = WorkingCalendar(public_store.calendar_overrides(c), provisional=True)
     return _public_view(state, events, names, calendar, now)
 
 
@@ -100,6 +100,7 @@ def _public_view(
             "due_on": status.due_on.isoformat() if status.due_on else None,
             "days_left": status.days_left,
             "message": status.message,
+            "provisional": status.provisional,
         }
     outcome = (state.result or {}).get("outcome")
     return {

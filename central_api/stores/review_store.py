@@ -155,6 +155,13 @@ class ReviewStore:
             rows = c.execute(select(t.calendar_versions.c.body)).all()
         return [YearCalendar.from_dict(json.loads(r[0])) for r in rows]
 
+    def calendar_arrivals(self) -> dict[int, str]:
+        """Return when each year's calendar was first published (UTC), by year."""
+        v = t.calendar_versions.c
+        with self.store.reading() as c:
+            rows = c.execute(select(v.year, func.min(v.published_at)).group_by(v.year)).all()
+        return {int(r[0]): str(r[1]) for r in rows}
+
     # The inbox
 
     def _scoped(self, query: Any, scope: CaseScope, where: InboxFilter) -> Any:

@@ -23,7 +23,7 @@ from sync.catalogue_rules import check_catalogue
 from sync.client import CentralClient, Offline
 from sync.deadlines import YearCalendar
 from sync.errors import N_, DomainError, InvalidInput
-from sync.events import format_time
+from sync.events import format_time, parse_time
 from sync.rating_scale import parse_scale
 from sync.signing import FEED_ENTRY_TYPE, BadSignature, Envelope, verify_envelope
 from sync.supervision_rules import parse_rules
@@ -181,7 +181,9 @@ def _apply(store: Store, entry: feed.FeedEntry, at: str) -> None:
                 got=year.version,
                 have=installed,
             )
-        store.install_calendar_year(year, at)
+        # Never stamped before central signed it: a PC whose clock is behind would otherwise put
+        # the calendar before the cases it recomputes (the timeline note of sync.calendar_notes).
+        store.install_calendar_year(year, max(at, entry.issued_at, key=parse_time))
         # Due days of the 差评 tasks move with the calendar: the kept figures are counted afresh.
         kept_figures.refigure(store)
     elif entry.kind == feed.RATING_SCALE:

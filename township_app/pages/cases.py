@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, flash, g, redirect, request, send_file
 from staff_pages.display import translate_error
 from staff_pages.htmx import render_page
 from staff_pages.paging import page_number
+from sync.calendar_notes import due_date_changes
 from sync.errors import N_, InvalidInput, NotAllowed, NotFound
 from sync.fold import STATES
 from sync.rating_rules import open_steps
@@ -123,6 +124,7 @@ def case_page(case_id: str, error: str = "", status: int = 200) -> Any:
         rating_open=open_steps(state),
         rating_scales=ratings.rating_scales(store, state.ratings),
         task_due=kept_figures.figure_rules(store, get_calendar()).due,
+        calendar_notes=due_date_changes(state, get_calendar(), store.calendar_arrivals(), today()),
         error=error,
     )
 

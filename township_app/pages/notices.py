@@ -11,7 +11,7 @@ import segno
 from flask import Blueprint, current_app, render_template, request
 
 from sync import events as ev
-from sync.case_clock import promised_completion
+from sync.case_clock import promised_completion, promised_is_provisional
 from sync.errors import N_, Conflict
 from sync.fold import NOT_ACCEPTED, SUPPLEMENT_REQUESTED
 from township_app.casework import casework, results
@@ -58,11 +58,14 @@ def receipt(case_id: str) -> Any:
     if state.accepted_on is None:
         raise Conflict(N_("办件尚未受理，不能打印受理回执。"))
     url = progress_url(state.case_number, state.query_code)
+    calendar = get_calendar()
+    promised_on = promised_completion(state, calendar)
     return _paper(
         case_id,
         "township/notices/receipt.html",
         ev.ACCEPTED,
-        promised_on=promised_completion(state, get_calendar()),
+        promised_on=promised_on,
+        promised_provisional=promised_is_provisional(state, promised_on, calendar),
         progress_url=url,
         qr_svg=segno.make(url, error="m").svg_inline(scale=3, dark="#000"),
     )

@@ -132,6 +132,13 @@ class PublishedQueries:
             for r in self.db.query("SELECT body FROM calendar_years ORDER BY year")
         ]
 
+    def calendar_arrivals(self) -> dict[int, str]:
+        """Return when each installed year's calendar arrived (UTC), by year."""
+        return {
+            int(r["year"]): str(r["installed_at"])
+            for r in self.db.query("SELECT year, installed_at FROM calendar_years")
+        }
+
     def install_calendar_year(self, year: YearCalendar, at: str) -> None:
         """Install or replace one year's working-day calendar."""
         self.db.execute(
