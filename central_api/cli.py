@@ -80,7 +80,7 @@ def main(ctx: click.Context, home: str, database_url: str | None) -> None:
 @pass_context
 def init(context: Context, demo: bool) -> None:
     """Create the schema and the central key (and the demo data)."""
-    from central_api import users
+    from central_api import roles, users
     from central_api.review import publish
     from central_api.stores.assessment_store import published_schemes
     from sync.assessment_scheme import DEFAULT_SCHEME
@@ -121,6 +121,21 @@ def init(context: Context, demo: bool) -> None:
                         now=now,
                     )
                 click.echo(f"  {name} {username} / {password}")
+            for username, name, org, department, password in users.DEMO_DEPARTMENT_USERS:
+                with store.reading() as c:
+                    exists = store.user_by_username(c, username)
+                if not exists:
+                    users.create_user(
+                        store,
+                        username=username,
+                        display_name=name,
+                        role=roles.DEPARTMENT_REVIEWER,
+                        org_code=org,
+                        password=password,
+                        now=now,
+                        department=department,
+                    )
+                click.echo(f"  {name}（{department}）{username} / {password}")
 
 
 @main.command()

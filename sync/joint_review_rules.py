@@ -21,7 +21,7 @@ from typing import Any
 from sync import events as ev
 from sync.case_state import FORWARDED, ROUTE_LEVELS, CaseState, with_changes
 from sync.deadlines import DEFAULT_CALENDAR, WorkingCalendar, add_working_days, working_days_between
-from sync.errors import N_, InvalidInput, NotAllowed
+from sync.errors import N_, CalendarUnknown, InvalidInput, NotAllowed
 
 OPEN, COMPLETE, CLOSED = "open", "complete", "closed"  # a round: 进行中 / 已完成 / 已终止（退回）
 ROUND_LABELS = {OPEN: N_("联审中"), COMPLETE: N_("联审意见已齐"), CLOSED: N_("已终止（退回补正）")}
@@ -164,7 +164,10 @@ def department_progress(
         waiting = opinion is None and round_["status"] == OPEN
         days_left = None
         if waiting and today <= due:
-            days_left = working_days_between(today, due, calendar)
+            try:
+                days_left = working_days_between(today, due, calendar)
+            except CalendarUnknown:  # a due date in a year whose holidays are not yet published
+                days_left = None
         rows.append(
             DepartmentProgress(
                 department=d["department"],

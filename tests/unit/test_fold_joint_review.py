@@ -288,8 +288,17 @@ def test_a_parallel_step_with_one_late_department():
 def test_the_demo_rural_housing_item_runs_a_joint_review_of_three_departments_at_the_county():
     catalogue = read_demo("catalogue.json")
     check_catalogue(catalogue)
-    item = next(i for i in catalogue["items"] if i["code"] == "370613-NY-002")
-    assert joint.joint_definition(item["joint_review"], item["route"]) == JOINT
+    item = next(i for i in catalogue["items"] if i["code"] == "370613-NY-001")
+    assert item["name"] == "农村村民住宅用地审批（不涉及占用农用地）"
+    assert joint.joint_definition(item["joint_review"], item["route"]) == {
+        "level": "county",
+        "lead": "农业农村",
+        "departments": [
+            {"name": "农业农村", "days": 5},
+            {"name": "自然资源", "days": 5},
+            {"name": "住建", "days": 3},
+        ],
+    }
 
 
 @pytest.mark.parametrize(
@@ -311,8 +320,7 @@ def test_the_demo_rural_housing_item_runs_a_joint_review_of_three_departments_at
 )
 def test_a_catalogue_with_a_bad_joint_step_is_refused_naming_the_item(change, message):
     catalogue = copy.deepcopy(read_demo("catalogue.json"))
-    item = next(i for i in catalogue["items"] if i["code"] == "370613-NY-002")
-    item["route"] = ["county"]
+    item = next(i for i in catalogue["items"] if i["code"] == "370613-NY-001")
     item["joint_review"] = {**JOINT, **change}
-    with pytest.raises(InvalidInput, match=f"370613-NY-002.*联审环节.*{message}"):
+    with pytest.raises(InvalidInput, match=f"370613-NY-001.*联审环节.*{message}"):
         check_catalogue(catalogue)
