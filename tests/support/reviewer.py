@@ -23,6 +23,9 @@ DEMO_PASSWORDS = {
     "shishen": "demo-city-2026",
     "jiancha": "demo-supervisor-2026",
     "admin": "demo-admin-2026",
+    "ziyuan": "demo-ziyuan-2026",
+    "nongye": "demo-nongye-2026",
+    "zhujian": "demo-zhujian-2026",
 }
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
