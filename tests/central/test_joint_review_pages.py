@@ -11,32 +11,12 @@ import pytest
 
 from central_api import users
 from central_api.stores.store import CentralStore
-from sync import events as ev
 from sync.errors import InvalidInput
 from sync.events import utc_now
-from tests.support.central import DEMO_ITEMS, CentralProcess, FakeDevice, catalogue_item
-from tests.support.reviewer import PageSession
+from tests.support.central import CentralProcess, FakeDevice
+from tests.support.reviewer import PageSession, push_joint_case
 
 DEPARTMENTS = {"nongye": "农业农村", "ziyuan": "自然资源", "zhujian": "住建"}
-
-
-def push_joint_case(device: FakeDevice) -> str:
-    """Register, accept and forward to the county a case of the demo's joint-review item."""
-    registered = device.register()
-    device.writer_seq -= 1
-    device.last_hash = registered.prev_hash
-    payload = dict(registered.payload)
-    payload["item"] = catalogue_item(DEMO_ITEMS["joint"])
-    registered = device.event(registered.case_id, ev.REGISTERED, payload)
-    accepted = device.event(registered.case_id, ev.ACCEPTED, {})
-    forwarded = device.event(
-        registered.case_id,
-        ev.FORWARDED,
-        {"opinion": "村级审查通过，同意上报。", "conclusion": "agree", "to_org": "370613"},
-    )
-    result = device.push(device.pack([registered, accepted, forwarded]))[0]
-    assert result["status"] == "accepted", result
-    return str(payload["case_number"])
 
 
 def session_of(central: CentralProcess, username: str) -> PageSession:
