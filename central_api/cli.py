@@ -189,13 +189,26 @@ def serve(
 
 @main.command("create-user")
 @click.argument("username")
-@click.option("--role", required=True, help="county_reviewer, city_reviewer, supervisor or admin.")
+@click.option(
+    "--role",
+    required=True,
+    help="county_reviewer, city_reviewer, supervisor, admin or dept_reviewer.",
+)
 @click.option("--org", "org_code", required=True, help="Division code of the user's unit.")
 @click.option("--name", "display_name", default="", help="Name shown on pages.")
+@click.option(
+    "--department", default="", help="A dept_reviewer's department (部门), e.g. 自然资源 (联审)."
+)
 @click.password_option(help="At least 10 characters.")
 @pass_context
 def create_user(
-    context: Context, username: str, role: str, org_code: str, display_name: str, password: str
+    context: Context,
+    username: str,
+    role: str,
+    org_code: str,
+    display_name: str,
+    department: str,
+    password: str,
 ) -> None:
     """Create a central user."""
     from central_api import users
@@ -209,6 +222,7 @@ def create_user(
             org_code=org_code,
             password=password,
             now=utc_now(),
+            department=department,
         )
     click.echo(f"已创建用户 {username}")
 
