@@ -324,3 +324,28 @@ def test_a_catalogue_with_a_bad_joint_step_is_refused_naming_the_item(change, me
     item["joint_review"] = {**JOINT, **change}
     with pytest.raises(InvalidInput, match=f"370613-NY-001.*联审环节.*{message}"):
         check_catalogue(catalogue)
+
+
+def test_supervision_warns_red_for_the_late_department_and_yellow_for_the_one_due_next():
+    from sync.supervision_rules import JOINT, case_warnings
+
+    township, central = joint_case(["county"])
+    central.add(ev.JOINT_REVIEW_OPENED, opened_payload())
+    central.moment = datetime(2026, 10, 8, 2, 0, tzinfo=UTC)
+    central.add(ev.JOINT_OPINION, opinion("自然资源"))
+    state = fold_both(township, central)
+    warnings = [w for w in case_warnings(state, date(2026, 10, 10)) if w.stage == JOINT]
+    assert [(w.subject.split(":")[1], w.level, w.unit, w.due_on) for w in warnings] == [
+        ("农业农村", "yellow", "370613", date(2026, 10, 12)),
+        ("住建", "red", "370613", date(2026, 10, 9)),
+    ]
+    assert warnings[1].message.startswith("联审意见（住建）：")
+    # Once 住建 answers (late), its warning is gone; the round's end clears them all.
+    central.moment = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)
+    central.add(ev.JOINT_OPINION, opinion("住建"))
+    state = fold_both(township, central)
+    left = [w for w in case_warnings(state, date(2026, 10, 12)) if w.stage == JOINT]
+    assert [w.subject.split(":")[1] for w in left] == ["农业农村"]
+    central.add(ev.JOINT_OPINION, opinion("农业农村"))
+    state = fold_both(township, central)
+    assert not [w for w in case_warnings(state, date(2026, 10, 12)) if w.stage == JOINT]
