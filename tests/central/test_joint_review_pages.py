@@ -116,6 +116,21 @@ def test_three_departments_answer_in_parallel_then_the_lead_unit_decides(
         "自然资源": "ziyuan",
         "住建": "zhujian",
     }
+    # The resident's progress shows the joint review as one line, without the opinions.
+    progress = county.http.get(
+        f"{central.url}/api/v1/progress",
+        params={"case_number": number, "query_code": state.query_code},
+        timeout=30,
+    ).json()
+    joint_lines = [s for s in progress["timeline"] if s["stage"].startswith("joint")]
+    assert joint_lines == [
+        {
+            **joint_lines[0],
+            "stage": "joint_review_opened",
+            "label": "多部门联审中（各部门同时审查）",
+        }
+    ]
+    assert "建筑层数超标" not in str(progress)
     # Each opinion is on the timeline; the department still reads the case it answered.
     timeline = ziyuan.get(case_path).text
     assert len(re.findall(r"<td>联审意见</td>", timeline)) == 3
