@@ -80,7 +80,7 @@ def main(ctx: click.Context, home: str, database_url: str | None) -> None:
 @pass_context
 def init(context: Context, demo: bool) -> None:
     """Create the schema and the central key (and the demo data)."""
-    from central_api import users
+    from central_api import roles, users
     from central_api.review import publish
     from central_api.stores.assessment_store import published_schemes
     from sync.assessment_scheme import DEFAULT_SCHEME
@@ -121,6 +121,21 @@ def init(context: Context, demo: bool) -> None:
                         now=now,
                     )
                 click.echo(f"  {name} {username} / {password}")
+            for username, name, org, department, password in users.DEMO_DEPARTMENT_USERS:
+                with store.reading() as c:
+                    exists = store.user_by_username(c, username)
+                if not exists:
+                    users.create_user(
+                        store,
+                        username=username,
+                        display_name=name,
+                        role=roles.DEPARTMENT_REVIEWER,
+                        org_code=org,
+                        password=password,
+                        now=now,
+                        department=department,
+                    )
+                click.echo(f"  {name}（{department}）{username} / {password}")
 
 
 @main.command()
@@ -174,13 +189,26 @@ def serve(
 
 @main.command("create-user")
 @click.argument("username")
-@click.option("--role", required=True, help="county_reviewer, city_reviewer, supervisor or admin.")
+@click.option(
+    "--role",
+    required=True,
+    help="county_reviewer, city_reviewer, supervisor, admin or dept_reviewer.",
+)
 @click.option("--org", "org_code", required=True, help="Division code of the user's unit.")
 @click.option("--name", "display_name", default="", help="Name shown on pages.")
+@click.option(
+    "--department", default="", help="A dept_reviewer's department (部门), e.g. 自然资源 (联审)."
+)
 @click.password_option(help="At least 10 characters.")
 @pass_context
 def create_user(
-    context: Context, username: str, role: str, org_code: str, display_name: str, password: str
+    context: Context,
+    username: str,
+    role: str,
+    org_code: str,
+    display_name: str,
+    department: str,
+    password: str,
 ) -> None:
     """Create a central user."""
     from central_api import users
@@ -194,6 +222,7 @@ def create_user(
             org_code=org_code,
             password=password,
             now=utc_now(),
+            department=department,
         )
     click.echo(f"已创建用户 {username}")
 

@@ -13,8 +13,9 @@ COUNTY_REVIEWER = "county_reviewer"  # 县级审批人员
 CITY_REVIEWER = "city_reviewer"  # 市级审批人员
 SUPERVISOR = "supervisor"  # 电子监察
 ADMIN = "admin"  # 系统管理员
+DEPARTMENT_REVIEWER = "dept_reviewer"  # 联审部门审查人员: one department's opinions in joint review
 
-ROLES = (COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, ADMIN)
+ROLES = (COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, ADMIN, DEPARTMENT_REVIEWER)
 REVIEWERS = frozenset({COUNTY_REVIEWER, CITY_REVIEWER})
 
 ROLE_LABELS = {
@@ -22,15 +23,20 @@ ROLE_LABELS = {
     CITY_REVIEWER: N_("市级审批人员"),
     SUPERVISOR: N_("电子监察人员"),
     ADMIN: N_("系统管理员"),
+    DEPARTMENT_REVIEWER: N_("联审部门审查人员"),
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "view_cases": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR}),
-    "view_scans": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR}),
+    "view_cases": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, DEPARTMENT_REVIEWER}),
+    "view_scans": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, DEPARTMENT_REVIEWER}),
     "view_full_id": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),  # and only the holding unit's
     "decide": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),  # approve, refuse, return
     "forward_on": frozenset({COUNTY_REVIEWER}),  # a city-route case on to the city
     "answer_petitions": frozenset({SUPERVISOR}),
+    # 联审: the lead unit's reviewers open the round; each department's reviewers give its opinion
+    # on the cases of their own unit that ask their department.
+    "open_joint_review": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),
+    "joint_opinion": frozenset({DEPARTMENT_REVIEWER}),
     # Supervision's warnings and cards: a supervisor sees the warnings and issues, revokes and
     # upholds cards; a reviewer sees the cards of the units under theirs and appeals them.
     "supervise": frozenset({SUPERVISOR}),
@@ -57,6 +63,7 @@ HOME = {
     CITY_REVIEWER: "inbox.index",
     SUPERVISOR: "inbox.index",
     ADMIN: "users.index",
+    DEPARTMENT_REVIEWER: "joint.index",
 }
 
 

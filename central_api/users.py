@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from central_api.roles import ROLES
+from central_api.roles import DEPARTMENT_REVIEWER, ROLES
 from central_api.stores import login_store
 from central_api.stores.review_store import ReviewStore
 from central_api.stores.store import CentralStore
@@ -30,6 +30,12 @@ DEMO_USERS = (
     ("jiancha", "电子监察员", "supervisor", "370600", "demo-supervisor-2026"),
     ("admin", "系统管理员", "admin", "370600", "demo-admin-2026"),
 )
+# The demo's joint-review (联审) reviewers of 莱山区: one per department of the rural housing item.
+DEMO_DEPARTMENT_USERS = (
+    ("ziyuan", "区自然资源局审查员", "370613", "自然资源", "demo-ziyuan-2026"),
+    ("nongye", "区农业农村局审查员", "370613", "农业农村", "demo-nongye-2026"),
+    ("zhujian", "区住建局审查员", "370613", "住建", "demo-zhujian-2026"),
+)
 
 
 def create_user(
@@ -43,14 +49,20 @@ def create_user(
     now: datetime,
     by: str = "system",
     remote_addr: str = "",
+    department: str = "",
 ) -> None:
-    """Create a central user with a hashed password."""
+    """Create a central user with a hashed password (a department reviewer with its department)."""
     if not _USERNAME.match(username):
         raise InvalidInput(
             "用户名应为 2 至 32 位小写字母、数字或 _.-，以字母开头。", field="username"
         )
     if role not in ROLES:
         raise InvalidInput(f"角色应为 {'、'.join(ROLES)} 之一。", field="role")
+    department = department.strip()
+    if role == DEPARTMENT_REVIEWER and not 0 < len(department) <= 32:
+        raise InvalidInput("联审部门审查人员须填写所属部门（不超过 32 个字）。", field="department")
+    if role != DEPARTMENT_REVIEWER:
+        department = ""
     check_password_rules(password)
     with store.transaction() as c:
         if store.org_unit(c, org_code) is None:
@@ -68,6 +80,7 @@ def create_user(
                 "failed_logins": 0,
                 "active": 1,
                 "created_at": format_time(now),
+                "department": department,
             },
         )
         ReviewStore(store).audit(

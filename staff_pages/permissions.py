@@ -31,6 +31,9 @@ def require_permission(
         raise NotAllowed(N_("您的岗位（%(role)s）无权进行此项操作。"), role=labels.get(role, role))
 
 
+MAX_NEXT = 2000  # characters of the page to come back to after log-in
+
+
 def guard(
     require: Callable[[str, str], None], on_pass: Callable[[], None] | None = None
 ) -> Callable[[str], Callable[[View], View]]:
@@ -42,7 +45,9 @@ def guard(
             @functools.wraps(view)
             def wrapped(*args: Any, **kwargs: Any) -> Any:
                 if g.get("user") is None:
-                    return to_login(next=request.full_path)
+                    # An overlong query would make a Location header no client reads: drop it.
+                    back = request.full_path
+                    return to_login(next=back if len(back) <= MAX_NEXT else request.path)
                 require(g.user["role"], permission)
                 if on_pass is not None:
                     on_pass()

@@ -14,6 +14,7 @@ from typing import Any
 from sync.case_state import ITEM_KINDS, ROUTE_LEVELS
 from sync.errors import N_, InvalidInput
 from sync.ids import check_resident_id
+from sync.joint_review_rules import joint_definition
 
 
 def text_field(payload: Mapping[str, Any], key: str, message: str, *, required: bool = True) -> str:
@@ -87,7 +88,7 @@ def item_field(raw: Any) -> dict[str, Any]:
     fee_code = raw.get("fee_code")
     if fee_code is not None and not isinstance(fee_code, str):
         raise InvalidInput(N_("收费编码不正确。"), field="fee_code")
-    return {
+    snapshot = {
         "code": text_field(raw, "code", N_("事项编码不能为空。")),
         "name": text_field(raw, "name", N_("事项名称不能为空。")),
         "kind": kind,
@@ -98,6 +99,11 @@ def item_field(raw: Any) -> dict[str, Any]:
         "fee_code": fee_code,
         "catalogue_version": text_field(raw, "catalogue_version", N_("缺少事项目录版本。")),
     }
+    # A parallel step (联审) only where the item has one: older snapshots stay byte for byte.
+    joint = joint_definition(raw.get("joint_review"), snapshot["route"])
+    if joint is not None:
+        snapshot["joint_review"] = joint
+    return snapshot
 
 
 def person_field(raw: Any, *, with_address: bool, day: date) -> dict[str, Any]:

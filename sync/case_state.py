@@ -91,7 +91,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     SUPPLEMENT_REQUESTED: (ev.SUPPLEMENT_RECEIVED, ev.REFUSED, ev.WITHDRAWN),
     ACCEPTED: (ev.SUPPLEMENT_REQUESTED, ev.COMPLETED, ev.WITHDRAWN),
     IN_REVIEW: (ev.SUPPLEMENT_REQUESTED, ev.FORWARDED, ev.WITHDRAWN),
-    FORWARDED: (ev.DECIDED, ev.RETURNED, ev.FORWARDED),  # a county forwards on to the city
+    # a county forwards on to the city; a lead unit asks several departments at once (联审)
+    FORWARDED: (ev.DECIDED, ev.RETURNED, ev.FORWARDED, ev.JOINT_REVIEW_OPENED, ev.JOINT_OPINION),
     DECIDED: (ev.DELIVERED, ev.COMPLETED),
     NOT_ACCEPTED: (),
     COMPLETED: (),
@@ -157,6 +158,8 @@ class CaseState:
     # The day the last supplement came before acceptance: the 5 working days of the acceptance
     # decision (行政许可法 §32) run again from it.
     received_on: str | None = None
+    # The rounds of joint review (联审), in log order (sync.joint_review_rules).
+    joint_reviews: tuple[Mapping[str, Any], ...] = ()
     last_event_id: str = ""
     last_at: str = ""
     event_count: int = 0
@@ -227,6 +230,7 @@ class CaseState:
         values["ratings"] = tuple(values.get("ratings", ()))
         values["rectifications"] = tuple(values.get("rectifications", ()))
         values["callbacks"] = tuple(values.get("callbacks", ()))
+        values["joint_reviews"] = tuple(values.get("joint_reviews", ()))
         return cls(**values)
 
 

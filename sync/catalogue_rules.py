@@ -27,6 +27,7 @@ FIELD_NAMES = {
     "fee_fen": N_("收费金额"),
     "fee_code": N_("收费编码"),
     "materials": N_("材料清单"),
+    "joint_review": N_("联审环节"),
     "catalogue_version": N_("事项目录版本"),
 }
 
@@ -58,6 +59,7 @@ def snapshot_of(item: Mapping[str, Any], version: str) -> dict[str, Any]:
             "promised_days": item.get("promised_days"),
             "fee_fen": item.get("fee_fen"),
             "fee_code": item.get("fee_code"),
+            "joint_review": item.get("joint_review"),
             "catalogue_version": version,
         }
     )

@@ -42,6 +42,9 @@ RECTIFICATION_REVIEWED = (
 )
 RECTIFICATION_ANSWERED = "rectification_answered"  # 反馈: the answer given to the applicant
 CALLED_BACK = "called_back"  # 回访: one callback attempt (a 差评's, or a sampled completed case's)
+# 联审 / 会签 (sync.joint_review_rules), written at central:
+JOINT_REVIEW_OPENED = "joint_review_opened"  # the lead unit asks the item's departments at once
+JOINT_OPINION = "joint_opinion"  # one department's opinion in the open round
 
 CENTRAL_WRITER = "central"  # the writer id of events written at the central server
 
@@ -65,6 +68,8 @@ EVENT_TYPES = (
     RECTIFICATION_REVIEWED,
     RECTIFICATION_ANSWERED,
     CALLED_BACK,
+    JOINT_REVIEW_OPENED,
+    JOINT_OPINION,
 )
 
 EVENT_LABELS = {
@@ -87,6 +92,8 @@ EVENT_LABELS = {
     RECTIFICATION_REVIEWED: N_("整改审核"),
     RECTIFICATION_ANSWERED: N_("差评反馈"),
     CALLED_BACK: N_("回访"),
+    JOINT_REVIEW_OPENED: N_("发起联审"),
+    JOINT_OPINION: N_("联审意见"),
 }
 
 GENESIS_HASH = "0" * 64  # the "previous hash" of a writer's first event

@@ -45,6 +45,7 @@ from sync.case_state import (  # noqa: F401 (re-exported)
 )
 from sync.case_state import with_changes as _with
 from sync.errors import N_, InvalidInput, NotAllowed
+from sync.joint_review_rules import JOINT_STEPS, closing, gated
 from sync.rating_rules import rated_step
 from sync.rectification_rules import RECTIFICATION_STEPS
 
@@ -399,14 +400,15 @@ _STEPS = {
     ev.SUPPLEMENT_RECEIVED: _supplement_received,
     ev.REFUSED: _refused,
     ev.ACCEPTED: _accepted,
-    ev.FORWARDED: _forwarded,
+    ev.FORWARDED: gated(_forwarded),
     ev.COMPLETED: _completed,
     ev.WITHDRAWN: _withdrawn,
-    ev.DECIDED: _decided,
-    ev.RETURNED: _returned,
+    ev.DECIDED: gated(_decided),
+    ev.RETURNED: closing(_returned),
     ev.DELIVERED: _delivered,
     ev.PETITIONED: _petitioned,
     ev.PETITION_ANSWERED: _petition_answered,
     ev.RATED: rated_step,
     **RECTIFICATION_STEPS,
+    **JOINT_STEPS,
 }

@@ -9,7 +9,9 @@ the log says who took the step, the person. The stages:
   came, must be accepted or refused within 5 working days (行政许可法 第三十二条);
 - ``forwarded`` — a forwarded case waiting at the unit above for its decision or onward forward;
 - ``rectification`` — a 差评's task not answered within the scale's days (sync.rectification_rules);
-- ``petition`` — a re-examination request or complaint not answered (default 15 working days).
+- ``petition`` — a re-examination request or complaint not answered (default 15 working days);
+- ``joint`` — a department of an open joint review (联审) that has not given its opinion by its own
+  due date (sync.joint_review_rules); the lead unit answers for it.
 
 Every light is ``sync.deadlines.deadline_status``'s, with the thresholds the published rules give;
 nothing here reads a clock or a database. Central publishes the thresholds (``parse_rules``).
@@ -30,9 +32,12 @@ from sync.deadlines import (
     Wording,
     WorkingCalendar,
     deadline_status,
+    working_days_between,
 )
 from sync.errors import N_, CalendarUnknown, InvalidInput
 from sync.events import CHINA_TZ, business_date
+from sync.joint_review_rules import OPEN as JOINT_OPEN
+from sync.joint_review_rules import current_round
 from sync.rectification_rules import OPEN_STAGES, is_overdue, task_due
 
 LIMIT = "limit"  # 承诺时限
@@ -40,13 +45,15 @@ ACCEPTANCE = "acceptance"  # 受理决定
 FORWARDED_STAGE = "forwarded"  # 上级审批
 RECTIFICATION = "rectification"  # 差评整改
 PETITION = "petition"  # 复核、投诉答复
-STAGES = (LIMIT, ACCEPTANCE, FORWARDED_STAGE, RECTIFICATION, PETITION)
+JOINT = "joint"  # 联审意见: one department of an open joint review
+STAGES = (LIMIT, ACCEPTANCE, FORWARDED_STAGE, RECTIFICATION, PETITION, JOINT)
 STAGE_LABELS = {
     LIMIT: N_("承诺时限"),
     ACCEPTANCE: N_("受理决定"),
     FORWARDED_STAGE: N_("上级审批"),
     RECTIFICATION: N_("差评整改"),
     PETITION: N_("复核投诉答复"),
+    JOINT: N_("联审意见"),
 }
 YELLOW, RED = "yellow", "red"
 LEVEL_LABELS = {YELLOW: N_("黄色预警"), RED: N_("红色预警")}
@@ -297,6 +304,37 @@ def _petitions(
     return found
 
 
+def _joint_opinions(
+    state: CaseState, today: date, calendar: WorkingCalendar, rules: SupervisionRules
+) -> list[CaseWarning]:
+    found = []
+    round_ = current_round(state)
+    if round_ is None or round_["status"] != JOINT_OPEN:
+        return found
+    opened = date.fromisoformat(round_["opened_on"])
+    for asked in round_["departments"]:
+        if asked["opinion"] is not None:
+            continue
+        due = date.fromisoformat(asked["due"])
+        days = working_days_between(opened, due, calendar)
+        status = _running(opened, days, today, calendar, rules)
+        # One warning per department and round (a subject of at most 24 + 1 + 32 characters).
+        subject = f"{round_['round_id'][:24]}:{asked['department']}"
+        warning = _warning(state, JOINT, subject, status, round_["by_org"], None)
+        if warning is None:
+            continue
+        said = Wording(
+            N_("%(stage)s（%(department)s）：%(status)s"),
+            {
+                "stage": Wording(STAGE_LABELS[JOINT]),
+                "department": asked["department"],
+                "status": status.wording or status.message,
+            },
+        )
+        found.append(replace(warning, message=str(said), wording=said))
+    return found
+
+
 def case_warnings(
     state: CaseState,
     today: date,
@@ -324,6 +362,10 @@ def case_warnings(
         pass
     try:
         found.extend(_petitions(state, today, calendar, rules))
+    except CalendarUnknown:
+        pass
+    try:
+        found.extend(_joint_opinions(state, today, calendar, rules))
     except CalendarUnknown:
         pass
     return found

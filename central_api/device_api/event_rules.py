@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sync.errors import DomainError, InvalidInput
+from sync.joint_review_rules import joint_definition
 from sync.rating_scale import DEFAULT_SCALE, RatingScale, check_rating
 
 ITEM_MISMATCH = "item_mismatch"  # the item snapshot differs from the published catalogue's item
@@ -36,6 +37,7 @@ _ITEM_FIELDS = {
     "promised_days": "承诺时限",
     "fee_fen": "收费金额",
     "fee_code": "收费编码",
+    "joint_review": "联审环节",
 }
 _LEVEL_NAMES = {"county": "县级", "city": "市级"}
 
@@ -61,7 +63,17 @@ def published_item(item: Mapping[str, Any]) -> dict[str, Any]:
         "promised_days": item.get("promised_days"),
         "fee_fen": item.get("fee_fen"),
         "fee_code": item.get("fee_code"),
+        "joint_review": _joint(item),
     }
+
+
+def _joint(item: Mapping[str, Any]) -> dict[str, Any] | None:
+    # The snapshot carries the parallel step as the fold normalises it; a published catalogue
+    # passed the same check, so this never refuses here.
+    try:
+        return joint_definition(item.get("joint_review"), list(item.get("route") or []))
+    except InvalidInput:
+        return None
 
 
 def check_registered(

@@ -20,7 +20,7 @@ from flask_babel import gettext
 
 from central_api import roles
 from central_api.pages.auth import login_required
-from central_api.review import case_record, decisions, task_panel
+from central_api.review import case_record, decisions, joint_review, task_panel
 from central_api.stores.figure_store import WeekdaysBeyond
 from central_api.stores.rating_store import RatingStore
 from central_api.web import get_calendar, get_store, now, page_errors, reviews, today
@@ -61,6 +61,7 @@ def render_case(
             tasks=tasks,
             failed=failed,
             levels=RatingStore(get_store()).level_labels() if state.ratings else {},
+            joint=joint_review.case_view(state, g.user, today(), get_calendar()),
             reasons=RatingStore(get_store()).reason_labels() if state.ratings else {},
         ),
         status,

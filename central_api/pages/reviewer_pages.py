@@ -14,6 +14,7 @@ from central_api.pages import (
     dashboard,
     figures,
     inbox,
+    joint_pages,
     petitions,
     rectifications,
     supervision,
@@ -27,7 +28,7 @@ def init_app(app: Flask, exempt: list[Blueprint]) -> None:
     web.init_app(app, exempt)
     for module in (
         auth, inbox, case_pages, petitions, supervision, rectifications, callbacks, figures,
-        dashboard, assessment, user_admin, usb_pages, contacts,
+        dashboard, assessment, user_admin, usb_pages, contacts, joint_pages,
     ):  # fmt: skip
         app.register_blueprint(module.bp)
     app.add_url_rule("/", endpoint="root", view_func=inbox.home)

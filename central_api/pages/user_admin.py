@@ -56,6 +56,7 @@ def create() -> Any:
             now=now(),
             by=g.user["username"],
             remote_addr=remote_addr(),
+            department=form.get("department", ""),
         )
     except DomainError as refusal:
         status = 422 if isinstance(refusal, InvalidInput) else 409

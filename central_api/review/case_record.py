@@ -55,9 +55,20 @@ def visible_case(reviews: ReviewStore, user: Mapping[str, Any], case_number: str
     """Return a case the user may see, or refuse as not found (nothing tells that it exists)."""
     roles.require_permission(user["role"], "view_cases")
     state = reviews.case(case_number)
-    if state is None or not in_scope(case_scope(reviews, user), state):
+    if state is None:
+        raise NotAllowed(NOT_FOUND)
+    if not in_scope(case_scope(reviews, user), state) and not asked_department(user, state):
         raise NotAllowed(NOT_FOUND)
     return state
+
+
+def asked_department(user: Mapping[str, Any], state: CaseState) -> bool:
+    """Tell whether the user reviews for a department that their unit asked on this case (联审)."""
+    return user["role"] == roles.DEPARTMENT_REVIEWER and any(
+        r["by_org"] == user["org_code"]
+        and any(d["department"] == user.get("department") for d in r["departments"])
+        for r in state.joint_reviews
+    )
 
 
 def holds(user: Mapping[str, Any], state: CaseState) -> bool:

@@ -166,6 +166,10 @@ def _step(event: Mapping[str, Any], unit: Any) -> dict[str, Any] | None:
         step["label"] = "申请人已撤回申请"
     elif kind == ev.PETITIONED:
         step["label"] = "已登记复核申请" if p.get("kind") == "reexamination" else "已登记投诉"
+    elif kind == ev.JOINT_REVIEW_OPENED:
+        # The departments' opinions stay inside (the line never holds opinions): only the step.
+        step["label"] = "多部门联审中（各部门同时审查）"
+        step["unit"] = unit(p.get("by_org"))
     elif kind == ev.PETITION_ANSWERED:
         step["label"] = "复核申请或投诉已答复"
         step["unit"] = unit(p.get("by_org"))

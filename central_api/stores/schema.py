@@ -45,6 +45,8 @@ users = Table(
     Column("created_at", String(32), nullable=False),
     # The account-wide log-in lock spares the address of the last successful log-in.
     Column("last_login_addr", String(64), nullable=False, default="", server_default=""),
+    # A department reviewer's department (部门, e.g. 自然资源), whose joint-review opinions they give.
+    Column("department", String(32), nullable=False, default="", server_default=""),
 )
 
 # The sessions alive: the signed cookie names one, and log-out ends it here, so a copy of the

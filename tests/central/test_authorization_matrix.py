@@ -116,6 +116,29 @@ MATRIX: dict[str, dict[str, str]] = {
         supervisor=FORBIDDEN,
         admin=FORBIDDEN,
     ),
+    # 联审: the department reviewers' list and opinion are theirs alone (their role's own access is
+    # proven by test_joint_review_pages); the world's case has no joint step to open (409).
+    "joint.index": staff(
+        county_reviewer=FORBIDDEN,
+        other_county_reviewer=FORBIDDEN,
+        city_reviewer=FORBIDDEN,
+        supervisor=FORBIDDEN,
+        admin=FORBIDDEN,
+    ),
+    "joint.open_review": staff(
+        county_reviewer=CONFLICT,
+        other_county_reviewer=NOT_FOUND,
+        city_reviewer=NOT_FOUND,
+        supervisor=FORBIDDEN,
+        admin=FORBIDDEN,
+    ),
+    "joint.give_opinion": staff(
+        county_reviewer=FORBIDDEN,
+        other_county_reviewer=FORBIDDEN,
+        city_reviewer=FORBIDDEN,
+        supervisor=FORBIDDEN,
+        admin=FORBIDDEN,
+    ),
     "petitions.index": staff(
         county_reviewer=FORBIDDEN,
         other_county_reviewer=FORBIDDEN,
@@ -385,6 +408,11 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
             {"document_number": "莱民〔2026〕1号"},
         ),
         "cases.refuse": (f"/review/cases/{number}/refuse", {"reasons": "不符合条件"}),
+        "joint.open_review": (f"/review/cases/{number}/joint/open", {"note": "请实地核查"}),
+        "joint.give_opinion": (
+            f"/review/cases/{number}/joint/opinion",
+            {"conclusion": "agree", "text": "同意"},
+        ),
         "cases.return_": (f"/review/cases/{number}/return", {"missing": "户口簿"}),
         "cases.forward": (
             f"/review/cases/{world.city_number}/forward",
@@ -452,6 +480,7 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
         "public_api.lookup": f"/api/v1/progress?case_number={number}&query_code={world.query_code}",
         "inbox.index": "/review/",
         "inbox.home": "/review/home",
+        "joint.index": "/review/joint/",
         "cases.show": f"/review/cases/{number}",
         "cases.scan": f"/review/cases/{number}/files/{world.scan}",
         "petitions.index": "/supervision/petitions/",

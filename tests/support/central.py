@@ -38,6 +38,7 @@ DEMO_ITEMS = {
     "promised": "370613-MZ-003",
     "forwarded": "370613-MZ-001",  # route: county
     "county-city": "370613-NY-002",  # route: county, then city
+    "joint": "370613-NY-001",  # route: county, where three departments review in parallel (联审)
 }
 
 
@@ -53,6 +54,7 @@ def catalogue_item(code: str) -> dict[str, Any]:
         "promised_days": item["promised_days"],
         "fee_fen": item["fee_fen"],
         "fee_code": item.get("fee_code"),
+        **({"joint_review": item["joint_review"]} if "joint_review" in item else {}),
         "catalogue_version": CATALOGUE["version"],
     }
 

@@ -23,6 +23,9 @@ DEMO_PASSWORDS = {
     "shishen": "demo-city-2026",
     "jiancha": "demo-supervisor-2026",
     "admin": "demo-admin-2026",
+    "ziyuan": "demo-ziyuan-2026",
+    "nongye": "demo-nongye-2026",
+    "zhujian": "demo-zhujian-2026",
 }
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -124,6 +127,26 @@ def push_forwarded(
     result = device.push(device.pack(events))[0]
     assert result["status"] == "accepted", result
     return events
+
+
+def push_joint_case(device: FakeDevice) -> str:
+    """Register, accept and forward to the county a case of the demo's joint-review (联审) item;
+    return its case number."""
+    registered = device.register()
+    device.writer_seq -= 1
+    device.last_hash = registered.prev_hash
+    payload = dict(registered.payload)
+    payload["item"] = catalogue_item(DEMO_ITEMS["joint"])
+    registered = device.event(registered.case_id, ev.REGISTERED, payload)
+    accepted = device.event(registered.case_id, ev.ACCEPTED, {})
+    forwarded = device.event(
+        registered.case_id,
+        ev.FORWARDED,
+        {"opinion": "村级审查通过，同意上报。", "conclusion": "agree", "to_org": COUNTY},
+    )
+    result = device.push(device.pack([registered, accepted, forwarded]))[0]
+    assert result["status"] == "accepted", result
+    return str(payload["case_number"])
 
 
 def import_stick(admin: PageSession, folder: Path) -> tuple[str, requests.Response]:
