@@ -15,6 +15,7 @@ import click
 from central_api import cli_notify, keys, settings
 from central_api.errors import Refusal
 from central_api.stores.store import CentralStore
+from staff_pages.version import app_version
 from sync.errors import DomainError
 from sync.events import utc_now
 from sync.signing import SigningKey
@@ -54,6 +55,8 @@ pass_context = click.make_pass_decorator(Context)
 
 
 @click.group()
+@click.version_option(app_version(), "--version", "-V", prog_name="bianmin-central",
+                      message="%(prog)s %(version)s")  # fmt: skip
 @click.option(
     "--home",
     envvar="BIANMIN_CENTRAL_HOME",

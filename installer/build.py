@@ -1,7 +1,11 @@
 """Build the township app's installers from pinned versions: the Linux offline bundle, the .deb for
 UOS/Kylin, and the Windows wheelhouse with its pynsist configuration.
 
-Usage: python installer/build.py [--out dist/installer] [--only bundle,deb,windows]
+Usage: python installer/build.py [--out dist/installer] [--only bundle,deb,windows] [--version V]
+
+One version runs through a build: pyproject.toml's (or --version, e.g. 0.1.0+20261207 for a
+rebuild) is stamped into the app's wheel, so `bianmin-township --version`, the admin page, the
+artifacts' names and the .deb's control file all say the same.
 
 Every runtime dependency comes from installer/requirements.lock (exact versions). The app's own
 wheel carries its templates and static files (copied into township_app/web/ of a staged copy of
@@ -14,10 +18,12 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -31,7 +37,11 @@ log = logging.getLogger("installer")
 
 APPID = "cn.bianmin.township"
 NAME_ZH = "便民服务"
-PACKAGES = ("township_app", "sync", "central_api", "staff_pages")
+# The township PC's wheel: no central_api (and no `bianmin-central` command, which would only crash
+# there without the central server's dependencies).
+PACKAGES = ("township_app", "sync", "staff_pages")
+# The guides shipped in the offline bundle (its README points to them).
+DOCS = ("install.md", "user-guide.md")
 WINDOWS_PYTHON = "3.11"
 
 
@@ -41,14 +51,40 @@ def version() -> str:
         return tomllib.load(handle)["project"]["version"]
 
 
-def stage_source(build: Path) -> Path:
+def township_pyproject(text: str, ver: str) -> str:
+    """Return pyproject.toml for the township wheel: the build's version, no central parts."""
+    replaced = {
+        f'version = "{version()}"': f'version = "{ver}"',
+        'bianmin-central = "central_api.cli:main"\n': "",
+        '"central_api*", ': "",
+    }
+    for old, new in replaced.items():
+        if old not in text:
+            raise SystemExit(f"pyproject.toml has changed: cannot find {old!r}")
+        text = text.replace(old, new, 1)
+    return "\n".join(
+        line for line in text.splitlines() if not line.startswith("central_api = [")
+    ) + "\n"
+
+
+def check_version(ver: str) -> str:
+    """Refuse a version that pip or dpkg would read differently (PEP 440, a digit first)."""
+    if not re.fullmatch(r"\d+(\.\d+)*([ab]\d+|rc\d+)?(\.post\d+)?(\+[a-z0-9]+(\.[a-z0-9]+)*)?", ver):
+        raise SystemExit(f"版本号格式不对：{ver}（例如 0.1.0 或 0.1.0+20261207）")
+    return ver
+
+
+def stage_source(build: Path, ver: str | None = None) -> Path:
     """Copy the source into ``build/src`` with templates and static inside the package."""
     src = build / "src"
     shutil.rmtree(src, ignore_errors=True)
     src.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, src / name)
+    shutil.copy2(ROOT / "README.md", src / "README.md")
+    (src / "pyproject.toml").write_text(
+        township_pyproject((ROOT / "pyproject.toml").read_text(encoding="utf-8"), ver or version()),
+        encoding="utf-8",
+    )
     for package in PACKAGES:
         shutil.copytree(ROOT / package, src / package, ignore=ignore)
     for folder in ("templates", "static"):
@@ -99,10 +135,14 @@ def make_bundle(out: Path, wheels: Path, ver: str) -> Path:
     shutil.copy2(HERE / "linux" / f"{APPID}.desktop", folder / f"{APPID}.desktop")
     shutil.copy2(HERE / "icons" / f"{APPID}.svg", folder / f"{APPID}.svg")
     (folder / "install.sh").chmod(0o755)
+    (folder / "docs").mkdir()
+    for doc in DOCS:
+        shutil.copy2(ROOT / "docs" / doc, folder / "docs" / doc)
     (folder / "README.txt").write_text(
         f"便民（乡镇版）{ver} 离线安装包\n\n"
         "安装：./install.sh [安装目录]    （需要 python3 >= 3.11 和 python3-venv，不需要网络）\n"
-        "说明：见 docs/install.md\n",
+        "安装、备份、恢复、升级：见本文件夹里的 docs/install.md（第 3 节）\n"
+        "使用说明：见本文件夹里的 docs/user-guide.md\n",
         encoding="utf-8",
     )
     tarball = out / f"{name}.tar.gz"
@@ -132,7 +172,9 @@ def make_deb(out: Path, wheels: Path, ver: str) -> Path:
         folder = entries / "icons" / "hicolor" / f"{size}x{size}" / "apps"
         folder.mkdir(parents=True)
         (folder / f"{APPID}.png").write_bytes(icon.png(size))
-    uos_version = ".".join((ver.split(".") + ["0", "0", "0"])[:4])
+    # UOS wants four numbers: the release's (a rebuild's +local part is in the .deb's Version).
+    release = re.match(r"\d+(\.\d+)*", ver).group(0).split(".")  # type: ignore[union-attr]
+    uos_version = ".".join((release + ["0", "0", "0"])[:4])
     info = {
         "appid": APPID,
         "name": NAME_ZH,
@@ -153,7 +195,8 @@ def make_deb(out: Path, wheels: Path, ver: str) -> Path:
     (app / "info").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", "utf-8")
     debian = root / "DEBIAN"
     debian.mkdir()
-    size_kb = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) // 1024
+    # What dpkg unpacks plus the program environment postinst makes from the wheels.
+    size_kb = disk_kb(root) + venv_kb(wheels)
     (debian / "control").write_text(
         f"Package: {APPID}\n"
         f"Version: {ver}\n"
@@ -170,7 +213,7 @@ def make_deb(out: Path, wheels: Path, ver: str) -> Path:
         " signed case bundles with the central server. Data stays in each user's data folder.\n",
         encoding="utf-8",
     )
-    for script in ("postinst", "prerm", "postrm"):
+    for script in ("preinst", "postinst", "prerm", "postrm"):
         shutil.copy2(HERE / "deb" / script, debian / script)
         (debian / script).chmod(0o755)
     for path in root.rglob("*"):
@@ -182,7 +225,7 @@ def make_deb(out: Path, wheels: Path, ver: str) -> Path:
 
 def make_windows(out: Path, src: Path, ver: str) -> Path:
     """Fetch the win_amd64 wheels for CPython 3.11 and lay out the pynsist build folder."""
-    folder = out / "windows"
+    folder = out / f"bianmin-township-{ver}-windows"
     shutil.rmtree(folder, ignore_errors=True)
     wheels = folder / "wheels"
     wheels.mkdir(parents=True)
@@ -200,9 +243,31 @@ def make_windows(out: Path, src: Path, ver: str) -> Path:
     return folder
 
 
+def disk_kb(folder: Path) -> int:
+    """Return the disk space of a tree's files in KiB, as dpkg counts it (each file rounded up)."""
+    return sum(
+        -(-path.lstat().st_size // 1024) for path in folder.rglob("*") if not path.is_dir()
+    )
+
+
+def venv_kb(wheels: Path) -> int:
+    """Make the program environment as postinst does (offline, from the wheels) and measure it."""
+    with tempfile.TemporaryDirectory(prefix="bianmin-venv-size-") as scratch:
+        venv = Path(scratch) / "venv"
+        _run([sys.executable, "-m", "venv", str(venv)])
+        _run(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-index",
+             "--disable-pip-version-check", "--find-links", str(wheels),
+             "-r", str(HERE / "requirements.lock"), *map(str, wheels.glob("bianmin-*.whl"))]
+        )  # fmt: skip
+        return disk_kb(venv)
+
+
 def _launcher(path: Path, command: str, *, fallback: bool = False) -> None:
-    venv = f"/opt/apps/{APPID}/files/venv/bin"
-    body = "#!/bin/sh\n"
+    # Found beside the launcher itself (also through the /usr/bin link), wherever the tree is.
+    venv = "$(dirname \"$(readlink -f \"$0\")\")/../venv/bin"
+    body = f"#!/bin/sh\nVENV={venv}\n"
+    venv = "$VENV"
     if fallback:
         # Without the window's entry point (or its GUI backend) the server runs for a browser.
         body += (
@@ -227,13 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "dist" / "installer"))
     parser.add_argument("--only", default="bundle,deb,windows")
+    parser.add_argument("--version", help="the build's version (default: pyproject.toml's)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     wanted = set(args.only.split(","))
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    ver = version()
-    src = stage_source(out / "build")
+    ver = check_version(args.version or version())
+    src = stage_source(out / "build", ver)
     if wanted & {"bundle", "deb"}:
         wheels = out / "wheels"
         build_wheelhouse(src, wheels)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from staff_pages.version import app_version
 from sync.case_numbers import device_code_from_id
 from sync.errors import DomainError
 from sync.events import format_time, utc_now
@@ -36,6 +37,8 @@ def _store(home: str | None) -> Store:
 
 
 @click.group()
+@click.version_option(app_version(), "--version", "-V", prog_name="bianmin-township",
+                      message="%(prog)s %(version)s")  # fmt: skip
 @click.option(
     "--home", envvar="BIANMIN_HOME", help="Data folder (default: BIANMIN_HOME or the platform's)."
 )
