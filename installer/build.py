@@ -62,14 +62,17 @@ def township_pyproject(text: str, ver: str) -> str:
         if old not in text:
             raise SystemExit(f"pyproject.toml has changed: cannot find {old!r}")
         text = text.replace(old, new, 1)
-    return "\n".join(
-        line for line in text.splitlines() if not line.startswith("central_api = [")
-    ) + "\n"
+    return (
+        "\n".join(line for line in text.splitlines() if not line.startswith("central_api = ["))
+        + "\n"
+    )
 
 
 def check_version(ver: str) -> str:
     """Refuse a version that pip or dpkg would read differently (PEP 440, a digit first)."""
-    if not re.fullmatch(r"\d+(\.\d+)*([ab]\d+|rc\d+)?(\.post\d+)?(\+[a-z0-9]+(\.[a-z0-9]+)*)?", ver):
+    if not re.fullmatch(
+        r"\d+(\.\d+)*([ab]\d+|rc\d+)?(\.post\d+)?(\+[a-z0-9]+(\.[a-z0-9]+)*)?", ver
+    ):
         raise SystemExit(f"版本号格式不对：{ver}（例如 0.1.0 或 0.1.0+20261207）")
     return ver
 
@@ -245,9 +248,7 @@ def make_windows(out: Path, src: Path, ver: str) -> Path:
 
 def disk_kb(folder: Path) -> int:
     """Return the disk space of a tree's files in KiB, as dpkg counts it (each file rounded up)."""
-    return sum(
-        -(-path.lstat().st_size // 1024) for path in folder.rglob("*") if not path.is_dir()
-    )
+    return sum(-(-path.lstat().st_size // 1024) for path in folder.rglob("*") if not path.is_dir())
 
 
 def venv_kb(wheels: Path) -> int:
@@ -265,7 +266,7 @@ def venv_kb(wheels: Path) -> int:
 
 def _launcher(path: Path, command: str, *, fallback: bool = False) -> None:
     # Found beside the launcher itself (also through the /usr/bin link), wherever the tree is.
-    venv = "$(dirname \"$(readlink -f \"$0\")\")/../venv/bin"
+    venv = '$(dirname "$(readlink -f "$0")")/../venv/bin'
     body = f"#!/bin/sh\nVENV={venv}\n"
     venv = "$VENV"
     if fallback:

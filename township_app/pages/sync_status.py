@@ -75,6 +75,7 @@ def _page(error: str = "", report: Any = None, status: int = 200) -> Any:
         form=request.form,
         **overview(get_store(), int(current_app.config["CLOCK_TOLERANCE_SECONDS"])),
         **_usb_context(),
+        central_url=current_app.config.get("CENTRAL_URL") or "",
     )
 
 
