@@ -13,7 +13,6 @@ import time
 import tomllib
 from pathlib import Path
 
-import pytest
 import requests
 
 from tests.installer.conftest import APPID, ROOT
@@ -144,7 +143,9 @@ def test_the_deb_maintainer_scripts_install_offline_and_keep_the_data(built: Pat
     postinst = scripts["postinst"]
     assert "--no-index" in postinst and "--find-links" in postinst and "python3 -m venv" in postinst
     # Autostart only when asked for.
-    assert re.search(r'BIANMIN_AUTOSTART:-0}" = 1 \] \|\| \[ -e /etc/bianmin/autostart', postinst)
+    assert re.search(
+        r'BIANMIN_AUTOSTART:-0}" = 1 \] \|\| \[ -e "\$ROOT/etc/bianmin/autostart', postinst
+    )
     app = tmp_path / "root" / "opt" / "apps" / APPID
     info = json.loads((app / "info").read_text())
     assert info["appid"] == APPID and info["name"] == "便民服务"
