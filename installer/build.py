@@ -1,5 +1,5 @@
 """Build the township app's installers from pinned versions: the Linux offline bundle, the .deb for
-UOS/Kylin, and the Windows wheelhouse with its pynsist configuration.
+UOS/Kylin, and the Windows build (NSIS script, and the setup .exe where the embeddable Python is).
 
 Usage: python installer/build.py [--out dist/installer] [--only bundle,deb,windows] [--version V]
 
@@ -15,6 +15,7 @@ the source, since the repository keeps them beside the packages).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -25,6 +26,7 @@ import sys
 import tarfile
 import tempfile
 import tomllib
+import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -226,8 +228,19 @@ def make_deb(out: Path, wheels: Path, ver: str) -> Path:
     return deb
 
 
-def make_windows(out: Path, src: Path, ver: str) -> Path:
-    """Fetch the win_amd64 wheels for CPython 3.11 and lay out the pynsist build folder."""
+WINDOWS_PYTHON_FULL = "3.11.9"
+EMBED_NAME = f"python-{WINDOWS_PYTHON_FULL}-embed-amd64.zip"
+# The one download of the Windows build: put the zip here (or pass --python-embed). Its SHA-256 is
+# pinned in EMBED_PIN (compare it once with python.org's release page and commit it).
+EMBED_DEFAULT = HERE / "windows" / EMBED_NAME
+EMBED_PIN = HERE / "windows" / "python-embed.sha256"
+
+
+def make_windows(out: Path, src: Path, ver: str, embed: Path | None = None) -> Path:
+    """Lay out the Windows build folder: the win_amd64 wheels unpacked into ``pkgs/``, the NSIS
+    script (Chinese screens, desktop shortcut, WebView2 check, uninstall keeping data) and the
+    icon; with the embeddable Python present (and its SHA-256 as pinned), build the setup .exe
+    with makensis. Return the folder."""
     folder = out / f"bianmin-township-{ver}-windows"
     shutil.rmtree(folder, ignore_errors=True)
     wheels = folder / "wheels"
@@ -240,10 +253,103 @@ def make_windows(out: Path, src: Path, ver: str) -> Path:
         "--dest", str(wheels), "-r", str(HERE / "requirements.lock"),
         "-r", str(HERE / "windows" / "requirements-windows.lock"),
     )  # fmt: skip
-    config = (HERE / "windows" / "installer.cfg").read_text(encoding="utf-8")
-    (folder / "installer.cfg").write_text(config.replace("@VERSION@", ver), encoding="utf-8")
+    unpack_wheels(wheels, folder / "pkgs")
     (folder / "bianmin.ico").write_bytes(icon.ico())
+    (folder / "bianmin-township.cmd").write_text(
+        '@echo off\r\n"%~dp0Python\\python.exe" -m township_app.cli %*\r\n', encoding="ascii"
+    )
+    # UTF-8 with a byte-order mark: makensis then reads the Chinese text as Unicode.
+    (folder / "installer.nsi").write_text(nsis_script(ver), encoding="utf-8-sig")
+    embed = embed or EMBED_DEFAULT
+    if embed.is_file():
+        unpack_python(embed, folder / "Python")
+        setup = out / f"bianmin-township-{ver}-win64-setup.exe"
+        _run(["makensis", "-V2", "-INPUTCHARSET", "UTF8", "installer.nsi"], cwd=folder)
+        shutil.move(folder / setup.name, setup)
+        log.info("windows setup: %s", setup)
+    else:
+        log.warning(
+            "没有嵌入式 Python（%s）：只生成了 %s，没有生成 setup.exe。", embed,
+            folder / "installer.nsi",
+        )  # fmt: skip
     return folder
+
+
+def unpack_wheels(wheels: Path, target: Path) -> None:
+    """Unpack every wheel into one folder on the embeddable Python's path (what pip does for a
+    pure or platlib wheel; no wheel's tags are judged here, so pythonnet's cp311.cp312… wheel is
+    taken as it is)."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for wheel in sorted(wheels.glob("*.whl")):
+        with zipfile.ZipFile(wheel) as archive:
+            for member in archive.infolist():
+                name = member.filename
+                parts = name.split("/")
+                if parts[0].endswith(".data"):
+                    if len(parts) < 3 or parts[1] not in ("purelib", "platlib"):
+                        continue  # scripts and headers: not used on a township PC
+                    name = "/".join(parts[2:])
+                if not name or name.endswith("/"):
+                    continue
+                destination = target / name
+                if not destination.resolve().is_relative_to(target.resolve()):
+                    raise SystemExit(f"wheel {wheel.name} has a path outside its folder: {name}")
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_bytes(archive.read(member))
+
+
+def check_embed(zip_path: Path) -> str:
+    """Return the embeddable zip's SHA-256 if it is the pinned one; else stop and say why."""
+    digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
+    pinned = ""
+    if EMBED_PIN.is_file():
+        for line in EMBED_PIN.read_text(encoding="utf-8").splitlines():
+            fields = line.split()
+            if len(fields) == 2 and fields[1] == EMBED_NAME and not line.startswith("#"):
+                pinned = fields[0].lower()
+    if not pinned:
+        raise SystemExit(
+            f"{EMBED_PIN.name} 中没有 {EMBED_NAME} 的 SHA-256。这个文件的 SHA-256 是 {digest}："
+            "与 python.org 发布页核对一致后，把“<sha256>  文件名”一行写进该文件并提交。"
+        )
+    if digest != pinned:
+        raise SystemExit(
+            f"{zip_path} 的 SHA-256 是 {digest}，不是固定的 {pinned}：文件不对或已损坏，请重新获取。"
+        )
+    return digest
+
+
+def unpack_python(zip_path: Path, target: Path) -> None:
+    """Unpack the checked embeddable Python and point its ._pth at ``..\\pkgs``."""
+    check_embed(zip_path)
+    shutil.rmtree(target, ignore_errors=True)
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+        tag = "python" + WINDOWS_PYTHON.replace(".", "")
+        for needed in ("python.exe", "pythonw.exe", f"{tag}.dll", f"{tag}._pth"):
+            if needed not in names:
+                raise SystemExit(f"{zip_path.name} 不是嵌入式 Python：里面没有 {needed}")
+        archive.extractall(target)
+    # The embeddable Python ignores PYTHONPATH: its ._pth names every folder on the path.
+    (target / f"{tag}._pth").write_text(
+        f"{tag}.zip\r\n.\r\n..\\pkgs\r\nimport site\r\n", encoding="ascii"
+    )
+
+
+def nsis_script(ver: str) -> str:
+    """Return the NSIS script of the Windows installer (installer/windows/installer.nsi.in with
+    this build's version), read by makensis in the Windows build folder."""
+    release = re.match(r"\d+(\.\d+)*", ver).group(0).split(".")  # type: ignore[union-attr]
+    text = (HERE / "windows" / "installer.nsi.in").read_text(encoding="utf-8")
+    for field, value in {
+        "@VERSION@": ver,
+        "@NUMERIC@": ".".join((release + ["0", "0", "0"])[:4]),  # Windows wants four numbers
+        "@APPID@": APPID,
+        "@NAME@": NAME_ZH,
+    }.items():
+        text = text.replace(field, value)
+    return text
 
 
 def disk_kb(folder: Path) -> int:
@@ -283,9 +389,9 @@ def _pip(*args: str) -> None:
     _run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args])
 
 
-def _run(command: list[str]) -> None:
+def _run(command: list[str], cwd: Path | None = None) -> None:
     log.info("$ %s", " ".join(command))
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=cwd)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,6 +400,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "dist" / "installer"))
     parser.add_argument("--only", default="bundle,deb,windows")
     parser.add_argument("--version", help="the build's version (default: pyproject.toml's)")
+    parser.add_argument(
+        "--python-embed",
+        type=Path,
+        help=f"the Windows embeddable Python zip (default: installer/windows/{EMBED_NAME})",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     wanted = set(args.only.split(","))
@@ -309,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         if "deb" in wanted:
             log.info("deb: %s", make_deb(out, wheels, ver))
     if "windows" in wanted:
-        log.info("windows build folder: %s", make_windows(out, src, ver))
+        log.info("windows build folder: %s", make_windows(out, src, ver, args.python_embed))
     return 0
 
 
