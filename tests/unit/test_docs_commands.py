@@ -50,10 +50,10 @@ def resolve(program: str, words: list[str]) -> tuple[list[str], click.Command, l
         word = words.pop(0)
         if isinstance(command, click.Group) and word.startswith("--"):
             # An option of the group itself (bianmin-central --home DIR serve): skip its value.
-            [param] = [p for p in command.params if word.split("=")[0] in p.opts]
-            if "=" not in word and not getattr(param, "is_flag", False):
+            params = [p for p in command.params if word.split("=")[0] in p.opts]
+            if params and "=" not in word and not getattr(params[0], "is_flag", False):
                 words.pop(0)
-            continue
+            continue  # (--help, --version: shown on the group itself)
         if not isinstance(command, click.Group) or word.startswith("-"):
             break
         if not re.fullmatch(r"[a-z][a-z0-9-]*", word):
