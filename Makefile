@@ -7,7 +7,7 @@ DEMO_HOME ?= data/township
 DEMO_PORT ?= 5080
 TRANSLATIONS := township_app/translations central_api/translations
 
-.PHONY: install translations browser gui gui-debs demo test check lint fmt bench clean installer lock
+.PHONY: install translations browser gui gui-debs installer-debs demo test check lint fmt bench clean installer lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,13 @@ install: $(STAMP)
 # Compiled message catalogues are build output: made from the .po files we keep in git.
 translations: $(STAMP)
 	for dir in $(TRANSLATIONS); do $(BIN)/pybabel compile --use-fuzzy -d $$dir --statistics || exit 1; done
+
+# makensis (Debian's nsis) for the Windows build and its tests.
+installer-debs:
+	@if ! command -v makensis >/dev/null 2>&1; then \
+		echo "installing Debian's nsis for the Windows installer"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nsis; \
+	fi
 
 # Debian's chromium for the browser tests; Playwright never downloads a browser here.
 browser:
@@ -53,7 +60,7 @@ demo: install translations
 	DEMO_HOME=$(DEMO_HOME) DEMO_PORT=$(DEMO_PORT) scripts/run-demo.sh
 
 # Every test, with the 25 slowest named at the end (what to look at when the suite grows slow).
-test: install translations browser gui
+test: install translations browser gui installer-debs
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=25
 
 # The edit loop: lint, then the unit tests (no servers, no browser), in under a minute on 2 cores.
@@ -77,9 +84,10 @@ bench: install translations gui
 	$(BIN)/python -m tests.bench.bench_desktop
 	$(BIN)/python -m tests.bench.bench_dashboard --postgres postgresql://postgres@127.0.0.1:5432
 
-# Offline bundle (Linux), .deb (UOS/Kylin) and the Windows wheelhouse + pynsist config, into dist/installer.
-installer: install translations
-	$(BIN)/python installer/build.py --out dist/installer
+# Offline bundle (Linux), .deb (UOS/Kylin) and the Windows build (its setup .exe when the embeddable
+# Python zip is in installer/windows/), into dist/installer. VERSION=0.1.0+20261207 for a rebuild.
+installer: install translations installer-debs
+	$(BIN)/python installer/build.py --out dist/installer $(if $(VERSION),--version $(VERSION))
 
 # Re-pin installer/requirements.lock from a clean install of the runtime dependencies, with the
 # desktop window's pywebview (on Linux its GTK binding is the system's python3-gi, not a wheel).

@@ -15,6 +15,7 @@ import click
 from central_api import cli_notify, keys, settings
 from central_api.errors import Refusal
 from central_api.stores.store import CentralStore
+from staff_pages.version import app_version
 from sync.errors import DomainError
 from sync.events import utc_now
 from sync.signing import SigningKey
@@ -54,6 +55,8 @@ pass_context = click.make_pass_decorator(Context)
 
 
 @click.group()
+@click.version_option(app_version(), "--version", "-V", prog_name="bianmin-central",
+                      message="%(prog)s %(version)s")  # fmt: skip
 @click.option(
     "--home",
     envvar="BIANMIN_CENTRAL_HOME",
@@ -309,13 +312,23 @@ def export_feed(context: Context, org_code: str, folder: str, after: int) -> Non
 
 @main.command("enroll-file")
 @click.argument("request_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the answer to this file.")
+@click.option(
+    "--usb",
+    "stick",
+    type=click.Path(file_okay=False),
+    help="Write the answer and the unit's feed onto this USB folder (one trip back).",
+)
 @pass_context
-def enroll_file(context: Context, request_file: str, out: str) -> None:
+def enroll_file(context: Context, request_file: str, out: str | None, stick: str | None) -> None:
     """Answer an enrollment request brought on a file (a PC that never sees the network)."""
     from central_api.device_api import enrollment
+    from central_api.usb import usb_import
+    from sync import usb
     from sync.signing import strict_loads
 
+    if not out and not stick:
+        raise click.UsageError("需要 --out（答复文件）或 --usb（U 盘文件夹），或两者都给。")
     with context.opened() as store:
         try:
             answer = enrollment.enroll(
@@ -323,8 +336,18 @@ def enroll_file(context: Context, request_file: str, out: str) -> None:
             )
         except Refusal as error:
             raise click.ClickException(f"{error.code}: {error.message}") from None
-    Path(out).write_text(json.dumps(answer, ensure_ascii=False, indent=1))
-    click.echo(f"已登记设备 {answer['device_id']}，应答已写入 {out}")
+        text = json.dumps(answer, ensure_ascii=False, indent=1)
+        if out:
+            Path(out).write_text(text)
+            click.echo(f"已登记设备 {answer['device_id']}，应答已写入 {out}")
+        if stick:
+            folder = Path(stick)
+            usb.write_enrollment_answer(folder, answer["device_id"], text.encode())
+            written = usb_import.export_feed(store, answer["org_code"], folder)
+            click.echo(
+                f"已登记设备 {answer['device_id']}：注册答复和 {written} 条下发内容已写到 {stick}，"
+                "在乡镇电脑上导入（bianmin-township import）即完成注册并装好单位、事项目录。"
+            )
 
 
 @main.command()

@@ -1,7 +1,11 @@
 """Build the township app's installers from pinned versions: the Linux offline bundle, the .deb for
-UOS/Kylin, and the Windows wheelhouse with its pynsist configuration.
+UOS/Kylin, and the Windows build (NSIS script, and the setup .exe where the embeddable Python is).
 
-Usage: python installer/build.py [--out dist/installer] [--only bundle,deb,windows]
+Usage: python installer/build.py [--out dist/installer] [--only bundle,deb,windows] [--version V]
+
+One version runs through a build: pyproject.toml's (or --version, e.g. 0.1.0+20261207 for a
+rebuild) is stamped into the app's wheel, so `bianmin-township --version`, the admin page, the
+artifacts' names and the .deb's control file all say the same.
 
 Every runtime dependency comes from installer/requirements.lock (exact versions). The app's own
 wheel carries its templates and static files (copied into township_app/web/ of a staged copy of
@@ -11,14 +15,18 @@ the source, since the repository keeps them beside the packages).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import tomllib
+import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -31,7 +39,11 @@ log = logging.getLogger("installer")
 
 APPID = "cn.bianmin.township"
 NAME_ZH = "便民服务"
-PACKAGES = ("township_app", "sync", "central_api", "staff_pages")
+# The township PC's wheel: no central_api (and no `bianmin-central` command, which would only crash
+# there without the central server's dependencies).
+PACKAGES = ("township_app", "sync", "staff_pages")
+# The guides shipped in the offline bundle (its README points to them).
+DOCS = ("install.md", "user-guide.md")
 WINDOWS_PYTHON = "3.11"
 
 
@@ -41,14 +53,43 @@ def version() -> str:
         return tomllib.load(handle)["project"]["version"]
 
 
-def stage_source(build: Path) -> Path:
+def township_pyproject(text: str, ver: str) -> str:
+    """Return pyproject.toml for the township wheel: the build's version, no central parts."""
+    replaced = {
+        f'version = "{version()}"': f'version = "{ver}"',
+        'bianmin-central = "central_api.cli:main"\n': "",
+        '"central_api*", ': "",
+    }
+    for old, new in replaced.items():
+        if old not in text:
+            raise SystemExit(f"pyproject.toml has changed: cannot find {old!r}")
+        text = text.replace(old, new, 1)
+    return (
+        "\n".join(line for line in text.splitlines() if not line.startswith("central_api = ["))
+        + "\n"
+    )
+
+
+def check_version(ver: str) -> str:
+    """Refuse a version that pip or dpkg would read differently (PEP 440, a digit first)."""
+    if not re.fullmatch(
+        r"\d+(\.\d+)*([ab]\d+|rc\d+)?(\.post\d+)?(\+[a-z0-9]+(\.[a-z0-9]+)*)?", ver
+    ):
+        raise SystemExit(f"版本号格式不对：{ver}（例如 0.1.0 或 0.1.0+20261207）")
+    return ver
+
+
+def stage_source(build: Path, ver: str | None = None) -> Path:
     """Copy the source into ``build/src`` with templates and static inside the package."""
     src = build / "src"
     shutil.rmtree(src, ignore_errors=True)
     src.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, src / name)
+    shutil.copy2(ROOT / "README.md", src / "README.md")
+    (src / "pyproject.toml").write_text(
+        township_pyproject((ROOT / "pyproject.toml").read_text(encoding="utf-8"), ver or version()),
+        encoding="utf-8",
+    )
     for package in PACKAGES:
         shutil.copytree(ROOT / package, src / package, ignore=ignore)
     for folder in ("templates", "static"):
@@ -100,10 +141,14 @@ def make_bundle(out: Path, wheels: Path, ver: str) -> Path:
     shutil.copy2(HERE / "linux" / f"{APPID}.desktop", folder / f"{APPID}.desktop")
     shutil.copy2(HERE / "icons" / f"{APPID}.svg", folder / f"{APPID}.svg")
     (folder / "install.sh").chmod(0o755)
+    (folder / "docs").mkdir()
+    for doc in DOCS:
+        shutil.copy2(ROOT / "docs" / doc, folder / "docs" / doc)
     (folder / "README.txt").write_text(
         f"便民（乡镇版）{ver} 离线安装包\n\n"
         "安装：./install.sh [安装目录]    （需要 python3 >= 3.11 和 python3-venv，不需要网络）\n"
-        "说明：见 docs/install.md\n",
+        "安装、备份、恢复、升级：见本文件夹里的 docs/install.md（第 3 节）\n"
+        "使用说明：见本文件夹里的 docs/user-guide.md\n",
         encoding="utf-8",
     )
     tarball = out / f"{name}.tar.gz"
@@ -133,7 +178,9 @@ def make_deb(out: Path, wheels: Path, ver: str) -> Path:
         folder = entries / "icons" / "hicolor" / f"{size}x{size}" / "apps"
         folder.mkdir(parents=True)
         (folder / f"{APPID}.png").write_bytes(icon.png(size))
-    uos_version = ".".join((ver.split(".") + ["0", "0", "0"])[:4])
+    # UOS wants four numbers: the release's (a rebuild's +local part is in the .deb's Version).
+    release = re.match(r"\d+(\.\d+)*", ver).group(0).split(".")  # type: ignore[union-attr]
+    uos_version = ".".join((release + ["0", "0", "0"])[:4])
     info = {
         "appid": APPID,
         "name": NAME_ZH,
@@ -154,7 +201,8 @@ def make_deb(out: Path, wheels: Path, ver: str) -> Path:
     (app / "info").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", "utf-8")
     debian = root / "DEBIAN"
     debian.mkdir()
-    size_kb = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) // 1024
+    # What dpkg unpacks plus the program environment postinst makes from the wheels.
+    size_kb = disk_kb(root) + venv_kb(wheels)
     (debian / "control").write_text(
         f"Package: {APPID}\n"
         f"Version: {ver}\n"
@@ -171,7 +219,7 @@ def make_deb(out: Path, wheels: Path, ver: str) -> Path:
         " signed case bundles with the central server. Data stays in each user's data folder.\n",
         encoding="utf-8",
     )
-    for script in ("postinst", "prerm", "postrm"):
+    for script in ("preinst", "postinst", "prerm", "postrm"):
         shutil.copy2(HERE / "deb" / script, debian / script)
         (debian / script).chmod(0o755)
     for path in root.rglob("*"):
@@ -181,9 +229,20 @@ def make_deb(out: Path, wheels: Path, ver: str) -> Path:
     return deb
 
 
-def make_windows(out: Path, src: Path, ver: str) -> Path:
-    """Fetch the win_amd64 wheels for CPython 3.11 and lay out the pynsist build folder."""
-    folder = out / "windows"
+WINDOWS_PYTHON_FULL = "3.11.9"
+EMBED_NAME = f"python-{WINDOWS_PYTHON_FULL}-embed-amd64.zip"
+# The one download of the Windows build: put the zip here (or pass --python-embed). Its SHA-256 is
+# pinned in EMBED_PIN (compare it once with python.org's release page and commit it).
+EMBED_DEFAULT = HERE / "windows" / EMBED_NAME
+EMBED_PIN = HERE / "windows" / "python-embed.sha256"
+
+
+def make_windows(out: Path, src: Path, ver: str, embed: Path | None = None) -> Path:
+    """Lay out the Windows build folder: the win_amd64 wheels unpacked into ``pkgs/``, the NSIS
+    script (Chinese screens, desktop shortcut, WebView2 check, uninstall keeping data) and the
+    icon; with the embeddable Python present (and its SHA-256 as pinned), build the setup .exe
+    with makensis. Return the folder."""
+    folder = out / f"bianmin-township-{ver}-windows"
     shutil.rmtree(folder, ignore_errors=True)
     wheels = folder / "wheels"
     wheels.mkdir(parents=True)
@@ -195,15 +254,128 @@ def make_windows(out: Path, src: Path, ver: str) -> Path:
         "--dest", str(wheels), "-r", str(HERE / "requirements.lock"),
         "-r", str(HERE / "windows" / "requirements-windows.lock"),
     )  # fmt: skip
-    config = (HERE / "windows" / "installer.cfg").read_text(encoding="utf-8")
-    (folder / "installer.cfg").write_text(config.replace("@VERSION@", ver), encoding="utf-8")
+    unpack_wheels(wheels, folder / "pkgs")
     (folder / "bianmin.ico").write_bytes(icon.ico())
+    (folder / "bianmin-township.cmd").write_text(
+        '@echo off\r\n"%~dp0Python\\python.exe" -m township_app.cli %*\r\n', encoding="ascii"
+    )
+    # UTF-8 with a byte-order mark: makensis then reads the Chinese text as Unicode.
+    (folder / "installer.nsi").write_text(nsis_script(ver), encoding="utf-8-sig")
+    embed = embed or EMBED_DEFAULT
+    if embed.is_file():
+        unpack_python(embed, folder / "Python")
+        setup = out / f"bianmin-township-{ver}-win64-setup.exe"
+        _run(["makensis", "-V2", "-INPUTCHARSET", "UTF8", "installer.nsi"], cwd=folder)
+        shutil.move(folder / setup.name, setup)
+        log.info("windows setup: %s", setup)
+    else:
+        log.warning(
+            "没有嵌入式 Python（%s）：只生成了 %s，没有生成 setup.exe。", embed,
+            folder / "installer.nsi",
+        )  # fmt: skip
     return folder
 
 
+def unpack_wheels(wheels: Path, target: Path) -> None:
+    """Unpack every wheel into one folder on the embeddable Python's path (what pip does for a
+    pure or platlib wheel; no wheel's tags are judged here, so pythonnet's cp311.cp312… wheel is
+    taken as it is)."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for wheel in sorted(wheels.glob("*.whl")):
+        with zipfile.ZipFile(wheel) as archive:
+            for member in archive.infolist():
+                name = member.filename
+                parts = name.split("/")
+                if parts[0].endswith(".data"):
+                    if len(parts) < 3 or parts[1] not in ("purelib", "platlib"):
+                        continue  # scripts and headers: not used on a township PC
+                    name = "/".join(parts[2:])
+                if not name or name.endswith("/"):
+                    continue
+                destination = target / name
+                if not destination.resolve().is_relative_to(target.resolve()):
+                    raise SystemExit(f"wheel {wheel.name} has a path outside its folder: {name}")
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_bytes(archive.read(member))
+
+
+def check_embed(zip_path: Path) -> str:
+    """Return the embeddable zip's SHA-256 if it is the pinned one; else stop and say why."""
+    digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
+    pinned = ""
+    if EMBED_PIN.is_file():
+        for line in EMBED_PIN.read_text(encoding="utf-8").splitlines():
+            fields = line.split()
+            if len(fields) == 2 and fields[1] == EMBED_NAME and not line.startswith("#"):
+                pinned = fields[0].lower()
+    if not pinned:
+        raise SystemExit(
+            f"{EMBED_PIN.name} 中没有 {EMBED_NAME} 的 SHA-256。这个文件的 SHA-256 是 {digest}："
+            "与 python.org 发布页核对一致后，把“<sha256>  文件名”一行写进该文件并提交。"
+        )
+    if digest != pinned:
+        raise SystemExit(
+            f"{zip_path} 的 SHA-256 是 {digest}，不是固定的 {pinned}：文件不对或已损坏，请重新获取。"
+        )
+    return digest
+
+
+def unpack_python(zip_path: Path, target: Path) -> None:
+    """Unpack the checked embeddable Python and point its ._pth at ``..\\pkgs``."""
+    check_embed(zip_path)
+    shutil.rmtree(target, ignore_errors=True)
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+        tag = "python" + WINDOWS_PYTHON.replace(".", "")
+        for needed in ("python.exe", "pythonw.exe", f"{tag}.dll", f"{tag}._pth"):
+            if needed not in names:
+                raise SystemExit(f"{zip_path.name} 不是嵌入式 Python：里面没有 {needed}")
+        archive.extractall(target)
+    # The embeddable Python ignores PYTHONPATH: its ._pth names every folder on the path.
+    (target / f"{tag}._pth").write_text(
+        f"{tag}.zip\r\n.\r\n..\\pkgs\r\nimport site\r\n", encoding="ascii"
+    )
+
+
+def nsis_script(ver: str) -> str:
+    """Return the NSIS script of the Windows installer (installer/windows/installer.nsi.in with
+    this build's version), read by makensis in the Windows build folder."""
+    release = re.match(r"\d+(\.\d+)*", ver).group(0).split(".")  # type: ignore[union-attr]
+    text = (HERE / "windows" / "installer.nsi.in").read_text(encoding="utf-8")
+    for field, value in {
+        "@VERSION@": ver,
+        "@NUMERIC@": ".".join((release + ["0", "0", "0"])[:4]),  # Windows wants four numbers
+        "@APPID@": APPID,
+        "@NAME@": NAME_ZH,
+    }.items():
+        text = text.replace(field, value)
+    return text
+
+
+def disk_kb(folder: Path) -> int:
+    """Return the disk space of a tree's files in KiB, as dpkg counts it (each file rounded up)."""
+    return sum(-(-path.lstat().st_size // 1024) for path in folder.rglob("*") if not path.is_dir())
+
+
+def venv_kb(wheels: Path) -> int:
+    """Make the program environment as postinst does (offline, from the wheels) and measure it."""
+    with tempfile.TemporaryDirectory(prefix="bianmin-venv-size-") as scratch:
+        venv = Path(scratch) / "venv"
+        _run([sys.executable, "-m", "venv", str(venv)])
+        _run(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-index",
+             "--disable-pip-version-check", "--find-links", str(wheels),
+             "-r", str(HERE / "requirements.lock"), *map(str, wheels.glob("bianmin-*.whl"))]
+        )  # fmt: skip
+        return disk_kb(venv)
+
+
 def _launcher(path: Path, command: str, *, fallback: bool = False) -> None:
-    venv = f"/opt/apps/{APPID}/files/venv/bin"
-    body = "#!/bin/sh\n"
+    # Found beside the launcher itself (also through the /usr/bin link), wherever the tree is.
+    venv = '$(dirname "$(readlink -f "$0")")/../venv/bin'
+    body = f"#!/bin/sh\nVENV={venv}\n"
+    venv = "$VENV"
     if fallback:
         # Without the window's entry point (or its GUI backend) the server runs for a browser.
         body += (
@@ -218,9 +390,9 @@ def _pip(*args: str) -> None:
     _run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args])
 
 
-def _run(command: list[str]) -> None:
+def _run(command: list[str], cwd: Path | None = None) -> None:
     log.info("$ %s", " ".join(command))
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=cwd)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,13 +400,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "dist" / "installer"))
     parser.add_argument("--only", default="bundle,deb,windows")
+    parser.add_argument("--version", help="the build's version (default: pyproject.toml's)")
+    parser.add_argument(
+        "--python-embed",
+        type=Path,
+        help=f"the Windows embeddable Python zip (default: installer/windows/{EMBED_NAME})",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     wanted = set(args.only.split(","))
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    ver = version()
-    src = stage_source(out / "build")
+    ver = check_version(args.version or version())
+    src = stage_source(out / "build", ver)
     if wanted & {"bundle", "deb"}:
         wheels = out / "wheels"
         build_wheelhouse(src, wheels)
@@ -243,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         if "deb" in wanted:
             log.info("deb: %s", make_deb(out, wheels, ver))
     if "windows" in wanted:
-        log.info("windows build folder: %s", make_windows(out, src, ver))
+        log.info("windows build folder: %s", make_windows(out, src, ver, args.python_embed))
     return 0
 
 

@@ -7,6 +7,9 @@
     <DIR>/bianmin/certificates/<device_id>.dsse.json             central's certificate of a device's
                                                                  key (a village PC's, for the
                                                                  township that relays its bundles)
+    <DIR>/bianmin/enrollment/<device_id>.json                    central's answer to a PC's
+                                                                 enrollment request by file (with
+                                                                 its unit's feed beside it)
 
 Files are written to a temporary name, fsynced and renamed, so a stick pulled out half-way holds
 only whole files. Reading returns bytes; verification happens where the network path verifies.
@@ -97,6 +100,17 @@ def write_certificate(folder: Path, device_id: str, envelope: bytes) -> bool:
 def read_certificate(folder: Path, device_id: str) -> bytes | None:
     """Return the certificate of one device's key from the stick, if it is there."""
     path = folder / ROOT / "certificates" / f"{device_id}.dsse.json"
+    return path.read_bytes() if path.is_file() else None
+
+
+def write_enrollment_answer(folder: Path, device_id: str, answer: bytes) -> bool:
+    """Put central's answer to one PC's enrollment request on the stick."""
+    return _write_once(folder / ROOT / "enrollment" / f"{device_id}.json", answer)
+
+
+def read_enrollment_answer(folder: Path, device_id: str) -> bytes | None:
+    """Return central's answer to this PC's enrollment request from the stick, if it is there."""
+    path = folder / ROOT / "enrollment" / f"{device_id}.json"
     return path.read_bytes() if path.is_file() else None
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from staff_pages.version import app_version
 from sync.case_numbers import device_code_from_id
 from sync.errors import DomainError
 from sync.events import format_time, utc_now
@@ -36,6 +37,8 @@ def _store(home: str | None) -> Store:
 
 
 @click.group()
+@click.version_option(app_version(), "--version", "-V", prog_name="bianmin-township",
+                      message="%(prog)s %(version)s")  # fmt: skip
 @click.option(
     "--home", envvar="BIANMIN_HOME", help="Data folder (default: BIANMIN_HOME or the platform's)."
 )
@@ -53,9 +56,36 @@ def main(ctx: click.Context, home: str | None) -> None:
 @click.option(
     "--device-code", default="", help="2-4 letters/digits; default: derived from the device id."
 )
+@click.option("--admin", "admin_username", default="", help="Also create this admin account.")
+@click.option("--admin-name", default="", help="The admin's name shown on pages (with --admin).")
+@click.option(
+    "--admin-password-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Read the admin's password from this file (default: asked twice).",
+)
 @click.pass_obj
-def init(home: str | None, org_code: str, device_code: str) -> None:
-    """Give this PC its identity (device id and code, org unit)."""
+def init(
+    home: str | None,
+    org_code: str,
+    device_code: str,
+    admin_username: str,
+    admin_name: str,
+    admin_password_file: str | None,
+) -> None:
+    """Give this PC its identity (device id and code, org unit), and optionally its admin."""
+    password = ""
+    if admin_username:
+        if not admin_name.strip():
+            raise click.UsageError("--admin 需要同时给出 --admin-name（管理员姓名）。")
+        if admin_password_file:
+            text = Path(admin_password_file).read_text(encoding="utf-8").splitlines()
+            password = text[0] if text else ""
+        else:
+            password = click.prompt("管理员密码", hide_input=True, confirmation_prompt=True)
+        try:
+            accounts.check_password_rules(password)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from error
     store = _store(home)
     try:
         if store.device():
@@ -63,11 +93,17 @@ def init(home: str | None, org_code: str, device_code: str) -> None:
         if store.org_unit(org_code) is None:
             if store.org_names():
                 raise click.ClickException(f"组织机构中没有 {org_code}，请检查单位代码。")
-            # A new PC has no org tree yet: it comes down in the feed right after enrollment.
+            # A new PC has no org tree yet: it comes down in the feed after enrollment. Until
+            # then its own unit stands alone, named by its code, so that the admin can log in.
             try:
-                check_division_code(org_code)
+                org_code = check_division_code(org_code)
             except DomainError as error:
                 raise click.ClickException(str(error)) from error
+            if len(org_code) == 6:
+                raise click.ClickException("本机所属单位应为乡镇（9 位）或村（12 位）代码。")
+            store.add_own_unit_until_the_feed(
+                org_code, "village" if len(org_code) == 12 else "township"
+            )
         device_id = str(uuid.uuid4())
         store.create_device(
             device_id,
@@ -76,6 +112,22 @@ def init(home: str | None, org_code: str, device_code: str) -> None:
             format_time(utc_now()),
         )
         click.echo(f"本机已初始化：设备 {device_id}，单位 {org_code}")
+        if admin_username:
+            try:
+                accounts.create_user(
+                    store,
+                    username=admin_username,
+                    display_name=admin_name,
+                    role="admin",
+                    org_code=org_code,
+                    password=password,
+                    now=utc_now(),
+                )
+            except DomainError as error:
+                raise click.ClickException(
+                    f"{error}（本机已初始化；请改正后用 create-user 建立管理员账号）"
+                ) from error
+            click.echo(f"已创建管理员账号 {admin_username.strip().lower()}，现在就可以登录。")
     finally:
         store.close()
 

@@ -68,6 +68,16 @@ def _refuse_nul() -> Any:
 
 def _damaged_database(error: sqlite3.DatabaseError) -> Any:
     log.error("database error on %s %s: %s", request.method, request.path, error)
+    if current_app.config.get("UPGRADE_PROBLEM"):
+        # The file is sound: it is the previous version's, put back after a failed upgrade, and
+        # this page needs what the upgrade would have added.
+        return _error_page(
+            gettext(
+                "这个页面需要升级后的数据库，但本次升级数据库失败，已自动恢复为升级前的数据库，"
+                "办件数据未受影响。请装回上一个版本继续工作，并把页面顶部的提示发给信息化人员。"
+            ),
+            503,
+        )
     return _error_page(
         gettext("数据库文件已损坏，无法读取。请不要关机或重装，立即联系信息化人员从备份恢复。"), 503
     )
@@ -138,7 +148,10 @@ def _sync_status() -> dict[str, Any]:
     # One query on every page and every refresh of the header; the plain queue count is read only
     # when that fails (a damaged or not yet migrated file, in read-only mode).
     try:
-        return get_store().sync.header_status()
+        status = get_store().sync.header_status()
+        if current_app.config.get("CENTRAL_URL"):
+            status["by_file"] = False  # a server named in the settings: it syncs over the network
+        return status
     except sqlite3.DatabaseError:
         try:
             waiting = get_store().outbox_waiting()

@@ -11,6 +11,7 @@ from central_api import roles, users
 from central_api.pages.auth import login_required
 from central_api.web import get_store, now, page_errors, remote_addr, reviews
 from staff_pages.display import translate_error
+from staff_pages.version import app_version
 from sync.errors import DomainError, InvalidInput
 
 bp = page_errors(Blueprint("users", __name__, url_prefix="/admin/users"))
@@ -28,6 +29,7 @@ def _render(error: str = "", form: Any = None, status: int = 200) -> Any:
             error=error,
             form=form or {},
             today=now(),
+            app_version=app_version(),
         ),
         status,
     )

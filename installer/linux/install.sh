@@ -20,6 +20,33 @@ if [ "${BIANMIN_SYSTEM_SITE:-1}" = 1 ]; then
     VENV_OPTS="--system-site-packages"
 fi
 
+# The copies of the program running from this folder (windows, `serve`) are stopped first: pages
+# of a running old copy break against new files. Nothing of the data is lost (SQLite commits).
+stop_running() {
+    stopped=""
+    for proc in /proc/[0-9]*; do
+        pid=${proc#/proc/}
+        if [ "$pid" = "$$" ]; then continue; fi
+        command=$(tr '\0' ' ' <"$proc/cmdline" 2>/dev/null) || continue
+        case "$command" in
+            *"$PREFIX/venv/"*) kill -TERM "$pid" 2>/dev/null && stopped="$stopped $pid" ;;
+        esac
+    done
+    if [ -z "$stopped" ]; then return 0; fi
+    tries=0
+    while [ $tries -lt 20 ]; do
+        alive=""
+        for pid in $stopped; do
+            if [ -d "/proc/$pid" ]; then alive="$alive $pid"; fi
+        done
+        if [ -z "$alive" ]; then break; fi
+        sleep 0.5
+        tries=$((tries + 1))
+    done
+    echo "已关闭正在运行的便民程序（进程$stopped），安装完成后请重新打开。"
+}
+if [ -d "$PREFIX/venv" ]; then stop_running; fi
+
 mkdir -p "$PREFIX/bin"
 # A venv cannot be moved once made: keep the old one aside and put it back if this one fails.
 if [ -d "$PREFIX/venv" ]; then
@@ -52,9 +79,21 @@ LAUNCHER
 chmod 755 "$PREFIX/bin/bianmin-township" "$PREFIX/bin/bianmin-desktop"
 cp "$HERE/$APPID.svg" "$PREFIX/$APPID.svg"
 
+OWNER_UID=$(id -u)
+OWNER=$(id -un 2>/dev/null || echo "$OWNER_UID")
 cat > "$PREFIX/uninstall.sh" <<UNINSTALL
 #!/bin/sh
 # 卸载程序；数据目录（办件、扫描件、密钥、备份）保留不动。
+# Only the user who installed it removes it (its menu entry is in that user's home folder).
+if [ "\$(id -u)" != "$OWNER_UID" ]; then
+    echo "请用安装时的用户（$OWNER）运行卸载程序；当前用户是 \$(id -un 2>/dev/null || id -u)。什么都没有删除。" >&2
+    exit 1
+fi
+for proc in /proc/[0-9]*; do
+    case "\$(tr '\\0' ' ' <"\$proc/cmdline" 2>/dev/null)" in
+        *"$PREFIX/venv/"*) kill -TERM "\${proc#/proc/}" 2>/dev/null && echo "已关闭正在运行的便民程序（进程 \${proc#/proc/}）。" ;;
+    esac
+done
 rm -rf "$PREFIX/venv" "$PREFIX/bin" "$PREFIX/$APPID.svg"
 rm -f "\${XDG_DATA_HOME:-\$HOME/.local/share}/applications/$APPID.desktop"
 rm -f "$PREFIX/uninstall.sh"
@@ -71,3 +110,4 @@ fi
 echo "便民已安装到 $PREFIX"
 echo "  命令行：$PREFIX/bin/bianmin-township --help"
 echo "  窗口：  $PREFIX/bin/bianmin-desktop"
+echo "  版本：  $("$PREFIX/bin/bianmin-township" --version)"

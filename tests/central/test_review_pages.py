@@ -13,6 +13,7 @@ import requests
 
 from central_api import users
 from central_api.stores.store import CentralStore
+from staff_pages.version import app_version
 from sync import events as ev
 from sync.events import utc_now
 from sync.signing import Envelope
@@ -87,6 +88,8 @@ def test_repeated_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(
     admin.login("admin")
     page = admin.get("/admin/users/")
     assert name in page.text and "login_failed" in page.text
+    # Which build runs at central, for IT staff (the same as `bianmin-central --version`).
+    assert f'<span class="mono" id="app-version">{app_version()}</span>' in page.text
     assert admin.post(f"/admin/users/{name}/unlock", {}).status_code == 303
     assert session.login(name, "long-enough-pw").status_code == 303
     actions = [a["action"] for a in _audit(central_store, name)]

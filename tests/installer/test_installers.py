@@ -13,24 +13,11 @@ import time
 import tomllib
 from pathlib import Path
 
-import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-APPID = "cn.bianmin.township"
+from tests.installer.conftest import APPID, ROOT
+
 APP = f"./opt/apps/{APPID}"
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the offline bundle and the .deb (one wheelhouse) into a temporary folder."""
-    out = tmp_path_factory.mktemp("installer")
-    subprocess.run(
-        [sys.executable, str(ROOT / "installer" / "build.py"), "--out", str(out),
-         "--only", "bundle,deb"],
-        check=True, capture_output=True, timeout=600,
-    )  # fmt: skip
-    return out
 
 
 def test_every_runtime_dependency_is_pinned_in_the_lock_file():
@@ -134,7 +121,7 @@ def test_the_deb_is_laid_out_under_opt_apps_with_info_entries_icons_and_files(bu
 
     fields = dpkg("-I", str(deb))
     assert f"Package: {APPID}" in fields and "python3 (>= 3.11)" in fields
-    for script in ("postinst", "prerm", "postrm"):
+    for script in ("preinst", "postinst", "prerm", "postrm"):
         assert re.search(rf"\b\d+ bytes,\s+\d+ lines\s+\*\s+{script}\b", fields), script
 
 
@@ -143,7 +130,7 @@ def test_the_deb_maintainer_scripts_install_offline_and_keep_the_data(built: Pat
     subprocess.run(["dpkg-deb", "-e", str(deb), str(tmp_path / "DEBIAN")], check=True)
     subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp_path / "root")], check=True)
     scripts = {name: (tmp_path / "DEBIAN" / name).read_text() for name in
-               ("postinst", "prerm", "postrm")}  # fmt: skip
+               ("preinst", "postinst", "prerm", "postrm")}  # fmt: skip
     for name, text in scripts.items():
         assert subprocess.run(["sh", "-n", str(tmp_path / "DEBIAN" / name)]).returncode == 0
         assert os.access(tmp_path / "DEBIAN" / name, os.X_OK), name
@@ -156,7 +143,9 @@ def test_the_deb_maintainer_scripts_install_offline_and_keep_the_data(built: Pat
     postinst = scripts["postinst"]
     assert "--no-index" in postinst and "--find-links" in postinst and "python3 -m venv" in postinst
     # Autostart only when asked for.
-    assert re.search(r'BIANMIN_AUTOSTART:-0}" = 1 \] \|\| \[ -e /etc/bianmin/autostart', postinst)
+    assert re.search(
+        r'BIANMIN_AUTOSTART:-0}" = 1 \] \|\| \[ -e "\$ROOT/etc/bianmin/autostart', postinst
+    )
     app = tmp_path / "root" / "opt" / "apps" / APPID
     info = json.loads((app / "info").read_text())
     assert info["appid"] == APPID and info["name"] == "便民服务"
@@ -166,4 +155,6 @@ def test_the_deb_maintainer_scripts_install_offline_and_keep_the_data(built: Pat
     assert f"Exec=/opt/apps/{APPID}/files/bin/bianmin-desktop" in entry
     assert f"Icon={APPID}" in entry
     launcher = (app / "files" / "bin" / "bianmin-desktop").read_text()
-    assert f"/opt/apps/{APPID}/files/venv/bin/bianmin-desktop" in launcher
+    # Found beside the launcher (also through /usr/bin/bianmin-desktop, a link to it).
+    assert 'VENV=$(dirname "$(readlink -f "$0")")/../venv/bin' in launcher
+    assert 'exec "$VENV/bianmin-desktop"' in launcher

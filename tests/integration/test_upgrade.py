@@ -154,3 +154,21 @@ def test_no_upgrade_runs_when_the_backup_before_it_cannot_be_made(previous_home:
     with pytest.raises(UpgradeFailed, match="没有升级"):
         open_migrated(db)
     assert backup_store.applied_migrations(db) == applied
+
+
+def test_after_a_failed_upgrade_pages_say_it_was_rolled_back_not_that_the_file_is_damaged(
+    previous_home: Path,
+):
+    from township_app import create_app
+
+    with failing_step():
+        app = create_app({"HOME": str(previous_home), "TESTING": True, "WTF_CSRF_ENABLED": False})
+    client = app.test_client()
+    done = client.post("/auth/login", data={"username": "chuangkou", "password": "demo-clerk-2026"})
+    assert done.status_code == 303
+    # The home page reads tables the upgrade would have added.
+    page = client.get("/")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 503
+    assert "已损坏" not in text
+    assert "已自动恢复为升级前的数据库" in text and "请装回上一个版本" in text

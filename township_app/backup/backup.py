@@ -23,7 +23,6 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from staff_pages import version
 from sync.errors import N_, DomainError
 from sync.events import format_time, utc_now
 from sync.files import fsync_dir
@@ -90,10 +90,7 @@ class BackupResult:
 
 def app_version() -> str:
     """Return the installed version of this app."""
-    try:
-        return metadata.version("bianmin")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
+    return version.app_version()
 
 
 def make_backup(

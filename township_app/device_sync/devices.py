@@ -114,6 +114,26 @@ def enrollment_request(store: Store, home: Path, code: str, label: str) -> bytes
     return make_enrollment_request(key, request).to_json()
 
 
+def enroll_from_stick(store: Store, home: Path, folder: Path) -> dict[str, Any] | None:
+    """Complete an enrollment by file from central's answer on a USB stick, if this PC is not
+    enrolled yet and the answer for it is there; return the enrollment state, or None."""
+    from sync import usb
+
+    device = store.device()
+    if device is None or store.sync.state()["enrolled_at"]:
+        return None
+    raw = usb.read_enrollment_answer(folder, device["device_id"])
+    if raw is None:
+        return None
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        raise EnrollmentFailed(N_("U 盘上的注册答复文件已损坏，请在中心重新导出。")) from None
+    if not isinstance(answer, dict):
+        raise EnrollmentFailed(N_("U 盘上的注册答复文件已损坏，请在中心重新导出。"))
+    return complete_enrollment(store, home, answer, server_url="")
+
+
 def complete_enrollment(
     store: Store,
     home: Path,

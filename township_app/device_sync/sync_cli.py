@@ -135,8 +135,12 @@ def export(home: str | None, target: str, for_village: str) -> None:
 @click.argument("source", type=click.Path(exists=True, file_okay=False))
 @click.pass_obj
 def import_(home: str | None, source: str) -> None:
-    """Take central's receipts and feed entries for this PC from a folder (USB stick)."""
-    with _opened(home) as (store, _path, config):
+    """Take central's receipts and feed entries for this PC from a folder (USB stick); on a PC
+    not enrolled yet, central's enrollment answer on it first."""
+    with _opened(home) as (store, path, config):
+        enrolled = devices.enroll_from_stick(store, path, Path(source))
+        if enrolled is not None:
+            _echo_enrollment(enrolled)
         result = usb_exchange.import_from_stick(
             store,
             Path(config["BLOB_DIR"]),

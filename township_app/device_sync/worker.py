@@ -58,6 +58,7 @@ class RoundReport:
     offline: bool = False
     retry_after: float | None = None
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (stage, code, message)
+    by_file: bool = False  # enrolled by file with no server: nothing to do over the network
 
     @property
     def ok(self) -> bool:
@@ -73,6 +74,10 @@ class RoundReport:
         """Return the report as short lines for the command line (no personal data)."""
         if not self.enrolled:
             return ["本机尚未在中心注册 (not enrolled)"]
+        if self.by_file:
+            return [
+                "本机以文件方式注册，用 U 盘交换：bianmin-township export / import (enrolled by file)"
+            ]
         out = [
             f"pack: {self.packed} bundle(s)",
             f"upload_blobs: {self.blobs} blob(s)",
@@ -119,6 +124,15 @@ class SyncRound:
         key = device_keys.load_key(self.home)
         if not self.store.sync.state()["enrolled_at"] or key is None:
             self.report.enrolled = False
+            return self.report
+        if (
+            self.given_client is None
+            and not self.store.sync.state()["server_url"]
+            and not self.config.get("CENTRAL_URL")
+        ):
+            # Enrolled by file, no server named: it exchanges by USB stick. Trying the network
+            # would only record "cannot reach central" for ever.
+            self.report.by_file = True
             return self.report
         self.keys = devices.central_keys(self.store)
         self.client = self.given_client or devices.make_client(

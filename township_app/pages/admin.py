@@ -9,6 +9,7 @@ from flask_babel import gettext
 
 from staff_pages.display import translate_error
 from staff_pages.htmx import render_page
+from staff_pages.version import app_version
 from sync.errors import InvalidInput
 from township_app import accounts, roles
 from township_app.backup.backup import backup_folder
@@ -41,6 +42,7 @@ def _page(error: str = "", status: int = 200) -> Any:
         outbox_waiting=store.outbox_waiting(),
         audit=store.audit_entries(),
         catalogue=store.catalogue_version(),
+        app_version=app_version(),
         calendar_years=store.calendar_years(),
         event_count=store.event_count(),
         backups=recent_backups(backup_folder(current_app.config)),

@@ -14,6 +14,7 @@ from staff_pages.display import translate_error
 from staff_pages.htmx import is_htmx, render_page
 from staff_pages.navigation import to_login
 from staff_pages.sessions import mark_passive
+from sync import usb
 from sync.errors import DomainError, InvalidInput
 from sync.events import format_time, parse_time, utc_now
 from township_app.casework import agency
@@ -75,6 +76,7 @@ def _page(error: str = "", report: Any = None, status: int = 200) -> Any:
         form=request.form,
         **overview(get_store(), int(current_app.config["CLOCK_TOLERANCE_SECONDS"])),
         **_usb_context(),
+        central_url=current_app.config.get("CENTRAL_URL") or "",
     )
 
 
@@ -182,6 +184,14 @@ def usb_import() -> Any:
     """Start taking central's receipts and feed (and, at a township, village bundles) from a
     stick; the page follows the import."""
     config = current_app.config
+    # A PC not enrolled yet: central's enrollment answer on the stick comes first (one trip).
+    try:
+        stick = usb.stick_folder(request.form.get("folder", ""), must_exist=True)
+        enrolled = devices.enroll_from_stick(get_store(), Path(str(config["HOME"])), stick)
+    except DomainError as refusal:
+        return _page(translate_error(refusal), status=422)
+    if enrolled is not None:
+        flash(gettext("本机已以文件方式注册到中心；正在导入中心下发的内容。"))
     return _start_usb_task(
         usb_exchange.IMPORT,
         usb_exchange.IMPORT_BUSY,

@@ -34,6 +34,16 @@ class PublishedQueries:
                 [(u["code"], u["name"], u["level"], u.get("parent"), int(demo)) for u in units],
             )
 
+    def add_own_unit_until_the_feed(self, code: str, level: str) -> None:
+        """Put this PC's own unit in an empty org tree (named by its code), so that accounts can
+        be made before the first feed; the feed's org tree replaces it."""
+        with self.write():
+            self.db.execute(
+                "INSERT INTO org_units (code, name, level, parent_code, demo)"
+                " SELECT ?, ?, ?, NULL, 0 WHERE NOT EXISTS (SELECT 1 FROM org_units)",
+                [code, code, level],
+            )
+
     def org_unit(self, code: str) -> dict[str, Any] | None:
         """Return one org unit by division code."""
         rows = list(self.db.query("SELECT * FROM org_units WHERE code = ?", [code]))

@@ -65,7 +65,11 @@ class SyncStore:
             "SELECT s.online, s.last_sync_at, s.enrolled_at, s.revoked_at,"
             " (SELECT COUNT(*) FROM outbox WHERE status = 'waiting'),"
             " (SELECT COUNT(*) FROM bundles_out WHERE status = 'refused'),"
-            " (SELECT COUNT(*) FROM feed_problems WHERE acknowledged_at IS NULL)"
+            " (SELECT COUNT(*) FROM feed_problems WHERE acknowledged_at IS NULL),"
+            " s.server_url,"
+            " (SELECT COUNT(*) FROM bundles_out WHERE status != 'done'),"
+            " max(coalesce((SELECT max(received_at) FROM bundles_out), ''),"
+            "     coalesce((SELECT max(applied_at) FROM feed_applied), ''))"
             " FROM sync_state s WHERE s.id = 1"
         ).fetchone()
         return {
@@ -76,6 +80,10 @@ class SyncStore:
             "waiting": row[4],
             "refused": row[5],
             "problems": row[6] + (1 if row[3] else 0),
+            # Enrolled by file (no server): it exchanges by USB stick, it is never "offline".
+            "by_file": bool(row[2]) and not row[7],
+            "bundles_to_carry": row[8],
+            "last_exchange": row[9] or None,
         }
 
     # Packing
