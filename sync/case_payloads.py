@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from sync.applicant_rules import DEFAULT_APPLICANT_KINDS, applicant_kinds_field, parse_person
 from sync.case_state import ITEM_KINDS, ROUTE_LEVELS
 from sync.errors import N_, InvalidInput
-from sync.ids import check_resident_id
 
 
 def text_field(payload: Mapping[str, Any], key: str, message: str, *, required: bool = True) -> str:
@@ -87,7 +87,7 @@ def item_field(raw: Any) -> dict[str, Any]:
     fee_code = raw.get("fee_code")
     if fee_code is not None and not isinstance(fee_code, str):
         raise InvalidInput(N_("收费编码不正确。"), field="fee_code")
-    return {
+    snapshot = {
         "code": text_field(raw, "code", N_("事项编码不能为空。")),
         "name": text_field(raw, "name", N_("事项名称不能为空。")),
         "kind": kind,
@@ -98,23 +98,17 @@ def item_field(raw: Any) -> dict[str, Any]:
         "fee_code": fee_code,
         "catalogue_version": text_field(raw, "catalogue_version", N_("缺少事项目录版本。")),
     }
+    # Only an item that accepts more than natural persons says so: older snapshots stay the same.
+    kinds = applicant_kinds_field(raw.get("applicant_kinds"))
+    if kinds != DEFAULT_APPLICANT_KINDS:
+        snapshot["applicant_kinds"] = list(kinds)
+    return snapshot
 
 
 def person_field(raw: Any, *, with_address: bool, day: date) -> dict[str, Any]:
-    """Return an applicant (with address) or a proxy (with relation), or refuse it."""
-    if not is_mapping(raw):
-        raise InvalidInput(N_("缺少申请人信息。"), field="applicant")
-    person = {
-        "name": text_field(raw, "name", N_("请填写姓名。")),
-        "id_number": check_resident_id(str(raw.get("id_number", "")), today=day),
-        "phone": text_field(raw, "phone", "", required=False),
-    }
-    if with_address:
-        person["address"] = text_field(raw, "address", "", required=False)
-        person["village_code"] = text_field(raw, "village_code", "", required=False)
-    else:
-        person["relation"] = text_field(raw, "relation", "", required=False)
-    return person
+    """Return an applicant (with address) or a proxy (with relation), or refuse it: a natural person
+    with any accepted identity document, or a legal person (``sync.applicant_rules``)."""
+    return parse_person(raw, with_address=with_address, day=day)
 
 
 def materials_field(raw: Any) -> tuple[dict[str, Any], ...]:

@@ -28,6 +28,7 @@ FIELD_NAMES = {
     "fee_code": N_("收费编码"),
     "materials": N_("材料清单"),
     "catalogue_version": N_("事项目录版本"),
+    "applicant_kinds": N_("可申请的申请人类型"),
 }
 
 
@@ -59,6 +60,7 @@ def snapshot_of(item: Mapping[str, Any], version: str) -> dict[str, Any]:
             "fee_fen": item.get("fee_fen"),
             "fee_code": item.get("fee_code"),
             "catalogue_version": version,
+            "applicant_kinds": item.get("applicant_kinds"),
         }
     )
 
