@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from sync.applicant_rules import applicant_number
 from sync.events import Event
 from sync.fold import FINAL_STATES, CaseState
 
@@ -90,7 +91,7 @@ class CaseQueries:
                 state.item["kind"],
                 state.state,
                 applicant["name"],
-                applicant["id_number"][::-1],
+                applicant_number(applicant)[::-1],
                 applicant.get("village_code", ""),
                 state.org_code,
                 int(state.green_channel),
