@@ -58,6 +58,15 @@ ID_TYPE_LABELS = {
     FOREIGN_PERMANENT: N_("外国人永久居留身份证"),
     PASSPORT: N_("护照"),
 }
+# What the intake form says under the number, so that the clerk knows what to copy.
+ID_TYPE_HINTS = {
+    RESIDENT_ID: N_("18位，最后一位可能是X。"),
+    HK_MACAO_PERMIT: N_("H（香港）或M（澳门）加8位数字，如H12345678。"),
+    TAIWAN_PERMIT: N_("8位数字，如12345678。"),
+    RESIDENCE_PERMIT: N_("18位，以810000（香港）、820000（澳门）或830000（台湾）开头。"),
+    FOREIGN_PERMANENT: N_("新证18位，以9开头；旧证15位，3个英文字母加12位数字。"),
+    PASSPORT: N_("护照资料页上的护照号码，由英文字母和数字组成。"),
+}
 FIELD = "id_number"
 
 _RESIDENCE_PREFIXES = {"810000": N_("香港"), "820000": N_("澳门"), "830000": N_("台湾")}
