@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sync.applicant_rules import DEFAULT_APPLICANT_KINDS
 from sync.errors import DomainError, InvalidInput
 from sync.rating_scale import DEFAULT_SCALE, RatingScale, check_rating
 
@@ -36,6 +37,7 @@ _ITEM_FIELDS = {
     "promised_days": "承诺时限",
     "fee_fen": "收费金额",
     "fee_code": "收费编码",
+    "applicant_kinds": "可申请的申请人类型",
 }
 _LEVEL_NAMES = {"county": "县级", "city": "市级"}
 
@@ -61,7 +63,15 @@ def published_item(item: Mapping[str, Any]) -> dict[str, Any]:
         "promised_days": item.get("promised_days"),
         "fee_fen": item.get("fee_fen"),
         "fee_code": item.get("fee_code"),
+        # A snapshot leaves out the default (natural persons only), as ``sync.case_payloads`` does.
+        "applicant_kinds": _accepted_kinds(item.get("applicant_kinds")),
     }
+
+
+def _accepted_kinds(kinds: Any) -> list[Any] | None:
+    if not isinstance(kinds, list) or tuple(kinds) == DEFAULT_APPLICANT_KINDS:
+        return None
+    return list(kinds)
 
 
 def check_registered(
