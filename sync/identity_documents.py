@@ -69,7 +69,7 @@ ID_TYPE_HINTS = {
 }
 FIELD = "id_number"
 
-_RESIDENCE_PREFIXES = {"810000": N_("香港"), "820000": N_("澳门"), "830000": N_("台湾")}
+_RESIDENCE_PREFIXES = frozenset(("810000", "820000", "830000"))  # Hong Kong, Macao, Taiwan
 _ICAO_WEIGHTS = (7, 3, 1)
 
 

@@ -129,7 +129,7 @@ def test_a_legal_person_and_each_other_document_reach_central_intact(
         page = html.unescape(county.get(f"/review/cases/{number}").text)
         assert "东解甲庄村股份经济合作社" in page and "N2370613MF0000000B" in page
         assert "刘理事长" in page and "村集体经济组织" in page
-        for case_id, (id_type, typed, masked) in zip(people, PEOPLE, strict=True):
+        for case_id, (id_type, typed, _masked) in zip(people, PEOPLE, strict=True):
             state = central_db.case_state(case_id)
             page = html.unescape(county.get(f"/review/cases/{state.case_number}").text)
             assert typed in page, id_type
