@@ -104,7 +104,10 @@ def clean_applicant(form: ApplicantForm, *, villages: Iterable[str], today: date
             errors[field] = error.message
             return ""
 
+    # A form without the choices (older pages, scripts) means a resident with an ID card.
     kind = form.applicant_kind or PERSON
+    id_type = form.id_type or RESIDENT_ID
+    proxy_id_type = form.proxy_id_type or RESIDENT_ID
     legal = kind in LEGAL_PERSON_KINDS
     if kind not in APPLICANT_KINDS:
         errors["applicant_kind"] = N_("请选择申请人类型。")
@@ -124,7 +127,7 @@ def clean_applicant(form: ApplicantForm, *, villages: Iterable[str], today: date
     else:
         id_number = check(
             "id_number",
-            lambda s: check_identity_document(form.id_type, s, today=today),
+            lambda s: check_identity_document(id_type, s, today=today),
             form.id_number,
         )
         phone = check("phone", check_mobile, form.phone) if form.phone.strip() else ""
@@ -139,7 +142,7 @@ def clean_applicant(form: ApplicantForm, *, villages: Iterable[str], today: date
             errors["proxy_name"] = N_("请填写代办人姓名。")
         proxy_id = check(
             "proxy_id_number",
-            lambda s: check_identity_document(form.proxy_id_type, s, today=today),
+            lambda s: check_identity_document(proxy_id_type, s, today=today),
             form.proxy_id_number,
         )
         proxy_phone = (
@@ -151,8 +154,8 @@ def clean_applicant(form: ApplicantForm, *, villages: Iterable[str], today: date
             "phone": proxy_phone,
             "relation": form.proxy_relation.strip()[:MAX_NAME],
         }
-        if form.proxy_id_type != RESIDENT_ID:
-            proxy["id_type"] = form.proxy_id_type
+        if proxy_id_type != RESIDENT_ID:
+            proxy["id_type"] = proxy_id_type
     if errors:
         raise InvalidForm(errors)
     if legal:
@@ -174,8 +177,8 @@ def clean_applicant(form: ApplicantForm, *, villages: Iterable[str], today: date
             "address": form.address.strip(),
             "village_code": form.village_code,
         }
-        if form.id_type != RESIDENT_ID:
-            applicant["id_type"] = form.id_type
+        if id_type != RESIDENT_ID:
+            applicant["id_type"] = id_type
     return {"applicant": applicant, "proxy": proxy}
 
 
