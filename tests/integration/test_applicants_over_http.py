@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import sqlite3
 import uuid
 from pathlib import Path
@@ -375,3 +376,63 @@ def test_an_agent_with_wrong_details_is_not_registered(
     assert response.status_code == 422
     assert message in html.unescape(response.text)
     assert "赵代办" not in html.unescape(reviewer.get("/agents/").text).split("<table", 1)[-1]
+
+
+def entrustment_count(home: Path) -> int:
+    conn = sqlite3.connect(home / "township.db")
+    try:
+        return conn.execute("SELECT COUNT(*) FROM agent_entrustments").fetchone()[0]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"credit_code": "91350100M000100Y4"}, "统一社会信用代码应为18位，您输入了17位。"),
+        ({"enterprise_name": ""}, "请填写委托单位名称。"),
+        ({"valid_until": "2027-02-30"}, "请按“年-月-日”填写日期，如2027-06-30。"),
+        ({"valid_until": "x" * 5000}, "请按“年-月-日”填写日期，如2027-06-30。"),
+        (
+            {"valid_from": "2027-06-01", "valid_until": "2027-05-01"},
+            "委托截止日期不能早于开始日期。",
+        ),
+        ({"valid_until": "2099-01-01"}, "委托期限不能超过5年，请核对截止日期。"),
+        ({"note": "备" * 201}, "备注过长。"),
+    ],
+)
+def test_a_wrong_entrustment_is_refused_with_its_message_and_nothing_is_kept(
+    reviewer: Browserless, demo_home: Path, fields: dict, message: str
+):
+    created = reviewer.post(
+        "/agents/",
+        {"name": "赵代办", "id_type": "passport", "id_number": "E12345678", "phone": "13800138000"},
+    )
+    agent_path = created.url.split(reviewer.base, 1)[1]
+    values = {
+        "credit_code": CREDIT_CODE,
+        "enterprise_name": "示例建材",
+        "valid_until": "2027-12-31",
+        **fields,
+    }
+    refused = reviewer.post(agent_path + "/entrustments", values)
+    assert refused.status_code == 422
+    assert message in html.unescape(refused.text)
+    assert entrustment_count(demo_home) == 0
+    # The same agent twice is refused; revoking an entrustment twice is a clear conflict.
+    again = reviewer.post(
+        "/agents/",
+        {"name": "赵代办", "id_type": "passport", "id_number": "e12345678", "phone": "13800138000"},
+    )
+    assert again.status_code == 422 and "持该证件的代办员已经登记过了。" in html.unescape(
+        again.text
+    )
+    added = reviewer.post(
+        agent_path + "/entrustments",
+        {"credit_code": CREDIT_CODE, "enterprise_name": "示例建材", "valid_until": "2027-12-31"},
+    )
+    revoke = re.search(r'action="(/agents/[^"]+/revoke)"', added.text).group(1)
+    assert "已撤销" in html.unescape(reviewer.post(revoke).text)
+    twice = reviewer.post(revoke)
+    assert twice.status_code == 409 and "该委托已经撤销。" in html.unescape(twice.text)
+    assert entrustment_count(demo_home) == 1
