@@ -40,7 +40,7 @@ from sync.case_state import TASK_STAGE_LABELS
 from sync.deadlines import WorkingCalendar
 from sync.errors import DomainError
 from sync.events import CHINA_TZ, utc_now
-from sync.ids import mask_resident_id
+from sync.identity_documents import mask_document_number
 from sync.labels import (
     ANSWER_METHOD_LABELS,
     CALLBACK_PURPOSE_LABELS,
@@ -221,6 +221,6 @@ def init_app(app: Flask, exempt: list[Blueprint]) -> None:
     app.after_request(_security_headers)
     app.after_request(add_allow_header)
     app.context_processor(_template_helpers)
-    app.jinja_env.filters["mask_id"] = mask_resident_id
+    app.jinja_env.filters["mask_id"] = mask_document_number
     exports.init_app(app)
     app.jinja_env.filters["local_time"] = local_time

@@ -10,9 +10,11 @@ from flask_babel import gettext
 
 from sync import events as ev
 from sync import fold
+from sync.applicant_rules import APPLICANT_KIND_LABELS
 from sync.deadlines import DeadlineStatus, Wording
 from sync.errors import DomainError
 from sync.events import CHINA_TZ, parse_time
+from sync.identity_documents import ID_TYPE_HINTS, ID_TYPE_LABELS
 from sync.labels import ITEM_KIND_LABELS, LIGHT_LABELS, OUTCOME_LABELS, PETITION_KIND_LABELS
 
 # Flask-Babel resolves a zh_CN default to zh_Hans_CN: the catalogue folder must be named so.
@@ -69,6 +71,9 @@ def label_helpers() -> dict[str, Callable[[Any], str]]:
         "light_label": lambda light: gettext(LIGHT_LABELS.get(light, light)),
         "outcome_label": lambda outcome: gettext(OUTCOME_LABELS.get(outcome, outcome)),
         "petition_kind_label": lambda kind: gettext(PETITION_KIND_LABELS.get(kind, kind)),
+        "id_type_label": lambda t: gettext(ID_TYPE_LABELS.get(t or "resident_id", t)),
+        "id_type_hint": lambda t: gettext(ID_TYPE_HINTS.get(t, "")) if t in ID_TYPE_HINTS else "",
+        "applicant_kind_label": lambda k: gettext(APPLICANT_KIND_LABELS.get(k or "person", k)),
         "clock_text": clock_text,
         "clock_phrase": clock_phrase,
         "say": say,

@@ -13,6 +13,7 @@ from flask_babel import gettext
 from staff_pages.display import clock_text, local_time
 from staff_pages.exports import ID_NUMBER, NUMBER, PERCENT, PHONE, Column, ExportTable
 from sync import fold
+from sync.applicant_rules import applicant_number
 from sync.labels import LIGHT_LABELS
 from sync.supervision_rules import LEVEL_LABELS, STAGE_LABELS
 
@@ -168,7 +169,7 @@ def inbox_table(
         out.append(
             (
                 r["case_number"], r["item_name"], r["applicant_name"],
-                applicant.get("id_number", ""), applicant.get("phone", ""),
+                applicant_number(applicant), applicant.get("phone", ""),
                 unit_name(r["org_code"]), gettext(fold.STATE_LABELS.get(r["state"], r["state"])),
                 r["accepted_on"] or "", limit(r),
             )

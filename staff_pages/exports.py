@@ -25,7 +25,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from sync.errors import N_
-from sync.ids import mask_phone, mask_resident_id
+from sync.identity_documents import mask_document_number
+from sync.ids import mask_phone
 
 TEXT, NUMBER, PERCENT, ID_NUMBER, PHONE = "text", "number", "percent", "id_number", "phone"
 XLSX, CSV = "xlsx", "csv"
@@ -70,7 +71,7 @@ class ExportHeader:
 def masked(value: Any, kind: str) -> Any:
     """Return a cell's value as it may leave the system: ID numbers and phones masked."""
     if kind == ID_NUMBER:
-        return mask_resident_id(str(value or ""))
+        return mask_document_number(str(value or ""))
     if kind == PHONE:
         return mask_phone(str(value or "")) if value else ""
     return value

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from sync.applicant_rules import DEFAULT_APPLICANT_KINDS, applicant_kinds_field, parse_person
 from sync.case_state import ITEM_KINDS, ROUTE_LEVELS
 from sync.errors import N_, InvalidInput
-from sync.ids import check_resident_id
 from sync.joint_review_rules import joint_definition
 
 
@@ -103,24 +103,17 @@ def item_field(raw: Any) -> dict[str, Any]:
     joint = joint_definition(raw.get("joint_review"), snapshot["route"])
     if joint is not None:
         snapshot["joint_review"] = joint
+    # Only an item that accepts more than natural persons says so: older snapshots stay the same.
+    kinds = applicant_kinds_field(raw.get("applicant_kinds"))
+    if kinds != DEFAULT_APPLICANT_KINDS:
+        snapshot["applicant_kinds"] = list(kinds)
     return snapshot
 
 
 def person_field(raw: Any, *, with_address: bool, day: date) -> dict[str, Any]:
-    """Return an applicant (with address) or a proxy (with relation), or refuse it."""
-    if not is_mapping(raw):
-        raise InvalidInput(N_("缺少申请人信息。"), field="applicant")
-    person = {
-        "name": text_field(raw, "name", N_("请填写姓名。")),
-        "id_number": check_resident_id(str(raw.get("id_number", "")), today=day),
-        "phone": text_field(raw, "phone", "", required=False),
-    }
-    if with_address:
-        person["address"] = text_field(raw, "address", "", required=False)
-        person["village_code"] = text_field(raw, "village_code", "", required=False)
-    else:
-        person["relation"] = text_field(raw, "relation", "", required=False)
-    return person
+    """Return an applicant (with address) or a proxy (with relation), or refuse it: a natural person
+    with any accepted identity document, or a legal person (``sync.applicant_rules``)."""
+    return parse_person(raw, with_address=with_address, day=day)
 
 
 def materials_field(raw: Any) -> tuple[dict[str, Any], ...]:

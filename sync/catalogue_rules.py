@@ -29,6 +29,7 @@ FIELD_NAMES = {
     "materials": N_("材料清单"),
     "joint_review": N_("联审环节"),
     "catalogue_version": N_("事项目录版本"),
+    "applicant_kinds": N_("可申请的申请人类型"),
 }
 
 
@@ -61,6 +62,7 @@ def snapshot_of(item: Mapping[str, Any], version: str) -> dict[str, Any]:
             "fee_code": item.get("fee_code"),
             "joint_review": item.get("joint_review"),
             "catalogue_version": version,
+            "applicant_kinds": item.get("applicant_kinds"),
         }
     )
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sync import events as ev
+from sync.applicant_rules import DEFAULT_APPLICANT_KINDS, check_accepted_kind
 from sync.case_payloads import files_field as _files
 from sync.case_payloads import is_mapping as _is_mapping
 from sync.case_payloads import item_field as _item
@@ -116,6 +117,9 @@ def _registered(event: ev.Event) -> CaseState:
     agency_code = _text(p, "agency_code", N_("代办点编码不正确。"), required=False) or None
     if agency_code is not None and channel != "village":
         raise InvalidInput(N_("只有村代办点的申请才有代办点编码。"), field="agency_code")
+    item = _item(p.get("item"))
+    applicant = _person(p.get("applicant"), with_address=True, day=event.day)
+    check_accepted_kind(applicant, item.get("applicant_kinds", DEFAULT_APPLICANT_KINDS))
     return CaseState(
         case_id=event.case_id,
         case_number=_text(p, "case_number", N_("缺少办件编号。")),
@@ -125,8 +129,8 @@ def _registered(event: ev.Event) -> CaseState:
         channel=channel,
         green_channel=green,
         state=DRAFT,
-        item=_item(p.get("item")),
-        applicant=_person(p.get("applicant"), with_address=True, day=event.day),
+        item=item,
+        applicant=applicant,
         proxy=None if proxy_raw is None else _person(proxy_raw, with_address=False, day=event.day),
         materials=_materials(p.get("materials")),
         registered_at=event.at,

@@ -109,7 +109,8 @@ def seed_cases(store: Store, *, count: int, now: datetime, seed: int = 2026) -> 
     device = store.device()
     assert device is not None
     villages = store.child_units(device["org_code"])
-    items = store.items()
+    # The demo's applicants are residents: items for legal persons only are left out.
+    items = [i for i in store.items() if "person" in i.get("applicant_kinds", ["person"])]
     clerk = casework.Actor("chuangkou", "clerk", device["org_code"])
     reviewer = casework.Actor("shenhe", "reviewer", device["org_code"])
     made = 0

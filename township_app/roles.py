@@ -51,6 +51,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Scans show ID cards and signatures whole: only those who handle cases (an agent, its own).
     "view_scans": frozenset({CLERK, REVIEWER, AGENT}),
     "admin": frozenset({ADMIN}),
+    # The registry of enterprise agents (企业代办员) and the entrustments they hold.
+    "manage_agents": frozenset({REVIEWER, ADMIN}),
 }
 
 

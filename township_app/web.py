@@ -29,7 +29,7 @@ from staff_pages.input_guard import nul_refusal
 from staff_pages.page_headers import add_allow_header, page_headers
 from staff_pages.sessions import IdleSessionInterface, load_user
 from sync.case_clock import case_deadline
-from sync.ids import mask_resident_id
+from sync.identity_documents import mask_document_number
 from township_app import roles
 from township_app.db import get_calendar, get_store, today
 from township_app.stores.login_store import LoginStore
@@ -185,7 +185,7 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(error, handler)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(sqlite3.DatabaseError, _damaged_database)
-    app.jinja_env.filters["mask_id"] = mask_resident_id
+    app.jinja_env.filters["mask_id"] = mask_document_number
     exports.init_app(app)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["yuan"] = fen_to_yuan

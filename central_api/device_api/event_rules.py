@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sync.applicant_rules import DEFAULT_APPLICANT_KINDS
 from sync.errors import DomainError, InvalidInput
 from sync.joint_review_rules import joint_definition
 from sync.rating_scale import DEFAULT_SCALE, RatingScale, check_rating
@@ -38,6 +39,7 @@ _ITEM_FIELDS = {
     "fee_fen": "收费金额",
     "fee_code": "收费编码",
     "joint_review": "联审环节",
+    "applicant_kinds": "可申请的申请人类型",
 }
 _LEVEL_NAMES = {"county": "县级", "city": "市级"}
 
@@ -64,6 +66,8 @@ def published_item(item: Mapping[str, Any]) -> dict[str, Any]:
         "fee_fen": item.get("fee_fen"),
         "fee_code": item.get("fee_code"),
         "joint_review": _joint(item),
+        # A snapshot leaves out the default (natural persons only), as ``sync.case_payloads`` does.
+        "applicant_kinds": _accepted_kinds(item.get("applicant_kinds")),
     }
 
 
@@ -74,6 +78,12 @@ def _joint(item: Mapping[str, Any]) -> dict[str, Any] | None:
         return joint_definition(item.get("joint_review"), list(item.get("route") or []))
     except InvalidInput:
         return None
+
+
+def _accepted_kinds(kinds: Any) -> list[Any] | None:
+    if not isinstance(kinds, list) or tuple(kinds) == DEFAULT_APPLICANT_KINDS:
+        return None
+    return list(kinds)
 
 
 def check_registered(

@@ -154,6 +154,27 @@ MATRIX: dict[str, dict[str, str]] = {
     "admin.create_user": ADMIN_ONLY,
     "admin.set_active": ADMIN_ONLY,
     "admin.unlock": ADMIN_ONLY,
+    # The applicant's fields of the intake form (htmx), as the form itself.
+    "intake.applicant_fields": table(
+        chuangkou=OK, shenhe=FORBIDDEN, daiban=OK, daiban2=OK, admin=FORBIDDEN
+    ),
+    # 企业代办员: the reviewer and the admin keep the registry; an agent that does not exist is
+    # not found for them (and the writes on it change nothing).
+    "agents.index": table(
+        chuangkou=FORBIDDEN, shenhe=OK, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=OK
+    ),
+    "agents.show": table(
+        chuangkou=FORBIDDEN, shenhe=NOT_FOUND, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=NOT_FOUND
+    ),
+    "agents.add_entrustment": table(
+        chuangkou=FORBIDDEN, shenhe=NOT_FOUND, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=NOT_FOUND
+    ),
+    "agents.revoke_entrustment": table(
+        chuangkou=FORBIDDEN, shenhe=NOT_FOUND, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=NOT_FOUND
+    ),
+    "agents.set_active": table(
+        chuangkou=FORBIDDEN, shenhe=NOT_FOUND, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=NOT_FOUND
+    ),
 }
 # The village's own application: its agent sees it, the other village's agent does not.
 AGENCY_CASE = {
@@ -287,6 +308,12 @@ def _request(endpoint: str, case: str, scan: str = "0" * 64) -> tuple[str, str]:
         "admin.create_user": ("POST", "/admin/users"),
         "admin.set_active": ("POST", "/admin/users/1/active"),
         "admin.unlock": ("POST", "/admin/users/1/unlock"),
+        "intake.applicant_fields": ("GET", "/intake/new/370613-MZ-003/applicant"),
+        "agents.index": ("GET", "/agents/"),
+        "agents.show": ("GET", "/agents/no-such-agent"),
+        "agents.add_entrustment": ("POST", "/agents/no-such-agent/entrustments"),
+        "agents.revoke_entrustment": ("POST", "/agents/no-such-agent/entrustments/x/revoke"),
+        "agents.set_active": ("POST", "/agents/no-such-agent/active"),
     }
     return paths[endpoint]
 

@@ -37,7 +37,11 @@ def queue_forwarded_cases(
         device = store.device()
         assert device is not None
         villages = store.child_units(device["org_code"])
-        items = [i for i in store.items() if i["kind"] == "forwarded"]
+        items = [
+            i
+            for i in store.items()
+            if i["kind"] == "forwarded" and "person" in i.get("applicant_kinds", ["person"])
+        ]
         clerk = casework.Actor("chuangkou", "clerk", device["org_code"])
         reviewer = casework.Actor("shenhe", "reviewer", device["org_code"])
         with store.write():

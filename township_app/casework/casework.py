@@ -18,12 +18,19 @@ from typing import Any
 
 from sync import events as ev
 from sync.agency import is_village_code, township_of
+from sync.applicant_rules import (
+    APPLICANT_KINDS,
+    LEGAL_PERSON_KINDS,
+    PERSON,
+    check_contact_phone,
+)
 from sync.case_numbers import format_case_number, new_query_code
 from sync.catalogue_rules import snapshot_of
 from sync.errors import N_, Conflict, InvalidForm, InvalidInput, NotAllowed, NotFound
 from sync.events import business_date, format_time
 from sync.fold import CaseState
-from sync.ids import check_mobile, check_resident_id
+from sync.identity_documents import RESIDENT_ID, check_identity_document
+from sync.ids import check_credit_code, check_mobile
 from township_app.casework import agency, case_log
 from township_app.casework.blobs import StoredScan
 from township_app.roles import require_permission
@@ -55,6 +62,15 @@ class ApplicantForm:
     proxy_id_number: str = ""
     proxy_phone: str = ""
     proxy_relation: str = ""
+    # Beyond resident ID cards (``sync.applicant_rules``): the kind of applicant, a natural
+    # person's document, a legal person's code and representative, an enterprise agent.
+    applicant_kind: str = "person"
+    id_type: str = "resident_id"
+    credit_code: str = ""
+    legal_rep: str = ""
+    contact: str = ""
+    proxy_id_type: str = "resident_id"
+    agent_id: str = ""
 
 
 def record(
@@ -88,13 +104,33 @@ def clean_applicant(form: ApplicantForm, *, villages: Iterable[str], today: date
             errors[field] = error.message
             return ""
 
+    # A form without the choices (older pages, scripts) means a resident with an ID card.
+    kind = form.applicant_kind or PERSON
+    id_type = form.id_type or RESIDENT_ID
+    proxy_id_type = form.proxy_id_type or RESIDENT_ID
+    legal = kind in LEGAL_PERSON_KINDS
+    if kind not in APPLICANT_KINDS:
+        errors["applicant_kind"] = N_("请选择申请人类型。")
     name = form.name.strip()
     if not name:
-        errors["name"] = N_("请填写申请人姓名。")
-    elif len(name) > MAX_NAME:
-        errors["name"] = N_("姓名过长。")
-    id_number = check("id_number", lambda s: check_resident_id(s, today=today), form.id_number)
-    phone = check("phone", check_mobile, form.phone) if form.phone.strip() else ""
+        errors["name"] = N_("请填写单位名称。") if legal else N_("请填写申请人姓名。")
+    elif len(name) > (MAX_NAME * 2 if legal else MAX_NAME):
+        errors["name"] = N_("名称过长。") if legal else N_("姓名过长。")
+    if legal:
+        credit_code = check("credit_code", check_credit_code, form.credit_code)
+        legal_rep = form.legal_rep.strip()
+        if not legal_rep:
+            errors["legal_rep"] = N_("请填写法定代表人（负责人）姓名。")
+        elif len(legal_rep) > MAX_NAME:
+            errors["legal_rep"] = N_("姓名过长。")
+        phone = check("phone", check_contact_phone, form.phone)
+    else:
+        id_number = check(
+            "id_number",
+            lambda s: check_identity_document(id_type, s, today=today),
+            form.id_number,
+        )
+        phone = check("phone", check_mobile, form.phone) if form.phone.strip() else ""
     if form.village_code and form.village_code not in set(villages):
         errors["village_code"] = N_("请选择本乡镇（街道）的村（社区）。")
     if len(form.address) > MAX_TEXT:
@@ -105,7 +141,9 @@ def clean_applicant(form: ApplicantForm, *, villages: Iterable[str], today: date
         if not proxy_name:
             errors["proxy_name"] = N_("请填写代办人姓名。")
         proxy_id = check(
-            "proxy_id_number", lambda s: check_resident_id(s, today=today), form.proxy_id_number
+            "proxy_id_number",
+            lambda s: check_identity_document(proxy_id_type, s, today=today),
+            form.proxy_id_number,
         )
         proxy_phone = (
             check("proxy_phone", check_mobile, form.proxy_phone) if form.proxy_phone.strip() else ""
@@ -116,18 +154,32 @@ def clean_applicant(form: ApplicantForm, *, villages: Iterable[str], today: date
             "phone": proxy_phone,
             "relation": form.proxy_relation.strip()[:MAX_NAME],
         }
+        if proxy_id_type != RESIDENT_ID:
+            proxy["id_type"] = proxy_id_type
     if errors:
         raise InvalidForm(errors)
-    return {
-        "applicant": {
+    if legal:
+        applicant = {
+            "kind": kind,
+            "name": name,
+            "credit_code": credit_code,
+            "legal_rep": legal_rep,
+            "contact": form.contact.strip()[:MAX_NAME],
+            "phone": phone,
+            "address": form.address.strip(),
+            "village_code": form.village_code,
+        }
+    else:
+        applicant = {
             "name": name,
             "id_number": id_number,
             "phone": phone,
             "address": form.address.strip(),
             "village_code": form.village_code,
-        },
-        "proxy": proxy,
-    }
+        }
+        if id_type != RESIDENT_ID:
+            applicant["id_type"] = id_type
+    return {"applicant": applicant, "proxy": proxy}
 
 
 def materials_checklist(

@@ -13,8 +13,10 @@ from flask import Blueprint, current_app, g, redirect, request, url_for
 from staff_pages.display import translate_error
 from staff_pages.htmx import render_page
 from sync.agency import is_village_code
+from sync.applicant_rules import DEFAULT_APPLICANT_KINDS, LEGAL_PERSON_KINDS
 from sync.errors import N_, InvalidForm, InvalidInput, NotAllowed
-from township_app.casework import casework
+from sync.identity_documents import ID_TYPES, RESIDENT_ID
+from township_app.casework import casework, enterprise_agents
 from township_app.casework.blobs import StoredScan
 from township_app.casework.scans import save_material_scans
 from township_app.db import get_store, now, today
@@ -73,6 +75,11 @@ def create(item_code: str) -> Any:
             cleaned = casework.clean_applicant(
                 applicant_form, villages=[v["code"] for v in villages], today=today()
             )
+            if form.get("agent_id") and actor.role != "agent":
+                # An enterprise agent (企业代办员) of the registry applies: they are the proxy.
+                cleaned["proxy"] = enterprise_agents.agent_as_proxy(
+                    store, form["agent_id"], cleaned["applicant"], today()
+                )
             scans = scans_from_request(store, [m["code"] for m in item["materials"]])
             materials = casework.materials_checklist(item, form.getlist("received"), scans)
             state, _created = casework.register_case(
@@ -96,6 +103,8 @@ def create(item_code: str) -> Any:
             errors.setdefault("_form", translate_error(invalid))
         else:
             return redirect(url_for("cases.show", case_id=state.case_id), code=303)
+    if request.method == "GET":
+        form = request.args  # the kind of applicant may be chosen by a link (?applicant_kind=)
     return render_page(
         "township/intake/form.html",
         "township/intake/form.html",
@@ -107,7 +116,54 @@ def create(item_code: str) -> Any:
         case_id=form.get("case_id") or str(uuid.uuid4()),
         received=set(form.getlist("received")) if request.method == "POST" else set(),
         village_pc=village_pc,
+        **applicant_choices(store, item, form),
     )
+
+
+@bp.route("/new/<item_code>/applicant")
+@login_required("register")
+def applicant_fields(item_code: str) -> Any:
+    """Show the applicant's fields for the kind of applicant and the document chosen (htmx)."""
+    store = get_store()
+    item = store.item(item_code)
+    if item is None:
+        raise NotAllowed(N_("事项不存在或已停用，请重新选择事项。"))
+    device = store.device()
+    village_pc = device is not None and is_village_code(device["org_code"])
+    return render_page(
+        "township/intake/form.html",
+        "township/intake/_applicant.html",
+        item=item,
+        villages=_villages(store, device, village_pc),
+        form=request.args,
+        errors={},
+        case_id=request.args.get("case_id") or str(uuid.uuid4()),
+        received=set(),
+        village_pc=village_pc,
+        **applicant_choices(store, item, request.args),
+    )
+
+
+def applicant_choices(store: Any, item: Mapping[str, Any], form: Mapping[str, Any]) -> dict:
+    """Return what the applicant's fields offer: the kinds of applicant the item accepts (the one
+    chosen), the identity documents and the enterprise agents of the registry."""
+    kinds = list(item.get("applicant_kinds") or DEFAULT_APPLICANT_KINDS)
+    kind = form.get("applicant_kind", "")
+    if kind not in kinds:
+        kind = kinds[0]
+    id_type = form.get("id_type", RESIDENT_ID)
+    return {
+        "applicant_kinds": kinds,
+        "applicant_kind": kind,
+        "legal_person": kind in LEGAL_PERSON_KINDS,
+        "id_types": ID_TYPES,
+        "id_type": id_type if id_type in ID_TYPES else RESIDENT_ID,
+        "enterprise_agents": (
+            store.agents.agents(today().isoformat(), active_only=True)
+            if kind in LEGAL_PERSON_KINDS
+            else []
+        ),
+    }
 
 
 def _villages(

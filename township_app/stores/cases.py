@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from sync.applicant_rules import applicant_number
 from sync.events import Event
 from sync.fold import FINAL_STATES, CaseState
 
@@ -90,7 +91,7 @@ class CaseQueries:
                 state.item["kind"],
                 state.state,
                 applicant["name"],
-                applicant["id_number"][::-1],
+                applicant_number(applicant)[::-1],
                 applicant.get("village_code", ""),
                 state.org_code,
                 int(state.green_channel),
@@ -199,7 +200,10 @@ def _filter_clause(where: CaseFilter) -> tuple[str, str, list[Any]]:
         if "-" in text and text.replace("-", "").isalnum():
             conditions.append("case_number GLOB ?")
             params.append(text.upper() + "*")
-        elif text.isdigit() or (text[:-1].isdigit() and text[-1:] in "xX"):
+        elif text.isdigit() or (
+            # Letters and digits: the end of a credit code, a permit or a passport number.
+            text.isascii() and text.isalnum() and any(c.isdigit() for c in text)
+        ):
             # Last digits of an ID number, or a case number typed without hyphens' prefix.
             conditions.append("(id_reversed GLOB ? OR case_number GLOB ?)")
             params.extend([text.upper()[::-1] + "*", text + "*"])

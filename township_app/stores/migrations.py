@@ -524,3 +524,7 @@ def m013_case_figures(db: Database) -> None:
     from township_app.stores.store import Store
 
     refigure_casework(Store(db))
+
+
+# Steps kept in modules of their own register after the steps above (import order is their order).
+from township_app.stores import migration_agents  # noqa: E402, F401

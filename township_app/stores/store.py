@@ -28,6 +28,7 @@ from township_app.stores.migrations import migrations
 from township_app.stores.published import PublishedQueries
 
 if TYPE_CHECKING:
+    from township_app.stores.agents_store import AgentStore
     from township_app.stores.backup_store import RestoreStore
     from township_app.stores.figures_store import FiguresStore
     from township_app.stores.relay_store import RelayStore
@@ -95,6 +96,13 @@ class Store(CaseQueries, DeviceQueries, PublishedQueries, AccountQueries):
         from township_app.stores.figures_store import FiguresStore
 
         return FiguresStore(self)
+
+    @cached_property
+    def agents(self) -> AgentStore:
+        """Return the enterprise agents' registry and their entrustments."""
+        from township_app.stores.agents_store import AgentStore
+
+        return AgentStore(self)
 
     @cached_property
     def restore(self) -> RestoreStore:
