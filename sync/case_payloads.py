@@ -87,7 +87,7 @@ def item_field(raw: Any) -> dict[str, Any]:
     fee_code = raw.get("fee_code")
     if fee_code is not None and not isinstance(fee_code, str):
         raise InvalidInput(N_("收费编码不正确。"), field="fee_code")
-    return {
+    snapshot = {
         "code": text_field(raw, "code", N_("事项编码不能为空。")),
         "name": text_field(raw, "name", N_("事项名称不能为空。")),
         "kind": kind,
@@ -98,6 +98,33 @@ def item_field(raw: Any) -> dict[str, Any]:
         "fee_code": fee_code,
         "catalogue_version": text_field(raw, "catalogue_version", N_("缺少事项目录版本。")),
     }
+    # Optional (an item without them gives the same snapshot as before they existed): the most
+    # working days all extensions may add (§42, 10 when absent) and the limits per stage (§43).
+    if raw.get("extension_max_days") is not None:
+        snapshot["extension_max_days"] = count_field(
+            raw, "extension_max_days", N_("延期上限不正确。")
+        )
+    if raw.get("stage_limits") is not None:
+        snapshot["stage_limits"] = _stage_limits(raw["stage_limits"], ["township", *route])
+    return snapshot
+
+
+def _stage_limits(raw: Any, stages: list[str]) -> dict[str, int]:
+    """Return an item's limits per stage (乡镇初审, 县级, 市级), or refuse them."""
+    if not is_mapping(raw) or not raw:
+        raise InvalidInput(N_("环节时限应按环节列出工作日数。"), field="stage_limits")
+    limits = {}
+    for stage, days in raw.items():
+        if stage not in stages:
+            raise InvalidInput(
+                N_("环节时限只能为乡镇初审和该事项的审批层级设定，不能为“%(stage)s”设定。"),
+                field="stage_limits",
+                stage=str(stage)[:20],
+            )
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 999:
+            raise InvalidInput(N_("环节时限应为0至999的整数（工作日）。"), field="stage_limits")
+        limits[stage] = days
+    return limits
 
 
 def person_field(raw: Any, *, with_address: bool, day: date) -> dict[str, Any]:

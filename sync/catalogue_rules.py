@@ -28,6 +28,8 @@ FIELD_NAMES = {
     "fee_code": N_("收费编码"),
     "materials": N_("材料清单"),
     "catalogue_version": N_("事项目录版本"),
+    "extension_max_days": N_("延期上限"),
+    "stage_limits": N_("环节时限"),
 }
 
 
@@ -59,6 +61,9 @@ def snapshot_of(item: Mapping[str, Any], version: str) -> dict[str, Any]:
             "fee_fen": item.get("fee_fen"),
             "fee_code": item.get("fee_code"),
             "catalogue_version": version,
+            # Optional (行政许可法 §42, §43): absent, the snapshot is what it always was.
+            "extension_max_days": item.get("extension_max_days"),
+            "stage_limits": item.get("stage_limits"),
         }
     )
 

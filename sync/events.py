@@ -42,6 +42,11 @@ RECTIFICATION_REVIEWED = (
 )
 RECTIFICATION_ANSWERED = "rectification_answered"  # 反馈: the answer given to the applicant
 CALLED_BACK = "called_back"  # 回访: one callback attempt (a 差评's, or a sampled completed case's)
+# The promised limit's other clocks (行政许可法 §42, §45; sync.clock_rules):
+EXTENSION_REQUESTED = "extension_requested"  # 延期申请: a reviewer asks, with reason and days
+EXTENSION_DECIDED = "extension_decided"  # 延期审批: the head (负责人) of that level approves or not
+EXCLUDED_TIME_STARTED = "excluded_time_started"  # 特别程序开始: 听证、检验、鉴定…; the clock pauses
+EXCLUDED_TIME_ENDED = "excluded_time_ended"  # 特别程序结束: the clock runs again
 
 CENTRAL_WRITER = "central"  # the writer id of events written at the central server
 
@@ -65,6 +70,10 @@ EVENT_TYPES = (
     RECTIFICATION_REVIEWED,
     RECTIFICATION_ANSWERED,
     CALLED_BACK,
+    EXTENSION_REQUESTED,
+    EXTENSION_DECIDED,
+    EXCLUDED_TIME_STARTED,
+    EXCLUDED_TIME_ENDED,
 )
 
 EVENT_LABELS = {
@@ -87,6 +96,10 @@ EVENT_LABELS = {
     RECTIFICATION_REVIEWED: N_("整改审核"),
     RECTIFICATION_ANSWERED: N_("差评反馈"),
     CALLED_BACK: N_("回访"),
+    EXTENSION_REQUESTED: N_("申请延期"),
+    EXTENSION_DECIDED: N_("延期审批"),
+    EXCLUDED_TIME_STARTED: N_("特别程序开始"),
+    EXCLUDED_TIME_ENDED: N_("特别程序结束"),
 }
 
 GENESIS_HASH = "0" * 64  # the "previous hash" of a writer's first event

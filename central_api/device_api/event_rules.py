@@ -36,6 +36,8 @@ _ITEM_FIELDS = {
     "promised_days": "承诺时限",
     "fee_fen": "收费金额",
     "fee_code": "收费编码",
+    "extension_max_days": "延期上限",
+    "stage_limits": "环节时限",
 }
 _LEVEL_NAMES = {"county": "县级", "city": "市级"}
 
@@ -61,6 +63,8 @@ def published_item(item: Mapping[str, Any]) -> dict[str, Any]:
         "promised_days": item.get("promised_days"),
         "fee_fen": item.get("fee_fen"),
         "fee_code": item.get("fee_code"),
+        "extension_max_days": item.get("extension_max_days"),
+        "stage_limits": item.get("stage_limits"),
     }
 
 
