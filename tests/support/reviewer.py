@@ -23,6 +23,7 @@ DEMO_PASSWORDS = {
     "shishen": "demo-city-2026",
     "jiancha": "demo-supervisor-2026",
     "admin": "demo-admin-2026",
+    "xianfuze": "demo-head-2026",
 }
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
