@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import date
 
 import pytest
 
@@ -70,7 +69,7 @@ def test_a_reviewer_asks_the_head_approves_and_the_due_date_moves(
     assert "已批准延期" in head.follow(answer).text
     state = central_store.case_state(case_id)
     assert extension_days(state) == 5
-    today = date.today()
+    today = ev.business_date(ev.format_time(ev.utc_now()))
     moved, was = case_deadline(state, today), case_deadline(before, today)
     if moved and was and moved.due_on and was.due_on:
         assert moved.days_left == was.days_left + 5
@@ -167,7 +166,8 @@ def test_the_county_sees_its_own_stage_beside_the_whole_case(
     assert 'id="clock-whole"' in page.text and 'id="clock-own"' in page.text
     own = page.text.split('id="clock-own">')[1].split("</dd>")[0]
     state = central_store.case_state(case_id)
-    stages = {s.stage: s for s in stage_clocks(state, date.today())}
+    today = ev.business_date(ev.format_time(ev.utc_now()))  # the page's day is China's
+    stages = {s.stage: s for s in stage_clocks(state, today)}
     assert stages["county"].limit == 15 and stages["township"].limit == 5
     assert own == "县级审批：" + stages["county"].status.message
     assert "乡镇初审" in page.text
