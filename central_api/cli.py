@@ -174,7 +174,7 @@ def serve(
 
 @main.command("create-user")
 @click.argument("username")
-@click.option("--role", required=True, help="county_reviewer, city_reviewer, supervisor or admin.")
+@click.option("--role", required=True, help="county_reviewer, city_reviewer, supervisor, admin or head (审批负责人).")
 @click.option("--org", "org_code", required=True, help="Division code of the user's unit.")
 @click.option("--name", "display_name", default="", help="Name shown on pages.")
 @click.password_option(help="At least 10 characters.")
