@@ -62,11 +62,7 @@ def panel(
     holding = state.holder_code == user["org_code"] and state.state in _RUNNING
     pending, running = pending_extension(state), open_excluded(state)
     stages = stage_clocks(state, day, calendar)
-    # The user's own stage: the township's review, or the level above the forward reached.
-    path = ["township", *state.item["route"]]
-    reached = [state.org_code] + [o["to_org"] for o in state.opinions]
-    units = dict(zip(path[: len(reached)], reached[: len(path)], strict=True))
-    level = next((stage for stage, unit in units.items() if unit == user["org_code"]), None)
+    level = own_level(state, user)
     return ClockPanel(
         promised=int(state.item["promised_days"]),
         extended=extension_days(state),
@@ -91,6 +87,33 @@ def panel(
         running=running,
         kinds=tuple((kind, EXCLUDED_KIND_LABELS[kind]) for kind in EXCLUDED_KINDS),
     )
+
+
+def own_level(state: CaseState, user: Mapping[str, Any]) -> str | None:
+    """Return the stage of the case that is the user's unit's: the township's review, or the level
+    above that a forward reached (None if the case never came to the unit)."""
+    path = ["township", *state.item["route"]]
+    reached = [state.org_code] + [o["to_org"] for o in state.opinions]
+    units = dict(zip(path[: len(reached)], reached[: len(path)], strict=True))
+    return next((stage for stage, unit in units.items() if unit == user["org_code"]), None)
+
+
+def own_stage(state: CaseState) -> StageClock | None:
+    """Return the running stage clock of the logged-in user's unit, for the inbox's short line."""
+    level = own_level(state, g.user)
+    return next(
+        (s for s in stage_clocks(state, today(), get_calendar()) if s.stage == level and s.status),
+        None,
+    )
+
+
+@bp.app_context_processor
+def clock_helpers() -> dict[str, Any]:
+    """Give the inbox its stage line and the 延期待批 mark."""
+    return {
+        "own_stage_clock": own_stage,
+        "extension_pending": lambda state: pending_extension(state) is not None,
+    }
 
 
 def panel_of(state: CaseState) -> ClockPanel:

@@ -170,6 +170,13 @@ def test_the_county_sees_its_own_stage_beside_the_whole_case(
     stages = {s.stage: s for s in stage_clocks(state, today)}
     assert stages["county"].limit == 15 and stages["township"].limit == 5
     assert own == "县级审批：" + stages["county"].status.message
+    # The inbox says the county's own days under the whole case's, in one short line.
+    inbox = county.get("/review/", params={"q": number}).text
+    assert f'<span class="small stage-left">本级：{stages["county"].status.message}</span>' in inbox
+    assert "延期待批" not in inbox
+    county.get(f"/review/cases/{number}")
+    county.post(f"/review/cases/{number}/extension", {"days": "2", "reason": "核查"})
+    assert "延期待批" in county.get("/review/", params={"q": number}).text
     assert "乡镇初审" in page.text
 
 

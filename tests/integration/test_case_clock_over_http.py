@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.results import CLERK, PROMISED_ITEM, register
+from sync.events import utc_now
+from tests.support.results import CLERK, FORWARDED_ITEM, PROMISED_ITEM, register
 from tests.support.township import Browserless, TownshipProcess
 from township_app.backup.upgrade import open_migrated
 from township_app.casework import casework
@@ -132,3 +133,23 @@ def test_a_clerk_may_neither_ask_nor_record(hall: dict) -> None:
     )
     answer = clerk.post(f"/cases/{case_id}/excluded-time", {"kind": "testing", "reason": "x"})
     assert answer.status_code == 403
+
+
+def test_the_township_sees_its_own_stage_beside_the_whole_case(demo_home: Path) -> None:
+    # The demo's 最低生活保障 limits the township's review to 5 working days of its 20.
+    store = open_migrated(demo_home / "township.db")
+    try:
+        case_id = register(store, item_code=FORWARDED_ITEM)
+        casework.accept_case(store, case_id, CLERK, utc_now())
+    finally:
+        store.close()
+    process = TownshipProcess(demo_home).start()
+    try:
+        reviewer = Browserless(process.url)
+        reviewer.login("shenhe")
+        page = reviewer.get(f"/cases/{case_id}").text
+        assert '<dd id="clock-own">乡镇初审：剩余5个工作日</dd>' in page
+        assert '<dd id="clock-whole">剩余20个工作日' in page
+        assert "县级审批" in page and "未开始" in page
+    finally:
+        process.stop()
