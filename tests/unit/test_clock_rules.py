@@ -15,9 +15,11 @@ import pytest
 from sync import events as ev
 from sync import fold
 from sync.case_clock import case_deadline, promised_completion
+from sync.case_figures import calendar_rules
 from sync.case_state import CaseState
 from sync.catalogue_rules import BadCatalogue, check_catalogue
 from sync.clock_rules import stage_clocks
+from sync.deadlines import WorkingCalendar
 from sync.errors import InvalidInput, NotAllowed
 from tests.unit.casefactory import registered_payload
 
@@ -358,3 +360,13 @@ def test_a_catalogue_with_bad_stage_limits_is_refused(item: dict[str, Any], reas
 
 def test_a_catalogue_with_stage_limits_and_an_extension_maximum_passes() -> None:
     check_catalogue(catalogue(stage_limits={"township": 5, "county": 15}, extension_max_days=5))
+
+
+def test_the_kept_figures_count_an_extended_case_on_time_until_its_extended_date() -> None:
+    case = accepted("2026-09-28", promised_days=5)
+    case.ask("2026-09-29", 3)
+    case.approve("2026-09-29")
+    state = case.add("2026-10-13", ev.COMPLETED, {"outcome": "approved"}, actor="chuangkou")
+    rules = calendar_rules(WorkingCalendar())
+    assert rules.due(state) == date(2026, 10, 14)  # not 10-10, the date before the extension
+    assert rules.days_used(state) == 7  # 09-29, 09-30, 10-08, 10-09, 10-10, 10-12, 10-13
