@@ -28,7 +28,7 @@ from sync.clock_rules import (
     stage_clocks,
 )
 from sync.deadlines import DeadlineStatus, WorkingCalendar
-from sync.errors import DomainError, InvalidInput
+from sync.errors import N_, DomainError, InvalidInput
 from sync.fold import CaseState
 
 bp = page_errors(Blueprint("case_clock", __name__, url_prefix="/review/cases"))
@@ -141,7 +141,7 @@ def _act(number: str, action: str) -> Any:
         elif action == "decide":
             decision = form.get("decision", "")
             if decision not in ("approve", "refuse"):
-                raise InvalidInput(gettext("请选择批准延期或不予批准。"), field="decision")
+                raise InvalidInput(N_("请选择批准延期或不予批准。"), field="decision")
             case_clock.decide_extension(
                 get_store(), key, number, approved=decision == "approve",
                 note=form.get("note", ""), role=user["role"], **common,

@@ -17,7 +17,7 @@ from sync.clock_rules import (
     pending_extension,
     stage_clocks,
 )
-from sync.errors import N_, Conflict
+from sync.errors import N_, Conflict, InvalidInput
 from sync.fold import CaseState
 from township_app import roles
 from township_app.casework import case_clock, casework
@@ -86,23 +86,24 @@ def request_extension(case_id: str) -> Any:
 @login_required("decide_extension")
 def decide_extension(case_id: str) -> Any:
     """Approve (then print the extension notice) or refuse the pending extension."""
-    approved = request.form.get("decision") == "approve"
-    return act_on_case(
-        case_id,
-        lambda: case_clock.decide_extension(
-            get_store(),
-            case_id,
-            approved=approved,
-            note=request.form.get("note", ""),
-            actor=current_actor(),
-            now=now(),
-        ),  # fmt: skip
-        "case_clock.extension_notice" if approved else None,
-        done=gettext("已批准延期，请打印延期通知书交申请人。")
+    decision = request.form.get("decision", "")
+    approved = decision == "approve"
+
+    def decide() -> Any:
+        if decision not in ("approve", "refuse"):
+            raise InvalidInput(N_("请选择批准延期或不予批准。"), field="decision")
+        return case_clock.decide_extension(
+            get_store(), case_id, approved=approved, note=request.form.get("note", ""),
+            actor=current_actor(), now=now(),
+        )  # fmt: skip
+
+    done = (
+        gettext("已批准延期，请打印延期通知书交申请人。")
         if approved
-        else gettext("已不予批准延期。"),
-        anchor="clock",
+        else gettext("已不予批准延期。")
     )
+    notice = "case_clock.extension_notice" if approved else None
+    return act_on_case(case_id, decide, notice, done=done, anchor="clock")
 
 
 @bp.route("/<case_id>/excluded-time", methods=("POST",))
