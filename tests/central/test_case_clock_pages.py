@@ -9,6 +9,7 @@ import base64
 import uuid
 
 import pytest
+import requests
 
 from central_api.stores.store import CentralStore
 from sync import events as ev
@@ -87,6 +88,15 @@ def test_a_reviewer_asks_the_head_approves_and_the_due_date_moves(
             )
         ]
     assert "extended" in stages
+    # The resident's progress page shows the approval, never the request or its reason.
+    progress = requests.get(
+        f"{county.base_url}/api/v1/progress",
+        params={"case_number": number, "query_code": state.query_code},
+        timeout=30,
+    ).json()
+    labels = [step["label"] for step in progress["timeline"]]
+    assert "经负责人批准延期办理（详见延期通知书）" in labels
+    assert "需入户调查核实收入" not in str(progress)
 
 
 def test_the_head_refuses_with_a_reason_and_nothing_moves(
