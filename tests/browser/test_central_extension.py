@@ -100,7 +100,9 @@ def test_the_reviewer_asks_and_the_head_approves_an_extension(
         head = head_context.new_page()
         try:
             log_in(head, central_server.url, "xianfuze")
-            expect(head.get_by_text("莱山区审批负责人（审批负责人，370613）")).to_be_visible()
+            expect(head.get_by_role("heading", name="本单位办件")).to_be_visible()
+            # The request waits in the head's inbox, marked.
+            expect(head.locator("#inbox-rows")).to_contain_text("延期待批")
             head.goto(f"{central_server.url}/review/cases/{number}")
             decision = head.locator("#extension-decision")
             expect(decision).to_contain_text("xianshen 申请延期 5 个工作日")
