@@ -209,3 +209,40 @@ def test_another_countys_head_cannot_decide(
     answer = other.post(f"/review/cases/{number}/extension/decision", {"decision": "approve"})
     assert answer.status_code == 404
     assert central_store.case_state(case_id).extensions[0]["decision"] is None
+
+
+def test_a_townships_extension_is_folded_at_central_and_a_non_head_approval_rejected(
+    device: FakeDevice, central_store: CentralStore
+) -> None:
+    # The township asks and decides while it holds the case (its reviewer, then its head); central
+    # folds the same events by the same rules, keeps a reviewer's "approval" rejected with the
+    # fold's reason, and tells the applicant of the head's by SMS.
+    registered = device.register()
+    case_id = registered.case_id
+    accepted = device.event(case_id, ev.ACCEPTED, {})
+    device.actor = "shenhe"
+    asked = device.event(
+        case_id,
+        ev.EXTENSION_REQUESTED,
+        {"days": 4, "reason": "等待公示期满", "by_org": "370613004"},
+    )
+    decision = {"request_id": asked.event_id, "approved": True, "note": "", "by_org": "370613004"}
+    device.actor = "shenhe2"
+    by_reviewer = device.event(case_id, ev.EXTENSION_DECIDED, {**decision, "role": "reviewer"})
+    device.actor = "fuzeren"
+    by_head = device.event(case_id, ev.EXTENSION_DECIDED, {**decision, "role": "head"})
+    device.actor = "chuangkou"
+    result = device.push(device.pack([registered, accepted, asked, by_reviewer, by_head]))[0]
+    assert result["status"] == "accepted", result
+    receipt = base64.b64decode(result["receipt"]["payload"]).decode()
+    assert by_reviewer.event_id in receipt and "只有负责人才能审批延期申请。" in receipt
+    state = central_store.case_state(case_id)
+    assert extension_days(state) == 4 and state.extensions[0]["decision"]["by"] == "fuzeren"
+    with central_store.reading() as c:
+        stages = [
+            row.stage
+            for row in c.exec_driver_sql(
+                f"SELECT stage FROM notifications WHERE case_id = '{case_id}'"
+            )
+        ]
+    assert "extended" in stages
