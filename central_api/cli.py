@@ -195,7 +195,7 @@ def serve(
 @click.option(
     "--role",
     required=True,
-    help="county_reviewer, city_reviewer, supervisor, admin or dept_reviewer.",
+    help="county_reviewer, city_reviewer, supervisor, admin, dept_reviewer or head (审批负责人).",
 )
 @click.option("--org", "org_code", required=True, help="Division code of the user's unit.")
 @click.option("--name", "display_name", default="", help="Name shown on pages.")

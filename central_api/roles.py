@@ -14,9 +14,14 @@ CITY_REVIEWER = "city_reviewer"  # 市级审批人员
 SUPERVISOR = "supervisor"  # 电子监察
 ADMIN = "admin"  # 系统管理员
 DEPARTMENT_REVIEWER = "dept_reviewer"  # 联审部门审查人员: one department's opinions in joint review
+# 审批负责人: the head of a county's or city's review unit, who decides extensions (延期, 行政许可法
+# §42) of the cases the unit holds. The level is the user's unit, as for the reviewers.
+HEAD = "head"
 
-ROLES = (COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, ADMIN, DEPARTMENT_REVIEWER)
+ROLES = (COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, ADMIN, DEPARTMENT_REVIEWER, HEAD)
 REVIEWERS = frozenset({COUNTY_REVIEWER, CITY_REVIEWER})
+# Who sees the cases their unit holds (and has handled): its reviewers and its head.
+UNIT_STAFF = REVIEWERS | {HEAD}
 
 ROLE_LABELS = {
     COUNTY_REVIEWER: N_("县级审批人员"),
@@ -24,11 +29,12 @@ ROLE_LABELS = {
     SUPERVISOR: N_("电子监察人员"),
     ADMIN: N_("系统管理员"),
     DEPARTMENT_REVIEWER: N_("联审部门审查人员"),
+    HEAD: N_("审批负责人"),
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "view_cases": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, DEPARTMENT_REVIEWER}),
-    "view_scans": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, DEPARTMENT_REVIEWER}),
+    "view_cases": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, DEPARTMENT_REVIEWER, HEAD}),
+    "view_scans": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, DEPARTMENT_REVIEWER, HEAD}),
     "view_full_id": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),  # and only the holding unit's
     "decide": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),  # approve, refuse, return
     "forward_on": frozenset({COUNTY_REVIEWER}),  # a city-route case on to the city
@@ -37,6 +43,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # on the cases of their own unit that ask their department.
     "open_joint_review": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),
     "joint_opinion": frozenset({DEPARTMENT_REVIEWER}),
+    # The promised limit's other clocks (sync.clock_rules): a reviewer of the holding unit asks for
+    # an extension and records excluded time (特别程序); the unit's head decides the extension.
+    "request_extension": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),
+    "decide_extension": frozenset({HEAD}),
+    "record_excluded_time": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),
     # Supervision's warnings and cards: a supervisor sees the warnings and issues, revokes and
     # upholds cards; a reviewer sees the cards of the units under theirs and appeals them.
     "supervise": frozenset({SUPERVISOR}),
@@ -51,7 +62,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # 统计分析: the casework dashboard of the user's unit and below (an admin's: every unit). A
     # county's or city's reviewers and its supervisors answer for their area's figures; they
     # read them here, without a separate leaders' role.
-    "view_dashboard": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, ADMIN}),
+    "view_dashboard": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, ADMIN, HEAD}),
     "view_assessment": frozenset({SUPERVISOR, ADMIN}),  # 窗口考核: a supervisor's units, or all
     "manage_users": frozenset({ADMIN}),
     "exchange_usb": frozenset({ADMIN}),  # import a township's stick, write receipts and feed back
@@ -64,6 +75,7 @@ HOME = {
     SUPERVISOR: "inbox.index",
     ADMIN: "users.index",
     DEPARTMENT_REVIEWER: "joint.index",
+    HEAD: "inbox.index",
 }
 
 

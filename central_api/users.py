@@ -29,6 +29,7 @@ DEMO_USERS = (
     ("shishen", "烟台市审批员", "city_reviewer", "370600", "demo-city-2026"),
     ("jiancha", "电子监察员", "supervisor", "370600", "demo-supervisor-2026"),
     ("admin", "系统管理员", "admin", "370600", "demo-admin-2026"),
+    ("xianfuze", "莱山区审批负责人", "head", "370613", "demo-head-2026"),
 )
 # The demo's joint-review (联审) reviewers of 莱山区: one per department of the rural housing item.
 DEMO_DEPARTMENT_USERS = (

@@ -11,6 +11,8 @@ from flask_babel import gettext
 from sync import events as ev
 from sync import fold
 from sync.applicant_rules import APPLICANT_KIND_LABELS
+from sync.clock_rules import EXCLUDED_KIND_LABELS
+from sync.clock_rules import STAGE_LABELS as CLOCK_STAGE_LABELS
 from sync.deadlines import DeadlineStatus, Wording
 from sync.errors import DomainError
 from sync.events import CHINA_TZ, parse_time
@@ -77,4 +79,6 @@ def label_helpers() -> dict[str, Callable[[Any], str]]:
         "clock_text": clock_text,
         "clock_phrase": clock_phrase,
         "say": say,
+        "excluded_kind_label": lambda kind: gettext(EXCLUDED_KIND_LABELS.get(kind, kind)),
+        "clock_stage_label": lambda stage: gettext(CLOCK_STAGE_LABELS.get(stage, stage)),
     }

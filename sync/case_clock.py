@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sync.clock_rules import all_pauses, closed_pauses, excluded_message, limit_days
 from sync.deadlines import (
     DEFAULT_CALENDAR,
     DeadlineStatus,
@@ -11,6 +12,7 @@ from sync.deadlines import (
     WorkingCalendar,
     add_working_days,
     deadline_status,
+    paused_working_days,
 )
 from sync.errors import CalendarUnknown
 from sync.fold import ACCEPTED, FORWARDED, IN_REVIEW, SUPPLEMENT_REQUESTED, CaseState
@@ -20,11 +22,8 @@ _CLOCKED = (ACCEPTED, IN_REVIEW, FORWARDED, SUPPLEMENT_REQUESTED)
 
 
 def case_pauses(state: CaseState) -> list[Pause]:
-    """Return the case's supplement pauses as dates."""
-    return [
-        (date.fromisoformat(start), date.fromisoformat(end) if end else None)
-        for start, end in state.pauses
-    ]
+    """Return the case's pauses as dates: the supplements' and the excluded times' (特别程序)."""
+    return all_pauses(state)
 
 
 def case_deadline(
@@ -38,15 +37,16 @@ def case_deadline(
     """Return the deadline light of a case whose clock has started and is not finished."""
     if state.accepted_on is None or state.state not in _CLOCKED:
         return None
-    return deadline_status(
+    status = deadline_status(
         date.fromisoformat(state.accepted_on),
-        int(state.item["promised_days"]),
+        limit_days(state),  # the promised days with the approved extensions (延期)
         case_pauses(state),
         today,
         calendar,
         yellow_percent=yellow_percent,
         yellow_days_left=yellow_days_left,
     )
+    return excluded_message(status, state)
 
 
 def promised_is_provisional(
@@ -62,12 +62,14 @@ def promised_completion(
     state: CaseState, calendar: WorkingCalendar = DEFAULT_CALENDAR
 ) -> date | None:
     """Return the promised completion date printed on the receipt, or None if the year's calendar
-    is not published yet (the receipt then states the limit in working days only)."""
+    is not published yet (the receipt then states the limit in working days only). An approved
+    extension and a finished excluded time (特别程序) move it; a supplement's pause does not (the
+    applicant knows when they brought the materials)."""
     if state.accepted_on is None:
         return None
     try:
-        return add_working_days(
-            date.fromisoformat(state.accepted_on), int(state.item["promised_days"]), calendar
-        )
+        accepted = date.fromisoformat(state.accepted_on)
+        excluded = paused_working_days(closed_pauses(state), accepted, calendar)
+        return add_working_days(accepted, limit_days(state) + excluded, calendar)
     except CalendarUnknown:
         return None

@@ -37,6 +37,7 @@ from typing import Any
 
 from sync.case_clock import case_pauses
 from sync.case_state import COMPLETED, CaseState
+from sync.clock_rules import limit_days
 from sync.deadlines import (
     WorkingCalendar,
     add_working_days,
@@ -98,7 +99,9 @@ def calendar_rules(calendar: WorkingCalendar) -> CaseFigureRules:
         done = date.fromisoformat(str(state.completed_on))
         try:
             paused = paused_working_days(case_pauses(state), done, calendar)
-            return add_working_days(accepted, int(state.item["promised_days"]) + paused, calendar)
+            # The promised days with the approved extensions (延期): an extended case is on time
+            # until its extended date.
+            return add_working_days(accepted, limit_days(state) + paused, calendar)
         except CalendarUnknown:
             return None
 

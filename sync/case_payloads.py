@@ -107,7 +107,33 @@ def item_field(raw: Any) -> dict[str, Any]:
     kinds = applicant_kinds_field(raw.get("applicant_kinds"))
     if kinds != DEFAULT_APPLICANT_KINDS:
         snapshot["applicant_kinds"] = list(kinds)
+    # Optional (an item without them gives the same snapshot as before they existed): the most
+    # working days all extensions may add (§42, 10 when absent) and the limits per stage (§43).
+    if raw.get("extension_max_days") is not None:
+        snapshot["extension_max_days"] = count_field(
+            raw, "extension_max_days", N_("延期上限不正确。")
+        )
+    if raw.get("stage_limits") is not None:
+        snapshot["stage_limits"] = _stage_limits(raw["stage_limits"], ["township", *route])
     return snapshot
+
+
+def _stage_limits(raw: Any, stages: list[str]) -> dict[str, int]:
+    """Return an item's limits per stage (乡镇初审, 县级, 市级), or refuse them."""
+    if not is_mapping(raw) or not raw:
+        raise InvalidInput(N_("环节时限应按环节列出工作日数。"), field="stage_limits")
+    limits = {}
+    for stage, days in raw.items():
+        if stage not in stages:
+            raise InvalidInput(
+                N_("环节时限只能为乡镇初审和该事项的审批层级设定，不能为“%(stage)s”设定。"),
+                field="stage_limits",
+                stage=str(stage)[:20],
+            )
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 999:
+            raise InvalidInput(N_("环节时限应为0至999的整数（工作日）。"), field="stage_limits")
+        limits[stage] = days
+    return limits
 
 
 def person_field(raw: Any, *, with_address: bool, day: date) -> dict[str, Any]:

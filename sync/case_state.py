@@ -112,6 +112,18 @@ for _state in TRANSITIONS:
         ev.RECTIFICATION_ANSWERED,
         ev.CALLED_BACK,
     )
+# Extensions and excluded time (sync.clock_rules) while the promised limit runs; a pending extension
+# may still be decided, and an excluded time ended, while a supplement is awaited or after a
+# decision from above.
+for _state in (ACCEPTED, IN_REVIEW, FORWARDED):
+    TRANSITIONS[_state] += (
+        ev.EXTENSION_REQUESTED,
+        ev.EXTENSION_DECIDED,
+        ev.EXCLUDED_TIME_STARTED,
+        ev.EXCLUDED_TIME_ENDED,
+    )
+for _state in (SUPPLEMENT_REQUESTED, DECIDED):
+    TRANSITIONS[_state] += (ev.EXTENSION_DECIDED, ev.EXCLUDED_TIME_ENDED)
 
 
 @dataclass(frozen=True)
@@ -160,6 +172,10 @@ class CaseState:
     received_on: str | None = None
     # The rounds of joint review (联审), in log order (sync.joint_review_rules).
     joint_reviews: tuple[Mapping[str, Any], ...] = ()
+    # 延期 (§42): one entry per request, with the head's decision once taken (sync.clock_rules).
+    extensions: tuple[Mapping[str, Any], ...] = ()
+    # 特别程序 (§45): one entry per excluded period, its end None while it runs.
+    excluded: tuple[Mapping[str, Any], ...] = ()
     last_event_id: str = ""
     last_at: str = ""
     event_count: int = 0
@@ -231,6 +247,8 @@ class CaseState:
         values["rectifications"] = tuple(values.get("rectifications", ()))
         values["callbacks"] = tuple(values.get("callbacks", ()))
         values["joint_reviews"] = tuple(values.get("joint_reviews", ()))
+        values["extensions"] = tuple(values.get("extensions", ()))
+        values["excluded"] = tuple(values.get("excluded", ()))
         return cls(**values)
 
 

@@ -30,6 +30,8 @@ FIELD_NAMES = {
     "joint_review": N_("联审环节"),
     "catalogue_version": N_("事项目录版本"),
     "applicant_kinds": N_("可申请的申请人类型"),
+    "extension_max_days": N_("延期上限"),
+    "stage_limits": N_("环节时限"),
 }
 
 
@@ -63,6 +65,9 @@ def snapshot_of(item: Mapping[str, Any], version: str) -> dict[str, Any]:
             "joint_review": item.get("joint_review"),
             "catalogue_version": version,
             "applicant_kinds": item.get("applicant_kinds"),
+            # Optional (行政许可法 §42, §43): absent, the snapshot is what it always was.
+            "extension_max_days": item.get("extension_max_days"),
+            "stage_limits": item.get("stage_limits"),
         }
     )
 

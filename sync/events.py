@@ -45,6 +45,11 @@ CALLED_BACK = "called_back"  # 回访: one callback attempt (a 差评's, or a sa
 # 联审 / 会签 (sync.joint_review_rules), written at central:
 JOINT_REVIEW_OPENED = "joint_review_opened"  # the lead unit asks the item's departments at once
 JOINT_OPINION = "joint_opinion"  # one department's opinion in the open round
+# The promised limit's other clocks (行政许可法 §42, §45; sync.clock_rules):
+EXTENSION_REQUESTED = "extension_requested"  # 延期申请: a reviewer asks, with reason and days
+EXTENSION_DECIDED = "extension_decided"  # 延期审批: the head (负责人) of that level approves or not
+EXCLUDED_TIME_STARTED = "excluded_time_started"  # 特别程序开始: 听证、检验、鉴定…; the clock pauses
+EXCLUDED_TIME_ENDED = "excluded_time_ended"  # 特别程序结束: the clock runs again
 
 CENTRAL_WRITER = "central"  # the writer id of events written at the central server
 
@@ -70,6 +75,10 @@ EVENT_TYPES = (
     CALLED_BACK,
     JOINT_REVIEW_OPENED,
     JOINT_OPINION,
+    EXTENSION_REQUESTED,
+    EXTENSION_DECIDED,
+    EXCLUDED_TIME_STARTED,
+    EXCLUDED_TIME_ENDED,
 )
 
 EVENT_LABELS = {
@@ -94,6 +103,10 @@ EVENT_LABELS = {
     CALLED_BACK: N_("回访"),
     JOINT_REVIEW_OPENED: N_("发起联审"),
     JOINT_OPINION: N_("联审意见"),
+    EXTENSION_REQUESTED: N_("申请延期"),
+    EXTENSION_DECIDED: N_("延期审批"),
+    EXCLUDED_TIME_STARTED: N_("特别程序开始"),
+    EXCLUDED_TIME_ENDED: N_("特别程序结束"),
 }
 
 GENESIS_HASH = "0" * 64  # the "previous hash" of a writer's first event

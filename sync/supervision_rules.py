@@ -26,6 +26,7 @@ from typing import Any
 
 from sync.case_clock import case_deadline
 from sync.case_state import DRAFT, FORWARDED, CaseState
+from sync.clock_rules import stage_limits
 from sync.deadlines import (
     DEFAULT_CALENDAR,
     DeadlineStatus,
@@ -255,7 +256,13 @@ def _forwarded(
     if state.state != FORWARDED or not state.opinions:
         return None
     forward = state.opinions[-1]
-    days = rules.forwarded_limit(int(state.item["promised_days"]))
+    # The level's own stage limit (§43) where the item sets one, else the published share.
+    route, limits = state.item["route"], stage_limits(state.item)
+    level = route[len(state.opinions) - 1] if len(state.opinions) <= len(route) else None
+    if level in limits:
+        days = limits[level]
+    else:
+        days = rules.forwarded_limit(int(state.item["promised_days"]))
     status = _running(business_date(forward["at"]), days, today, calendar, rules)
     return _warning(state, FORWARDED_STAGE, forward["at"], status, state.holder_code, None)
 

@@ -64,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         assessment,
         auth,
         callbacks,
+        case_clock,
         cases,
         catalogue,
         deliveries,
@@ -82,6 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for module in (deliveries, petitions, ratings, rectifications, callbacks, figures, assessment):
         app.register_blueprint(module.bp)
     app.register_blueprint(agents.bp)
+    app.register_blueprint(case_clock.bp)
     app.add_url_rule("/", endpoint="index", view_func=cases.home)
     if int(app.config["SYNC_IN_APP"]) and not app.config["READ_ONLY"]:
         start_worker(app)

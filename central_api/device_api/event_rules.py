@@ -40,6 +40,8 @@ _ITEM_FIELDS = {
     "fee_code": "收费编码",
     "joint_review": "联审环节",
     "applicant_kinds": "可申请的申请人类型",
+    "extension_max_days": "延期上限",
+    "stage_limits": "环节时限",
 }
 _LEVEL_NAMES = {"county": "县级", "city": "市级"}
 
@@ -68,6 +70,8 @@ def published_item(item: Mapping[str, Any]) -> dict[str, Any]:
         "joint_review": _joint(item),
         # A snapshot leaves out the default (natural persons only), as ``sync.case_payloads`` does.
         "applicant_kinds": _accepted_kinds(item.get("applicant_kinds")),
+        "extension_max_days": item.get("extension_max_days"),
+        "stage_limits": item.get("stage_limits"),
     }
 
 

@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext
 
 from central_api import roles
+from central_api.pages import clock_pages
 from central_api.pages.auth import login_required
 from central_api.review import case_record, decisions, joint_review, task_panel
 from central_api.stores.figure_store import WeekdaysBeyond
@@ -60,6 +61,7 @@ def render_case(
             form=form or {},
             tasks=tasks,
             failed=failed,
+            clock_panel=clock_pages.panel_of(state),
             levels=RatingStore(get_store()).level_labels() if state.ratings else {},
             joint=joint_review.case_view(state, g.user, today(), get_calendar()),
             reasons=RatingStore(get_store()).reason_labels() if state.ratings else {},

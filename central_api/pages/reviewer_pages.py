@@ -10,6 +10,7 @@ from central_api.pages import (
     auth,
     callbacks,
     case_pages,
+    clock_pages,
     contacts,
     dashboard,
     figures,
@@ -27,8 +28,8 @@ def init_app(app: Flask, exempt: list[Blueprint]) -> None:
     """Wire the pages' shared machinery and register their blueprints."""
     web.init_app(app, exempt)
     for module in (
-        auth, inbox, case_pages, petitions, supervision, rectifications, callbacks, figures,
-        dashboard, assessment, user_admin, usb_pages, contacts, joint_pages,
+        auth, inbox, case_pages, clock_pages, petitions, supervision, rectifications, callbacks,
+        figures, dashboard, assessment, user_admin, usb_pages, contacts, joint_pages,
     ):  # fmt: skip
         app.register_blueprint(module.bp)
     app.add_url_rule("/", endpoint="root", view_func=inbox.home)

@@ -23,7 +23,7 @@ INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", 
 
 def case_scope(reviews: ReviewStore, user: Mapping[str, Any]) -> CaseScope:
     """Return the cases a user may see: held by their unit, or (supervisors) under their unit."""
-    if user["role"] in roles.REVIEWERS:
+    if user["role"] in roles.UNIT_STAFF:
         return CaseScope(holder_code=user["org_code"])
     if user["role"] == roles.SUPERVISOR:
         return CaseScope(org_codes=reviews.subtree(user["org_code"]))

@@ -26,7 +26,9 @@ RETURNED = "returned"  # 上级退回补正
 DECIDED = "decided"  # 已审批
 READY = "ready"  # 审批结果已到受理窗口，待领取
 COMPLETED = "completed"  # 已办结
-STAGES = (ACCEPTED, FORWARDED, RETURNED, DECIDED, READY, COMPLETED)
+EXTENDED = "extended"  # 延期办理 (an approved extension, 行政许可法 §42)
+EXCLUDED = "excluded"  # 特别程序 (§45): the time it takes does not count
+STAGES = (ACCEPTED, FORWARDED, RETURNED, DECIDED, READY, COMPLETED, EXTENDED, EXCLUDED)
 
 STAGE_LABELS = {
     ACCEPTED: "已受理",
@@ -35,6 +37,8 @@ STAGE_LABELS = {
     DECIDED: "已审批",
     READY: "待领取",
     COMPLETED: "已办结",
+    EXTENDED: "延期办理",
+    EXCLUDED: "特别程序",
 }
 
 # Row states: ``held`` waits for the township to have the decision (then ``pending``); ``pending``
@@ -50,6 +54,8 @@ _TEXTS = {
     "决定书送达受理窗口后将通知您领取。",
     READY: "您的办件 {n} 的审批结果已送达受理窗口，请携带受理回执和身份证件前往领取。",
     COMPLETED: "您的办件 {n} 已办结。欢迎对本次服务作出评价。",
+    EXTENDED: "您的办件 {n} 经负责人批准延期办理，新的办结期限见延期通知书，可向受理窗口领取。",
+    EXCLUDED: "您的办件 {n} 进入特别程序（如听证、检验、鉴定），所需时间不计入办理时限，详见告知书。",
     # Short, to stay within one 70-character SMS segment with the signature and a short address.
     COMPLETED + ":link": "办件{n}已办结，请评价：{url}",
 }
@@ -94,7 +100,18 @@ STAGES_OF = {
     ev.RETURNED: (RETURNED,),
     ev.DECIDED: (DECIDED, READY),
     ev.COMPLETED: (COMPLETED,),
+    ev.EXTENSION_DECIDED: (EXTENDED,),  # only an approval (``_stages``)
+    ev.EXCLUDED_TIME_STARTED: (EXCLUDED,),
 }
+
+
+def _stages(state: CaseState, event_type: str) -> tuple[str, ...]:
+    """Return the stages an applied event makes: a refused extension tells the applicant nothing."""
+    if event_type == ev.EXTENSION_DECIDED:
+        decided = [x for x in state.extensions if x["decision"] is not None]
+        if not decided or not decided[-1]["decision"]["approved"]:
+            return ()
+    return STAGES_OF.get(event_type, ())
 
 
 def contact_phone(state: CaseState) -> str | None:
@@ -120,7 +137,7 @@ def rows_for(
     With ``link_base`` (PUBLIC_BASE_URL) the completion row carries a rating link; its token is
     the row's ``link_token`` (None on every other row), which ``public_store.add_notifications``
     keeps in ``rating_links``."""
-    stages = STAGES_OF.get(event_type, ())
+    stages = _stages(state, event_type)
     phone = contact_phone(state) if stages else None
     if phone is None:
         return []

@@ -20,6 +20,7 @@ from central_api.stores import public_store
 from central_api.stores.store import CentralStore
 from sync import events as ev
 from sync.case_clock import case_deadline
+from sync.clock_rules import EXCLUDED_KIND_LABELS
 from sync.deadlines import WorkingCalendar
 from sync.events import CHINA_TZ, parse_time
 from sync.fold import STATE_LABELS, CaseState
@@ -173,6 +174,15 @@ def _step(event: Mapping[str, Any], unit: Any) -> dict[str, Any] | None:
     elif kind == ev.PETITION_ANSWERED:
         step["label"] = "复核申请或投诉已答复"
         step["unit"] = unit(p.get("by_org"))
+    elif kind == ev.EXTENSION_DECIDED and p.get("approved") is True:
+        # Only the approval concerns the resident (the request and a refusal move nothing).
+        step["label"] = "经负责人批准延期办理（详见延期通知书）"
+        step["unit"] = unit(p.get("by_org"))
+    elif kind == ev.EXCLUDED_TIME_STARTED:
+        label = EXCLUDED_KIND_LABELS.get(str(p.get("kind")), "特别程序")
+        step["label"] = f"进入特别程序（{label}），所需时间不计入办理时限"
+    elif kind == ev.EXCLUDED_TIME_ENDED:
+        step["label"] = "特别程序结束，恢复计时"
     else:
         return None
     step["local_time"] = parse_time(event["at"]).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")

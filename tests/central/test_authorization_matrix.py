@@ -25,15 +25,16 @@ from sync.events import business_date, format_time, utc_now
 from tests.support.central import CentralProcess, FakeDevice
 from tests.support.reviewer import PageSession, push_forwarded, tiny_png, upload_scan
 
-ANON, COUNTY, OTHER_COUNTY, CITY, SUPERVISOR, ADMIN = (
+ANON, COUNTY, OTHER_COUNTY, CITY, SUPERVISOR, ADMIN, HEAD = (
     "anonymous",
     "county_reviewer",
     "other_county_reviewer",
     "city_reviewer",
     "supervisor",
     "admin",
+    "head",  # 莱山区审批负责人: decides the extensions of the cases 370613 holds
 )
-ROLES = (ANON, COUNTY, OTHER_COUNTY, CITY, SUPERVISOR, ADMIN)
+ROLES = (ANON, COUNTY, OTHER_COUNTY, CITY, SUPERVISOR, ADMIN, HEAD)
 
 # What a role gets: "ok" (the page or the action), "login" (sent to the log-in page),
 # "forbidden" (403: the role may never do this), "not_found" (404: the case is not its unit's),
@@ -51,14 +52,20 @@ def everyone(answer: str) -> dict[str, str]:
 def staff(anonymous: str = LOGIN, **answers: str) -> dict[str, str]:
     table = {ANON: anonymous}
     for role in ROLES[1:]:
-        table[role] = answers[role]
+        # The head sees its unit's cases and decides their extensions; nothing else unless told.
+        table[role] = answers.get(role, FORBIDDEN) if role == HEAD else answers[role]
     return table
 
 
 # endpoint → expected answer per role. Pages on "our" case: a forwarded case held by 莱山区 (370613).
 MATRIX: dict[str, dict[str, str]] = {
     "root": staff(
-        county_reviewer=OK, other_county_reviewer=OK, city_reviewer=OK, supervisor=OK, admin=OK
+        county_reviewer=OK,
+        other_county_reviewer=OK,
+        city_reviewer=OK,
+        supervisor=OK,
+        admin=OK,
+        head=OK,
     ),
     "healthz": everyone(OK),
     "static": everyone(OK),
@@ -80,9 +87,15 @@ MATRIX: dict[str, dict[str, str]] = {
         city_reviewer=OK,
         supervisor=OK,
         admin=FORBIDDEN,
+        head=OK,
     ),
     "inbox.home": staff(
-        county_reviewer=OK, other_county_reviewer=OK, city_reviewer=OK, supervisor=OK, admin=OK
+        county_reviewer=OK,
+        other_county_reviewer=OK,
+        city_reviewer=OK,
+        supervisor=OK,
+        admin=OK,
+        head=OK,
     ),
     "cases.show": staff(
         county_reviewer=OK,
@@ -90,6 +103,7 @@ MATRIX: dict[str, dict[str, str]] = {
         city_reviewer=NOT_FOUND,
         supervisor=OK,
         admin=FORBIDDEN,
+        head=OK,
     ),
     "cases.scan": staff(
         county_reviewer=OK,
@@ -97,6 +111,35 @@ MATRIX: dict[str, dict[str, str]] = {
         city_reviewer=NOT_FOUND,
         supervisor=OK,
         admin=FORBIDDEN,
+        head=OK,
+    ),
+    # 延期 and 特别程序 (sync.clock_rules): a reviewer of the holding unit asks and records, the
+    # unit's head decides. The world's case has no pending request and no excluded time running:
+    # deciding or ending one is "not now" (409).
+    **{
+        clock_step: staff(
+            county_reviewer=OK,
+            other_county_reviewer=NOT_FOUND,
+            city_reviewer=NOT_FOUND,
+            supervisor=FORBIDDEN,
+            admin=FORBIDDEN,
+        )
+        for clock_step in ("case_clock.request_extension", "case_clock.start_excluded_time")
+    },
+    "case_clock.end_excluded_time": staff(
+        county_reviewer=CONFLICT,
+        other_county_reviewer=NOT_FOUND,
+        city_reviewer=NOT_FOUND,
+        supervisor=FORBIDDEN,
+        admin=FORBIDDEN,
+    ),
+    "case_clock.decide_extension": staff(
+        county_reviewer=FORBIDDEN,
+        other_county_reviewer=FORBIDDEN,
+        city_reviewer=FORBIDDEN,
+        supervisor=FORBIDDEN,
+        admin=FORBIDDEN,
+        head=CONFLICT,
     ),
     **{
         decision: staff(
@@ -246,6 +289,7 @@ MATRIX: dict[str, dict[str, str]] = {
         city_reviewer=OK,
         supervisor=OK,
         admin=OK,
+        head=OK,
     ),
     "figures.index": staff(
         county_reviewer=FORBIDDEN,
@@ -377,6 +421,7 @@ def world(central: CentralProcess, central_store: CentralStore, new_code_module)
             CITY: ("shishen", "demo-city-2026"),
             SUPERVISOR: ("jiancha", "demo-supervisor-2026"),
             ADMIN: ("admin", "demo-admin-2026"),
+            HEAD: ("xianfuze", "demo-head-2026"),
         },
     )
 
@@ -458,6 +503,19 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict[str, str]]:
         "callbacks.record": (f"/callbacks/{number}/record", {"reached": "no"}),
         # An existing folder with nothing on it: the admin's visit imports nothing.
         "usb.exchange": ("/admin/usb/", {"folder": EMPTY_STICK}),
+        "case_clock.request_extension": (
+            f"/review/cases/{number}/extension",
+            {"days": "3", "reason": "需实地核查"},
+        ),
+        "case_clock.decide_extension": (
+            f"/review/cases/{number}/extension/decision",
+            {"decision": "approve", "note": ""},
+        ),
+        "case_clock.start_excluded_time": (
+            f"/review/cases/{number}/excluded-time",
+            {"kind": "hearing", "reason": "申请人要求听证"},
+        ),
+        "case_clock.end_excluded_time": (f"/review/cases/{number}/excluded-time/end", {"note": ""}),
         "auth.logout": ("/auth/logout", {}),
         "auth.set_language": ("/auth/language/zh", {}),
         "public.rate": (
@@ -590,6 +648,8 @@ WRITES_THAT_CHANGE_THE_CASE = frozenset(
         "petitions.answer",
         "rectifications.review",
         "rectifications.unit_step",
+        "case_clock.request_extension",
+        "case_clock.start_excluded_time",
     }
 )
 # A card's steps depend on its state (appealed once): proven on fresh cards by test_supervision_pages.

@@ -20,26 +20,36 @@ import requests
 
 from tests.support.township import DEMO_PASSWORDS, TownshipProcess, copy_home
 
-ANON, CLERK, REVIEWER, AGENT, OTHER_AGENT, ADMIN = (
+ANON, CLERK, REVIEWER, AGENT, OTHER_AGENT, ADMIN, HEAD = (
     "anonymous",
     "chuangkou",
     "shenhe",
     "daiban",
     "daiban2",
     "admin",
+    "fuzeren",  # 中心负责人: sees the cases and the figures, decides extensions
 )
-ROLES = (ANON, CLERK, REVIEWER, AGENT, OTHER_AGENT, ADMIN)
+ROLES = (ANON, CLERK, REVIEWER, AGENT, OTHER_AGENT, ADMIN, HEAD)
 PASSWORDS = {**DEMO_PASSWORDS, "daiban2": "demo-agent2-2026"}
 OK, LOGIN, FORBIDDEN, NOT_FOUND = "ok", "login", "forbidden", "not_found"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def table(anonymous: str = LOGIN, **answers: str) -> dict[str, str]:
-    return {ANON: anonymous, **{role: answers[role] for role in ROLES[1:]}}
+    # The head is refused whatever the table does not grant it.
+    return {
+        ANON: anonymous,
+        **{
+            role: answers.get(role, FORBIDDEN) if role == HEAD else answers[role]
+            for role in ROLES[1:]
+        },
+    }
 
 
 def staff(answer: str) -> dict[str, str]:
-    return table(chuangkou=answer, shenhe=answer, daiban=answer, daiban2=answer, admin=answer)
+    return table(
+        chuangkou=answer, shenhe=answer, daiban=answer, daiban2=answer, admin=answer, fuzeren=answer
+    )
 
 
 def window_only(clerk: str, reviewer: str, agent: str = FORBIDDEN) -> dict[str, str]:
@@ -67,7 +77,9 @@ MATRIX: dict[str, dict[str, str]] = {
     "catalogue.guide": {role: OK for role in ROLES},
     "intake.index": table(chuangkou=OK, shenhe=FORBIDDEN, daiban=OK, daiban2=OK, admin=FORBIDDEN),
     "intake.create": table(chuangkou=OK, shenhe=FORBIDDEN, daiban=OK, daiban2=OK, admin=FORBIDDEN),
-    "cases.show": table(chuangkou=OK, shenhe=OK, daiban=NOT_FOUND, daiban2=NOT_FOUND, admin=OK),
+    "cases.show": table(
+        chuangkou=OK, shenhe=OK, daiban=NOT_FOUND, daiban2=NOT_FOUND, admin=OK, fuzeren=OK
+    ),
     # A file the window's case does not name: not found, for whoever may see scans at all.
     "cases.scan": table(
         chuangkou=NOT_FOUND,
@@ -77,16 +89,16 @@ MATRIX: dict[str, dict[str, str]] = {
         admin=FORBIDDEN,
     ),
     "notices.receipt": table(
-        chuangkou=OK, shenhe=OK, daiban=NOT_FOUND, daiban2=NOT_FOUND, admin=OK
+        chuangkou=OK, shenhe=OK, daiban=NOT_FOUND, daiban2=NOT_FOUND, admin=OK, fuzeren=OK
     ),
     "notices.refusal": table(
-        chuangkou=OK, shenhe=OK, daiban=NOT_FOUND, daiban2=NOT_FOUND, admin=OK
+        chuangkou=OK, shenhe=OK, daiban=NOT_FOUND, daiban2=NOT_FOUND, admin=OK, fuzeren=OK
     ),
     "notices.supplement": table(
-        chuangkou=OK, shenhe=OK, daiban=NOT_FOUND, daiban2=NOT_FOUND, admin=OK
+        chuangkou=OK, shenhe=OK, daiban=NOT_FOUND, daiban2=NOT_FOUND, admin=OK, fuzeren=OK
     ),
     "notices.decision": table(
-        chuangkou=OK, shenhe=OK, daiban=NOT_FOUND, daiban2=NOT_FOUND, admin=OK
+        chuangkou=OK, shenhe=OK, daiban=NOT_FOUND, daiban2=NOT_FOUND, admin=OK, fuzeren=OK
     ),
     "cases.accept": window_only(clerk=OK, reviewer=FORBIDDEN),
     "cases.refuse": window_only(clerk=OK, reviewer=FORBIDDEN),
@@ -121,12 +133,14 @@ MATRIX: dict[str, dict[str, str]] = {
     "callbacks.claim": window_only(clerk=OK, reviewer=OK),
     "callbacks.record": window_only(clerk=OK, reviewer=OK),
     "figures.index": table(
-        chuangkou=FORBIDDEN, shenhe=OK, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=OK
+        chuangkou=FORBIDDEN, shenhe=OK, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=OK, fuzeren=OK
     ),
     # 办件统计: the township's own staff (their unit only: test_case_figures_over_http).
-    "figures.cases": table(chuangkou=OK, shenhe=OK, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=OK),
+    "figures.cases": table(
+        chuangkou=OK, shenhe=OK, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=OK, fuzeren=OK
+    ),
     "assessment.index": table(
-        chuangkou=FORBIDDEN, shenhe=OK, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=OK
+        chuangkou=FORBIDDEN, shenhe=OK, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=OK, fuzeren=OK
     ),
     # A staff member without figures this month: not found for those who may look.
     "assessment.staff_member": table(
@@ -135,7 +149,27 @@ MATRIX: dict[str, dict[str, str]] = {
         daiban=FORBIDDEN,
         daiban2=FORBIDDEN,
         admin=NOT_FOUND,
+        fuzeren=NOT_FOUND,
     ),  # fmt: skip
+    # 延期 and 特别程序: the reviewer asks and records, the head decides (on the window's case, not
+    # accepted, the fold's refusal is their answer: 422); the notices, whoever sees the case.
+    "case_clock.request_extension": window_only(clerk=FORBIDDEN, reviewer=OK),
+    "case_clock.start_excluded_time": window_only(clerk=FORBIDDEN, reviewer=OK),
+    "case_clock.end_excluded_time": window_only(clerk=FORBIDDEN, reviewer=OK),
+    "case_clock.decide_extension": table(
+        chuangkou=FORBIDDEN,
+        shenhe=FORBIDDEN,
+        daiban=FORBIDDEN,
+        daiban2=FORBIDDEN,
+        admin=FORBIDDEN,
+        fuzeren=OK,
+    ),
+    **{
+        notice: table(
+            chuangkou=OK, shenhe=OK, daiban=NOT_FOUND, daiban2=NOT_FOUND, admin=OK, fuzeren=OK
+        )
+        for notice in ("case_clock.extension_notice", "case_clock.excluded_notice")
+    },
     "sync.index": staff(OK),
     "sync.sync_now": staff(OK),
     "sync.status": staff(OK),  # the header's status, which every page shows
@@ -178,8 +212,12 @@ MATRIX: dict[str, dict[str, str]] = {
 }
 # The village's own application: its agent sees it, the other village's agent does not.
 AGENCY_CASE = {
-    "cases.show": table(chuangkou=OK, shenhe=OK, daiban=OK, daiban2=NOT_FOUND, admin=OK),
-    "notices.receipt": table(chuangkou=OK, shenhe=OK, daiban=OK, daiban2=NOT_FOUND, admin=OK),
+    "cases.show": table(
+        chuangkou=OK, shenhe=OK, daiban=OK, daiban2=NOT_FOUND, admin=OK, fuzeren=OK
+    ),
+    "notices.receipt": table(
+        chuangkou=OK, shenhe=OK, daiban=OK, daiban2=NOT_FOUND, admin=OK, fuzeren=OK
+    ),
     # The entrustment the agent scanned: its own agent and the window see it, the admin does not.
     "cases.scan": table(chuangkou=OK, shenhe=OK, daiban=OK, daiban2=NOT_FOUND, admin=FORBIDDEN),
     "ratings.thanks": table(chuangkou=OK, shenhe=OK, daiban=OK, daiban2=NOT_FOUND, admin=FORBIDDEN),
@@ -314,6 +352,12 @@ def _request(endpoint: str, case: str, scan: str = "0" * 64) -> tuple[str, str]:
         "agents.add_entrustment": ("POST", "/agents/no-such-agent/entrustments"),
         "agents.revoke_entrustment": ("POST", "/agents/no-such-agent/entrustments/x/revoke"),
         "agents.set_active": ("POST", "/agents/no-such-agent/active"),
+        "case_clock.request_extension": ("POST", f"/cases/{case}/extension"),
+        "case_clock.decide_extension": ("POST", f"/cases/{case}/extension/decision"),
+        "case_clock.start_excluded_time": ("POST", f"/cases/{case}/excluded-time"),
+        "case_clock.end_excluded_time": ("POST", f"/cases/{case}/excluded-time/end"),
+        "case_clock.extension_notice": ("GET", f"/cases/{case}/extension-notice"),
+        "case_clock.excluded_notice": ("GET", f"/cases/{case}/excluded-time-notice"),
     }
     return paths[endpoint]
 
@@ -387,7 +431,9 @@ def test_a_nul_in_any_field_or_address_is_refused_with_a_message_and_changes_not
 ) -> None:
     # No form of ours takes a NUL (PostgreSQL at central could not store one): each request
     # carrying one is refused before its view runs, whoever sends it.
-    role = next((r for r in (ADMIN, CLERK, REVIEWER, AGENT) if MATRIX[endpoint][r] == OK), ANON)
+    role = next(
+        (r for r in (ADMIN, CLERK, REVIEWER, AGENT, HEAD) if MATRIX[endpoint][r] == OK), ANON
+    )
     method, path = _request(endpoint, world.window_case)
     http, token = sessions[role]
     before = _case_log(world)

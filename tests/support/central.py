@@ -56,6 +56,8 @@ def catalogue_item(code: str) -> dict[str, Any]:
         "fee_code": item.get("fee_code"),
         **({"joint_review": item["joint_review"]} if "joint_review" in item else {}),
         "catalogue_version": CATALOGUE["version"],
+        # Optional fields (行政许可法 §42, §43), copied only when the item sets them.
+        **{k: item[k] for k in ("extension_max_days", "stage_limits") if k in item},
     }
 
 

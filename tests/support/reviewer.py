@@ -26,6 +26,7 @@ DEMO_PASSWORDS = {
     "ziyuan": "demo-ziyuan-2026",
     "nongye": "demo-nongye-2026",
     "zhujian": "demo-zhujian-2026",
+    "xianfuze": "demo-head-2026",
 }
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 

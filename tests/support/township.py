@@ -20,6 +20,7 @@ DEMO_PASSWORDS = {
     "shenhe": "demo-reviewer-2026",
     "daiban": "demo-agent-2026",
     "admin": "demo-admin-2026",
+    "fuzeren": "demo-head-2026",
 }
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -71,6 +71,10 @@ MISSING = {"missing": [{"code": "M01", "name": "身份证"}]}
 FORWARD = {"opinion": "同意", "conclusion": "agree", "to_org": COUNTY}
 COMPLETE = {"outcome": "approved", "document_number": "民〔2026〕1号"}
 COMPLAINT = {"kind": "complaint", "text": "窗口态度不好"}
+STAGED = registered_payload("forwarded")  # the same, with the county's stage limited to 6 days
+STAGED["item"] = {**STAGED["item"], "stage_limits": {"township": 5, "county": 6}}
+# The head's approval of the case's first extension request (its event id is read from the fold).
+EXTENSION_APPROVED: dict[str, Any] = {"approved": True, "role": "head", "by_org": TOWNSHIP}
 
 ACCEPTED_0302 = [(d("03-02"), ev.REGISTERED, PROMISED, "clerk_wang"), (d("03-02"), ev.ACCEPTED, {})]
 
@@ -247,6 +251,28 @@ CASES: list[tuple[str, list[tuple[Any, ...]], date, SupervisionRules, list[tuple
         [("forwarded", "red", COUNTY, None, d("03-06"))],
     ),
     (
+        "forwarded: the item's own county stage limit (6 days) instead of the published share",
+        [
+            (d("03-02"), ev.REGISTERED, STAGED),
+            (d("03-02"), ev.ACCEPTED, {}),
+            (d("03-03"), ev.FORWARDED, FORWARD),
+        ],
+        d("03-12"),
+        DEFAULT_RULES,
+        [("forwarded", "red", COUNTY, None, d("03-11"))],
+    ),
+    (
+        "limit: extended by 3 days, 7 of 8 used is yellow, due 03-12 (without it, red)",
+        [
+            *ACCEPTED_0302,
+            (d("03-03"), ev.EXTENSION_REQUESTED, {"days": 3, "reason": "核查", "by_org": TOWNSHIP}),
+            (d("03-03"), ev.EXTENSION_DECIDED, EXTENSION_APPROVED, "head_chen"),
+        ],
+        d("03-11"),
+        DEFAULT_RULES,
+        [("limit", "yellow", TOWNSHIP, CLERK, d("03-12"))],
+    ),
+    (
         "rectification: a 差评 of the acceptance, 4 of 5 days, yellow, the accepting clerk's",
         [*ACCEPTED_0302, (d("03-02"), ev.RATED, bad_rating("acceptance"))],
         d("03-06"),
@@ -300,7 +326,12 @@ CASES: list[tuple[str, list[tuple[Any, ...]], date, SupervisionRules, list[tuple
 def test_warnings_of_a_history(
     steps: list[tuple[Any, ...]], today: date, rules: SupervisionRules, expected: list[Any]
 ) -> None:
-    state = fold(history(*steps))
+    events: list[ev.Event] = []
+    for step in steps:
+        if step[1] == ev.EXTENSION_DECIDED:
+            step = (step[0], step[1], {**step[2], "request_id": events[-1].event_id}, *step[3:])
+        events = history(step, before=events)
+    state = fold(events)
     got = case_warnings(state, today, rules=rules)
     assert [(w.stage, w.level, w.unit, w.person, w.due_on) for w in got] == expected
     for warning in got:
