@@ -111,6 +111,9 @@ for _state in TRANSITIONS:
         ev.RECTIFICATION_ANSWERED,
         ev.CALLED_BACK,
     )
+# A correction (更正) may come in any state; its rules say who may correct what (sync.correction_rules).
+for _state in TRANSITIONS:
+    TRANSITIONS[_state] += (ev.CORRECTED,)
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ class CaseState:
     # The day the last supplement came before acceptance: the 5 working days of the acceptance
     # decision (行政许可法 §32) run again from it.
     received_on: str | None = None
+    corrections: int = 0  # how many corrections (更正) the case had
     last_event_id: str = ""
     last_at: str = ""
     event_count: int = 0

@@ -42,6 +42,7 @@ RECTIFICATION_REVIEWED = (
 )
 RECTIFICATION_ANSWERED = "rectification_answered"  # 反馈: the answer given to the applicant
 CALLED_BACK = "called_back"  # 回访: one callback attempt (a 差评's, or a sampled completed case's)
+CORRECTED = "corrected"  # 更正: applicant data, proxy or materials corrected, old and new values
 
 CENTRAL_WRITER = "central"  # the writer id of events written at the central server
 
@@ -65,6 +66,7 @@ EVENT_TYPES = (
     RECTIFICATION_REVIEWED,
     RECTIFICATION_ANSWERED,
     CALLED_BACK,
+    CORRECTED,
 )
 
 EVENT_LABELS = {
@@ -87,6 +89,7 @@ EVENT_LABELS = {
     RECTIFICATION_REVIEWED: N_("整改审核"),
     RECTIFICATION_ANSWERED: N_("差评反馈"),
     CALLED_BACK: N_("回访"),
+    CORRECTED: N_("更正"),
 }
 
 GENESIS_HASH = "0" * 64  # the "previous hash" of a writer's first event

@@ -44,6 +44,7 @@ from sync.case_state import (  # noqa: F401 (re-exported)
     CaseState,
 )
 from sync.case_state import with_changes as _with
+from sync.correction_rules import CORRECTION_STEPS
 from sync.errors import N_, InvalidInput, NotAllowed
 from sync.rating_rules import rated_step
 from sync.rectification_rules import RECTIFICATION_STEPS
@@ -409,4 +410,5 @@ _STEPS = {
     ev.PETITION_ANSWERED: _petition_answered,
     ev.RATED: rated_step,
     **RECTIFICATION_STEPS,
+    **CORRECTION_STEPS,
 }

@@ -38,6 +38,7 @@ def render_case(
     state = case_record.visible_case(store, g.user, number)
     holding = case_record.holds(g.user, state)
     tasks = _task_views(state) if state.rectifications else []
+    timeline = case_record.timeline(store, state)
     return (
         render_template(
             "central/cases/show.html",
@@ -49,7 +50,9 @@ def render_case(
             and state.may_forward_on
             and state.next_level == "city",
             may_decide=holding and state.may_decide_here,
-            timeline=case_record.timeline(store, state),
+            timeline=timeline,
+            # Who gave an opinion or answered, by name: the names the case's events carry.
+            names=case_record.actor_names(timeline),
             verification=case_record.verify_case(store, state),
             units=store.unit_names(),
             error=error,

@@ -13,14 +13,25 @@ from flask import Blueprint, current_app, g, redirect, request, url_for
 from staff_pages.display import translate_error
 from staff_pages.htmx import render_page
 from sync.agency import is_village_code
+from sync.correction_rules import entrustment_of
 from sync.errors import N_, InvalidForm, InvalidInput, NotAllowed
 from township_app.casework import casework
+from township_app.casework.agency import ENTRUSTMENT_CODE
 from township_app.casework.blobs import StoredScan
 from township_app.casework.scans import save_material_scans
 from township_app.db import get_store, now, today
 from township_app.pages.auth import current_actor, login_required
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
+
+# The row the form adds for an item whose checklist names no entrustment (委托书): a proxy needs one.
+ENTRUSTMENT_ROW = {
+    "code": ENTRUSTMENT_CODE,
+    "name": N_("代办委托书"),
+    "mandatory": True,
+    "copies": "",
+    "note": N_("由他人代为申请的，须有申请人签字（或按手印）的委托书"),
+}
 
 
 @bp.route("/")
@@ -73,8 +84,18 @@ def create(item_code: str) -> Any:
             cleaned = casework.clean_applicant(
                 applicant_form, villages=[v["code"] for v in villages], today=today()
             )
-            scans = scans_from_request(store, [m["code"] for m in item["materials"]])
+            codes = [m["code"] for m in item["materials"]]
+            extra = [] if entrustment_of(item["materials"]) else [ENTRUSTMENT_ROW]
+            scans = scans_from_request(store, codes + [m["code"] for m in extra])
             materials = casework.materials_checklist(item, form.getlist("received"), scans)
+            # The entrustment of an item whose checklist names none, when it was handed in.
+            materials += [
+                m
+                for m in casework.materials_checklist(
+                    {"materials": extra}, form.getlist("received"), scans
+                )
+                if m["received"]
+            ]
             state, _created = casework.register_case(
                 store,
                 case_id=form.get("case_id", ""),
@@ -107,6 +128,7 @@ def create(item_code: str) -> Any:
         case_id=form.get("case_id") or str(uuid.uuid4()),
         received=set(form.getlist("received")) if request.method == "POST" else set(),
         village_pc=village_pc,
+        entrustment_row=None if entrustment_of(item["materials"]) else ENTRUSTMENT_ROW,
     )
 
 
@@ -129,7 +151,7 @@ def _agent_applicant(
     return replace(
         form,
         village_code=village,
-        proxy_name=form.proxy_name.strip() or agent_name.split("（")[0].strip(),
+        proxy_name=form.proxy_name.strip() or agent_name.strip(),
         proxy_relation="代办员",
     )
 

@@ -15,6 +15,7 @@ from sync.case_clock import promised_completion
 from sync.errors import N_, Conflict
 from sync.fold import NOT_ACCEPTED, SUPPLEMENT_REQUESTED
 from township_app.casework import casework, results
+from township_app.casework.staff_names import staff_names
 from township_app.db import get_calendar, get_store
 from township_app.pages.auth import current_actor, login_required
 
@@ -30,9 +31,9 @@ def progress_url(case_number: str, query_code: str) -> str:
 def _paper(case_id: str, template: str, decided_by: str | None, **context: Any) -> str:
     store = get_store()
     state = casework.visible_case(store, case_id, current_actor())
-    users = {u["username"]: u["display_name"] for u in store.users()}
     width = "receipt" if request.args.get("width") == "receipt" else "a4"
     events = store.case_events(case_id)
+    users = staff_names(store.users(), events)
     # The officer named on the paper is the one who took the decision it records; on a paper that
     # carries a decision from above to the applicant, the clerk who hands it over.
     deciding = [e for e in events if e.type == decided_by] or events
