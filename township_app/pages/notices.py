@@ -23,8 +23,12 @@ bp = Blueprint("notices", __name__, url_prefix="/cases")
 
 
 def progress_url(case_number: str, query_code: str) -> str:
-    """Return the public progress page's address for a case (what the QR code holds)."""
-    base = current_app.config["PUBLIC_PROGRESS_URL"]
+    """Return the public progress page's address for a case (what the QR code holds), or "" when
+    central has published none to this PC and none is set here: then no QR is printed."""
+    base = str(current_app.config["PUBLIC_PROGRESS_URL"] or "").strip()
+    base = base or get_store().public_progress_url()
+    if not base:
+        return ""
     return f"{base}?{urlencode({'n': case_number, 'q': query_code})}"
 
 
@@ -65,7 +69,7 @@ def receipt(case_id: str) -> Any:
         ev.ACCEPTED,
         promised_on=promised_completion(state, get_calendar()),
         progress_url=url,
-        qr_svg=segno.make(url, error="m").svg_inline(scale=3, dark="#000"),
+        qr_svg=segno.make(url, error="m").svg_inline(scale=3, dark="#000") if url else "",
     )
 
 

@@ -524,3 +524,7 @@ def m013_case_figures(db: Database) -> None:
     from township_app.stores.store import Store
 
     refigure_casework(Store(db))
+
+
+# Steps kept in their own files register here, in order, after the steps above.
+from township_app.stores import migration_m014_public_address  # noqa: E402, F401
