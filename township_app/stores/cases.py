@@ -100,6 +100,15 @@ class CaseQueries:
                 state.agency_code or "",
             ],
         )
+        if state.corrections:
+            # A correction (更正) may have changed the applicant: the search columns follow it
+            # (written only when they differ, so other events leave the indexes alone).
+            name, reversed_id = applicant["name"], applicant["id_number"][::-1]
+            self.db.execute(
+                "UPDATE cases SET applicant_name = ?, id_reversed = ? WHERE case_id = ?"
+                " AND (applicant_name != ? OR id_reversed != ?)",
+                [name, reversed_id, state.case_id, name, reversed_id],
+            )
 
     def case(self, case_id: str) -> CaseState | None:
         """Return a case's projected state."""
