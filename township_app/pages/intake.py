@@ -8,7 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
+from flask_babel import gettext
 
 from staff_pages.display import translate_error
 from staff_pages.htmx import render_page
@@ -23,6 +24,8 @@ from township_app.db import get_store, now, today
 from township_app.pages.auth import current_actor, login_required
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
+
+_SUBMITTED = N_("代办申请已提交。请把办件编号和查询码告诉申请人；下一步见本页「接下来」。")
 
 # The row the form adds for an item whose checklist names no entrustment (委托书): a proxy needs one.
 ENTRUSTMENT_ROW = {
@@ -116,6 +119,8 @@ def create(item_code: str) -> Any:
             errors = {getattr(invalid, "field", None) or "_form": translate_error(invalid)}
             errors.setdefault("_form", translate_error(invalid))
         else:
+            if actor.role == "agent":
+                flash(gettext(_SUBMITTED), "success")
             return redirect(url_for("cases.show", case_id=state.case_id), code=303)
     return render_page(
         "township/intake/form.html",
@@ -129,6 +134,12 @@ def create(item_code: str) -> Any:
         received=set(form.getlist("received")) if request.method == "POST" else set(),
         village_pc=village_pc,
         entrustment_row=None if entrustment_of(item["materials"]) else ENTRUSTMENT_ROW,
+        # The agent's own identity, as their last application gave it: typed once, not each time.
+        agent_identity=(
+            store.agent_identity(g.user["org_code"], g.user["username"])
+            if g.user["role"] == "agent"
+            else None
+        ),
     )
 
 

@@ -110,6 +110,20 @@ class CaseQueries:
                 [name, reversed_id, state.case_id, name, reversed_id],
             )
 
+    def agent_identity(self, agency_code: str, username: str) -> dict[str, Any] | None:
+        """Return the agent's own identity (name, ID number, phone) as their newest application
+        at their agency point gave it, or None: the intake form fills it in again."""
+        rows = self.db.execute(
+            "SELECT state_json FROM cases WHERE agency_code = ?"
+            " ORDER BY registered_at DESC LIMIT 20",
+            [agency_code],
+        ).fetchall()
+        for (raw,) in rows:
+            state = json.loads(raw)
+            if state.get("registered_by") == username and state.get("proxy"):
+                return dict(state["proxy"])
+        return None
+
     def case(self, case_id: str) -> CaseState | None:
         """Return a case's projected state."""
         row = self.db.execute(
