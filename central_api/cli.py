@@ -166,6 +166,20 @@ def serve(
     port = port if port is not None else int(app.config["CENTRAL_PORT"])
     threads = threads if threads is not None else int(app.config["THREADS"])
     app.config["HOST"] = host  # the bound address is a name the pages answer to (Host header)
+    if app.config["PUBLIC_BASE_URL"]:
+        # The receipts' QR codes follow the address the residents reach: publish it when changed.
+        from central_api.review.public_address import publish_public_address as publish
+        from sync.public_address import progress_url_of
+
+        try:
+            publish(
+                app.extensions["central_store"],
+                app.extensions["central_key"],
+                progress_url_of(str(app.config["PUBLIC_BASE_URL"])),
+                utc_now(),
+            )
+        except DomainError as error:
+            raise click.ClickException(f"PUBLIC_BASE_URL：{error.message}") from None
     if int(app.config["NOTIFY_IN_SERVE"]):
         cli_notify.delivery_loop(app.extensions["central_store"], app.config).start()
     if float(app.config["SUPERVISE_INTERVAL_SECONDS"]) > 0:
@@ -428,6 +442,25 @@ def _read_json(path: str) -> Any:
 
 
 _RECOUNT_HINT = "请运行 bianmin-central recount-figures，按新的规则重新统计好差评数字和回访清单。"
+
+
+@main.command("publish-public-address")
+@click.option("--url", default="", help="Public base address (default: BIANMIN_PUBLIC_BASE_URL).")
+@pass_context
+def publish_public_address(context: Context, url: str) -> None:
+    """Publish the public progress page's address the receipts print to every PC."""
+    from central_api.review.public_address import publish_public_address as publish
+    from sync.public_address import progress_url_of
+
+    base = url or str(settings.from_environment()["PUBLIC_BASE_URL"])
+    if not base:
+        raise click.ClickException("请用 --url 或 BIANMIN_PUBLIC_BASE_URL 给出群众访问中心的地址。")
+    with context.opened() as store:
+        serial = publish(store, context.key(), progress_url_of(base), utc_now())
+    if serial is None:
+        click.echo(f"群众查询网址 {progress_url_of(base)} 已发布过，未改变")
+    else:
+        click.echo(f"已发布群众查询网址第 {serial} 版：{progress_url_of(base)}")
 
 
 @main.command("publish-calendar")

@@ -18,7 +18,9 @@ if [ ! -f "$TOWNSHIP_HOME/township.db" ]; then
   BIANMIN_HOME="$TOWNSHIP_HOME" "$BIN/bianmin-township" load-demo --cases 60
 fi
 
-"$BIN/bianmin-central" --home "$CENTRAL_HOME" serve --port "$CENTRAL_PORT" &
+# The receipts' QR codes lead to this demo's public progress page (published to the township).
+BIANMIN_PUBLIC_BASE_URL=${BIANMIN_PUBLIC_BASE_URL:-$CENTRAL_URL} \
+  "$BIN/bianmin-central" --home "$CENTRAL_HOME" serve --port "$CENTRAL_PORT" &
 CENTRAL_PID=$!
 trap 'kill $CENTRAL_PID 2>/dev/null || true' EXIT INT TERM
 for _ in $(seq 1 100); do

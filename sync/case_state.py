@@ -124,6 +124,9 @@ for _state in (ACCEPTED, IN_REVIEW, FORWARDED):
     )
 for _state in (SUPPLEMENT_REQUESTED, DECIDED):
     TRANSITIONS[_state] += (ev.EXTENSION_DECIDED, ev.EXCLUDED_TIME_ENDED)
+# A correction (更正) may come in any state; its rules say who may correct what (sync.correction_rules).
+for _state in TRANSITIONS:
+    TRANSITIONS[_state] += (ev.CORRECTED,)
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,7 @@ class CaseState:
     extensions: tuple[Mapping[str, Any], ...] = ()
     # 特别程序 (§45): one entry per excluded period, its end None while it runs.
     excluded: tuple[Mapping[str, Any], ...] = ()
+    corrections: int = 0  # how many corrections (更正) the case had
     last_event_id: str = ""
     last_at: str = ""
     event_count: int = 0

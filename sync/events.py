@@ -50,6 +50,7 @@ EXTENSION_REQUESTED = "extension_requested"  # 延期申请: a reviewer asks, wi
 EXTENSION_DECIDED = "extension_decided"  # 延期审批: the head (负责人) of that level approves or not
 EXCLUDED_TIME_STARTED = "excluded_time_started"  # 特别程序开始: 听证、检验、鉴定…; the clock pauses
 EXCLUDED_TIME_ENDED = "excluded_time_ended"  # 特别程序结束: the clock runs again
+CORRECTED = "corrected"  # 更正: applicant data, proxy or materials corrected, old and new values
 
 CENTRAL_WRITER = "central"  # the writer id of events written at the central server
 
@@ -79,6 +80,7 @@ EVENT_TYPES = (
     EXTENSION_DECIDED,
     EXCLUDED_TIME_STARTED,
     EXCLUDED_TIME_ENDED,
+    CORRECTED,
 )
 
 EVENT_LABELS = {
@@ -107,6 +109,7 @@ EVENT_LABELS = {
     EXTENSION_DECIDED: N_("延期审批"),
     EXCLUDED_TIME_STARTED: N_("特别程序开始"),
     EXCLUDED_TIME_ENDED: N_("特别程序结束"),
+    CORRECTED: N_("更正"),
 }
 
 GENESIS_HASH = "0" * 64  # the "previous hash" of a writer's first event

@@ -13,7 +13,9 @@ A device pulls the entries that concern its org unit from a cursor and applies t
 - ``supervision_rules``: the thresholds of supervision's warnings (电子监察预警), with a growing
   ``serial`` (see ``sync.supervision_rules``);
 - ``assessment_scheme``: the assessment scheme (窗口单位百分达标考核), with a growing ``serial``
-  (see ``sync.assessment_scheme``).
+  (see ``sync.assessment_scheme``);
+- ``public_address``: the public progress page's address the receipts print, with a growing
+  ``serial`` (see ``sync.public_address``).
 
 Every entry carries the central server's time when it was issued; the newest one a device has seen
 is a floor for its own clock.
@@ -38,6 +40,7 @@ REVOCATION = "revocation"
 RATING_SCALE = "rating_scale"
 SUPERVISION_RULES = "supervision_rules"
 ASSESSMENT_SCHEME = "assessment_scheme"
+PUBLIC_ADDRESS = "public_address"  # the public progress page's address (sync.public_address)
 KINDS = (
     EVENT,
     CATALOGUE,
@@ -47,6 +50,7 @@ KINDS = (
     RATING_SCALE,
     SUPERVISION_RULES,
     ASSESSMENT_SCHEME,
+    PUBLIC_ADDRESS,
 )
 
 EVERYONE = "*"  # the scope of entries for every device (all kinds but ``event``)
@@ -108,7 +112,14 @@ def read_feed_entry(payload: Any) -> FeedEntry:
         ):
             raise InvalidInput(N_("下发的审批事件格式不正确。"), field="event")
         entry.event  # noqa: B018 - parse now, so a malformed event is refused before it is applied
-    elif kind in (CATALOGUE, ORG_TREE, RATING_SCALE, SUPERVISION_RULES, ASSESSMENT_SCHEME):
+    elif kind in (
+        CATALOGUE,
+        ORG_TREE,
+        RATING_SCALE,
+        SUPERVISION_RULES,
+        ASSESSMENT_SCHEME,
+        PUBLIC_ADDRESS,
+    ):
         serial = body.get("serial")
         if isinstance(serial, bool) or not isinstance(serial, int) or serial < 1:
             raise InvalidInput(N_("下发的目录版本号不正确。"), field="serial")

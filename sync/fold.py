@@ -46,6 +46,7 @@ from sync.case_state import (  # noqa: F401 (re-exported)
 )
 from sync.case_state import with_changes as _with
 from sync.clock_rules import CLOCK_STEPS
+from sync.correction_rules import CORRECTION_STEPS
 from sync.errors import N_, InvalidInput, NotAllowed
 from sync.joint_review_rules import JOINT_STEPS, closing, gated
 from sync.rating_rules import rated_step
@@ -417,4 +418,5 @@ _STEPS = {
     **RECTIFICATION_STEPS,
     **JOINT_STEPS,
     **CLOCK_STEPS,
+    **CORRECTION_STEPS,
 }

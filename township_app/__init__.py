@@ -67,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         case_clock,
         cases,
         catalogue,
+        corrections,
         deliveries,
         figures,
         intake,
@@ -84,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     app.register_blueprint(agents.bp)
     app.register_blueprint(case_clock.bp)
+    app.register_blueprint(corrections.bp)
     app.add_url_rule("/", endpoint="index", view_func=cases.home)
     if int(app.config["SYNC_IN_APP"]) and not app.config["READ_ONLY"]:
         start_worker(app)

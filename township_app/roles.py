@@ -53,6 +53,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "view_case_figures": frozenset({CLERK, REVIEWER, ADMIN, HEAD}),
     # The unit's and its staff's monthly assessment (窗口考核), from the same kept figures.
     "view_assessment": frozenset({REVIEWER, ADMIN, HEAD}),
+    # Correct a registered case's applicant, proxy or materials (更正); after a decision the
+    # township reviewer only (the fold's rule, sync.correction_rules).
+    "correct": frozenset({CLERK, REVIEWER}),
     "view_cases": frozenset({CLERK, REVIEWER, AGENT, ADMIN, HEAD}),
     "view_full_id": frozenset({CLERK, REVIEWER}),
     # Scans show ID cards and signatures whole: only those who handle cases (an agent, its own).

@@ -32,8 +32,9 @@ SETTINGS = (
     *LOGIN_SETTINGS,
     Setting(
         "PUBLIC_PROGRESS_URL",
-        "http://127.0.0.1:5090/progress",
-        "Public progress page the receipt's QR code opens.",
+        "",
+        "Public progress page the receipt's QR code opens; empty: the one central published "
+        "(none published: no QR code).",
     ),
     Setting(
         "CENTER_NAME",

@@ -9,8 +9,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
+
 from central_api.errors import Refusal
 from central_api.review import publish
+from central_api.stores import public_address_store
 from central_api.stores.store import CentralStore
 from sync import feed, stages
 from sync.agency import make_device_certificate
@@ -83,9 +86,14 @@ def device_certificate(
 
 
 def _enrollment_answer(
-    device: Mapping[str, Any], key: Mapping[str, Any], central_key: SigningKey, now: datetime
+    device: Mapping[str, Any],
+    key: Mapping[str, Any],
+    central_key: SigningKey,
+    now: datetime,
+    public_address: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
+        "public_address": public_address,
         "device_id": device["device_id"],
         "device_code": device["device_code"],
         "org_code": device["org_code"],
@@ -134,7 +142,7 @@ def enroll(store: CentralStore, central_key: SigningKey, raw: Any, now: datetime
             device = store.device(c, request.device_id)
             known = store.key(c, kid)
             if device and known and known["device_id"] == device["device_id"]:
-                return _enrollment_answer(device, known, central_key, now)
+                return _enrollment_answer(device, known, central_key, now, _public_address(c))
         invalid = (
             code is None
             or code["used_at"] is not None
@@ -176,7 +184,15 @@ def enroll(store: CentralStore, central_key: SigningKey, raw: Any, now: datetime
         }
         store.add_key(c, key)
         store.use_enrollment_code(c, hashed, request.device_id, at)
-    return _enrollment_answer(device, key, central_key, now)
+        public_address = _public_address(c)
+    return _enrollment_answer(device, key, central_key, now, public_address)
+
+
+def _public_address(c: Any) -> dict[str, Any] | None:
+    # The newest signed public address entry: a new PC prints the right progress address on its
+    # first receipt, before its first feed pull.
+    envelope = public_address_store.newest_envelope(c)
+    return None if envelope is None else orjson.loads(envelope)
 
 
 def rotate_key(

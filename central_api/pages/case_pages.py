@@ -40,6 +40,7 @@ def render_case(
     state = case_record.visible_case(store, g.user, number)
     holding = case_record.holds(g.user, state)
     tasks = _task_views(state) if state.rectifications else []
+    timeline = case_record.timeline(store, state)
     return (
         render_template(
             "central/cases/show.html",
@@ -51,10 +52,12 @@ def render_case(
             and state.may_forward_on
             and state.next_level == "city",
             may_decide=holding and state.may_decide_here,
-            timeline=case_record.timeline(store, state),
+            timeline=timeline,
             calendar_notes=due_date_changes(
                 state, get_calendar(), store.calendar_arrivals(), today()
             ),
+            # Who gave an opinion or answered, by name: the names the case's events carry.
+            names=case_record.actor_names(timeline),
             verification=case_record.verify_case(store, state),
             units=store.unit_names(),
             error=error,

@@ -82,18 +82,20 @@ class TimelineEntry:
 
     at: str
     type: str
-    actor: str
+    actor: str  # the staff name of who acted (the log-in name only for events that carry none)
     writer_label: str  # the device code, or 中心
     unit_code: str
     payload: Mapping[str, Any]
     status: str
     reason: str
+    login: str = ""  # the log-in name that acted
 
 
 def timeline(reviews: ReviewStore, state: CaseState) -> list[TimelineEntry]:
     """Return every event of the case from intake to now, with the device and unit that wrote it."""
     rows = reviews.store.case_events(state.case_id)
     devices = reviews.writers(e.writer for e, _, _ in rows if e.writer != ev.CENTRAL_WRITER)
+    central_names: dict[str, str] | None = None
     entries = []
     for event, status, reason in rows:
         device = devices.get(event.writer)
@@ -110,11 +112,22 @@ def timeline(reviews: ReviewStore, state: CaseState) -> list[TimelineEntry]:
         else:
             label = device["device_code"] if device else event.writer[:8]
             unit = device["org_code"] if device else state.org_code
+        name = event.payload.get("actor_name")
+        if not isinstance(name, str) or not name.strip():
+            # An event written before names were carried: central's own staff list names central's
+            # users; a township's log-in name stays as it is (central keeps no township staff).
+            if event.writer == ev.CENTRAL_WRITER:
+                if central_names is None:
+                    central_names = {u["username"]: u["display_name"] for u in reviews.users()}
+                name = central_names.get(event.actor, event.actor)
+            else:
+                name = event.actor
         entries.append(
             TimelineEntry(
                 at=event.at,
                 type=event.type,
-                actor=event.actor,
+                actor=name.strip(),
+                login=event.actor,
                 writer_label=label,
                 unit_code=unit,
                 payload=event.payload,
@@ -173,3 +186,9 @@ def case_file(
                     raise NotAllowed(N_("该扫描件尚未上传到中心，请稍后再看。"))
                 return path, str(entry["media_type"]), str(entry.get("filename") or sha256[:12])
     raise NotAllowed(NOT_FOUND)
+
+
+def actor_names(timeline: list[TimelineEntry]) -> dict[str, str]:
+    """Return the staff name of each log-in name that acted on the case (for its opinions and
+    answers, which name the log-in)."""
+    return {entry.login: entry.actor for entry in timeline}

@@ -41,6 +41,11 @@ def write_event(
         if state is None:
             raise InvalidInput(N_("没有办件 %(number)s。"), field="case_number", number=case_number)
         check(state)
+        if "actor_name" not in payload:
+            # The reviewer's name as they act: the township shows it, not the log-in name.
+            user = store.user_by_username(c, actor)
+            if user and str(user["display_name"]).strip():
+                payload = {**payload, "actor_name": str(user["display_name"]).strip()}
         event = new_event(
             case_id=state.case_id,
             writer=ev.CENTRAL_WRITER,

@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from sync.ids import resident_id_check_char
-from tests.support.township import Browserless, TownshipProcess
+from tests.support.township import Browserless, TownshipProcess, copy_home
+from township_app.backup.upgrade import open_migrated
 
 LOW_INCOME = (
     "最低生活保障审核确认"  # 370613-MZ-001, a forwarded item with three mandatory materials
@@ -27,6 +28,25 @@ MANDATORY = [
 ]
 VALID_ID = "11010519491231002X"
 QUERY_CODE = re.compile(r"^[2-9A-HJKMNP-Z]{6}$")
+
+
+@pytest.fixture
+def demo_home(demo_home_template: Path, tmp_path: Path) -> Path:
+    """The demo data folder with the public progress address central published (as an enrolled
+    township has it), so that the receipt carries its QR code."""
+    home = copy_home(demo_home_template, tmp_path / "home")
+    store = open_migrated(home / "township.db")
+    try:
+        with store.write():
+            store.install_public_address(
+                "https://bm.example.cn/progress",
+                1,
+                published_at=None,
+                at="2026-12-07T00:00:00.000Z",
+            )
+    finally:
+        store.close()
+    return home
 
 
 def resident_id(body17: str) -> str:

@@ -8,6 +8,7 @@ import re
 import sqlite3
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -63,13 +64,28 @@ def register(clerk: Browserless, item_code: str, **kwargs: object) -> str:
     return "/" + path
 
 
-def test_clerk_registers_accepts_and_gets_a_receipt_with_query_code_and_qr(clerk: Browserless):
+def test_clerk_registers_accepts_and_gets_a_receipt_with_query_code_and_qr(
+    clerk: Browserless, demo_home: Path
+):
     case_path = register(clerk, PROMISED)
     page = clerk.get(case_path)
     assert "待受理" in page.text and "受理并打印回执" in page.text
     receipt = clerk.post(case_path + "/accept")
     assert receipt.url.endswith("/receipt")
-    assert "受理回执" in receipt.text and "<svg" in receipt.text
+    # No progress address published by central yet: no QR code, and the receipt says so.
+    assert "受理回执" in receipt.text and "<svg" not in receipt.text
+    assert 'id="no-progress-url"' in receipt.text
+    conn = sqlite3.connect(demo_home / "township.db")
+    try:
+        with conn:
+            conn.execute(
+                "INSERT INTO public_addresses (serial, progress_url, installed_at)"
+                " VALUES (1, 'https://bm.example.cn/progress', '2026-12-07T00:00:00.000Z')"
+            )
+    finally:
+        conn.close()
+    receipt = clerk.get(urlsplit(receipt.url).path)
+    assert "<svg" in receipt.text and "https://bm.example.cn/progress?n=" in receipt.text
     number = re.search(r"\d{8}-370613004-[A-Z0-9]{2}-0001", receipt.text)
     assert number, "case number on the receipt"
     assert re.search(r"查询码：<strong[^>]*>[2-9A-HJ-NP-Z]{6}<", receipt.text)

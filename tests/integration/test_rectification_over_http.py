@@ -155,9 +155,9 @@ def test_one_clerk_takes_the_call_and_alone_sees_the_phone(hall):
     assert taken.status_code == 303
     assert PHONE in first.get("/callbacks/").text
     theirs = second.get("/callbacks/")
-    assert PHONE not in theirs.text and "王丽（窗口） 正在回访" in theirs.text
+    assert PHONE not in theirs.text and "王丽 正在回访" in theirs.text
     refused = second.post(f"/callbacks/{case_id}/claim")
-    assert refused.status_code == 409 and "王丽（窗口） 正在回访这个办件" in refused.text
+    assert refused.status_code == 409 and "王丽 正在回访这个办件" in refused.text
     before = event_count(hall["home"])
     not_theirs = second.post(
         f"/callbacks/{case_id}/record", {"rating_id": rating_id, "reached": "1", "satisfied": "1"}
@@ -187,7 +187,7 @@ def test_the_figures_page_shows_the_rates_and_refuses_a_bad_month(hall):
     # Nothing completed (no rating rate); 3 ratings, all 差评; one answered on time and one open
     # past its due day (50.0% on time); none of the 3 called back yet.
     assert cells == ["0", "3", "—", "0.0%", "3", "50.0%", "1", "0.0%"]
-    assert "王丽（窗口）" in page.text  # the staff table names the clerk who accepted
+    assert "王丽" in page.text  # the staff table names the clerk who accepted
     bad = reviewer.get("/figures/", params={"from": "2026-13", "to": "2026-01"})
     assert bad.status_code == 422 and "月份请按「2026-01」的格式填写" in bad.text
     assert logged_in(hall, "chuangkou").get("/figures/").status_code == 403

@@ -224,7 +224,7 @@ def test_a_returned_case_shows_the_list_from_above_and_the_paused_clock(desk):
     notice = clerk.get(f"/cases/{case_id}/supplement-notice").text
     assert "莱山区于" in notice and "审查后退回" in notice
     assert "近三个月银行流水" in notice and "退回单位：莱山区（审核人：xianshen）" in notice
-    assert "经办人：王丽（窗口）" in notice  # the clerk who hands the notice over
+    assert "经办人：王丽" in notice  # the clerk who hands the notice over
     cases = clerk.get("/cases/?state=supplement_requested").text
     assert "暂停计时" in cases
 

@@ -77,7 +77,7 @@ def test_the_reviewer_sees_the_units_points_with_the_figures_behind_them(hall) -
     assert points["红牌扣分"][3] == "—" and "尚未统计" in points["红牌扣分"][8]
     assert "红黄牌由中心出示和撤销" in page.text
     staff = cells(page.text, "staff-ranking")
-    assert [row[1] for row in staff] == ["王丽（窗口）"]
+    assert [row[1] for row in staff] == ["王丽"]
     person = logged_in(hall, "shenhe").get("/assessment/staff/chuangkou")
     assert person.status_code == 200 and "满意率" in person.text
     assert logged_in(hall, "shenhe").get("/assessment/staff/nobody").status_code == 404
@@ -91,7 +91,7 @@ def test_the_export_holds_the_page_table_and_is_audited(hall) -> None:
     assert answer.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).active
     assert sheet["A1"].value == f"{month} 解甲庄街道 考核得分"
-    assert sheet["A3"].value == "导出人：张建国（初审）（shenhe）"
+    assert sheet["A3"].value == "导出人：张建国（shenhe）"
     assert sheet["A5"].value == f"筛选条件：月份：{month}"
     rows = [list(r) for r in sheet.iter_rows(min_row=9)]
     assert len(rows) == len(shown)
@@ -105,7 +105,7 @@ def test_the_export_holds_the_page_table_and_is_audited(hall) -> None:
                 assert cell.value == text
     staff = reviewer.get("/assessment/", params={"export": "csv", "table": "staff"})
     parsed = list(csv.reader(io.StringIO(staff.content.decode("utf-8-sig"))))
-    assert parsed[7][:3] == ["名次", "工作人员", "总分"] and parsed[8][1] == "王丽（窗口）"
+    assert parsed[7][:3] == ["名次", "工作人员", "总分"] and parsed[8][1] == "王丽"
     entries = audit(hall["home"])
     assert [e["username"] for e in entries] == ["shenhe", "shenhe"]
     assert sorted(e["detail"].split(" | ")[1] for e in entries) == ["csv", "xlsx"]
@@ -116,7 +116,7 @@ def test_the_figures_and_rectification_lists_export_too(hall) -> None:
     reviewer = logged_in(hall, "shenhe")
     figures = reviewer.get("/figures/", params={"export": "xlsx", "table": "staff"})
     sheet = openpyxl.load_workbook(io.BytesIO(figures.content)).active
-    assert sheet["A8"].value == "工作人员" and sheet["A9"].value == "王丽（窗口）"
+    assert sheet["A8"].value == "工作人员" and sheet["A9"].value == "王丽"
     assert sheet["C9"].value == 3 and sheet["E9"].number_format == "0.0%"
     tasks = reviewer.get("/rectifications/", params={"export": "csv"})
     parsed = list(csv.reader(io.StringIO(tasks.content.decode("utf-8-sig"))))

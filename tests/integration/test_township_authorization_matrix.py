@@ -129,6 +129,8 @@ MATRIX: dict[str, dict[str, str]] = {
     "rectifications.verify": window_only(clerk=FORBIDDEN, reviewer=OK),
     "rectifications.rectify": window_only(clerk=FORBIDDEN, reviewer=OK),
     "rectifications.answer": window_only(clerk=FORBIDDEN, reviewer=OK),
+    # 更正: the window's staff (the fold leaves a decided case to the reviewer); an agent never.
+    "corrections.correct": window_only(clerk=OK, reviewer=OK),
     "callbacks.index": window_only(clerk=OK, reviewer=OK),
     "callbacks.claim": window_only(clerk=OK, reviewer=OK),
     "callbacks.record": window_only(clerk=OK, reviewer=OK),
@@ -323,6 +325,7 @@ def _request(endpoint: str, case: str, scan: str = "0" * 64) -> tuple[str, str]:
         "rectifications.verify": ("POST", f"/rectifications/{case}/no-such-rating/verify"),
         "rectifications.rectify": ("POST", f"/rectifications/{case}/no-such-rating/rectify"),
         "rectifications.answer": ("POST", f"/rectifications/{case}/no-such-rating/answer"),
+        "corrections.correct": ("POST", f"/corrections/cases/{case}"),
         "callbacks.index": ("GET", "/callbacks/"),
         "callbacks.claim": ("POST", f"/callbacks/{case}/claim"),
         "callbacks.record": ("POST", f"/callbacks/{case}/record"),

@@ -35,6 +35,13 @@ def register(
     materials = casework.materials_checklist(
         item, [m["code"] for m in item["materials"] if complete or not m["mandatory"]], {}
     )
+    proxy = None
+    if actor.role == "agent":
+        # An agent applies with the applicant's signed entrustment, scanned.
+        proxy = {"name": "李秀英", "id_number": AGENT_ID, "phone": "", "relation": "代办员"}
+        for m in materials:
+            if "委托书" in m["name"]:
+                m["files"] = [ENTRUSTMENT_SCAN]
     state, _ = casework.register_case(
         store,
         case_id=case_id or str(uuid.uuid4()),
@@ -46,13 +53,17 @@ def register(
             "address": "1号",
             "village_code": village,
         },
-        proxy=None,
+        proxy=proxy,
         materials=materials,
         green_channel=False,
         actor=actor,
         now=utc_now(),
     )
     return state
+
+
+AGENT_ID = "370613198001010011"
+ENTRUSTMENT_SCAN = {"sha256": "a" * 64, "size": 10, "media_type": "application/pdf", "filename": ""}
 
 
 def test_the_same_form_submitted_twice_makes_one_case(store: Store):

@@ -186,7 +186,7 @@ def test_one_caller_at_a_time_and_a_claim_lapses_after_two_hours(store):
     case_id, rating_id = answered_task(store, Above(store))
     now = utc_now()
     callbacks.claim_call(store, case_id, CLERK, now)
-    with pytest.raises(Conflict, match="王丽（窗口） 正在回访这个办件"):
+    with pytest.raises(Conflict, match="王丽 正在回访这个办件"):
         callbacks.claim_call(store, case_id, CLERK2, now + timedelta(minutes=30))
     with pytest.raises(NotAllowed, match="请先点「我来回访」认领"):
         callbacks.record_callback(

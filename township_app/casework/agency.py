@@ -14,6 +14,7 @@ from typing import Any
 
 from sync import events as ev
 from sync.agency import is_village_code
+from sync.correction_rules import check_entrustment, entrustment_of
 from sync.errors import N_, InvalidInput
 from sync.fold import CaseState
 from township_app.casework import case_log
@@ -39,23 +40,28 @@ ENTRUSTMENT_CODE = "WTS"  # the entrustment material of an item whose checklist 
 
 
 def with_entrustment(
-    materials: list[dict[str, Any]], proxy: Mapping[str, Any] | None
+    materials: list[dict[str, Any]],
+    proxy: Mapping[str, Any] | None,
+    *,
+    scan_required: bool = True,
 ) -> list[dict[str, Any]]:
-    """Check an agent's application: the agent's identity and the scanned entrustment (委托书)."""
-    if not proxy or not proxy.get("name") or not proxy.get("id_number"):
+    """Check a proxy application's entrustment (委托书): an agent's must carry its scan and name the
+    agent; a proxy at the window must hand it in (ticked or scanned). Return the materials, with
+    the entrustment added when the item's checklist names none."""
+    if scan_required and (not proxy or not proxy.get("name") or not proxy.get("id_number")):
         raise InvalidInput(N_("代办申请须填写代办员姓名和身份证号码。"), field="proxy_id_number")
-    entrustment = next((m for m in materials if "委托书" in m["name"]), None)
-    if entrustment is None:
-        entrustment = {
-            "code": ENTRUSTMENT_CODE,
-            "name": N_("代办委托书"),
-            "mandatory": True,
-            "received": False,
-            "files": [],
-        }
-        materials = [*materials, entrustment]
-    if not entrustment["files"]:
-        raise InvalidInput(
-            N_("代办申请须上传申请人签字（或按手印）的委托书扫描件。"), field="entrustment"
-        )
+    if entrustment_of(materials) is None:
+        materials = [*materials, entrustment_material()]
+    check_entrustment(materials, proxy, scan_required=scan_required)
     return materials
+
+
+def entrustment_material(received: bool = False, files: list[Any] | None = None) -> dict[str, Any]:
+    """Return the entrustment material of an item whose checklist names none."""
+    return {
+        "code": ENTRUSTMENT_CODE,
+        "name": N_("代办委托书"),
+        "mandatory": True,
+        "received": received,
+        "files": list(files or []),
+    }

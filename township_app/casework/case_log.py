@@ -135,7 +135,7 @@ class CaseWriter:
             prev_hash=device["last_hash"],
             actor=draft.actor,
             type=draft.type,
-            payload=draft.payload,
+            payload=self._named(draft),
             at=draft.at,
         )
         village_pc = is_village_code(device["org_code"])
@@ -152,6 +152,16 @@ class CaseWriter:
             store.enqueue_outbox(event.case_id, event.event_id, event.at)
         device["writer_seq"], device["last_hash"] = event.writer_seq, event.hash
         return following
+
+    def _named(self, draft: Draft) -> Mapping[str, Any]:
+        # The staff member's name as it is when they act (docs/protocol.md, "actor_name"): central
+        # and the other devices show it where a person reads who acted, and it stays right in the
+        # record after the account is renamed or removed.
+        if "actor_name" in draft.payload:
+            return draft.payload
+        user = self.store.user_by_username(draft.actor)
+        name = str(user["display_name"]).strip() if user else ""
+        return {**draft.payload, "actor_name": name} if name else draft.payload
 
     def _central(self, event: Event) -> CaseState:
         # Central's events keep their own writer and chain; they never move this device's head.

@@ -248,8 +248,10 @@ def register_case(
         )
         if agency_code and not item.get("village_available"):
             raise NotAllowed(N_("该事项不能在村代办点申请，请到乡镇便民服务中心窗口办理。"))
-        if village_pc:
-            materials = agency.with_entrustment(materials, proxy)
+        if agency_code or proxy:
+            # A proxy application needs its entrustment: an agent's (a village PC's, or an agent
+            # at the hall) its scan, a proxy at the window at least the paper.
+            materials = agency.with_entrustment(materials, proxy, scan_required=bool(agency_code))
         day = business_date(format_time(now))
         sequence = store.next_case_sequence(day.isoformat())
         payload = {

@@ -176,6 +176,13 @@ def complete_enrollment(
         )
         if certificate:
             store.sync.update_state(device_certificate=certificate)
+        public_address = answer.get("public_address")
+        if public_address is not None:
+            # Central's signed public progress address, checked with the key just pinned: the
+            # first receipt prints it (the feed carries it too, and skips it then as applied).
+            from township_app.device_sync.feed_down import apply_entry
+
+            apply_entry(store, 0, public_address, {central_id: central_key}, now=utc_now())
     log.info("enrolled with central key %s", device_keys.fingerprint(central_id))
     return enrollment(store)
 

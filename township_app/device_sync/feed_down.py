@@ -24,6 +24,7 @@ from sync.client import CentralClient, Offline
 from sync.deadlines import YearCalendar
 from sync.errors import N_, DomainError, InvalidInput
 from sync.events import format_time, parse_time
+from sync.public_address import check_progress_url
 from sync.rating_scale import parse_scale
 from sync.signing import FEED_ENTRY_TYPE, BadSignature, Envelope, verify_envelope
 from sync.supervision_rules import parse_rules
@@ -203,6 +204,14 @@ def _apply(store: Store, entry: feed.FeedEntry, at: str) -> None:
         _newer(body["serial"], store.assessment_scheme_serial(), N_("考核方案"))
         store.install_assessment_scheme(
             parse_scheme(body), body["serial"], published_at=body.get("published_at"), at=at
+        )
+    elif entry.kind == feed.PUBLIC_ADDRESS:
+        _newer(body["serial"], store.public_address_serial(), N_("群众查询网址"))
+        store.install_public_address(
+            check_progress_url(body.get("progress_url")),
+            body["serial"],
+            published_at=body.get("published_at"),
+            at=at,
         )
     elif entry.kind == feed.REVOCATION:
         if body["device_id"] == device["device_id"]:

@@ -18,6 +18,7 @@ from sync.supervision_rules import LEVEL_LABELS, STAGE_LABELS
 from township_app import roles
 from township_app.casework import agency, casework, kept_figures, ratings, results, supervision
 from township_app.casework.blobs import blob_path
+from township_app.casework.staff_names import staff_names
 from township_app.db import get_calendar, get_store, now, today
 from township_app.pages.auth import current_actor, login_required
 from township_app.pages.intake import scans_from_request
@@ -117,9 +118,12 @@ def case_page(case_id: str, error: str = "", status: int = 200) -> Any:
         returned=results.return_from_above(events),
         typed=request.form if error else {},
         org_names=store.org_names(),
-        users={u["username"]: u["display_name"] for u in store.users()},
+        users=staff_names(store.users(), events),
         show_full_id=roles.may(g.user["role"], "view_full_id"),
-        missing_default=[m["code"] for m in state.materials if not m["received"]],
+        # Only what the checklist requires and did not get: never an optional or conditional one.
+        missing_default=[
+            m["code"] for m in state.materials if m["mandatory"] and not m["received"]
+        ],
         rejected=store.sync.rejected_events(case_id),
         rating_open=open_steps(state),
         rating_scales=ratings.rating_scales(store, state.ratings),

@@ -8,21 +8,35 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
+from flask_babel import gettext
 
 from staff_pages.display import translate_error
 from staff_pages.htmx import render_page
 from sync.agency import is_village_code
 from sync.applicant_rules import DEFAULT_APPLICANT_KINDS, LEGAL_PERSON_KINDS
+from sync.correction_rules import entrustment_of
 from sync.errors import N_, InvalidForm, InvalidInput, NotAllowed
 from sync.identity_documents import ID_TYPES, RESIDENT_ID
 from township_app.casework import casework, enterprise_agents
+from township_app.casework.agency import ENTRUSTMENT_CODE
 from township_app.casework.blobs import StoredScan
 from township_app.casework.scans import save_material_scans
 from township_app.db import get_store, now, today
 from township_app.pages.auth import current_actor, login_required
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
+
+_SUBMITTED = N_("代办申请已提交。请把办件编号和查询码告诉申请人；下一步见本页「接下来」。")
+
+# The row the form adds for an item whose checklist names no entrustment (委托书): a proxy needs one.
+ENTRUSTMENT_ROW = {
+    "code": ENTRUSTMENT_CODE,
+    "name": N_("代办委托书"),
+    "mandatory": True,
+    "copies": "",
+    "note": N_("由他人代为申请的，须有申请人签字（或按手印）的委托书"),
+}
 
 
 @bp.route("/")
@@ -80,8 +94,18 @@ def create(item_code: str) -> Any:
                 cleaned["proxy"] = enterprise_agents.agent_as_proxy(
                     store, form["agent_id"], cleaned["applicant"], today()
                 )
-            scans = scans_from_request(store, [m["code"] for m in item["materials"]])
+            codes = [m["code"] for m in item["materials"]]
+            extra = [] if entrustment_of(item["materials"]) else [ENTRUSTMENT_ROW]
+            scans = scans_from_request(store, codes + [m["code"] for m in extra])
             materials = casework.materials_checklist(item, form.getlist("received"), scans)
+            # The entrustment of an item whose checklist names none, when it was handed in.
+            materials += [
+                m
+                for m in casework.materials_checklist(
+                    {"materials": extra}, form.getlist("received"), scans
+                )
+                if m["received"]
+            ]
             state, _created = casework.register_case(
                 store,
                 case_id=form.get("case_id", ""),
@@ -102,6 +126,8 @@ def create(item_code: str) -> Any:
             errors = {getattr(invalid, "field", None) or "_form": translate_error(invalid)}
             errors.setdefault("_form", translate_error(invalid))
         else:
+            if actor.role == "agent":
+                flash(gettext(_SUBMITTED), "success")
             return redirect(url_for("cases.show", case_id=state.case_id), code=303)
     if request.method == "GET":
         form = request.args  # the kind of applicant may be chosen by a link (?applicant_kind=)
@@ -117,6 +143,13 @@ def create(item_code: str) -> Any:
         received=set(form.getlist("received")) if request.method == "POST" else set(),
         village_pc=village_pc,
         **applicant_choices(store, item, form),
+        entrustment_row=None if entrustment_of(item["materials"]) else ENTRUSTMENT_ROW,
+        # The agent's own identity, as their last application gave it: typed once, not each time.
+        agent_identity=(
+            store.agent_identity(g.user["org_code"], g.user["username"])
+            if g.user["role"] == "agent"
+            else None
+        ),
     )
 
 
@@ -185,7 +218,7 @@ def _agent_applicant(
     return replace(
         form,
         village_code=village,
-        proxy_name=form.proxy_name.strip() or agent_name.split("（")[0].strip(),
+        proxy_name=form.proxy_name.strip() or agent_name.strip(),
         proxy_relation="代办员",
     )
 

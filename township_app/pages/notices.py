@@ -15,6 +15,7 @@ from sync.case_clock import promised_completion, promised_is_provisional
 from sync.errors import N_, Conflict
 from sync.fold import NOT_ACCEPTED, SUPPLEMENT_REQUESTED
 from township_app.casework import casework, results
+from township_app.casework.staff_names import staff_names
 from township_app.db import get_calendar, get_store
 from township_app.pages.auth import current_actor, login_required
 
@@ -22,17 +23,21 @@ bp = Blueprint("notices", __name__, url_prefix="/cases")
 
 
 def progress_url(case_number: str, query_code: str) -> str:
-    """Return the public progress page's address for a case (what the QR code holds)."""
-    base = current_app.config["PUBLIC_PROGRESS_URL"]
+    """Return the public progress page's address for a case (what the QR code holds), or "" when
+    central has published none to this PC and none is set here: then no QR is printed."""
+    base = str(current_app.config["PUBLIC_PROGRESS_URL"] or "").strip()
+    base = base or get_store().public_progress_url()
+    if not base:
+        return ""
     return f"{base}?{urlencode({'n': case_number, 'q': query_code})}"
 
 
 def _paper(case_id: str, template: str, decided_by: str | None, **context: Any) -> str:
     store = get_store()
     state = casework.visible_case(store, case_id, current_actor())
-    users = {u["username"]: u["display_name"] for u in store.users()}
     width = "receipt" if request.args.get("width") == "receipt" else "a4"
     events = store.case_events(case_id)
+    users = staff_names(store.users(), events)
     # The officer named on the paper is the one who took the decision it records; on a paper that
     # carries a decision from above to the applicant, the clerk who hands it over.
     deciding = [e for e in events if e.type == decided_by] or events
@@ -67,7 +72,7 @@ def receipt(case_id: str) -> Any:
         promised_on=promised_on,
         promised_provisional=promised_is_provisional(state, promised_on, calendar),
         progress_url=url,
-        qr_svg=segno.make(url, error="m").svg_inline(scale=3, dark="#000"),
+        qr_svg=segno.make(url, error="m").svg_inline(scale=3, dark="#000") if url else "",
     )
 
 

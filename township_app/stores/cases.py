@@ -101,6 +101,29 @@ class CaseQueries:
                 state.agency_code or "",
             ],
         )
+        if state.corrections:
+            # A correction (更正) may have changed the applicant: the search columns follow it
+            # (written only when they differ, so other events leave the indexes alone).
+            name, reversed_id = applicant["name"], applicant["id_number"][::-1]
+            self.db.execute(
+                "UPDATE cases SET applicant_name = ?, id_reversed = ? WHERE case_id = ?"
+                " AND (applicant_name != ? OR id_reversed != ?)",
+                [name, reversed_id, state.case_id, name, reversed_id],
+            )
+
+    def agent_identity(self, agency_code: str, username: str) -> dict[str, Any] | None:
+        """Return the agent's own identity (name, ID number, phone) as their newest application
+        at their agency point gave it, or None: the intake form fills it in again."""
+        rows = self.db.execute(
+            "SELECT state_json FROM cases WHERE agency_code = ?"
+            " ORDER BY registered_at DESC LIMIT 20",
+            [agency_code],
+        ).fetchall()
+        for (raw,) in rows:
+            state = json.loads(raw)
+            if state.get("registered_by") == username and state.get("proxy"):
+                return dict(state["proxy"])
+        return None
 
     def case(self, case_id: str) -> CaseState | None:
         """Return a case's projected state."""

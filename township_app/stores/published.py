@@ -193,6 +193,30 @@ class PublishedQueries:
             return BUILT_IN.get(version) or self.rating_scale()
         return DEFAULT_SCALE
 
+    # The public progress address (群众查询网址) the receipts print
+
+    def install_public_address(
+        self, progress_url: str, serial: int, *, published_at: str | None, at: str
+    ) -> None:
+        """Install the public progress address published under a serial."""
+        self.db.execute(
+            "INSERT INTO public_addresses (serial, progress_url, published_at, installed_at)"
+            " VALUES (?, ?, ?, ?)",
+            [serial, progress_url, published_at, at],
+        )
+
+    def public_address_serial(self) -> int:
+        """Return the serial of the installed public address (0 while none came)."""
+        row = self.db.execute("SELECT MAX(serial) FROM public_addresses").fetchone()
+        return int(row[0] or 0)
+
+    def public_progress_url(self) -> str:
+        """Return the public progress address in use (the newest installed), or "" if none came."""
+        row = self.db.execute(
+            "SELECT progress_url FROM public_addresses ORDER BY serial DESC LIMIT 1"
+        ).fetchone()
+        return str(row[0]) if row else ""
+
     # Supervision rules (电子监察预警)
 
     def install_supervision_rules(
