@@ -527,5 +527,7 @@ def m013_case_figures(db: Database) -> None:
 
 
 # Steps kept in modules of their own register after the steps above (import order is their order).
-from township_app.stores import migration_agents  # noqa: E402, F401
-from township_app.stores import migration_public_address  # noqa: E402, F401
+from township_app.stores import (
+    migration_agents,  # noqa: E402, F401
+    migration_public_address,  # noqa: E402, F401
+)
