@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from sync.events import Event
 from sync.fold import FINAL_STATES, CaseState
+from township_app.stores.name_index import keep_name_indexed, name_match
 
 PAGE_SIZE = 20
 
@@ -100,6 +101,10 @@ class CaseQueries:
                 state.agency_code or "",
             ],
         )
+        row = self.db.execute(
+            "SELECT rowid, applicant_name FROM cases WHERE case_id = ?", [state.case_id]
+        ).fetchone()
+        keep_name_indexed(self.db, row[0], row[1])
 
     def case(self, case_id: str) -> CaseState | None:
         """Return a case's projected state."""
@@ -204,14 +209,17 @@ def _filter_clause(where: CaseFilter) -> tuple[str, str, list[Any]]:
             conditions.append("(id_reversed GLOB ? OR case_number GLOB ?)")
             params.extend([text.upper()[::-1] + "*", text + "*"])
         else:
-            # A substring of a name cannot seek any index: scan the narrow cases_text index (names
-            # in registration order) rather than the wide rows. Left to itself the planner walks
-            # cases_registered and reads every row for a rare name, or an equality index of a
-            # filter and reads each of its rows; cases_text checks the names first and reads the
-            # row only for a name that matches, so a search costs one narrow scan at most.
-            source = "cases INDEXED BY cases_text"
-            conditions.append("(applicant_name LIKE ? OR item_name LIKE ?)")
-            params.extend([f"%{text}%", f"%{text}%"])
+            # A name seeks the name index (characters and pairs, ``name_index``); an item's name
+            # is looked up in the catalogue, a few hundred rows, and its cases by their index.
+            match = name_match(text)
+            names = "rowid IN (SELECT rowid FROM case_names WHERE case_names MATCH ?)"
+            items = "item_code IN (SELECT code FROM items WHERE name LIKE ?)"
+            if match is None:
+                conditions.append(items)
+                params.append(f"%{text}%")
+            else:
+                conditions.append(f"({names} OR {items})")
+                params.extend([match, f"%{text}%"])
     if where.state:
         conditions.append("state = ?")
         params.append(where.state)

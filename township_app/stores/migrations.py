@@ -524,3 +524,20 @@ def m013_case_figures(db: Database) -> None:
     from township_app.stores.store import Store
 
     refigure_casework(Store(db))
+
+
+@migrations()
+def m014_staff_windows(db: Database) -> None:
+    """Give each staff account its hall window number (窗口号) and department (部门)."""
+    db.execute("ALTER TABLE users ADD COLUMN window_number TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE users ADD COLUMN department TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m015_case_name_index(db: Database) -> None:
+    """Index applicants' names by their characters and character pairs (FTS5), so a name search
+    of any length seeks instead of scanning every case (``township_app.stores.name_index``)."""
+    from township_app.stores.name_index import create_name_index, reindex_names
+
+    create_name_index(db)
+    reindex_names(db)
