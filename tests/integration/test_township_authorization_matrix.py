@@ -154,6 +154,8 @@ MATRIX: dict[str, dict[str, str]] = {
     "admin.create_user": ADMIN_ONLY,
     "admin.set_active": ADMIN_ONLY,
     "admin.unlock": ADMIN_ONLY,
+    "windows.index": ADMIN_ONLY,
+    "windows.update": ADMIN_ONLY,
 }
 # The village's own application: its agent sees it, the other village's agent does not.
 AGENCY_CASE = {
@@ -170,6 +172,7 @@ CASE_WRITES = {
     "cases.complete", "cases.withdraw", "review.forward", "deliveries.deliver",
     "deliveries.complete", "petitions.create", "ratings.rate", "intake.create", "sync.enroll", "sync.resign",
     "admin.backup", "admin.create_user", "admin.set_active", "admin.unlock", "auth.change_password",
+    "windows.update",
 }  # fmt: skip
 
 
@@ -287,6 +290,8 @@ def _request(endpoint: str, case: str, scan: str = "0" * 64) -> tuple[str, str]:
         "admin.create_user": ("POST", "/admin/users"),
         "admin.set_active": ("POST", "/admin/users/1/active"),
         "admin.unlock": ("POST", "/admin/users/1/unlock"),
+        "windows.index": ("GET", "/admin/windows/"),
+        "windows.update": ("POST", "/admin/windows/1"),
     }
     return paths[endpoint]
 
