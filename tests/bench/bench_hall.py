@@ -30,6 +30,8 @@ from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
+import requests
+
 from sync.events import format_time, utc_now
 from tests.bench.bench_township import (
     Figure,
@@ -90,6 +92,17 @@ def clerk_names(home: Path, rng: random.Random, count: int) -> list[str]:
     return names[:count] or ["王"]
 
 
+def log_in(hall: HallProcess, username: str) -> Browserless:
+    """Log a clerk in, waiting out the start's integrity check of a big database (the first
+    requests wait for it: not a figure of the load)."""
+    for attempt in range(10):
+        try:
+            return hall_clerk(hall, username, CLERK_PASSWORD)
+        except requests.Timeout:
+            log.info("log-in of %s waits for the start's database check (%d)", username, attempt)
+    raise TimeoutError("the hall server never let a clerk log in")
+
+
 def run_load(args: argparse.Namespace, home: Path) -> Iterator[Figure]:
     """Eight clerks at once through the hall server's HTTPS: intake and name search."""
     rng = random.Random(args.seed)
@@ -105,7 +118,7 @@ def run_load(args: argparse.Namespace, home: Path) -> Iterator[Figure]:
     villages = village_codes(home)
     hall = HallProcess(home).start(timeout=120)
     try:
-        sessions = [hall_clerk(hall, name, CLERK_PASSWORD) for name in clerks]
+        sessions = [log_in(hall, name) for name in clerks]
         for session in sessions:
             session.get(f"/intake/new/{INTAKE_ITEM}")  # the form's CSRF token, as a browser has it
         intakes: list[float] = []
