@@ -250,7 +250,15 @@ def run_alone(args: argparse.Namespace, home: Path) -> Iterator[Figure]:
     process = TownshipProcess(home, env={"BIANMIN_SYNC_SECONDS": "3600"}).start(timeout=300)
     try:
         clerk = Browserless(process.url)
-        clerk.login("chuangkou")
+        # Writes (the log-in too) wait for the start's integrity check of a big database.
+        for _ in range(120):
+            answer = clerk.login("chuangkou")
+            if answer.status_code == 200 and "/auth/login" not in answer.url:
+                break
+            log.info("log-in waits for the start's database check (%s)", answer.status_code)
+            time.sleep(5)
+        else:
+            raise TimeoutError("the township app never let the clerk log in")
         kinds = {
             "family_name": [n[0] for n in names],
             "two_characters": [n[1:3] if len(n) > 2 else n[:2] for n in names],
