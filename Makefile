@@ -79,6 +79,7 @@ fmt: install
 
 bench: install translations gui
 	$(BIN)/python -m tests.bench.bench_township --cases 100000
+	$(BIN)/python -m tests.bench.bench_hall --cases 100000 --name-cases 1000000
 	$(BIN)/python -m tests.bench.bench_sync --postgres postgresql://postgres@127.0.0.1:5432
 	$(BIN)/python -m tests.bench.ingest_split
 	$(BIN)/python -m tests.bench.bench_desktop

@@ -19,6 +19,7 @@ from township_app import accounts, demo
 from township_app.backup import backup_cli
 from township_app.backup.upgrade import open_migrated
 from township_app.device_sync import sync_cli
+from township_app.hall import hall_cli
 from township_app.settings import from_environment
 from township_app.stores.store import Store
 
@@ -197,11 +198,30 @@ def unlock_user(home: str | None, username: str) -> None:
 @click.option("--port", type=int, default=None, help="Port (default: BIANMIN_PORT; 0 = any free).")
 @click.option("--port-file", type=click.Path(), default=None, help="Write the real port here.")
 @click.option("--sync/--no-sync", default=True, help="Run the background sync worker (default on).")
+@click.option(
+    "--hall", is_flag=True, help="Serve the hall's LAN over HTTPS as the hall server (大厅服务器)."
+)
+@click.option("--address", default=None, help="--hall: LAN address (default: HALL_ADDRESS).")
+@click.option(
+    "--hall-port", type=int, default=None, help="--hall: HTTPS port (default: HALL_PORT, 8443)."
+)
+@click.option(
+    "--allow", multiple=True, help="--hall: a network allowed in, e.g. 192.168.1.0/24 (repeat)."
+)
 @click.pass_obj
 def serve(
-    home: str | None, host: str | None, port: int | None, port_file: str | None, sync: bool
+    home: str | None,
+    host: str | None,
+    port: int | None,
+    port_file: str | None,
+    sync: bool,
+    hall: bool,
+    address: str | None,
+    hall_port: int | None,
+    allow: tuple[str, ...],
 ) -> None:
-    """Serve the township app with waitress (loopback only unless told otherwise)."""
+    """Serve the township app with waitress (loopback only unless told otherwise); with --hall,
+    serve the hall's LAN over HTTPS from the allowed networks (the app stays on loopback)."""
     from waitress.server import create_server
 
     from township_app import create_app
@@ -210,6 +230,15 @@ def serve(
     if home:
         config["HOME"] = home
     app = create_app(config)
+    front = None
+    if hall:
+        from township_app.hall.hall_server import hall_front
+
+        if host or port:
+            raise click.ClickException(
+                "--hall 时应用只在本机回环地址上运行，请不要同时给 --host/--port。"
+            )
+        host, port = "127.0.0.1", 0
     worker = None
     if sync and not app.config["READ_ONLY"]:
         from township_app import start_worker
@@ -218,12 +247,24 @@ def serve(
     host = host or str(app.config["HOST"])
     app.config["HOST"] = host  # the bound address is a name the pages answer to (Host header)
     port = app.config["PORT"] if port is None else port
-    server = create_server(app, host=host, port=port, threads=4)
+    server = create_server(app, host=host, port=port, threads=8 if hall else 4)
     # waitress reports the port it really bound (a string for port 0).
     real_port = int(server.effective_port)  # type: ignore[union-attr]
+    if hall:
+        try:
+            front, wsgi = hall_front(app, real_port, address, hall_port, list(allow))
+        except DomainError as error:
+            server.close()
+            if worker is not None:
+                worker.stop()
+            raise click.ClickException(str(error)) from error
+        server.application = wsgi
+        real_port = front.port
+        click.echo(f"便民大厅服务器: https://{front.host}:{front.port}/", err=True)
+    else:
+        click.echo(f"便民 township app: http://{host}:{real_port}/", err=True)
     if port_file:
         Path(port_file).write_text(str(real_port))
-    click.echo(f"便民 township app: http://{host}:{real_port}/", err=True)
     if app.config["READ_ONLY"]:
         click.echo("数据库检查未通过：只读模式 (database failed its check: read-only)", err=True)
     # SIGTERM ends the server like Ctrl-C, so the worker stops cleanly (a kill -9 loses nothing
@@ -234,6 +275,8 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
+        if front is not None:
+            front.stop()
         if worker is not None:
             worker.stop()
         server.close()
@@ -280,6 +323,7 @@ def desktop(home: str | None, ready_file: str | None, browser: bool, start_path:
 
 
 sync_cli.register(main)
+hall_cli.register(main)
 backup_cli.register(main)
 
 if __name__ == "__main__":

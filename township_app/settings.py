@@ -23,6 +23,24 @@ SETTINGS = (
     ),
     Setting("PORT", 5080, "Port of the local server (0 picks a free one)."),
     Setting("MAX_UPLOAD_MB", 10, "Largest scan accepted per file, in MB."),
+    Setting("HALL_ADDRESS", "", "Hall server only (`serve --hall`): the LAN address to serve on."),
+    Setting("HALL_PORT", 8443, "Hall server only: the HTTPS port on the LAN address."),
+    Setting(
+        "HALL_NETWORKS",
+        "",
+        "Hall server only: networks (comma-separated CIDRs) whose PCs may connect; none: refused.",
+    ),
+    Setting(
+        "HALL_URL",
+        "",
+        "A window using the hall server: its address (https://...); the desktop opens it instead"
+        " of a local server, and runs no sync worker.",
+    ),
+    Setting(
+        "HALL_FINGERPRINT",
+        "",
+        "A window using the hall server: the SHA-256 fingerprint of its certificate (pinned).",
+    ),
     Setting(
         "SESSION_IDLE_MINUTES", 30, "A session ends after this many minutes without a request."
     ),

@@ -211,6 +211,8 @@ MATRIX: dict[str, dict[str, str]] = {
     "agents.set_active": table(
         chuangkou=FORBIDDEN, shenhe=NOT_FOUND, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=NOT_FOUND
     ),
+    "windows.index": ADMIN_ONLY,
+    "windows.update": ADMIN_ONLY,
 }
 # The village's own application: its agent sees it, the other village's agent does not.
 AGENCY_CASE = {
@@ -231,6 +233,7 @@ CASE_WRITES = {
     "cases.complete", "cases.withdraw", "review.forward", "deliveries.deliver",
     "deliveries.complete", "petitions.create", "ratings.rate", "intake.create", "sync.enroll", "sync.resign",
     "admin.backup", "admin.create_user", "admin.set_active", "admin.unlock", "auth.change_password",
+    "windows.update",
 }  # fmt: skip
 
 
@@ -361,6 +364,8 @@ def _request(endpoint: str, case: str, scan: str = "0" * 64) -> tuple[str, str]:
         "case_clock.end_excluded_time": ("POST", f"/cases/{case}/excluded-time/end"),
         "case_clock.extension_notice": ("GET", f"/cases/{case}/extension-notice"),
         "case_clock.excluded_notice": ("GET", f"/cases/{case}/excluded-time-notice"),
+        "windows.index": ("GET", "/admin/windows/"),
+        "windows.update": ("POST", "/admin/windows/1"),
     }
     return paths[endpoint]
 

@@ -20,6 +20,7 @@ from township_app import demo
 from township_app.backup.upgrade import UpgradeFailed, open_migrated
 from township_app.casework import kept_figures
 from township_app.stores import backup_store
+from township_app.stores import cases as cases_store
 from township_app.stores.migrations import migrations
 from township_app.stores.store import Store, connect
 
@@ -50,6 +51,9 @@ def previous_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
             patch.setattr(kept_figures, "project", lambda *args: None)
             patch.setattr(kept_figures, "figure_rules", lambda *args: None)
             patch.setattr(demo, "_rate_badly", lambda *args: None)
+            # Nor had it windows (m014) or the name index (m015).
+            patch.setattr(Store, "window_of", lambda self, username: "")
+            patch.setattr(cases_store, "keep_name_indexed", lambda *args: None)
             demo.load(store, now=utc_now(), cases=30)
     finally:
         store.close()

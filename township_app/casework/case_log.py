@@ -6,7 +6,8 @@ event), whatever its origin:
 - ``OWN``: this PC's new event (a clerk's registration, acceptance, forward, delivery ...). It
   takes the next place in this device's hash chain, whose head moves on; a village PC may write
   only the applicant's side of its own agency cases; a forward, and every event of a village PC,
-  is queued in the outbox to go up.
+  is queued in the outbox to go up. Its payload carries the acting staff member's hall window
+  (``window_number``) when the account has one, so the window's work can be assessed.
 - ``CENTRAL``: central's event (a decision, a return, an answer) carried down by the feed. It
   keeps central's writer and chain, and only central may write it.
 - ``FEED``: another device's event carried down by the feed: a village agency case's events at its
@@ -68,6 +69,15 @@ class Draft:
 
 
 NOT_FOUND = N_("没有找到该办件。")
+WINDOW_KEY = "window_number"  # the hall window (窗口号) the acting staff member serves at
+
+
+def with_window(payload: Mapping[str, Any], window_number: str) -> Mapping[str, Any]:
+    """Return the payload with the acting staff member's window number added (when they have
+    one and the payload does not say already): metadata every reader may ignore."""
+    if not window_number or WINDOW_KEY in payload:
+        return payload
+    return {**payload, WINDOW_KEY: window_number}
 
 
 class CaseWriter:
@@ -135,7 +145,7 @@ class CaseWriter:
             prev_hash=device["last_hash"],
             actor=draft.actor,
             type=draft.type,
-            payload=self._named(draft),
+            payload=with_window(self._named(draft), store.window_of(draft.actor)),
             at=draft.at,
         )
         village_pc = is_village_code(device["org_code"])

@@ -28,6 +28,7 @@ import click
 
 from township_app.desktop import instance
 from township_app.desktop.local_server import LocalServer
+from township_app.hall.hall_window import hall_settings
 from township_app.settings import from_environment
 
 log = logging.getLogger(__name__)
@@ -142,9 +143,63 @@ def run_desktop(
         log.info(ALREADY_RUNNING)
         return 0
     try:
+        hall = hall_settings(data)
+        if hall is not None:
+            return _run_hall_window(data, hall, ready_file, browser, start_path, started)
         return _run_locked(data, log_path, ready_file, browser, start_path, started)
     finally:
         claimed.release()
+
+
+def _run_hall_window(
+    data: Path,
+    hall: tuple[str, str],
+    ready_file: str | None,
+    browser: bool,
+    start_path: str,
+    started: float,
+) -> int:
+    """Show the hall server's pages through the pinned relay: no local app, no sync worker (the
+    hall server is the one device that syncs with central)."""
+    from sync.errors import DomainError
+    from township_app.hall.hall_window import PinnedRelay, check_hall
+
+    url, fingerprint = hall
+    try:
+        check_hall(url, fingerprint)
+    except DomainError as error:
+        tell_user(str(error))
+        return 1
+    shell = _Shell()
+    _stop_on_signals(shell.close)
+    relay = PinnedRelay(url, fingerprint).start()
+    # The local server answers only a second launch's "show yourself" request.
+    gate = instance.ShowRequests(_not_here, shell.show)
+    server = LocalServer(gate).start()
+    try:
+        if not server.wait_until_answering() and not shell.closing.is_set():
+            tell_user(NO_SERVER.format(log=data / "logs"))
+            return 1
+        recorded = instance.write_instance_file(data, server.port)
+        gate.token = recorded.token
+        log.info("hall server %s through the relay on 127.0.0.1:%s", url, relay.port)
+        renderer = None if browser else choose_renderer()
+        on_ready = _ready_writer(ready_file, relay.port, renderer, started)
+        page = relay.url + start_path.lstrip("/")
+        if renderer is None:
+            shell.run_in_browser(page, on_ready)
+        else:
+            shell.run_in_window(page, on_ready)
+        instance.remove_instance_file(data, recorded)
+        return 0
+    finally:
+        server.stop()
+        relay.stop()
+
+
+def _not_here(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+    return ["本机使用大厅服务器。".encode()]
 
 
 def _run_locked(

@@ -20,6 +20,7 @@ from staff_pages.assessment_tables import (
 from staff_pages.htmx import render_page
 from sync.assessment import STAFF, UNIT, rank, score
 from sync.errors import N_, NotFound
+from sync.window_assessment import window_sums
 from township_app.db import get_store, today
 from township_app.pages.auth import login_required
 from township_app.pages.exporting import export_format, send_export
@@ -50,7 +51,8 @@ def index() -> Any:
     title = gettext("%(month)s %(unit)s 考核得分", month=month, unit=name)
     points = indicators_table(title, scheme, assessment) if assessment else None
     users = {u["username"]: u["display_name"] for u in store.users()}
-    staff = rank(scheme, figures.sums(STAFF, month, [unit]))
+    staff_sums = figures.sums(STAFF, month, [unit])
+    staff = rank(scheme, staff_sums)
 
     def staff_name(key: str) -> str:
         username = key.partition("/")[2]
@@ -60,8 +62,15 @@ def index() -> Any:
         gettext("%(month)s %(unit)s 工作人员考核排名", month=month, unit=name),
         gettext("工作人员"), scheme, staff, staff_name,
     )  # fmt: skip
+    window_of = {u["username"]: u["window_number"] for u in store.staff_windows()}
+    windows = ranking_table(
+        gettext("%(month)s %(unit)s 各窗口考核排名", month=month, unit=name),
+        gettext("窗口"), scheme, rank(scheme, window_sums(staff_sums, window_of.get)),
+        lambda window: gettext("%(window)s 号窗口", window=window),
+    )  # fmt: skip
     if fmt := export_format():
         table = people if request.args.get("table") == "staff" or points is None else points
+        table = windows if request.args.get("table") == "windows" else table
         filters = gettext("月份：%(month)s", month=month)
         return send_export(table, filters, "assessment", fmt)
     return render_page(
@@ -74,6 +83,7 @@ def index() -> Any:
             for r in staff
         ],
         counts_casework=figures.counts_casework(),
+        windows=windows, window_cells=rows_shown(windows),
     )  # fmt: skip
 
 

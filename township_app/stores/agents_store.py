@@ -9,7 +9,7 @@ from typing import Any
 from sync.fold import CaseState
 from township_app.stores.store import PAGE_SIZE, Store
 
-# The same expression as the index of migration m014, so that an agent's case list uses it.
+# The same expression as the index of migration m016, so that an agent's case list uses it.
 _AGENT_OF_CASE = "json_extract(state_json, '$.proxy.agent_id')"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlite_utils import Database
@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from sync.applicant_rules import applicant_number
 from sync.events import Event
 from sync.fold import FINAL_STATES, CaseState
+from township_app.stores.name_index import keep_name_indexed, name_match
 
 PAGE_SIZE = 20
 
@@ -111,6 +112,12 @@ class CaseQueries:
                 [name, reversed_id, state.case_id, name, reversed_id],
             )
 
+        row = self.db.execute(
+            "SELECT rowid, applicant_name, registered_at FROM cases WHERE case_id = ?",
+            [state.case_id],
+        ).fetchone()
+        keep_name_indexed(self.db, *row)
+
     def agent_identity(self, agency_code: str, username: str) -> dict[str, Any] | None:
         """Return the agent's own identity (name, ID number, phone) as their newest application
         at their agency point gave it, or None: the intake form fills it in again."""
@@ -143,19 +150,57 @@ class CaseQueries:
         self, where: CaseFilter, *, page: int = 1, page_size: int = PAGE_SIZE
     ) -> tuple[list[CaseState], bool]:
         """Return one page of matching cases, newest first, and whether a next page exists."""
-        source, clause, params = _filter_clause(where)
-        rows = self.db.execute(
-            f"SELECT state_json FROM {source} {clause} ORDER BY registered_at DESC, case_id"
-            " LIMIT ? OFFSET ?",
-            [*params, page_size + 1, (page - 1) * page_size],
-        ).fetchall()
+        by_name = self._name_search(where)
+        if by_name is not None:
+            sql, params = by_name
+            sql = f"SELECT c.state_json {sql} ORDER BY f.rowid DESC LIMIT ? OFFSET ?"
+        else:
+            source, clause, params = _filter_clause(where)
+            sql = (
+                f"SELECT state_json FROM {source} {clause} ORDER BY registered_at DESC, case_id"
+                " LIMIT ? OFFSET ?"
+            )
+        rows = self.db.execute(sql, [*params, page_size + 1, (page - 1) * page_size]).fetchall()
         states = [CaseState.from_dict(json.loads(r[0])) for r in rows[:page_size]]
         return states, len(rows) > page_size
 
     def count_cases(self, where: CaseFilter) -> int:
         """Return how many cases match."""
+        by_name = self._name_search(where)
+        if by_name is not None:
+            sql, params = by_name
+            if sql.endswith("WHERE f.case_names MATCH ?"):  # no filter: the index alone counts
+                return self.db.execute(
+                    "SELECT COUNT(*) FROM case_names WHERE case_names MATCH ?", params
+                ).fetchone()[0]
+            return self.db.execute(f"SELECT COUNT(*) {sql}", params).fetchone()[0]
         source, clause, params = _filter_clause(where)
         return self.db.execute(f"SELECT COUNT(*) FROM {source} {clause}", params).fetchone()[0]
+
+    def _name_search(self, where: CaseFilter) -> tuple[str, list[Any]] | None:
+        """Return the FROM ... WHERE of a search by applicant's name that walks the name index
+        newest first (a page reads only its own rows), or None when the text is something else:
+        a case number, ID digits, or part of an item's name (then the general query)."""
+        text = where.text.strip()
+        if not text or _number_like(text):
+            return None
+        match = name_match(text)
+        if (
+            match is None
+            or self.db.execute(
+                "SELECT 1 FROM items WHERE name LIKE ? LIMIT 1", [f"%{text}%"]
+            ).fetchone()
+        ):
+            return None
+        query, pattern = match
+        _, clause, params = _filter_clause(replace(where, text=""))
+        # CROSS JOIN keeps the index outside: its rowid order is the registration order.
+        sql = "FROM case_names f CROSS JOIN cases c ON c.rowid = f.case_rowid WHERE f.case_names MATCH ?"
+        if pattern != "%":
+            sql += " AND f.joined LIKE ?"
+        if clause:
+            sql += " AND " + clause.removeprefix("WHERE ")
+        return sql, [query, *([pattern] if pattern != "%" else []), *params]
 
     def cases_in_state(
         self,
@@ -213,6 +258,18 @@ def _event_from_row(row: Mapping[str, Any]) -> Event:
     return Event.from_row(row)
 
 
+def _case_number_like(text: str) -> bool:
+    return "-" in text and text.replace("-", "").isalnum()
+
+
+def _id_digits_like(text: str) -> bool:
+    return text.isdigit() or (text[:-1].isdigit() and text[-1:] in "xX")
+
+
+def _number_like(text: str) -> bool:
+    return _case_number_like(text) or _id_digits_like(text)
+
+
 def _filter_clause(where: CaseFilter) -> tuple[str, str, list[Any]]:
     # Return the table to read (with its index, when the planner must be told), WHERE and params.
     source = "cases"
@@ -220,10 +277,10 @@ def _filter_clause(where: CaseFilter) -> tuple[str, str, list[Any]]:
     params: list[Any] = []
     text = where.text.strip()
     if text:
-        if "-" in text and text.replace("-", "").isalnum():
+        if _case_number_like(text):
             conditions.append("case_number GLOB ?")
             params.append(text.upper() + "*")
-        elif text.isdigit() or (
+        elif _id_digits_like(text) or (
             # Letters and digits: the end of a credit code, a permit or a passport number.
             text.isascii() and text.isalnum() and any(c.isdigit() for c in text)
         ):
@@ -231,14 +288,20 @@ def _filter_clause(where: CaseFilter) -> tuple[str, str, list[Any]]:
             conditions.append("(id_reversed GLOB ? OR case_number GLOB ?)")
             params.extend([text.upper()[::-1] + "*", text + "*"])
         else:
-            # A substring of a name cannot seek any index: scan the narrow cases_text index (names
-            # in registration order) rather than the wide rows. Left to itself the planner walks
-            # cases_registered and reads every row for a rare name, or an equality index of a
-            # filter and reads each of its rows; cases_text checks the names first and reads the
-            # row only for a name that matches, so a search costs one narrow scan at most.
-            source = "cases INDEXED BY cases_text"
-            conditions.append("(applicant_name LIKE ? OR item_name LIKE ?)")
-            params.extend([f"%{text}%", f"%{text}%"])
+            # A name seeks the name index (characters and pairs, ``name_index``); an item's name
+            # is looked up in the catalogue, a few hundred rows, and its cases by their index.
+            match = name_match(text)
+            names = (
+                "rowid IN (SELECT case_rowid FROM case_names WHERE case_names MATCH ?"
+                " AND joined LIKE ?)"
+            )
+            items = "item_code IN (SELECT code FROM items WHERE name LIKE ?)"
+            if match is None:
+                conditions.append(items)
+                params.append(f"%{text}%")
+            else:
+                conditions.append(f"({names} OR {items})")
+                params.extend([*match, f"%{text}%"])
     if where.state:
         conditions.append("state = ?")
         params.append(where.state)

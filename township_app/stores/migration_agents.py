@@ -52,7 +52,7 @@ _STATEMENTS = (
 
 
 @migrations()
-def m014_enterprise_agents(db: Database) -> None:
+def m016_enterprise_agents(db: Database) -> None:
     """Keep the township's enterprise agents and their entrustments, and find an agent's cases by
     the registry id their proxy carries."""
     # One statement at a time: executescript would commit the step's transaction half-way.

@@ -1,4 +1,4 @@
-"""Migration m015: keep the public progress address central publishes (``sync.public_address``).
+"""Migration m017: keep the public progress address central publishes (``sync.public_address``).
 
 In its own file so that branches adding migrations merge cleanly; ``migrations.py`` imports it after
 its own steps, which registers it in order.
@@ -12,7 +12,7 @@ from township_app.stores.migrations import migrations
 
 
 @migrations()
-def m015_public_address(db: Database) -> None:
+def m017_public_address(db: Database) -> None:
     """Keep the public progress addresses installed from central's feed (the newest is in use)."""
     db.execute(
         """

@@ -526,8 +526,22 @@ def m013_case_figures(db: Database) -> None:
     refigure_casework(Store(db))
 
 
+@migrations()
+def m014_staff_windows(db: Database) -> None:
+    """Give each staff account its hall window number (窗口号) and department (部门)."""
+    db.execute("ALTER TABLE users ADD COLUMN window_number TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE users ADD COLUMN department TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m015_case_name_index(db: Database) -> None:
+    """Index applicants' names by their characters and character pairs (FTS5), so a name search
+    of any length seeks instead of scanning every case (``township_app.stores.name_index``)."""
+    from township_app.stores.name_index import create_name_index, reindex_names
+
+    create_name_index(db)
+    reindex_names(db)
+
+
 # Steps kept in modules of their own register after the steps above (import order is their order).
-from township_app.stores import (
-    migration_agents,  # noqa: E402, F401
-    migration_public_address,  # noqa: E402, F401
-)
+from township_app.stores import migration_agents, migration_public_address  # noqa: E402, F401, I001

@@ -26,6 +26,7 @@ from township_app.stores.cases import PAGE_SIZE, CaseFilter, CaseQueries
 from township_app.stores.device import DeviceQueries
 from township_app.stores.migrations import migrations
 from township_app.stores.published import PublishedQueries
+from township_app.stores.staff_windows import StaffWindowQueries
 
 if TYPE_CHECKING:
     from township_app.stores.agents_store import AgentStore
@@ -55,7 +56,7 @@ def connect(path: Path | str, *, read_only: bool = False) -> Database:
     return Database(conn, execute_plugins=False)
 
 
-class Store(CaseQueries, DeviceQueries, PublishedQueries, AccountQueries):
+class Store(CaseQueries, DeviceQueries, PublishedQueries, AccountQueries, StaffWindowQueries):
     """The township database: device, org tree, catalogue, users, case log and outbox."""
 
     def __init__(self, db: Database) -> None:
