@@ -87,7 +87,7 @@ def item_field(raw: Any) -> dict[str, Any]:
     fee_code = raw.get("fee_code")
     if fee_code is not None and not isinstance(fee_code, str):
         raise InvalidInput(N_("收费编码不正确。"), field="fee_code")
-    return {
+    snapshot = {
         "code": text_field(raw, "code", N_("事项编码不能为空。")),
         "name": text_field(raw, "name", N_("事项名称不能为空。")),
         "kind": kind,
@@ -98,6 +98,16 @@ def item_field(raw: Any) -> dict[str, Any]:
         "fee_code": fee_code,
         "catalogue_version": text_field(raw, "catalogue_version", N_("缺少事项目录版本。")),
     }
+    # 绿色通道 (sync.green_channel): an optional shorter promised limit, kept only where set, so that
+    # the snapshots of items without one stay as they were.
+    green = raw.get("green_channel_days")
+    if green is not None:
+        if isinstance(green, bool) or not isinstance(green, int) or not 1 <= green <= promised:
+            raise InvalidInput(
+                N_("绿色通道时限须为 1 至承诺时限之间的工作日数。"), field="green_channel_days"
+            )
+        snapshot["green_channel_days"] = green
+    return snapshot
 
 
 def person_field(raw: Any, *, with_address: bool, day: date) -> dict[str, Any]:

@@ -111,6 +111,16 @@ for _state in TRANSITIONS:
         ev.RECTIFICATION_ANSWERED,
         ev.CALLED_BACK,
     )
+# Until the case ends, a township reviewer may put it in the green channel, and the window issues the
+# payment notice and records the payment or the exemption (sync.green_channel, sync.fee_rules).
+for _state in TRANSITIONS:
+    if _state not in FINAL_STATES:
+        TRANSITIONS[_state] += (
+            ev.GREEN_CHANNEL_GRANTED,
+            ev.FEE_ASSESSED,
+            ev.PAYMENT_RECORDED,
+            ev.FEE_EXEMPTED,
+        )
 
 
 @dataclass(frozen=True)
@@ -157,6 +167,11 @@ class CaseState:
     # The day the last supplement came before acceptance: the 5 working days of the acceptance
     # decision (行政许可法 §32) run again from it.
     received_on: str | None = None
+    # The green channel's grant (reason, approver, day; sync.green_channel), None if not granted
+    # by that event (an old registration's flag only sets ``green_channel``).
+    green: Mapping[str, Any] | None = None
+    # The fee of the case (sync.fee_rules): the notice issued, then the payment or the exemption.
+    fee: Mapping[str, Any] | None = None
     last_event_id: str = ""
     last_at: str = ""
     event_count: int = 0

@@ -42,6 +42,13 @@ RECTIFICATION_REVIEWED = (
 )
 RECTIFICATION_ANSWERED = "rectification_answered"  # 反馈: the answer given to the applicant
 CALLED_BACK = "called_back"  # 回访: one callback attempt (a 差评's, or a sampled completed case's)
+GREEN_CHANNEL_GRANTED = "green_channel_granted"  # 绿色通道: a township reviewer puts the case first
+# Fees (窗口开票、银行收款): the payment notice issued, the bank's receipt recorded, or the exemption.
+FEE_ASSESSED = (
+    "fee_assessed"  # 开具缴款通知书: the fee code and amount the applicant pays at the bank
+)
+PAYMENT_RECORDED = "payment_recorded"  # 登记缴款: the bank receipt number, amount and date
+FEE_EXEMPTED = "fee_exempted"  # 减免: the fee waived, with its basis (减免依据)
 
 CENTRAL_WRITER = "central"  # the writer id of events written at the central server
 
@@ -65,6 +72,10 @@ EVENT_TYPES = (
     RECTIFICATION_REVIEWED,
     RECTIFICATION_ANSWERED,
     CALLED_BACK,
+    GREEN_CHANNEL_GRANTED,
+    FEE_ASSESSED,
+    PAYMENT_RECORDED,
+    FEE_EXEMPTED,
 )
 
 EVENT_LABELS = {
@@ -87,6 +98,10 @@ EVENT_LABELS = {
     RECTIFICATION_REVIEWED: N_("整改审核"),
     RECTIFICATION_ANSWERED: N_("差评反馈"),
     CALLED_BACK: N_("回访"),
+    GREEN_CHANNEL_GRANTED: N_("批准绿色通道"),
+    FEE_ASSESSED: N_("开具缴款通知书"),
+    PAYMENT_RECORDED: N_("登记银行缴款"),
+    FEE_EXEMPTED: N_("收费减免"),
 }
 
 GENESIS_HASH = "0" * 64  # the "previous hash" of a writer's first event

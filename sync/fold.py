@@ -45,6 +45,8 @@ from sync.case_state import (  # noqa: F401 (re-exported)
 )
 from sync.case_state import with_changes as _with
 from sync.errors import N_, InvalidInput, NotAllowed
+from sync.fee_rules import FEE_STEPS, check_fee_settled
+from sync.green_channel import GREEN_CHANNEL_STEPS
 from sync.rating_rules import rated_step
 from sync.rectification_rules import RECTIFICATION_STEPS
 
@@ -273,6 +275,7 @@ def _completed(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseS
         raise NotAllowed(N_("上报件须经上级审批，乡镇不能直接办结。"))
     if outcome not in ("approved", "refused"):
         raise InvalidInput(N_("请选择办理结果（准予或不予批准）。"), field="outcome")
+    check_fee_settled(state, outcome)  # an approved case with its fee unpaid is not completed
     reasons = _text(p, "reasons", N_("不予批准必须说明理由。"), required=outcome == "refused")
     result = {
         "outcome": outcome,
@@ -409,4 +412,6 @@ _STEPS = {
     ev.PETITION_ANSWERED: _petition_answered,
     ev.RATED: rated_step,
     **RECTIFICATION_STEPS,
+    **GREEN_CHANNEL_STEPS,
+    **FEE_STEPS,
 }

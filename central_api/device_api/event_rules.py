@@ -36,6 +36,7 @@ _ITEM_FIELDS = {
     "promised_days": "承诺时限",
     "fee_fen": "收费金额",
     "fee_code": "收费编码",
+    "green_channel_days": "绿色通道时限",
 }
 _LEVEL_NAMES = {"county": "县级", "city": "市级"}
 
@@ -61,6 +62,7 @@ def published_item(item: Mapping[str, Any]) -> dict[str, Any]:
         "promised_days": item.get("promised_days"),
         "fee_fen": item.get("fee_fen"),
         "fee_code": item.get("fee_code"),
+        "green_channel_days": item.get("green_channel_days"),
     }
 
 
