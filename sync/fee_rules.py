@@ -210,3 +210,36 @@ FEE_STEPS: dict[str, Callable[[CaseState, ev.Event, Mapping[str, Any]], CaseStat
     ev.PAYMENT_RECORDED: _paid,
     ev.FEE_EXEMPTED: _exempted,
 }
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+
+
+def _whole_in_words(n: int) -> str:
+    text, zero, digits = "", False, str(n)
+    for index, char in enumerate(digits):
+        position, digit = len(digits) - 1 - index, int(char)
+        if digit == 0:
+            zero = True
+        else:
+            if zero:
+                text += "零"
+                zero = False
+            text += _DIGITS[digit] + ("", "拾", "佰", "仟")[position % 4]
+        group = position // 4
+        if position % 4 == 0 and group and (n // 10 ** (4 * group)) % 10000:
+            text += ("", "万", "亿", "万亿")[group]
+    return text
+
+
+def amount_in_words(fen: int) -> str:
+    """Write an amount in capital Chinese numerals as a payment notice does (2000 → 贰拾元整)."""
+    whole, jiao, cents = fen // 100, fen // 10 % 10, fen % 10
+    text = _whole_in_words(whole) + "元" if whole else ""
+    if not jiao and not cents:
+        return (text or "零元") + "整"
+    if jiao:
+        text += _DIGITS[jiao] + "角"
+    elif whole:
+        text += "零"
+    return text + (_DIGITS[cents] + "分" if cents else "整")

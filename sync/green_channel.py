@@ -6,7 +6,7 @@ actor. Where the catalogue gives the item a ``green_channel_days`` limit and the
 accepted, the case's promise becomes that limit: the receipt printed at acceptance carries it, and
 every clock (lights, figures, supervision) reads it from the case's item. A case accepted before
 the grant keeps the promise its receipt already made, and is put first all the same. Every queue
-and inbox sorts green-channel cases first (``priority_key``). Like every step of the fold, the
+and inbox sorts open green-channel cases first (``priority_of``). Like every step of the fold, the
 grant reads no clock and no database.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from sync import events as ev
 from sync.case_payloads import text_field as _text
-from sync.case_state import CaseState
+from sync.case_state import FINAL_STATES, CaseState
 from sync.case_state import with_changes as _with
 from sync.errors import N_, InvalidInput, NotAllowed
 
@@ -35,9 +35,10 @@ def green_days(item: Mapping[str, Any]) -> int | None:
     return days if isinstance(days, int) and not isinstance(days, bool) else None
 
 
-def priority_key(state: CaseState) -> int:
-    """Return 0 for a green-channel case and 1 for any other, to sort green cases first."""
-    return 0 if state.green_channel else 1
+def priority_of(state: CaseState) -> int:
+    """Return a case's priority in queues and inboxes: 1 for an open green-channel case (sorted
+    first), 0 for any other (a finished case keeps its mark but no longer goes first)."""
+    return 1 if state.green_channel and state.state not in FINAL_STATES else 0
 
 
 def _granted(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseState:

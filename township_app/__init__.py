@@ -66,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         cases,
         catalogue,
         deliveries,
+        fees,
         figures,
         intake,
         notices,
@@ -80,6 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     for module in (deliveries, petitions, ratings, rectifications, callbacks, figures, assessment):
         app.register_blueprint(module.bp)
+    app.register_blueprint(fees.bp)
     app.add_url_rule("/", endpoint="index", view_func=cases.home)
     if int(app.config["SYNC_IN_APP"]) and not app.config["READ_ONLY"]:
         start_worker(app)

@@ -51,6 +51,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Scans show ID cards and signatures whole: only those who handle cases (an agent, its own).
     "view_scans": frozenset({CLERK, REVIEWER, AGENT}),
     "admin": frozenset({ADMIN}),
+    # 绿色通道: the township reviewer approves it (the approver named on the case), with a reason.
+    "grant_green_channel": frozenset({REVIEWER}),
+    # Fees: the window issues the payment notice and records the bank's receipt; a waiver (减免)
+    # needs the reviewer; the daily fee list goes to the finance office.
+    "collect_fee": frozenset({CLERK, REVIEWER}),
+    "exempt_fee": frozenset({REVIEWER}),
+    "view_fee_list": frozenset({CLERK, REVIEWER, ADMIN}),
 }
 
 

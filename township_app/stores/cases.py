@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from sync.events import Event
 from sync.fold import FINAL_STATES, CaseState
+from sync.green_channel import priority_of
 
 PAGE_SIZE = 20
 
@@ -78,10 +79,11 @@ class CaseQueries:
         self.db.execute(
             "INSERT INTO cases (case_id, case_number, item_code, item_name, kind, state,"
             " applicant_name, id_reversed, village_code, org_code, green_channel, registered_at,"
-            " updated_at, state_json, agency_code)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " updated_at, state_json, agency_code, priority)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (case_id) DO UPDATE SET state = excluded.state,"
-            " updated_at = excluded.updated_at, state_json = excluded.state_json",
+            " updated_at = excluded.updated_at, state_json = excluded.state_json,"
+            " green_channel = excluded.green_channel, priority = excluded.priority",
             [
                 state.case_id,
                 state.case_number,
@@ -98,6 +100,7 @@ class CaseQueries:
                 state.last_at,
                 json.dumps(state.to_dict(), ensure_ascii=False),
                 state.agency_code or "",
+                priority_of(state),
             ],
         )
 
@@ -118,10 +121,13 @@ class CaseQueries:
     def search_cases(
         self, where: CaseFilter, *, page: int = 1, page_size: int = PAGE_SIZE
     ) -> tuple[list[CaseState], bool]:
-        """Return one page of matching cases, newest first, and whether a next page exists."""
+        """Return one page of matching cases, open green-channel cases first, then newest first, and
+        whether a next page exists."""
         source, clause, params = _filter_clause(where)
+        # Only open cases have priority: a list of final states needs no sort on it.
+        first = "" if where.state in FINAL_STATES else "priority DESC, "
         rows = self.db.execute(
-            f"SELECT state_json FROM {source} {clause} ORDER BY registered_at DESC, case_id"
+            f"SELECT state_json FROM {source} {clause} ORDER BY {first}registered_at DESC, case_id"
             " LIMIT ? OFFSET ?",
             [*params, page_size + 1, (page - 1) * page_size],
         ).fetchall()
@@ -142,7 +148,8 @@ class CaseQueries:
         from_villages: bool = False,
         limit: int = 1000,
     ) -> list[CaseState]:
-        """Return the oldest cases in one state (work queues), at most ``limit``."""
+        """Return the cases in one state (work queues), green-channel cases first, then the oldest,
+        at most ``limit``."""
         sql = "SELECT state_json FROM cases WHERE state = ?"
         params: list[Any] = [state]
         if village_code:
@@ -153,7 +160,9 @@ class CaseQueries:
             params.append(agency_code)
         if from_villages:
             sql += " AND agency_code != ''"
-        rows = self.db.execute(sql + " ORDER BY registered_at LIMIT ?", [*params, limit]).fetchall()
+        rows = self.db.execute(
+            sql + " ORDER BY priority DESC, registered_at LIMIT ?", [*params, limit]
+        ).fetchall()
         return [CaseState.from_dict(json.loads(r[0])) for r in rows]
 
     def watched_cases(self, changed_since: str, *, agency_code: str = "") -> list[CaseState]:

@@ -524,3 +524,7 @@ def m013_case_figures(db: Database) -> None:
     from township_app.stores.store import Store
 
     refigure_casework(Store(db))
+
+
+# Steps kept in their own modules register here, in order, after the ones above.
+from township_app.stores import migration_priority  # noqa: E402, F401

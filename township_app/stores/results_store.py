@@ -30,7 +30,7 @@ class ResultsStore:
             sql += " AND agency_code = ?"
             params.append(agency_code)
         rows = self.db.execute(
-            sql + " ORDER BY registered_at, case_id LIMIT ? OFFSET ?",
+            sql + " ORDER BY priority DESC, registered_at, case_id LIMIT ? OFFSET ?",
             [*params, page_size + 1, (page - 1) * page_size],
         ).fetchall()
         states = [CaseState.from_dict(json.loads(r[0])) for r in rows[:page_size]]

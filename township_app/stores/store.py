@@ -29,6 +29,7 @@ from township_app.stores.published import PublishedQueries
 
 if TYPE_CHECKING:
     from township_app.stores.backup_store import RestoreStore
+    from township_app.stores.fee_store import FeeStore
     from township_app.stores.figures_store import FiguresStore
     from township_app.stores.relay_store import RelayStore
     from township_app.stores.results_store import ResultsStore
@@ -102,6 +103,13 @@ class Store(CaseQueries, DeviceQueries, PublishedQueries, AccountQueries):
         from township_app.stores.backup_store import RestoreStore
 
         return RestoreStore(self)
+
+    @cached_property
+    def fees(self) -> FeeStore:
+        """Return the reads of the daily fee list (收费日报)."""
+        from township_app.stores.fee_store import FeeStore
+
+        return FeeStore(self)
 
     def close(self) -> None:
         """Close the connection."""
