@@ -19,6 +19,7 @@ from central_api.stores import schema as t
 from sync.events import GENESIS_HASH, Event
 from sync.feed import EVERYONE, RATING_SCALE
 from sync.fold import CaseState
+from sync.green_channel import priority_of
 from sync.rating_figures import FigureRules
 from sync.rating_scale import RatingScale, parse_scale
 from sync.signing import Envelope
@@ -36,6 +37,7 @@ _CASE_COLUMNS = (
     "applicant_name",
     "accepted_on",
     "open_petitions",
+    "priority",
 )
 
 # The columns of an event row, in the order of ``event_values``.
@@ -324,6 +326,7 @@ class LogStore:
                     s.applicant["name"],
                     s.accepted_on,
                     _open_petitions(s),
+                    priority_of(s),
                 )
                 for s in new
             ],
@@ -339,6 +342,7 @@ class LogStore:
                     updated_at=bindparam("updated_at"),
                     accepted_on=bindparam("accepted_on"),
                     open_petitions=bindparam("open_petitions"),
+                    priority=bindparam("priority"),
                 )
             )
             c.execute(
@@ -352,6 +356,7 @@ class LogStore:
                         "updated_at": s.last_at,
                         "accepted_on": s.accepted_on,
                         "open_petitions": _open_petitions(s),
+                        "priority": priority_of(s),
                     }
                     for s in changed
                 ],

@@ -184,6 +184,8 @@ cases = Table(
     Column("applicant_name", Text, nullable=False, server_default=""),
     Column("accepted_on", String(10)),
     Column("open_petitions", Integer, nullable=False, server_default="0"),
+    # 1 for an open green-channel case (sync.green_channel.priority_of): the inbox sorts it first.
+    Column("priority", Integer, nullable=False, server_default="0"),
     Index("cases_holder_state", "holder_code", "state"),
     Index("cases_item_code", "item_code"),
     Index("cases_open_petitions", "open_petitions", "org_code"),
