@@ -12,9 +12,11 @@ from sqlite_utils import Database
 
 from sync.events import Event
 from sync.fold import FINAL_STATES, CaseState
-from sync.green_channel import priority_of
 
 PAGE_SIZE = 20
+# An open green-channel case goes first (sync.green_channel.priority_of, in SQL). Written exactly as
+# the index cases_priority (migration m014) is, so that the planner reads the list in its order.
+PRIORITY = "(green_channel = 1 AND state NOT IN ('not_accepted', 'completed', 'withdrawn'))"
 
 
 @dataclass(frozen=True)
@@ -79,11 +81,11 @@ class CaseQueries:
         self.db.execute(
             "INSERT INTO cases (case_id, case_number, item_code, item_name, kind, state,"
             " applicant_name, id_reversed, village_code, org_code, green_channel, registered_at,"
-            " updated_at, state_json, agency_code, priority)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " updated_at, state_json, agency_code)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (case_id) DO UPDATE SET state = excluded.state,"
             " updated_at = excluded.updated_at, state_json = excluded.state_json,"
-            " green_channel = excluded.green_channel, priority = excluded.priority",
+            " green_channel = excluded.green_channel",
             [
                 state.case_id,
                 state.case_number,
@@ -100,7 +102,6 @@ class CaseQueries:
                 state.last_at,
                 json.dumps(state.to_dict(), ensure_ascii=False),
                 state.agency_code or "",
-                priority_of(state),
             ],
         )
 
@@ -125,7 +126,7 @@ class CaseQueries:
         whether a next page exists."""
         source, clause, params = _filter_clause(where)
         # Only open cases have priority: a list of final states needs no sort on it.
-        first = "" if where.state in FINAL_STATES else "priority DESC, "
+        first = "" if where.state in FINAL_STATES else f"{PRIORITY} DESC, "
         rows = self.db.execute(
             f"SELECT state_json FROM {source} {clause} ORDER BY {first}registered_at DESC, case_id"
             " LIMIT ? OFFSET ?",
@@ -161,7 +162,7 @@ class CaseQueries:
         if from_villages:
             sql += " AND agency_code != ''"
         rows = self.db.execute(
-            sql + " ORDER BY priority DESC, registered_at LIMIT ?", [*params, limit]
+            sql + f" ORDER BY {PRIORITY} DESC, registered_at LIMIT ?", [*params, limit]
         ).fetchall()
         return [CaseState.from_dict(json.loads(r[0])) for r in rows]
 

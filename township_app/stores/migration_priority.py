@@ -8,15 +8,14 @@ from township_app.stores.migrations import migrations
 
 @migrations()
 def m014_green_channel_priority(db: Database) -> None:
-    """Sort the open green-channel cases first in every list (``cases.priority``: 1 for such a case,
-    kept by ``save_case``), and count the green_channel casework figure of the cases already here."""
-    # One statement at a time: executescript would commit the step's transaction midway.
-    db.execute("ALTER TABLE cases ADD COLUMN priority INTEGER NOT NULL DEFAULT 0")
+    """Sort the open green-channel cases first in every list (an index on the priority expression
+    the case queries order by, ``cases.PRIORITY``), and count the green_channel casework figure of
+    the cases already here."""
     db.execute(
-        "UPDATE cases SET priority = 1 WHERE green_channel = 1"
-        " AND state NOT IN ('not_accepted', 'completed', 'withdrawn')"
+        "CREATE INDEX cases_priority ON cases ("
+        "(green_channel = 1 AND state NOT IN ('not_accepted', 'completed', 'withdrawn')),"
+        " registered_at)"
     )
-    db.execute("CREATE INDEX cases_priority ON cases (priority, registered_at)")
     from township_app.casework.kept_figures import refigure_casework
     from township_app.stores.store import Store
 
