@@ -113,6 +113,13 @@ def test_a_green_channel_case_comes_first_in_the_county_inbox_after_sync(
         fee_state = ReviewStore(central_db).case(paid)
         assert fee_state.fee["payment"]["receipt_number"] == "95588-E2E-1"
 
+        page = reviewer.get(f"/review/cases/{green}").text
+        assert 'id="green-channel"' in page and "重点项目：防汛抢险安置" in page
+        assert "5 个工作日" in page
+        fee_page = reviewer.get(f"/review/cases/{paid}").text
+        fee_line = fee_page.split('id="fee-status">', 1)[1].split("</dd>", 1)[0]
+        assert "20.00" in fee_line and "已缴费" in fee_line and "95588-E2E-1" in fee_line
+
         supervisor = PageSession(central.url)
         supervisor.login("jiancha", DEMO_PASSWORDS["jiancha"])
         board = supervisor.get("/dashboard/", params={"unit": "370613004"}).text
