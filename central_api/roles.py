@@ -33,8 +33,12 @@ ROLE_LABELS = {
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "view_cases": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, DEPARTMENT_REVIEWER, HEAD}),
-    "view_scans": frozenset({COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, DEPARTMENT_REVIEWER, HEAD}),
+    "view_cases": frozenset(
+        {COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, DEPARTMENT_REVIEWER, HEAD}
+    ),
+    "view_scans": frozenset(
+        {COUNTY_REVIEWER, CITY_REVIEWER, SUPERVISOR, DEPARTMENT_REVIEWER, HEAD}
+    ),
     "view_full_id": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),  # and only the holding unit's
     "decide": frozenset({COUNTY_REVIEWER, CITY_REVIEWER}),  # approve, refuse, return
     "forward_on": frozenset({COUNTY_REVIEWER}),  # a city-route case on to the city

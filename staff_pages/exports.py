@@ -29,6 +29,7 @@ from sync.identity_documents import mask_document_number
 from sync.ids import mask_phone
 
 TEXT, NUMBER, PERCENT, ID_NUMBER, PHONE = "text", "number", "percent", "id_number", "phone"
+MONEY = "money"  # integer fen, written as yuan with two decimals
 XLSX, CSV = "xlsx", "csv"
 FORMATS = (XLSX, CSV)
 NONE = "—"  # what the page shows where a figure has no base
@@ -84,6 +85,8 @@ def shown(value: Any, kind: str) -> str:
         return NONE
     if kind == PERCENT:
         return f"{float(value) * 100:.1f}%"
+    if kind == MONEY and isinstance(value, int):
+        return f"{value // 100}.{value % 100:02d}"
     if kind == NUMBER and isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".")
     return str(value)
@@ -130,6 +133,9 @@ def to_xlsx(table: ExportTable, header: ExportHeader) -> bytes:
             value = masked(value, column.kind)
             if value is None:
                 cell.value = NONE
+            elif column.kind == MONEY and isinstance(value, int):
+                cell.value = value / 100  # yuan: exact to the fen in a double
+                cell.number_format = "0.00"
             elif column.kind in (NUMBER, PERCENT) and isinstance(value, int | float):
                 cell.value = value
                 cell.number_format = "0.0%" if column.kind == PERCENT else "General"

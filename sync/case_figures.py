@@ -19,7 +19,10 @@ The metrics, each counted on the day its event happened (China business date):
 - ``supplemented`` (补正): a case that had at least one supplement request, on its completion day
   (so the supplement rate is supplemented / completed);
 - ``complaints`` (投诉) and ``reexaminations`` (复核申请): each petition, on its day;
-  ``petitions_answered``: each one answered, on the answer's day.
+  ``petitions_answered``: each one answered, on the answer's day;
+- ``green_channel`` (绿色通道): a case put in the green channel, on the day of the grant under the
+  reviewer who approved it (a case flagged at registration, as before the grant event existed:
+  on its registration day under who registered it).
 
 Units: the case's own unit (the township) for all; staff keys are "unit/user name"
 (``sync.rating_figures.staff_key``), and so are the unit's items (``UNIT_ITEM``, "unit/item code"):
@@ -75,6 +78,7 @@ METRICS = (
     "complaints",
     "reexaminations",
     "petitions_answered",
+    "green_channel",
 )
 
 # (dimension, key, day "YYYY-MM-DD", metric)
@@ -158,6 +162,14 @@ def contributions(state: CaseState, rules: CaseFigureRules) -> Counter[CaseFigur
                 add(actor, day, "completed_timed")
                 if used:
                     add(actor, day, "days_used", used)
+    if state.green_channel:
+        green = state.green
+        if green:
+            add(green["by"], green["on"], "green_channel")
+        else:
+            add(
+                state.registered_by, business_date(state.registered_at).isoformat(), "green_channel"
+            )
     for petition in state.petitions:
         kind = "complaints" if petition["kind"] == "complaint" else "reexaminations"
         add(None, business_date(petition["at"]).isoformat(), kind)

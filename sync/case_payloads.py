@@ -115,6 +115,15 @@ def item_field(raw: Any) -> dict[str, Any]:
         )
     if raw.get("stage_limits") is not None:
         snapshot["stage_limits"] = _stage_limits(raw["stage_limits"], ["township", *route])
+    # 绿色通道 (sync.green_channel): an optional shorter promised limit, kept only where set, so that
+    # the snapshots of items without one stay as they were.
+    green = raw.get("green_channel_days")
+    if green is not None:
+        if isinstance(green, bool) or not isinstance(green, int) or not 1 <= green <= promised:
+            raise InvalidInput(
+                N_("绿色通道时限须为 1 至承诺时限之间的工作日数。"), field="green_channel_days"
+            )
+        snapshot["green_channel_days"] = green
     return snapshot
 
 

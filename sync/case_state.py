@@ -127,6 +127,16 @@ for _state in (SUPPLEMENT_REQUESTED, DECIDED):
 # A correction (更正) may come in any state; its rules say who may correct what (sync.correction_rules).
 for _state in TRANSITIONS:
     TRANSITIONS[_state] += (ev.CORRECTED,)
+# Until the case ends, a township reviewer may put it in the green channel, and the window issues the
+# payment notice and records the payment or the exemption (sync.green_channel, sync.fee_rules).
+for _state in TRANSITIONS:
+    if _state not in FINAL_STATES:
+        TRANSITIONS[_state] += (
+            ev.GREEN_CHANNEL_GRANTED,
+            ev.FEE_ASSESSED,
+            ev.PAYMENT_RECORDED,
+            ev.FEE_EXEMPTED,
+        )
 
 
 @dataclass(frozen=True)
@@ -180,6 +190,11 @@ class CaseState:
     # 特别程序 (§45): one entry per excluded period, its end None while it runs.
     excluded: tuple[Mapping[str, Any], ...] = ()
     corrections: int = 0  # how many corrections (更正) the case had
+    # The green channel's grant (reason, approver, day; sync.green_channel), None if not granted
+    # by that event (an old registration's flag only sets ``green_channel``).
+    green: Mapping[str, Any] | None = None
+    # The fee of the case (sync.fee_rules): the notice issued, then the payment or the exemption.
+    fee: Mapping[str, Any] | None = None
     last_event_id: str = ""
     last_at: str = ""
     event_count: int = 0

@@ -26,6 +26,7 @@ FIELD_NAMES = {
     "promised_days": N_("承诺时限"),
     "fee_fen": N_("收费金额"),
     "fee_code": N_("收费编码"),
+    "green_channel_days": N_("绿色通道时限"),
     "materials": N_("材料清单"),
     "joint_review": N_("联审环节"),
     "catalogue_version": N_("事项目录版本"),
@@ -63,6 +64,7 @@ def snapshot_of(item: Mapping[str, Any], version: str) -> dict[str, Any]:
             "fee_fen": item.get("fee_fen"),
             "fee_code": item.get("fee_code"),
             "joint_review": item.get("joint_review"),
+            "green_channel_days": item.get("green_channel_days"),
             "catalogue_version": version,
             "applicant_kinds": item.get("applicant_kinds"),
             # Optional (行政许可法 §42, §43): absent, the snapshot is what it always was.
@@ -70,6 +72,13 @@ def snapshot_of(item: Mapping[str, Any], version: str) -> dict[str, Any]:
             "stage_limits": item.get("stage_limits"),
         }
     )
+
+
+def _check_fee(item: Mapping[str, Any]) -> None:
+    # A fee is paid at the bank against its fee code (执收代码): an item that charges one names it.
+    fee_code = item.get("fee_code")
+    if item.get("fee_fen") and not (isinstance(fee_code, str) and fee_code.strip()):
+        raise InvalidInput(N_("收费事项必须写明收费编码（执收代码）。"), field="fee_code")
 
 
 def _check_materials(raw: Any) -> None:
@@ -105,6 +114,7 @@ def check_catalogue(catalogue: Mapping[str, Any]) -> None:
             if not isinstance(item, Mapping):
                 raise InvalidInput(N_("事项格式不正确。"), field="item")
             snapshot_of(item, version)
+            _check_fee(item)
             _check_materials(item.get("materials"))
             if code in codes:
                 raise InvalidInput(N_("事项编码重复：%(code)s"), field="code", code=code)

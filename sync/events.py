@@ -51,6 +51,13 @@ EXTENSION_DECIDED = "extension_decided"  # 延期审批: the head (负责人) of
 EXCLUDED_TIME_STARTED = "excluded_time_started"  # 特别程序开始: 听证、检验、鉴定…; the clock pauses
 EXCLUDED_TIME_ENDED = "excluded_time_ended"  # 特别程序结束: the clock runs again
 CORRECTED = "corrected"  # 更正: applicant data, proxy or materials corrected, old and new values
+GREEN_CHANNEL_GRANTED = "green_channel_granted"  # 绿色通道: a township reviewer puts the case first
+# Fees (窗口开票、银行收款): the payment notice issued, the bank's receipt recorded, or the exemption.
+FEE_ASSESSED = (
+    "fee_assessed"  # 开具缴款通知书: the fee code and amount the applicant pays at the bank
+)
+PAYMENT_RECORDED = "payment_recorded"  # 登记缴款: the bank receipt number, amount and date
+FEE_EXEMPTED = "fee_exempted"  # 减免: the fee waived, with its basis (减免依据)
 
 CENTRAL_WRITER = "central"  # the writer id of events written at the central server
 
@@ -81,6 +88,10 @@ EVENT_TYPES = (
     EXCLUDED_TIME_STARTED,
     EXCLUDED_TIME_ENDED,
     CORRECTED,
+    GREEN_CHANNEL_GRANTED,
+    FEE_ASSESSED,
+    PAYMENT_RECORDED,
+    FEE_EXEMPTED,
 )
 
 EVENT_LABELS = {
@@ -110,6 +121,10 @@ EVENT_LABELS = {
     EXCLUDED_TIME_STARTED: N_("特别程序开始"),
     EXCLUDED_TIME_ENDED: N_("特别程序结束"),
     CORRECTED: N_("更正"),
+    GREEN_CHANNEL_GRANTED: N_("批准绿色通道"),
+    FEE_ASSESSED: N_("开具缴款通知书"),
+    PAYMENT_RECORDED: N_("登记银行缴款"),
+    FEE_EXEMPTED: N_("收费减免"),
 }
 
 GENESIS_HASH = "0" * 64  # the "previous hash" of a writer's first event

@@ -48,6 +48,8 @@ from sync.case_state import with_changes as _with
 from sync.clock_rules import CLOCK_STEPS
 from sync.correction_rules import CORRECTION_STEPS
 from sync.errors import N_, InvalidInput, NotAllowed
+from sync.fee_rules import FEE_STEPS, check_fee_settled
+from sync.green_channel import GREEN_CHANNEL_STEPS
 from sync.joint_review_rules import JOINT_STEPS, closing, gated
 from sync.rating_rules import rated_step
 from sync.rectification_rules import RECTIFICATION_STEPS
@@ -280,6 +282,7 @@ def _completed(state: CaseState, event: ev.Event, p: Mapping[str, Any]) -> CaseS
         raise NotAllowed(N_("上报件须经上级审批，乡镇不能直接办结。"))
     if outcome not in ("approved", "refused"):
         raise InvalidInput(N_("请选择办理结果（准予或不予批准）。"), field="outcome")
+    check_fee_settled(state, outcome)  # an approved case with its fee unpaid is not completed
     reasons = _text(p, "reasons", N_("不予批准必须说明理由。"), required=outcome == "refused")
     result = {
         "outcome": outcome,
@@ -419,4 +422,6 @@ _STEPS = {
     **JOINT_STEPS,
     **CLOCK_STEPS,
     **CORRECTION_STEPS,
+    **GREEN_CHANNEL_STEPS,
+    **FEE_STEPS,
 }

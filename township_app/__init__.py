@@ -69,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         catalogue,
         corrections,
         deliveries,
+        fees,
         figures,
         intake,
         notices,
@@ -88,6 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(case_clock.bp)
     app.register_blueprint(corrections.bp)
     app.register_blueprint(staff_windows.bp)
+    app.register_blueprint(fees.bp)
     app.add_url_rule("/", endpoint="index", view_func=cases.home)
     if int(app.config["SYNC_IN_APP"]) and not app.config["READ_ONLY"]:
         start_worker(app)

@@ -20,7 +20,7 @@ from sync.demo_data import read_demo
 from sync.events import CHINA_TZ, format_time, parse_time
 from sync.ids import resident_id_check_char
 from township_app import accounts
-from township_app.casework import agency, casework, ratings
+from township_app.casework import agency, casework, fees, ratings
 from township_app.stores.store import Store
 
 DEMO_DIR = Path(__file__).parent / "demo"
@@ -136,10 +136,19 @@ def seed_cases(store: Store, *, count: int, now: datetime, seed: int = 2026) -> 
                 applicant=applicant,
                 proxy=None,
                 materials=materials,
-                green_channel=rng.random() < 0.05,
+                green_channel=False,
                 actor=clerk,
                 now=moment,
             )
+            if rng.random() < 0.05:
+                # 绿色通道: the reviewer grants it with a reason (the same draw as the old flag).
+                fees.grant_green_channel(
+                    store,
+                    state.case_id,
+                    reason="重点项目，优先办理（演示）",
+                    actor=reviewer,
+                    now=moment,
+                )
             made += 1
             _advance(store, rng, state.case_id, item, complete, clerk, reviewer, moment, now)
         _rate_badly(store, clerk, now)

@@ -63,6 +63,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({ADMIN}),
     # The registry of enterprise agents (企业代办员) and the entrustments they hold.
     "manage_agents": frozenset({REVIEWER, ADMIN}),
+    # 绿色通道: the township reviewer approves it (the approver named on the case), with a reason.
+    "grant_green_channel": frozenset({REVIEWER}),
+    # Fees: the window issues the payment notice and records the bank's receipt; a waiver (减免)
+    # needs the reviewer; the daily fee list goes to the finance office.
+    "collect_fee": frozenset({CLERK, REVIEWER}),
+    "exempt_fee": frozenset({REVIEWER}),
+    "view_fee_list": frozenset({CLERK, REVIEWER, ADMIN}),
 }
 
 

@@ -42,6 +42,7 @@ _ITEM_FIELDS = {
     "applicant_kinds": "可申请的申请人类型",
     "extension_max_days": "延期上限",
     "stage_limits": "环节时限",
+    "green_channel_days": "绿色通道时限",
 }
 _LEVEL_NAMES = {"county": "县级", "city": "市级"}
 
@@ -72,6 +73,7 @@ def published_item(item: Mapping[str, Any]) -> dict[str, Any]:
         "applicant_kinds": _accepted_kinds(item.get("applicant_kinds")),
         "extension_max_days": item.get("extension_max_days"),
         "stage_limits": item.get("stage_limits"),
+        "green_channel_days": item.get("green_channel_days"),
     }
 
 

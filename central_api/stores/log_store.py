@@ -20,6 +20,7 @@ from sync.case_state import COMPLETED
 from sync.events import GENESIS_HASH, Event, business_date
 from sync.feed import EVERYONE, RATING_SCALE
 from sync.fold import CaseState
+from sync.green_channel import priority_of
 from sync.rating_figures import FigureRules
 from sync.rating_scale import RatingScale, parse_scale
 from sync.signing import Envelope
@@ -43,6 +44,7 @@ _CASE_COLUMNS = (
     "registered_by",
     "accepted_by",
     "completed_by",
+    "priority",
 )
 
 # The columns of an event row, in the order of ``event_values``.
@@ -153,7 +155,14 @@ def where_in(c: Connection, sql: str, values: Iterable[str]) -> list[Any]:
     return list(c.exec_driver_sql(statement, (orjson.dumps(listed).decode(),)))
 
 
-_STEP_COLUMNS = _CASE_COLUMNS[-6:]
+_STEP_COLUMNS = (
+    "registered_on",
+    "refused_on",
+    "completed_on",
+    "registered_by",
+    "accepted_by",
+    "completed_by",
+)
 
 
 def _counted_steps(state: CaseState) -> dict[str, str | None]:
@@ -351,6 +360,7 @@ class LogStore:
                     s.accepted_on,
                     _open_petitions(s),
                     *_counted_steps(s).values(),
+                    priority_of(s),
                 )
                 for s in new
             ],
@@ -367,6 +377,7 @@ class LogStore:
                     accepted_on=bindparam("accepted_on"),
                     open_petitions=bindparam("open_petitions"),
                     **{name: bindparam(name) for name in _STEP_COLUMNS},
+                    priority=bindparam("priority"),
                 )
             )
             c.execute(
@@ -381,6 +392,7 @@ class LogStore:
                         "accepted_on": s.accepted_on,
                         "open_petitions": _open_petitions(s),
                         **_counted_steps(s),
+                        "priority": priority_of(s),
                     }
                     for s in changed
                 ],

@@ -198,11 +198,14 @@ class ReviewStore:
     def inbox_rows(
         self, scope: CaseScope, where: InboxFilter, *, limit: int | None, offset: int = 0
     ) -> list[dict[str, Any]]:
-        """Return the cases in scope that match, oldest acceptance first (most urgent first)."""
+        """Return the cases in scope that match, open green-channel cases first, then the oldest
+        acceptance first (most urgent first)."""
         k = t.cases.c
         query = self._scoped(select(*_CASE_LIST_COLUMNS, k.state_json), scope, where)
         # NULL acceptance dates last on both databases.
-        query = query.order_by(k.accepted_on.is_(None), k.accepted_on, k.case_number)
+        query = query.order_by(
+            k.priority.desc(), k.accepted_on.is_(None), k.accepted_on, k.case_number
+        )
         if limit is not None:
             query = query.limit(limit).offset(offset)
         with self.store.reading() as c:

@@ -194,6 +194,8 @@ cases = Table(
     Column("registered_by", String(32)),
     Column("accepted_by", String(32)),
     Column("completed_by", String(32)),
+    # 1 for an open green-channel case (sync.green_channel.priority_of): the inbox sorts it first.
+    Column("priority", Integer, nullable=False, server_default="0"),
     Index("cases_holder_state", "holder_code", "state"),
     Index("cases_registered_on", "registered_on"),
     Index("cases_completed_on", "completed_on"),

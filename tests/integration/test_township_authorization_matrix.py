@@ -172,6 +172,16 @@ MATRIX: dict[str, dict[str, str]] = {
         )
         for notice in ("case_clock.extension_notice", "case_clock.excluded_notice")
     },
+    # 绿色通道: the reviewer only; fees: the window's clerk and reviewer issue the notice and record
+    # the payment, the reviewer alone waives. On the window's case (an item without fee, an empty
+    # form) the fold's refusal is the allowed role's answer (422) and nothing changes.
+    "fees.grant_green_channel": window_only(clerk=FORBIDDEN, reviewer=OK),
+    "fees.assess": window_only(clerk=OK, reviewer=OK),
+    "fees.payment": window_only(clerk=OK, reviewer=OK),
+    "fees.exemption": window_only(clerk=FORBIDDEN, reviewer=OK),
+    "fees.notice": table(chuangkou=OK, shenhe=OK, daiban=NOT_FOUND, daiban2=NOT_FOUND, admin=OK),
+    # 收费日报 for the finance office: the township's staff, not the village agents.
+    "fees.daily": table(chuangkou=OK, shenhe=OK, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=OK),
     "sync.index": staff(OK),
     "sync.sync_now": staff(OK),
     "sync.status": staff(OK),  # the header's status, which every page shows
@@ -336,6 +346,12 @@ def _request(endpoint: str, case: str, scan: str = "0" * 64) -> tuple[str, str]:
         "figures.cases": ("GET", "/figures/cases"),
         "assessment.index": ("GET", "/assessment/"),
         "assessment.staff_member": ("GET", "/assessment/staff/nobody"),
+        "fees.grant_green_channel": ("POST", f"/fees/cases/{case}/green-channel"),
+        "fees.assess": ("POST", f"/fees/cases/{case}/notice"),
+        "fees.payment": ("POST", f"/fees/cases/{case}/payment"),
+        "fees.exemption": ("POST", f"/fees/cases/{case}/exemption"),
+        "fees.notice": ("GET", f"/fees/cases/{case}/notice"),
+        "fees.daily": ("GET", "/fees/daily"),
         "sync.index": ("GET", "/sync/"),
         "sync.sync_now": ("POST", "/sync/now"),
         "sync.status": ("GET", "/sync/status"),

@@ -113,7 +113,9 @@ def create(item_code: str) -> Any:
                 applicant=cleaned["applicant"],
                 proxy=cleaned["proxy"],
                 materials=materials,
-                green_channel=form.get("green_channel") == "1",
+                # The green channel needs a reason and an approver: a reviewer grants it on the
+                # case page (sync.green_channel), never a tick at registration.
+                green_channel=False,
                 actor=actor,
                 now=now(),
             )

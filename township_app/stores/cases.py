@@ -16,6 +16,9 @@ from sync.fold import FINAL_STATES, CaseState
 from township_app.stores.name_index import keep_name_indexed, name_match
 
 PAGE_SIZE = 20
+# An open green-channel case goes first (sync.green_channel.priority_of, in SQL). Written exactly as
+# the index cases_priority (migration m014) is, so that the planner reads the list in its order.
+PRIORITY = "(green_channel = 1 AND state NOT IN ('not_accepted', 'completed', 'withdrawn'))"
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,8 @@ class CaseQueries:
             " updated_at, state_json, agency_code)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (case_id) DO UPDATE SET state = excluded.state,"
-            " updated_at = excluded.updated_at, state_json = excluded.state_json",
+            " updated_at = excluded.updated_at, state_json = excluded.state_json,"
+            " green_channel = excluded.green_channel",
             [
                 state.case_id,
                 state.case_number,
@@ -149,16 +153,19 @@ class CaseQueries:
     def search_cases(
         self, where: CaseFilter, *, page: int = 1, page_size: int = PAGE_SIZE
     ) -> tuple[list[CaseState], bool]:
-        """Return one page of matching cases, newest first, and whether a next page exists."""
+        """Return one page of matching cases, open green-channel cases first, then newest first, and
+        whether a next page exists (a name search keeps its index's order: newest first)."""
         by_name = self._name_search(where)
         if by_name is not None:
             sql, params = by_name
             sql = f"SELECT c.state_json {sql} ORDER BY f.rowid DESC LIMIT ? OFFSET ?"
         else:
             source, clause, params = _filter_clause(where)
+            # Only open cases have priority: a list of final states needs no sort on it.
+            first = "" if where.state in FINAL_STATES else f"{PRIORITY} DESC, "
             sql = (
-                f"SELECT state_json FROM {source} {clause} ORDER BY registered_at DESC, case_id"
-                " LIMIT ? OFFSET ?"
+                f"SELECT state_json FROM {source} {clause} ORDER BY {first}registered_at DESC,"
+                " case_id LIMIT ? OFFSET ?"
             )
         rows = self.db.execute(sql, [*params, page_size + 1, (page - 1) * page_size]).fetchall()
         states = [CaseState.from_dict(json.loads(r[0])) for r in rows[:page_size]]
@@ -211,7 +218,8 @@ class CaseQueries:
         from_villages: bool = False,
         limit: int = 1000,
     ) -> list[CaseState]:
-        """Return the oldest cases in one state (work queues), at most ``limit``."""
+        """Return the cases in one state (work queues), green-channel cases first, then the oldest,
+        at most ``limit``."""
         sql = "SELECT state_json FROM cases WHERE state = ?"
         params: list[Any] = [state]
         if village_code:
@@ -222,7 +230,9 @@ class CaseQueries:
             params.append(agency_code)
         if from_villages:
             sql += " AND agency_code != ''"
-        rows = self.db.execute(sql + " ORDER BY registered_at LIMIT ?", [*params, limit]).fetchall()
+        rows = self.db.execute(
+            sql + f" ORDER BY {PRIORITY} DESC, registered_at LIMIT ?", [*params, limit]
+        ).fetchall()
         return [CaseState.from_dict(json.loads(r[0])) for r in rows]
 
     def watched_cases(self, changed_since: str, *, agency_code: str = "") -> list[CaseState]:

@@ -544,4 +544,8 @@ def m015_case_name_index(db: Database) -> None:
 
 
 # Steps kept in modules of their own register after the steps above (import order is their order).
-from township_app.stores import migration_agents, migration_public_address  # noqa: E402, F401, I001
+from township_app.stores import (  # noqa: E402, F401, I001
+    migration_agents,
+    migration_public_address,
+    migration_priority,
+)

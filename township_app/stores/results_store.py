@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sync.fold import DECIDED, CaseState
+from township_app.stores.cases import PRIORITY
 from township_app.stores.store import PAGE_SIZE, Store
 
 PETITION_STATUSES = ("open", "answered")
@@ -30,7 +31,7 @@ class ResultsStore:
             sql += " AND agency_code = ?"
             params.append(agency_code)
         rows = self.db.execute(
-            sql + " ORDER BY registered_at, case_id LIMIT ? OFFSET ?",
+            sql + f" ORDER BY {PRIORITY} DESC, registered_at, case_id LIMIT ? OFFSET ?",
             [*params, page_size + 1, (page - 1) * page_size],
         ).fetchall()
         states = [CaseState.from_dict(json.loads(r[0])) for r in rows[:page_size]]

@@ -31,6 +31,7 @@ from township_app.stores.staff_windows import StaffWindowQueries
 if TYPE_CHECKING:
     from township_app.stores.agents_store import AgentStore
     from township_app.stores.backup_store import RestoreStore
+    from township_app.stores.fee_store import FeeStore
     from township_app.stores.figures_store import FiguresStore
     from township_app.stores.relay_store import RelayStore
     from township_app.stores.results_store import ResultsStore
@@ -111,6 +112,13 @@ class Store(CaseQueries, DeviceQueries, PublishedQueries, AccountQueries, StaffW
         from township_app.stores.backup_store import RestoreStore
 
         return RestoreStore(self)
+
+    @cached_property
+    def fees(self) -> FeeStore:
+        """Return the reads of the daily fee list (收费日报)."""
+        from township_app.stores.fee_store import FeeStore
+
+        return FeeStore(self)
 
     def close(self) -> None:
         """Close the connection."""
