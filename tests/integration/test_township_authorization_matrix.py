@@ -179,7 +179,9 @@ MATRIX: dict[str, dict[str, str]] = {
     "fees.assess": window_only(clerk=OK, reviewer=OK),
     "fees.payment": window_only(clerk=OK, reviewer=OK),
     "fees.exemption": window_only(clerk=FORBIDDEN, reviewer=OK),
-    "fees.notice": table(chuangkou=OK, shenhe=OK, daiban=NOT_FOUND, daiban2=NOT_FOUND, admin=OK),
+    "fees.notice": table(
+        chuangkou=OK, shenhe=OK, daiban=NOT_FOUND, daiban2=NOT_FOUND, admin=OK, fuzeren=OK
+    ),
     # 收费日报 for the finance office: the township's staff, not the village agents.
     "fees.daily": table(chuangkou=OK, shenhe=OK, daiban=FORBIDDEN, daiban2=FORBIDDEN, admin=OK),
     "sync.index": staff(OK),

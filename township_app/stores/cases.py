@@ -276,8 +276,13 @@ def _id_digits_like(text: str) -> bool:
     return text.isdigit() or (text[:-1].isdigit() and text[-1:] in "xX")
 
 
+def _code_like(text: str) -> bool:
+    # Letters and digits: the end of a credit code, a permit or a passport number.
+    return text.isascii() and text.isalnum() and any(c.isdigit() for c in text)
+
+
 def _number_like(text: str) -> bool:
-    return _case_number_like(text) or _id_digits_like(text)
+    return _case_number_like(text) or _id_digits_like(text) or _code_like(text)
 
 
 def _filter_clause(where: CaseFilter) -> tuple[str, str, list[Any]]:
@@ -290,10 +295,7 @@ def _filter_clause(where: CaseFilter) -> tuple[str, str, list[Any]]:
         if _case_number_like(text):
             conditions.append("case_number GLOB ?")
             params.append(text.upper() + "*")
-        elif _id_digits_like(text) or (
-            # Letters and digits: the end of a credit code, a permit or a passport number.
-            text.isascii() and text.isalnum() and any(c.isdigit() for c in text)
-        ):
+        elif _id_digits_like(text) or _code_like(text):
             # Last digits of an ID number, or a case number typed without hyphens' prefix.
             conditions.append("(id_reversed GLOB ? OR case_number GLOB ?)")
             params.extend([text.upper()[::-1] + "*", text + "*"])
