@@ -24,7 +24,7 @@ def glibc_versions(data: bytes) -> set[tuple[int, ...]]:
     """Return the GLIBC_x.y[.z] versions an ELF64 little-endian file needs (empty if none or not ELF)."""
     if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
         return set()
-    shoff, = struct.unpack_from("<Q", data, 0x28)
+    (shoff,) = struct.unpack_from("<Q", data, 0x28)
     shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
     sections = []
     for index in range(shnum):
