@@ -7,6 +7,7 @@
 #
 #   installer/linux/build_python.sh            # build into $OUT (default /work/cache/uos/python)
 #   OUT=/some/dir SRC=/dir/with/tarballs installer/linux/build_python.sh
+#   STEPS="openssl" ...; STEPS="zlib bzip2 xz libffi sqlite" ...   # parts at once (then STEPS="python check")
 #
 # Output: $OUT/python (the relocatable tree: bin/python3.11, lib/python3.11), checked by
 # installer/linux/glibc_check.py; the bundle build (installer/build.py) copies it when it exists.
@@ -59,27 +60,21 @@ find_zig() {
     fi
 }
 
-# zig cc aimed at the old glibc; UBSan (zig's default without -O) off so configure tests behave like gcc's.
+# zig cc aimed at the old glibc; UBSan (zig's default without -O) off so configure tests behave like
+# gcc's. Nothing shipped is C++: configure scripts that look for a C++ compiler get the host's g++
+# (never used to build), which spares zig building its libc++.
+wrapper() {  # wrapper NAME COMMAND... : written whole, then moved in (parallel builds share them)
+    name=$1; shift
+    printf '#!/bin/sh\nexec %s "$@"\n' "$*" > "$WORK/bin/$name.$$"
+    chmod +x "$WORK/bin/$name.$$"
+    mv "$WORK/bin/$name.$$" "$WORK/bin/$name"
+}
 make_wrappers() {
     mkdir -p "$WORK/bin"
-    cat > "$WORK/bin/cc" <<W
-#!/bin/sh
-exec "$ZIG" cc -target x86_64-linux-gnu.$GLIBC -fno-sanitize=undefined "\$@"
-W
-    cat > "$WORK/bin/c++" <<W
-#!/bin/sh
-exec "$ZIG" c++ -target x86_64-linux-gnu.$GLIBC -fno-sanitize=undefined "\$@"
-W
-    cat > "$WORK/bin/ar" <<W
-#!/bin/sh
-exec "$ZIG" ar "\$@"
-W
-    cat > "$WORK/bin/ranlib" <<W
-#!/bin/sh
-exec "$ZIG" ranlib "\$@"
-W
-    chmod +x "$WORK/bin/"*
-    CC=$WORK/bin/cc CXX=$WORK/bin/c++ AR=$WORK/bin/ar RANLIB=$WORK/bin/ranlib
+    wrapper cc "\"$ZIG\"" cc -target "x86_64-linux-gnu.$GLIBC" -fno-sanitize=undefined
+    wrapper ar "\"$ZIG\"" ar
+    wrapper ranlib "\"$ZIG\"" ranlib
+    CC=$WORK/bin/cc CXX=g++ AR=$WORK/bin/ar RANLIB=$WORK/bin/ranlib
     export CC CXX AR RANLIB
 }
 
@@ -175,10 +170,15 @@ check() {
     log "done: $OUT/python"
 }
 
+STEPS=${STEPS:-zlib bzip2 xz libffi sqlite openssl python check}
 fetch_sources
 find_zig
-make_wrappers
 mkdir -p "$WORK"
-build_zlib; build_bzip2; build_xz; build_libffi; build_sqlite; build_openssl
-build_python
-check
+make_wrappers
+for step in $STEPS; do
+    case $step in
+        zlib | bzip2 | xz | libffi | sqlite | openssl | python) "build_$step" ;;
+        check) check ;;
+        *) echo "不认识的步骤：$step" >&2; exit 2 ;;
+    esac
+done
