@@ -13,7 +13,7 @@
 # installer/linux/glibc_check.py; the bundle build (installer/build.py) copies it when it exists.
 set -eu
 
-CACHE=${CACHE:-/work/cache/uos}
+CACHE=${CACHE:-${BIANMIN_BUILD_CACHE:-/work/cache/uos}}
 SRC=${SRC:-$CACHE/src}
 OUT=${OUT:-$CACHE/python}
 WORK=${WORK:-$CACHE/build}

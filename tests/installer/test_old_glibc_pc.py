@@ -28,7 +28,7 @@ import glibc_check  # noqa: E402 - installer/linux/glibc_check.py, not a package
 
 FLEET_GLIBC = (2, 28)
 PYTHON_TREE = build.PYTHON_TREE_DEFAULT
-OLD_ROOT = Path(os.environ.get("BIANMIN_OLD_ROOT", "/work/cache/uos/bullseye-root"))
+OLD_ROOT = Path(os.environ.get("BIANMIN_OLD_ROOT", PYTHON_TREE.parents[1] / "bullseye-root"))
 
 
 def _no_bundled_python() -> str:
