@@ -114,7 +114,7 @@ build_libffi() {
     [ -f "$DEPS/lib/libffi.a" ] && return; log libffi
     d=$(unpack "$SRC/libffi_*.orig.tar.*")
     (cd "$d" && CFLAGS="$CF" ./configure --prefix="$DEPS" --libdir="$DEPS/lib" --disable-shared --enable-static --with-pic \
-        --disable-docs --disable-multi-os-directory >/dev/null && make -j"$JOBS" >/dev/null && make install >/dev/null)
+        --disable-docs --disable-multi-os-directory --disable-exec-static-tramp >/dev/null && make -j"$JOBS" >/dev/null && make install >/dev/null)
 }
 
 build_sqlite() {
