@@ -164,9 +164,10 @@ def python_tree(path: Path | None) -> Path | None:
 
 
 def copy_python(tree: Path, target: Path) -> None:
-    """Copy the relocatable Python (its symlinks kept, no compiled caches)."""
+    """Copy the relocatable Python (its symlinks kept; of the compiled caches only the plain .pyc,
+    which a PC cannot write under /opt itself)."""
     shutil.copytree(
-        tree, target, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        tree, target, symlinks=True, ignore=shutil.ignore_patterns("*.opt-1.pyc", "*.opt-2.pyc")
     )
 
 
