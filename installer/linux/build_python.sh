@@ -63,9 +63,18 @@ find_zig() {
 # zig cc aimed at the old glibc; UBSan (zig's default without -O) off so configure tests behave like
 # gcc's. Nothing shipped is C++: configure scripts that look for a C++ compiler get the host's g++
 # (never used to build), which spares zig building its libc++.
+# CPython's setup.py asks `cc -print-multiarch` and, without an answer, `dpkg-architecture`, then adds
+# the build machine's /usr/include/<triplet> (glibc 2.36 headers) to every module: the cc wrapper
+# answers with a folder that does not exist, so only zig's glibc 2.28 headers are used.
 wrapper() {  # wrapper NAME COMMAND... : written whole, then moved in (parallel builds share them)
     name=$1; shift
-    printf '#!/bin/sh\nexec %s "$@"\n' "$*" > "$WORK/bin/$name.$$"
+    {
+        printf '#!/bin/sh\n'
+        if [ "$name" = cc ]; then
+            printf 'if [ "$1" = -print-multiarch ]; then echo x86_64-linux-gnu-zig-glibc; exit 0; fi\n'
+        fi
+        printf 'exec %s "$@"\n' "$*"
+    } > "$WORK/bin/$name.$$"
     chmod +x "$WORK/bin/$name.$$"
     mv "$WORK/bin/$name.$$" "$WORK/bin/$name"
 }
