@@ -164,10 +164,21 @@ build_python() {
         && make install DESTDIR="$OUT.new" > "$WORK/python-install.log" 2>&1)
     rm -rf "$OUT"; mkdir -p "$OUT"
     mv "$OUT.new/opt/bianmin-python" "$OUT/python"; rm -rf "$OUT.new"
-    # what a township PC does not need
-    rm -rf "$OUT/python/lib/python3.11/test" "$OUT/python/lib/python3.11/idlelib" "$OUT/python/lib/python3.11/tkinter" \
-        "$OUT/python/lib/python3.11/turtledemo" "$OUT/python/share"
-    find "$OUT/python/lib/python3.11/lib-dynload" -name '*.so' -exec "$ZIG" objcopy --strip-debug {} \; 2>/dev/null || true
+    prune
+}
+
+# What a township PC does not need: tests, IDLE, tkinter, the static libpython (for embedding), the
+# -O caches, debug information (zig cc adds it).
+prune() {
+    lib=$OUT/python/lib/python3.11
+    rm -rf "$lib/test" "$lib/idlelib" "$lib/tkinter" "$lib/turtledemo" "$OUT/python/share" \
+        "$lib"/config-3.11-*/libpython3.11.a "$OUT/python/bin/idle3"* "$OUT/python/bin/2to3"*
+    find "$lib" -name '*.opt-[12].pyc' -delete
+    for elf in "$OUT/python/bin/python3.11" "$lib"/lib-dynload/*.so; do
+        if ! strip --strip-debug "$elf" 2>/dev/null; then
+            "$ZIG" objcopy --strip-debug "$elf" "$elf.tmp" && mv "$elf.tmp" "$elf" || rm -f "$elf.tmp"
+        fi
+    done
 }
 
 check() {
@@ -187,6 +198,7 @@ make_wrappers
 for step in $STEPS; do
     case $step in
         zlib | bzip2 | xz | libffi | sqlite | openssl | python) "build_$step" ;;
+        prune) prune ;;
         check) check ;;
         *) echo "不认识的步骤：$step" >&2; exit 2 ;;
     esac
