@@ -91,7 +91,7 @@ installer: install translations installer-debs
 	$(BIN)/python installer/build.py --out dist/installer $(if $(VERSION),--version $(VERSION))
 
 # The Python the Linux bundle and the .deb carry: CPython 3.11 for glibc 2.28 (UOS 20, Kylin V10), built
-# with zig from Debian's sources (slow: about an hour on 2 busy cores; output kept in the build cache,
+# with zig from Debian's sources (slow: about half an hour on 2 busy cores; output kept in the build cache,
 # BIANMIN_BUILD_CACHE, default /work/cache/uos). `make installer` ships it when it exists.
 installer-python: install
 	HOSTPY=$(BIN)/python installer/linux/build_python.sh
