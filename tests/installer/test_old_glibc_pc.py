@@ -172,3 +172,39 @@ wait || true
         assert f"home = {inside}/opt/bianmin/python/bin" in cfg
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_a_pc_whose_glibc_cannot_run_the_bundled_python_is_told_so_and_nothing_changes(
+    built: Path, tmp_path: Path
+):
+    if reason := _no_bundled_python():
+        pytest.skip(reason)
+    [tarball] = built.glob("bianmin-township-*-linux-offline.tar.gz")
+    with tarfile.open(tarball) as archive:
+        archive.extractall(tmp_path / "stick", filter="data")
+    [bundle] = (tmp_path / "stick").iterdir()
+    # What the loader does on a PC with too old a glibc: the interpreter does not start.
+    interpreter = bundle / "python" / "bin" / "python3.11"
+    interpreter.unlink()
+    interpreter.write_text(
+        '#!/bin/sh\necho "python3.11: /lib/x86_64-linux-gnu/libc.so.6: version GLIBC_2.28 not found" >&2\n'
+        "exit 1\n"
+    )
+    interpreter.chmod(0o755)
+    prefix = tmp_path / "opt" / "bianmin"
+    (prefix / "venv").mkdir(parents=True)
+    (prefix / "venv" / "old-install").write_text("上一版")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHON", "VIRTUAL_ENV", "PYTHONPATH")}
+    refused = subprocess.run(
+        ["sh", str(bundle / "install.sh"), str(prefix)],
+        env={**env, "XDG_DATA_HOME": str(tmp_path / "share")},
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "本安装包自带的 Python 在这台电脑上无法运行（需要 glibc 2.28 或更新，即统信 UOS 20、麒麟 V10 "
+        "或更新的系统）。什么都没有改动。"
+    )
+    assert sorted(p.name for p in prefix.iterdir()) == ["venv"]
+    assert (prefix / "venv" / "old-install").read_text() == "上一版"
+    assert not (tmp_path / "share").exists()
