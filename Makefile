@@ -7,7 +7,8 @@ DEMO_HOME ?= data/township
 DEMO_PORT ?= 5080
 TRANSLATIONS := township_app/translations central_api/translations
 
-.PHONY: install translations browser gui gui-debs installer-debs demo test check lint fmt bench clean installer lock
+.PHONY: install translations browser gui gui-debs installer-debs demo test check lint fmt bench clean installer lock \
+	installer-python old-root
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +90,18 @@ bench: install translations gui
 # Python zip is in installer/windows/), into dist/installer. VERSION=0.1.0+20261207 for a rebuild.
 installer: install translations installer-debs
 	$(BIN)/python installer/build.py --out dist/installer $(if $(VERSION),--version $(VERSION))
+
+# The Python the Linux bundle and the .deb carry: CPython 3.11 for glibc 2.28 (UOS 20, Kylin V10), built
+# with zig from Debian's sources (slow: about half an hour on 2 busy cores; output kept in the build cache,
+# BIANMIN_BUILD_CACHE, default /work/cache/uos). `make installer` ships it when it exists.
+installer-python: install
+	HOSTPY=$(BIN)/python installer/linux/build_python.sh
+
+# The older Debian root (bullseye, glibc 2.31, no python3) that tests/installer/test_old_glibc_pc.py
+# installs the bundle into; needs root and debootstrap.
+old-root:
+	@command -v debootstrap >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap; }
+	installer/linux/old_root.sh
 
 # Re-pin installer/requirements.lock from a clean install of the runtime dependencies, with the
 # desktop window's pywebview (on Linux its GTK binding is the system's python3-gi, not a wheel).

@@ -35,6 +35,9 @@ sys.path.insert(0, str(HERE))
 
 import icon  # noqa: E402 - beside this script, not a package
 
+sys.path.insert(0, str(HERE / "linux"))
+import glibc_check  # noqa: E402 - beside this script, not a package
+
 log = logging.getLogger("installer")
 
 APPID = "cn.bianmin.township"
@@ -45,6 +48,22 @@ PACKAGES = ("township_app", "sync", "staff_pages")
 # The guides shipped in the offline bundle (its README points to them).
 DOCS = ("install.md", "user-guide.md")
 WINDOWS_PYTHON = "3.11"
+# The oldest glibc of the Linux fleet (UOS 20, Kylin V10): every Linux wheel and the bundled Python
+# ask for nothing newer. pip does not widen a manylinux_2_28 platform to the older tags by itself,
+# so each tag a glibc 2.28 PC accepts is named.
+LINUX_GLIBC = "2.28"
+LINUX_PLATFORMS = (
+    *(f"manylinux_2_{minor}_x86_64" for minor in range(28, 4, -1)),
+    "manylinux2014_x86_64",
+    "manylinux2010_x86_64",
+    "manylinux1_x86_64",
+)
+# The relocatable CPython made by installer/linux/build_python.sh (its OUT/python); shipped in the
+# bundle and the .deb when it is there, so the PC needs no Python of its own.
+PYTHON_TREE_DEFAULT = (
+    Path(os.environ.get("BIANMIN_BUILD_CACHE", "/work/cache/uos")) / "python" / "python"
+)
+BUNDLED_PYTHON = "bin/python3.11"
 
 
 def version() -> str:
@@ -103,15 +122,53 @@ def stage_source(build: Path, ver: str | None = None) -> Path:
 
 
 def build_wheelhouse(src: Path, wheels: Path) -> None:
-    """Build the app's wheel and fetch the pinned wheels of every dependency for this platform."""
+    """Build the app's wheel and fetch the pinned wheels of every dependency for a glibc 2.28 PC
+    (manylinux_2_28 or older tags, CPython 3.11); stop if any of them needs a newer glibc."""
     shutil.rmtree(wheels, ignore_errors=True)
     wheels.mkdir(parents=True)
     _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), str(src))
     _pure_python_wheels(wheels)
+    platforms = [arg for platform in LINUX_PLATFORMS for arg in ("--platform", platform)]
     _pip(
-        "download", "--only-binary=:all:", "--find-links", str(wheels), "--dest", str(wheels),
+        "download", "--only-binary=:all:", *platforms, "--python-version", "3.11",
+        "--implementation", "cp", "--find-links", str(wheels), "--dest", str(wheels),
         "-r", str(HERE / "requirements.lock"),
     )  # fmt: skip
+    check_glibc([wheels])
+
+
+def check_glibc(paths: list[Path]) -> None:
+    """Stop the build if a program file under ``paths`` (or in their wheels) needs a glibc newer
+    than the fleet's."""
+    limit = tuple(int(part) for part in LINUX_GLIBC.split("."))
+    too_new = {
+        name: version for name, version in glibc_check.newest(paths).items() if version > limit
+    }
+    if too_new:
+        lines = [f"  {name}: glibc {glibc_check.version_text(v)}" for name, v in too_new.items()]
+        raise SystemExit(f"这些文件需要比 {LINUX_GLIBC} 新的 glibc：\n" + "\n".join(lines))
+
+
+def python_tree(path: Path | None) -> Path | None:
+    """Return the relocatable Python to ship (checked against glibc 2.28), or None without one."""
+    tree = path or PYTHON_TREE_DEFAULT
+    if not (tree / BUNDLED_PYTHON).is_file():
+        if path:
+            raise SystemExit(
+                f"{path} 里没有 {BUNDLED_PYTHON}：先运行 installer/linux/build_python.sh"
+            )
+        log.warning("没有自带的 Python（%s）：安装包将使用电脑上的 python3 >= 3.11。", tree)
+        return None
+    check_glibc([tree])
+    return tree
+
+
+def copy_python(tree: Path, target: Path) -> None:
+    """Copy the relocatable Python (its symlinks kept; of the compiled caches only the plain .pyc,
+    which a PC cannot write under /opt itself)."""
+    shutil.copytree(
+        tree, target, symlinks=True, ignore=shutil.ignore_patterns("*.opt-1.pyc", "*.opt-2.pyc")
+    )
 
 
 # Pinned dependencies published only as source (pywebview's proxy_tools, lunar_python): built here
@@ -130,12 +187,20 @@ def _pure_python_wheels(wheels: Path) -> None:
         _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), *pins)
 
 
-def make_bundle(out: Path, wheels: Path, ver: str) -> Path:
-    """Write the offline bundle folder and its .tar.gz; return the tarball."""
+def make_bundle(out: Path, wheels: Path, ver: str, python: Path | None = None) -> Path:
+    """Write the offline bundle folder and its .tar.gz (with the relocatable Python in
+    ``python/`` when there is one); return the tarball."""
     name = f"bianmin-township-{ver}-linux-offline"
     folder = out / name
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(wheels, folder / "wheels")
+    if python:
+        copy_python(python, folder / "python")
+    needs = (
+        "自带 Python 3.11，只需要 glibc >= 2.28（统信 UOS 20、麒麟 V10 及更新），不需要网络"
+        if python
+        else "需要 python3 >= 3.11 和 python3-venv，不需要网络"
+    )
     shutil.copy2(HERE / "requirements.lock", folder / "requirements.lock")
     shutil.copy2(HERE / "linux" / "install.sh", folder / "install.sh")
     shutil.copy2(HERE / "linux" / f"{APPID}.desktop", folder / f"{APPID}.desktop")
@@ -146,7 +211,7 @@ def make_bundle(out: Path, wheels: Path, ver: str) -> Path:
         shutil.copy2(ROOT / "docs" / doc, folder / "docs" / doc)
     (folder / "README.txt").write_text(
         f"便民（乡镇版）{ver} 离线安装包\n\n"
-        "安装：./install.sh [安装目录]    （需要 python3 >= 3.11 和 python3-venv，不需要网络）\n"
+        f"安装：./install.sh [安装目录]    （{needs}）\n"
         "安装、备份、恢复、升级：见本文件夹里的 docs/install.md（第 3 节）\n"
         "使用说明：见本文件夹里的 docs/user-guide.md\n",
         encoding="utf-8",
@@ -157,13 +222,16 @@ def make_bundle(out: Path, wheels: Path, ver: str) -> Path:
     return tarball
 
 
-def make_deb(out: Path, wheels: Path, ver: str) -> Path:
-    """Lay out /opt/apps/<appid>/ as UOS expects and build the .deb with dpkg-deb; return it."""
+def make_deb(out: Path, wheels: Path, ver: str, python: Path | None = None) -> Path:
+    """Lay out /opt/apps/<appid>/ as UOS expects and build the .deb with dpkg-deb; return it.
+    With the relocatable Python it goes to files/python and the package depends on no python3."""
     root = out / "deb-root"
     shutil.rmtree(root, ignore_errors=True)
     app = root / "opt" / "apps" / APPID
     files = app / "files"
     shutil.copytree(wheels, files / "wheels")
+    if python:
+        copy_python(python, files / "python")
     shutil.copy2(HERE / "requirements.lock", files / "requirements.lock")
     (files / "bin").mkdir()
     _launcher(files / "bin" / "bianmin-desktop", "bianmin-desktop", fallback=True)
@@ -209,9 +277,14 @@ def make_deb(out: Path, wheels: Path, ver: str) -> Path:
         "Architecture: amd64\n"
         "Maintainer: Bianmin <it@bianmin.invalid>\n"
         f"Installed-Size: {size_kb}\n"
-        # The bundled wheels are built for CPython 3.11 (cp311 / abi3).
-        "Depends: python3 (>= 3.11), python3 (<< 3.12), python3-venv\n"
-        "Recommends: python3-gi, gir1.2-webkit2-4.1\n"
+        # The bundled wheels are built for CPython 3.11 (cp311 / abi3); with the Python in the
+        # package only glibc 2.28 is asked of the PC.
+        + (
+            f"Depends: libc6 (>= {LINUX_GLIBC})\n"
+            if python
+            else "Depends: python3 (>= 3.11), python3 (<< 3.12), python3-venv\n"
+        )
+        + "Recommends: python3-gi, gir1.2-webkit2-4.1\n"
         "Section: misc\n"
         "Priority: optional\n"
         "Description: 便民 township convenience-service app (便民服务中心)\n"
@@ -223,7 +296,8 @@ def make_deb(out: Path, wheels: Path, ver: str) -> Path:
         shutil.copy2(HERE / "deb" / script, debian / script)
         (debian / script).chmod(0o755)
     for path in root.rglob("*"):
-        path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
     deb = out / f"{APPID}_{ver}_amd64.deb"
     _run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", str(root), str(deb)])
     return deb
@@ -402,6 +476,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="bundle,deb,windows")
     parser.add_argument("--version", help="the build's version (default: pyproject.toml's)")
     parser.add_argument(
+        "--python-tree",
+        type=Path,
+        help="the relocatable Linux Python from installer/linux/build_python.sh "
+        f"(default: {PYTHON_TREE_DEFAULT} when it exists)",
+    )
+    parser.add_argument(
         "--python-embed",
         type=Path,
         help=f"the Windows embeddable Python zip (default: installer/windows/{EMBED_NAME})",
@@ -416,10 +496,11 @@ def main(argv: list[str] | None = None) -> int:
     if wanted & {"bundle", "deb"}:
         wheels = out / "wheels"
         build_wheelhouse(src, wheels)
+        python = python_tree(args.python_tree)
         if "bundle" in wanted:
-            log.info("offline bundle: %s", make_bundle(out, wheels, ver))
+            log.info("offline bundle: %s", make_bundle(out, wheels, ver, python))
         if "deb" in wanted:
-            log.info("deb: %s", make_deb(out, wheels, ver))
+            log.info("deb: %s", make_deb(out, wheels, ver, python))
     if "windows" in wanted:
         log.info("windows build folder: %s", make_windows(out, src, ver, args.python_embed))
     return 0

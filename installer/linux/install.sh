@@ -1,17 +1,28 @@
 #!/bin/sh
 # 便民（乡镇版）离线安装：只用本文件夹里的 wheel 包，不连网。
 # Usage: ./install.sh [PREFIX]     (default: $HOME/.local/opt/bianmin; as root e.g. /opt/bianmin)
-# Environment: PYTHON (default python3, must be >= 3.11 with venv),
+# The bundle's own Python (python/, built for glibc >= 2.28) is copied to PREFIX/python and used,
+# so the PC needs no python3 of its own; without it (or with PYTHON=...) the PC's python3 is used.
+# Environment: PYTHON (default: the bundle's Python, else python3 >= 3.11 with venv),
 #   BIANMIN_SYSTEM_SITE=0 for a venv without the system's packages (the desktop window on Linux
 #   needs the system's python3-gi, so the default is 1),
 #   BIANMIN_DESKTOP_ENTRY=0 to write no menu entry.
 set -eu
 HERE=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 PREFIX=${1:-${BIANMIN_PREFIX:-$HOME/.local/opt/bianmin}}
-PYTHON=${PYTHON:-python3}
 APPID=cn.bianmin.township
+BUNDLED=""
+if [ -z "${PYTHON:-}" ] && [ -x "$HERE/python/bin/python3.11" ]; then
+    BUNDLED=1
+    # Tried where it lies first: a PC whose glibc is too old says so before anything changes.
+    if ! "$HERE/python/bin/python3.11" -c 'import venv, ssl, sqlite3' 2>/dev/null; then
+        echo "本安装包自带的 Python 在这台电脑上无法运行（需要 glibc 2.28 或更新，即统信 UOS 20、麒麟 V10 或更新的系统）。什么都没有改动。" >&2
+        exit 1
+    fi
+fi
+PYTHON=${PYTHON:-python3}
 
-if ! "$PYTHON" -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+if [ -z "$BUNDLED" ] && ! "$PYTHON" -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
     echo "需要 Python 3.11 或更新版本（含 venv 模块）：请先安装 python3 和 python3-venv。" >&2
     exit 1
 fi
@@ -29,7 +40,7 @@ stop_running() {
         if [ "$pid" = "$$" ]; then continue; fi
         command=$(tr '\0' ' ' <"$proc/cmdline" 2>/dev/null) || continue
         case "$command" in
-            *"$PREFIX/venv/"*) kill -TERM "$pid" 2>/dev/null && stopped="$stopped $pid" ;;
+            *"$PREFIX/venv/"* | *"$PREFIX/python/"*) kill -TERM "$pid" 2>/dev/null && stopped="$stopped $pid" ;;
         esac
     done
     if [ -z "$stopped" ]; then return 0; fi
@@ -48,21 +59,37 @@ stop_running() {
 if [ -d "$PREFIX/venv" ]; then stop_running; fi
 
 mkdir -p "$PREFIX/bin"
-# A venv cannot be moved once made: keep the old one aside and put it back if this one fails.
-if [ -d "$PREFIX/venv" ]; then
-    rm -rf "$PREFIX/venv.old"
-    mv "$PREFIX/venv" "$PREFIX/venv.old"
+# A venv cannot be moved once made: keep the old one (and the old Python) aside and put them back
+# if this one fails.
+for old in venv python; do
+    if [ -d "$PREFIX/$old" ]; then
+        rm -rf "$PREFIX/$old.old"
+        mv "$PREFIX/$old" "$PREFIX/$old.old"
+    fi
+done
+restore() {
+    for old in venv python; do
+        rm -rf "${PREFIX:?}/$old"
+        if [ -d "$PREFIX/$old.old" ]; then mv "$PREFIX/$old.old" "$PREFIX/$old"; fi
+    done
+}
+if [ -n "$BUNDLED" ]; then
+    if ! cp -a "$HERE/python" "$PREFIX/python"; then
+        restore
+        echo "复制自带的 Python 失败（磁盘空间不够或没有写权限？），原有安装未改动。" >&2
+        exit 1
+    fi
+    PYTHON=$PREFIX/python/bin/python3.11
 fi
 if ! { "$PYTHON" -m venv $VENV_OPTS "$PREFIX/venv" &&
     PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 \
         "$PREFIX/venv/bin/python" -m pip install --quiet --no-index --no-cache-dir \
         --find-links "$HERE/wheels" -r "$HERE/requirements.lock" "$HERE"/wheels/bianmin-*.whl; }; then
-    rm -rf "$PREFIX/venv"
-    if [ -d "$PREFIX/venv.old" ]; then mv "$PREFIX/venv.old" "$PREFIX/venv"; fi
+    restore
     echo "安装失败，原有安装未改动。" >&2
     exit 1
 fi
-rm -rf "$PREFIX/venv.old"
+rm -rf "$PREFIX/venv.old" "$PREFIX/python.old"
 
 cat > "$PREFIX/bin/bianmin-township" <<LAUNCHER
 #!/bin/sh
@@ -91,10 +118,10 @@ if [ "\$(id -u)" != "$OWNER_UID" ]; then
 fi
 for proc in /proc/[0-9]*; do
     case "\$(tr '\\0' ' ' <"\$proc/cmdline" 2>/dev/null)" in
-        *"$PREFIX/venv/"*) kill -TERM "\${proc#/proc/}" 2>/dev/null && echo "已关闭正在运行的便民程序（进程 \${proc#/proc/}）。" ;;
+        *"$PREFIX/venv/"* | *"$PREFIX/python/"*) kill -TERM "\${proc#/proc/}" 2>/dev/null && echo "已关闭正在运行的便民程序（进程 \${proc#/proc/}）。" ;;
     esac
 done
-rm -rf "$PREFIX/venv" "$PREFIX/bin" "$PREFIX/$APPID.svg"
+rm -rf "$PREFIX/venv" "$PREFIX/python" "$PREFIX/bin" "$PREFIX/$APPID.svg"
 rm -f "\${XDG_DATA_HOME:-\$HOME/.local/share}/applications/$APPID.desktop"
 rm -f "$PREFIX/uninstall.sh"
 echo "已卸载。数据目录未删除。"
