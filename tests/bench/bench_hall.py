@@ -6,8 +6,9 @@ Run as ``python -m tests.bench.bench_hall --cases 100000 --name-cases 1000000`` 
 1. Load: it seeds the demo data and N cases (the real intake path), gives 8 clerks windows 1-8,
    makes the hall certificate, starts `bianmin-township serve --hall` on 127.0.0.2, and has the 8
    clerks, each in a thread of its own with its own HTTPS session, alternate an application
-   (``POST /intake/new/<item>``, a fresh case) and a name search (``GET /cases/?q=<name>``) as fast
-   as the server answers; then it checks every application was stored exactly once.
+   (``POST /intake/new/<item>``, a fresh case) and a name search (``GET /cases/?q=<name>``),
+   pausing about ``--pause`` seconds (default 1; 0: as fast as the server answers, its saturation)
+   after each; then it checks every application was stored exactly once.
 2. Alone: on a second data folder with M cases (projection rows bulk-written from one real case,
    each with its own id, number, name and time; the name index built by the migration's code), one
    clerk searches names (a family name, two characters, a whole name) over plain loopback HTTP.
@@ -143,6 +144,8 @@ def run_load(args: argparse.Namespace, home: Path) -> Iterator[Figure]:
                     hall.url + "/cases/", params={"q": name}, timeout=HTTP_TIMEOUT
                 )
                 searched = (time.perf_counter() - began) * 1000
+                if args.pause:  # the clerk turns to the applicant before the next request
+                    time.sleep(local.uniform(0.5, 1.5) * args.pause)
                 with lock:
                     if answer.status_code != 303:
                         errors.append(f"intake {answer.status_code}")
@@ -182,6 +185,7 @@ def run_load(args: argparse.Namespace, home: Path) -> Iterator[Figure]:
         db.close()
     yield Figure("load_case_count", total, "cases", None)
     yield Figure("load_clerks", len(sessions), "clerks", None)
+    yield Figure("load_pause_s", args.pause, "s", None)
     yield Figure("load_intake_p50_ms", round(percentile(intakes, 50), 1), "ms", None)
     yield Figure("load_intake_p95_ms", round(percentile(intakes, 95), 1), "ms", LOAD_TARGET_MS)
     yield Figure("load_search_name_p50_ms", round(percentile(searches, 50), 1), "ms", None)
@@ -309,6 +313,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cases", type=int, default=100_000, help="Cases of the load test.")
     parser.add_argument("--clerks", type=int, default=8, help="Clerks at once.")
     parser.add_argument("--requests", type=int, default=60, help="Applications per clerk.")
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=1.0,
+        help="Mean seconds a clerk pauses after each application and search (0: back to back, "
+        "the server's saturation; a real clerk takes minutes per application).",
+    )
     parser.add_argument(
         "--name-cases", type=int, default=1_000_000, help="Cases of the search alone (0: skip)."
     )

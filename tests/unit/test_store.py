@@ -126,6 +126,17 @@ def test_name_search_combines_with_filters_and_pages_newest_first(store: Store):
     assert store.count_cases(CaseFilter(text="秀英", village_code="370613004202")) == 0
 
 
+def test_a_count_with_a_ceiling_stops_just_past_it_by_name_filter_or_none(store: Store):
+    for _ in range(12):
+        register(store, name="王秀英")
+    register(store, name="李四")
+    assert store.count_cases(CaseFilter(text="王"), at_most=5) == 6  # "more than 5"
+    assert store.count_cases(CaseFilter(text="王", item_code=PROMISED_ITEM), at_most=5) == 6
+    assert store.count_cases(CaseFilter(), at_most=5) == 6
+    assert store.count_cases(CaseFilter(text="李"), at_most=5) == 1
+    assert store.count_cases(CaseFilter(text="王"), at_most=100) == 12
+
+
 def test_name_search_seeks_the_name_index_never_scanning_the_cases(store: Store):
     # At 100,000 cases a scan of the names took ~15-30 ms a search and grew with the cases; the
     # FTS5 index of characters and pairs seeks, for one character as for a whole name.

@@ -24,6 +24,10 @@ from township_app.pages.auth import current_actor, login_required
 from township_app.pages.intake import scans_from_request
 from township_app.stores.store import CaseFilter
 
+# The list says "共 1000 件以上" past this many: counting every case of a common family name in a
+# large hall's decade would cost more than the page itself.
+COUNT_AT_MOST = 1000
+
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 HOME_QUEUE_SIZE = 15  # the oldest first: those are the ones about to run late
@@ -89,7 +93,8 @@ def index() -> Any:
         cases=cases,
         page=page,
         has_next=has_next,
-        total=store.count_cases(where),
+        total=store.count_cases(where, at_most=COUNT_AT_MOST),
+        count_at_most=COUNT_AT_MOST,
         where=where,
         states=STATES,
         items=store.items(),

@@ -171,18 +171,25 @@ class CaseQueries:
         states = [CaseState.from_dict(json.loads(r[0])) for r in rows[:page_size]]
         return states, len(rows) > page_size
 
-    def count_cases(self, where: CaseFilter) -> int:
-        """Return how many cases match."""
+    def count_cases(self, where: CaseFilter, *, at_most: int | None = None) -> int:
+        """Return how many cases match; with ``at_most``, stop counting after that many (and one
+        more, so the caller can say "more than"): a family name matches tens of thousands of a
+        decade's cases, and the list's line need not count every one."""
         by_name = self._name_search(where)
         if by_name is not None:
             sql, params = by_name
             if sql.endswith("WHERE f.case_names MATCH ?"):  # no filter: the index alone counts
-                return self.db.execute(
-                    "SELECT COUNT(*) FROM case_names WHERE case_names MATCH ?", params
-                ).fetchone()[0]
-            return self.db.execute(f"SELECT COUNT(*) {sql}", params).fetchone()[0]
-        source, clause, params = _filter_clause(where)
-        return self.db.execute(f"SELECT COUNT(*) FROM {source} {clause}", params).fetchone()[0]
+                inner, params = "SELECT 1 FROM case_names WHERE case_names MATCH ?", params
+            else:
+                inner = f"SELECT 1 {sql}"
+        else:
+            source, clause, params = _filter_clause(where)
+            inner = f"SELECT 1 FROM {source} {clause}"
+        if at_most is None:
+            return self.db.execute(f"SELECT COUNT(*) FROM ({inner})", params).fetchone()[0]
+        return self.db.execute(
+            f"SELECT COUNT(*) FROM ({inner} LIMIT ?)", [*params, at_most + 1]
+        ).fetchone()[0]
 
     def _name_search(self, where: CaseFilter) -> tuple[str, list[Any]] | None:
         """Return the FROM ... WHERE of a search by applicant's name that walks the name index
