@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED = {
-    "load_seed_seconds", "load_case_count", "load_clerks", "load_intake_p50_ms",
+    "load_seed_seconds", "load_case_count", "load_clerks", "load_pause_s", "load_intake_p50_ms",
     "load_intake_p95_ms", "load_search_name_p50_ms", "load_search_name_p95_ms",
     "load_requests_per_s", "load_cases_not_stored_once", "alone_seed_seconds",
     "alone_search_family_name_p95_ms", "alone_search_two_characters_p95_ms",
@@ -32,7 +32,7 @@ def test_hall_bench_prints_every_figure_and_stores_each_application_once(tmp_pat
     assert set(figures) == EXPECTED
     for figure in figures.values():
         assert list(figure) == ["name", "value", "unit", "target"], figure
-    assert figures["load_clerks"]["value"] == 8
+    assert figures["load_clerks"]["value"] == 8 and figures["load_pause_s"]["value"] == 1.0
     assert figures["load_cases_not_stored_once"]["value"] == 0
     assert figures["load_case_count"]["value"] == 60 + 8 * 3
     assert figures["alone_case_count"]["value"] == 400 + 20
